@@ -1,0 +1,19 @@
+/**
+ * @file dal/dal.h
+ * @brief Everything public in dal.
+ */
+#ifndef DAL_DAL_H
+#define DAL_DAL_H
+
+#include "dal/common.h"
+#include "dal/version.h"
+#include "dal/errors.h"
+#include "dal/log.h"
+#include "dal/value.h"
+#include "dal/model.h"
+#include "dal/row.h"
+#include "dal/config.h"
+#include "dal/result.h"
+#include "dal/db.h"
+
+#endif

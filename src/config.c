@@ -1,0 +1,95 @@
+#include "dal/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/error.h"
+
+int dal_config_init(dal_config *config, unsigned int version)
+{
+	static const dal_config defaults = DAL_CONFIG_INIT;
+
+	if (!config)
+		return dal__error(DAL_EINVAL, "invalid argument: 'config' is NULL");
+	if (version == 0 || version > DAL_CONFIG_VERSION)
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_config (this dal knows 1-%d)",
+			version, DAL_CONFIG_VERSION);
+	*config = defaults;
+	config->version = version;
+	return 0;
+}
+
+/* An integer variable; `scale` turns seconds into the field's unit. */
+static int env_int(int *field, const char *name, int scale, int min)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > 2000000000L / (scale ? scale : 1))
+		return dal__error(DAL_EINVAL, "environment variable %s='%.32s' is not a whole number >= %d",
+			name, s, min);
+	*field = (int)v * scale;
+	return 0;
+}
+
+static int env_bool(bool *field, const char *name)
+{
+	const char *s = getenv(name);
+
+	if (!s || !*s)
+		return 0;
+	if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
+		*field = true;
+	else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
+		*field = false;
+	else
+		return dal__error(DAL_EINVAL, "environment variable %s='%.32s' is not 0 or 1", name, s);
+	return 0;
+}
+
+static int env_sync(int *field)
+{
+	const char *s = getenv("DAL_SQLITE_SYNCHRONOUS");
+
+	if (!s || !*s)
+		return 0;
+	if (!strcasecmp(s, "NORMAL"))
+		*field = DAL_SQLITE_SYNC_NORMAL;
+	else if (!strcasecmp(s, "FULL"))
+		*field = DAL_SQLITE_SYNC_FULL;
+	else
+		return dal__error(DAL_EINVAL, "environment variable DAL_SQLITE_SYNCHRONOUS='%.32s' is not NORMAL or FULL", s);
+	return 0;
+}
+
+int dal_config_from_env(dal_config *c)
+{
+	const char *url;
+	int error;
+
+	if ((error = dal_config_init(c, DAL_CONFIG_VERSION)) < 0)
+		return error;
+	url = getenv("DATABASE_URL");
+	c->url = url && *url ? url : "sqlite:///./app.db";
+	if ((error = env_int(&c->pool_size, "DAL_POOL_SIZE", 1, 1)) < 0 ||
+	    (error = env_int(&c->max_overflow, "DAL_MAX_OVERFLOW", 1, 0)) < 0 ||
+	    (error = env_int(&c->pool_timeout_ms, "DAL_POOL_TIMEOUT", 1000, 0)) < 0 ||
+	    (error = env_int(&c->recycle_s, "DAL_POOL_RECYCLE", 1, 0)) < 0 ||
+	    (error = env_int(&c->slow_query_ms, "DAL_SLOW_QUERY_MS", 1, 0)) < 0 ||
+	    (error = env_bool(&c->echo, "DAL_ECHO")) < 0 ||
+	    (error = env_int(&c->leak_threshold_ms, "DAL_LEAK_THRESHOLD", 1000, 0)) < 0 ||
+	    (error = env_int(&c->connect_timeout_s, "DAL_CONNECT_TIMEOUT", 1, 1)) < 0 ||
+	    (error = env_int(&c->connect_retries, "DAL_CONNECT_RETRIES", 1, 1)) < 0 ||
+	    (error = env_int(&c->busy_timeout_ms, "DAL_BUSY_TIMEOUT_MS", 1, 0)) < 0 ||
+	    (error = env_int(&c->max_page_size, "DAL_MAX_PAGE_SIZE", 1, 1)) < 0 ||
+	    (error = env_sync(&c->sqlite_synchronous)) < 0)
+		return error;
+	return 0;
+}

@@ -1,0 +1,196 @@
+#include "conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "sql/placeholder.h"
+#include "util/str.h"
+
+/* Open addressing on the SQL text; cleared whole when full, which a program
+ * with a fixed set of statements never reaches. */
+typedef struct dal__stmt_cache {
+	size_t cap;       /* slots, a power of two */
+	size_t count;
+	size_t limit;
+	char **keys;
+	dal_stmt **stmts;
+} stmt_cache;
+
+static uint64_t hash_sql(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int cache_make(dal_conn *conn)
+{
+	stmt_cache *c;
+	size_t limit = conn->db && conn->db->cfg.statement_cache_size > 0 ? (size_t)conn->db->cfg.statement_cache_size : 128;
+
+	if (!(c = calloc(1, sizeof(*c))))
+		return dal__error_nomem();
+	c->limit = limit;
+	for (c->cap = 16; c->cap < limit * 2; c->cap *= 2)
+		;
+	c->keys = calloc(c->cap, sizeof(*c->keys));
+	c->stmts = calloc(c->cap, sizeof(*c->stmts));
+	if (!c->keys || !c->stmts) {
+		free(c->keys);
+		free(c->stmts);
+		free(c);
+		return dal__error_nomem();
+	}
+	conn->cache = c;
+	return 0;
+}
+
+static void cache_clear(dal_conn *conn, bool keep_busy)
+{
+	stmt_cache *c = conn->cache;
+	size_t i;
+
+	for (i = 0; i < c->cap; i++) {
+		if (!c->keys[i])
+			continue;
+		if (keep_busy && c->stmts[i]->busy) {
+			/* It goes on serving its caller, then is finalized on release. */
+			c->stmts[i]->cached = false;
+			c->stmts[i]->sql = NULL;
+		} else {
+			conn->drv->finalize(c->stmts[i]);
+		}
+		free(c->keys[i]);
+		c->keys[i] = NULL;
+		c->stmts[i] = NULL;
+	}
+	c->count = 0;
+}
+
+void dal__conn_cache_free(dal_conn *conn)
+{
+	if (!conn || !conn->cache)
+		return;
+	cache_clear(conn, false);
+	free(conn->cache->keys);
+	free(conn->cache->stmts);
+	free(conn->cache);
+	conn->cache = NULL;
+}
+
+static size_t slot_of(stmt_cache *c, const char *sql)
+{
+	size_t i = (size_t)hash_sql(sql) & (c->cap - 1);
+
+	while (c->keys[i] && strcmp(c->keys[i], sql) != 0)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+static int prepare_new(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
+{
+	dal_str text = DAL_STR_INIT;
+	int error;
+
+	if ((error = dal__sql_placeholders(&text, sql, conn->drv->dialect->placeholder)) < 0)
+		goto done;
+	error = conn->drv->prepare(out, conn, text.ptr, flags);
+done:
+	dal__str_dispose(&text);
+	return error;
+}
+
+int dal__conn_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
+{
+	stmt_cache *c;
+	dal_stmt *stmt = NULL;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	if (!conn->cache && (error = cache_make(conn)) < 0)
+		return error;
+	c = conn->cache;
+	i = slot_of(c, sql);
+	if (c->keys[i] && !c->stmts[i]->busy && !(flags & DAL__STMT_STREAM)) {
+		stmt = c->stmts[i];
+		stmt->busy = true;
+		*out = stmt;
+		return 0;
+	}
+	if ((error = prepare_new(&stmt, conn, sql, flags)) < 0)
+		return error;
+	stmt->busy = true;
+	if (!c->keys[i] && !(flags & DAL__STMT_STREAM)) {
+		if (c->count >= c->limit) {
+			cache_clear(conn, true);
+			i = slot_of(c, sql);
+		}
+		if ((c->keys[i] = dal__strdup(sql)) != NULL) {
+			c->stmts[i] = stmt;
+			c->count++;
+			stmt->cached = true;
+			stmt->sql = c->keys[i];
+		}
+	}
+	*out = stmt;
+	return 0;
+}
+
+static void record(dal_stmt *stmt, int error)
+{
+	dal_conn *conn = stmt->conn;
+
+	if (!stmt->t0_us)
+		return;
+	if (conn->db)
+		dal__metrics_record(&conn->db->metrics, stmt->sql ? stmt->sql : "(statement)",
+			dal_now() - stmt->t0_us, error);
+	stmt->t0_us = 0;
+}
+
+void dal__stmt_release(dal_stmt *stmt)
+{
+	if (!stmt)
+		return;
+	record(stmt, 0);
+	stmt->conn->drv->reset(stmt);
+	stmt->busy = false;
+	if (!stmt->cached)
+		stmt->conn->drv->finalize(stmt);
+}
+
+int dal__stmt_step(dal_stmt *stmt)
+{
+	int rc = stmt->conn->drv->step(stmt);
+
+	if (rc != DAL__ROW)
+		record(stmt, rc);
+	return rc;
+}
+
+int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n)
+{
+	int error;
+
+	record(stmt, 0);
+	stmt->t0_us = dal_now();
+	if ((error = stmt->conn->drv->bind(stmt, params, n)) < 0) {
+		record(stmt, error);
+		return error;
+	}
+	return dal__stmt_step(stmt);
+}
+
+int dal__conn_exec(dal_conn *conn, const char *sql)
+{
+	int64_t t0 = dal_now();
+	int error = conn->drv->exec(conn, sql);
+
+	if (conn->db)
+		dal__metrics_record(&conn->db->metrics, sql, dal_now() - t0, error);
+	return error;
+}

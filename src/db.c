@@ -1,0 +1,146 @@
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <threads.h>
+#include <time.h>
+
+#include "conn.h"
+#include "util/error.h"
+#include "util/log.h"
+
+static int check_config(const dal_config *cfg)
+{
+	if (cfg->version == 0 || cfg->version > DAL_CONFIG_VERSION)
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_config (this dal knows 1-%d)",
+			cfg->version, DAL_CONFIG_VERSION);
+	if (cfg->pool_size < 1 || cfg->max_overflow < 0 || cfg->pool_timeout_ms < 0)
+		return dal__error(DAL_EINVAL, "dal_config: pool_size must be >= 1, max_overflow and pool_timeout_ms >= 0");
+	if (cfg->connect_timeout_s < 1 || cfg->connect_retries < 1)
+		return dal__error(DAL_EINVAL, "dal_config: connect_timeout_s and connect_retries must be >= 1");
+	if (cfg->max_page_size < 1 || cfg->busy_timeout_ms < 0)
+		return dal__error(DAL_EINVAL, "dal_config: max_page_size must be >= 1, busy_timeout_ms >= 0");
+	return 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The first connection proves the URL works; retried with backoff and jitter. */
+static int first_connection(dal_db *db)
+{
+	dal_conn *conn = NULL;
+	int attempt, error = 0, delay = 100;
+
+	for (attempt = 1; attempt <= db->cfg.connect_retries; attempt++) {
+		if ((error = dal__pool_acquire(&conn, db)) == 0)
+			break;
+		if (error != DAL_ECONN || attempt == db->cfg.connect_retries)
+			return error;
+		sleep_ms(delay + rand() % (delay / 2 + 1));
+		delay *= 2;
+	}
+	dal__pool_release(db, conn);
+	return 0;
+}
+
+int dal_open(dal_db **out, const char *url, const dal_config *config)
+{
+	static const dal_config defaults = DAL_CONFIG_INIT;
+	dal_db *db = NULL;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	if (!config)
+		config = &defaults;
+	if ((error = check_config(config)) < 0)
+		return error;
+	if (!url)
+		url = config->url ? config->url : "sqlite:///./app.db";
+	if (!(db = calloc(1, sizeof(*db))))
+		return dal__error_nomem();
+	db->cfg = *config;
+	db->cfg.url = NULL;
+	if ((error = dal__url_parse(&db->url, url)) < 0)
+		goto fail_url;
+	if ((error = dal__driver_find(&db->drv, db->url.scheme)) < 0)
+		goto fail_url;
+	if (db->drv->db_open && (error = db->drv->db_open(&db->shared, &db->url, &db->cfg)) < 0)
+		goto fail_url;
+	dal__metrics_init(&db->metrics, db->cfg.slow_query_ms, db->cfg.echo);
+	if ((error = dal__pool_init(&db->pool, db)) < 0 || (error = first_connection(db)) < 0) {
+		dal_close(db);
+		return error;
+	}
+	*out = db;
+	return 0;
+fail_url:
+	dal__url_dispose(&db->url);
+	free(db);
+	return error;
+}
+
+void dal_close(dal_db *db)
+{
+	if (!db)
+		return;
+	dal__pool_dispose(&db->pool);
+	if (db->drv->db_close)
+		db->drv->db_close(db->shared);
+	dal__metrics_dispose(&db->metrics);
+	dal__url_dispose(&db->url);
+	free(db);
+}
+
+const char *dal_db_engine(const dal_db *db)
+{
+	return db ? db->drv->name : "";
+}
+
+const char *dal_db_url_redacted(const dal_db *db)
+{
+	return db ? db->url.redacted : "";
+}
+
+static once_flag default_once = ONCE_FLAG_INIT;
+static dal_db *default_db;
+static int default_error;
+static dal_error default_failure;
+static char default_message[512];
+static char default_sqlstate[8];
+
+static void close_default(void)
+{
+	dal_close(default_db);
+	default_db = NULL;
+}
+
+static void open_default(void)
+{
+	dal_config cfg;
+
+	if ((default_error = dal_config_from_env(&cfg)) == 0)
+		default_error = dal_open(&default_db, NULL, &cfg);
+	if (default_error == 0) {
+		atexit(close_default);
+		return;
+	}
+	default_failure = *dal_error_last();
+	strncpy(default_message, default_failure.message, sizeof(default_message) - 1);
+	strncpy(default_sqlstate, default_failure.sqlstate, sizeof(default_sqlstate) - 1);
+}
+
+int dal_default(dal_db **out)
+{
+	DAL_ASSERT_ARG(out);
+	call_once(&default_once, open_default);
+	*out = default_db;
+	if (default_error < 0)
+		return dal__error_engine(default_error, default_sqlstate, default_failure.engine_code,
+			"%s", default_message);
+	return 0;
+}

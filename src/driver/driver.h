@@ -1,0 +1,137 @@
+/*
+ * The one internal table of operations every engine implements.
+ *
+ * Only files in src/driver/ include an engine header. Features ask `caps`,
+ * never the engine's name. A connection embeds struct dal_conn first, a
+ * statement struct dal_stmt first.
+ */
+#ifndef DAL_DRIVER_H
+#define DAL_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dal/config.h"
+#include "dal/value.h"
+#include "url.h"
+
+/* Capabilities. */
+#define DAL_CAP_SAVEPOINT     (1u << 0)  /* SAVEPOINT / RELEASE / ROLLBACK TO */
+#define DAL_CAP_RETURNING     (1u << 1)  /* INSERT/UPDATE ... RETURNING */
+#define DAL_CAP_PARTIAL_INDEX (1u << 2)  /* CREATE INDEX ... WHERE */
+#define DAL_CAP_BULK_INSERT   (1u << 3)  /* bulk_insert is the engine's fast path (COPY, Appender) */
+#define DAL_CAP_SERIALIZABLE  (1u << 4)  /* isolation levels can be chosen */
+#define DAL_CAP_MULTI_WRITER  (1u << 5)  /* write transactions on several connections at once */
+#define DAL_CAP_ANY_ARRAY     (1u << 6)  /* col = ANY(array parameter) */
+#define DAL_CAP_MULTI_CONN    (1u << 7)  /* several connections may share the database */
+
+/* What step() returns besides a negative DAL_E* code. */
+enum { DAL__DONE = 0, DAL__ROW = 1 };
+
+/* begin() flags. */
+#define DAL__TX_WRITE           (1u << 0)  /* the unit will write: take the write lock up front */
+#define DAL__TX_READ_ONLY       (1u << 1)
+#define DAL__TX_REPEATABLE_READ (1u << 2)
+#define DAL__TX_SERIALIZABLE    (1u << 3)
+
+/* prepare() flags. */
+#define DAL__STMT_STREAM (1u << 0)  /* rows are read one by one in constant memory */
+
+typedef enum dal_placeholder {
+	DAL_PH_QMARK,   /* ? */
+	DAL_PH_DOLLAR   /* $1, $2, ... */
+} dal_placeholder;
+
+/* Dialect facts, so that SQL text is built in one place (src/sql/) for every engine. */
+typedef struct dal_dialect {
+	char quote;                              /* identifier quote */
+	dal_placeholder placeholder;
+	const char *types[DAL_TYPE_JSON + 1];    /* DDL type of each dal_type */
+	const char *varchar;                     /* DDL of text with a length, a %u in it; NULL: types[TEXT] */
+	const char *autoinc_pk;                  /* column DDL after the quoted name; %s = table name */
+	const char *autoinc_pre;                 /* run before CREATE TABLE (a sequence); %s = table; or NULL */
+	const char *like_escape;                 /* the ESCAPE clause dal uses with LIKE */
+} dal_dialect;
+
+struct dal_driver;
+struct dal__stmt_cache;
+
+/* The base of every engine connection. The manager owns the fields after `drv`. */
+typedef struct dal_conn {
+	const struct dal_driver *drv;
+	bool broken;                      /* the driver saw the connection die: never reuse */
+	bool in_tx;                       /* between begin and commit/rollback */
+	int64_t born_us;
+	int64_t returned_us;
+	struct dal__stmt_cache *cache;    /* prepared statements by SQL text */
+	struct dal_db *db;
+} dal_conn;
+
+/* The base of every engine statement. */
+typedef struct dal_stmt {
+	dal_conn *conn;
+	int nparams;       /* set by prepare */
+	int ncols;         /* set by prepare, or by the first step where the engine only knows then */
+	const char *sql;   /* the SQL text as prepared (borrowed from the cache) */
+	bool busy;         /* handed out by the cache */
+	bool cached;
+	int64_t t0_us;     /* when the current execution started; 0 if none */
+} dal_stmt;
+
+typedef struct dal_driver {
+	const char *scheme;        /* URL scheme */
+	const char *name;          /* engine name */
+	unsigned caps;
+	const dal_dialect *dialect;
+
+	/* State shared by the connections of one dal_db (DuckDB's database). Optional. */
+	int (*db_open)(void **out, const dal_url *url, const dal_config *cfg);
+	void (*db_close)(void *shared);
+
+	int (*connect)(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg);
+	void (*disconnect)(dal_conn *conn);
+	int (*ping)(dal_conn *conn);
+	/* SQL without parameters or rows; may hold several statements. */
+	int (*exec)(dal_conn *conn, const char *sql);
+
+	/* `sql` uses the dialect's placeholder style. */
+	int (*prepare)(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags);
+	/* Bind all parameters at once (borrowed until the next reset). */
+	int (*bind)(dal_stmt *stmt, const dal_value *params, size_t n);
+	/* The first step executes. DAL__ROW, DAL__DONE or a DAL_E* code. */
+	int (*step)(dal_stmt *stmt);
+	const char *(*column_name)(dal_stmt *stmt, int col);
+	/* The value is borrowed until the next step, reset or finalize. */
+	int (*column)(dal_stmt *stmt, int col, dal_value *out);
+	/* Rows changed by the last execution. */
+	int64_t (*changes)(dal_stmt *stmt);
+	/* Ready to bind and step again; drops unread rows. */
+	int (*reset)(dal_stmt *stmt);
+	void (*finalize)(dal_stmt *stmt);
+
+	int (*begin)(dal_conn *conn, unsigned flags);
+	int (*commit)(dal_conn *conn);   /* a loss while COMMIT is in flight: DAL_ECOMMIT_UNKNOWN */
+	int (*rollback)(dal_conn *conn);
+	/* NULL without DAL_CAP_SAVEPOINT; names are dal-made identifiers.
+	 * rollback_to undoes and ends the savepoint (as ROLLBACK TO + RELEASE). */
+	int (*savepoint)(dal_conn *conn, const char *name);
+	int (*release)(dal_conn *conn, const char *name);
+	int (*rollback_to)(dal_conn *conn, const char *name);
+
+	/*
+	 * The fast path for many rows (COPY, Appender); NULL: the generic path
+	 * (a reused prepared INSERT). `values` is row-major, nrows * ncols.
+	 * Filled in by the bulk operations issue.
+	 */
+	int (*bulk_insert)(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
+	                   const dal_value *values, size_t nrows);
+} dal_driver;
+
+extern const dal_driver dal__driver_sqlite;
+extern const dal_driver dal__driver_postgres;
+extern const dal_driver dal__driver_duckdb;
+
+/* The driver for a URL scheme; DAL_EINVAL or DAL_EUNSUPPORTED (not built in). */
+int dal__driver_find(const dal_driver **out, const char *scheme);
+
+#endif

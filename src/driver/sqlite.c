@@ -1,0 +1,341 @@
+/* SQLite: the embedded default. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/driver.h"
+#include "util/error.h"
+#include "util/str.h"
+
+typedef struct sqlite_conn {
+	dal_conn base;
+	sqlite3 *db;
+} sqlite_conn;
+
+typedef struct sqlite_stmt {
+	dal_stmt base;
+	sqlite3_stmt *st;
+	int64_t changes;
+	char ts[DAL_TIMESTAMP_BUFSIZE * 4];  /* scratch for bound timestamps: up to 4 per bind */
+	char *tsbuf;                         /* more than 4: allocated */
+} sqlite_stmt;
+
+static sqlite3 *handle(dal_conn *c) { return ((sqlite_conn *)c)->db; }
+
+/* One mapping from SQLite's codes to dal's; keeps the extended code and message. */
+static int sqlite_fail(sqlite3 *db, int rc, const char *what)
+{
+	int code;
+
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT: code = DAL_ECONSTRAINT; break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: code = DAL_EBUSY; break;
+	case SQLITE_NOMEM: return dal__error_nomem();
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM: code = DAL_EIO; break;
+	case SQLITE_ERROR: code = DAL_ESQL; break;
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+	case SQLITE_MISUSE: code = DAL_EINVAL; break;
+	default: code = DAL_ERROR; break;
+	}
+	return dal__error_engine(code, NULL, db ? sqlite3_extended_errcode(db) : rc, "sqlite: %s: %s", what,
+		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int sqlite_exec(dal_conn *c, const char *sql)
+{
+	int rc = sqlite3_exec(handle(c), sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sqlite_fail(handle(c), rc, "exec");
+}
+
+static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *cfg)
+{
+	char sql[160];
+	int error;
+
+	sqlite3_busy_timeout(c->db, cfg->busy_timeout_ms);
+	sqlite3_extended_result_codes(c->db, 1);
+	if ((error = sqlite_exec(&c->base, "PRAGMA foreign_keys=ON")) < 0)
+		return error;
+	if (url->memory)
+		return 0;
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s",
+		cfg->sqlite_synchronous == DAL_SQLITE_SYNC_FULL ? "FULL" : "NORMAL");
+	return sqlite_exec(&c->base, sql);
+}
+
+static int sqlite_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
+{
+	sqlite_conn *c;
+	int rc, error;
+
+	(void)shared;
+	*out = NULL;
+	if (!sqlite3_threadsafe())
+		return dal__error(DAL_EUNSUPPORTED, "sqlite: this SQLite was built with SQLITE_THREADSAFE=0");
+	if (!(c = calloc(1, sizeof(*c))))
+		return dal__error_nomem();
+	c->base.drv = &dal__driver_sqlite;
+	rc = sqlite3_open_v2(url->path, &c->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+	if (rc != SQLITE_OK) {
+		error = sqlite_fail(c->db, rc, "cannot open the database file");
+		goto fail;
+	}
+	if ((error = apply_settings(c, url, cfg)) < 0)
+		goto fail;
+	*out = &c->base;
+	return 0;
+fail:
+	sqlite3_close_v2(c->db);
+	free(c);
+	return error;
+}
+
+static void sqlite_disconnect(dal_conn *c)
+{
+	if (!c)
+		return;
+	sqlite3_close_v2(handle(c));
+	free(c);
+}
+
+static int sqlite_ping(dal_conn *c)
+{
+	return sqlite_exec(c, "SELECT 1");
+}
+
+static int sqlite_prepare(dal_stmt **out, dal_conn *c, const char *sql, unsigned flags)
+{
+	sqlite_stmt *s;
+	const char *tail = NULL;
+	int rc;
+
+	(void)flags;
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return dal__error_nomem();
+	rc = sqlite3_prepare_v3(handle(c), sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, &tail);
+	if (rc != SQLITE_OK || !s->st) {
+		free(s);
+		if (rc == SQLITE_OK)
+			return dal__error(DAL_EINVAL, "sqlite: the SQL text holds no statement");
+		return sqlite_fail(handle(c), rc, "prepare");
+	}
+	if (tail && tail[strspn(tail, " \t\r\n;")] != '\0') {
+		sqlite3_finalize(s->st);
+		free(s);
+		return dal__error(DAL_EINVAL, "sqlite: the SQL text holds more than one statement");
+	}
+	s->base.conn = c;
+	s->base.nparams = sqlite3_bind_parameter_count(s->st);
+	s->base.ncols = sqlite3_column_count(s->st);
+	*out = &s->base;
+	return 0;
+}
+
+static int bind_one(sqlite_stmt *s, int i, const dal_value *v, char *tsbuf)
+{
+	sqlite3_stmt *st = s->st;
+
+	switch (v->type) {
+	case DAL_TYPE_NULL: return sqlite3_bind_null(st, i);
+	case DAL_TYPE_BOOL: return sqlite3_bind_int(st, i, v->v.b ? 1 : 0);
+	case DAL_TYPE_INT: return sqlite3_bind_int64(st, i, v->v.i);
+	case DAL_TYPE_DOUBLE: return sqlite3_bind_double(st, i, v->v.d);
+	case DAL_TYPE_TEXT:
+	case DAL_TYPE_JSON: return sqlite3_bind_text64(st, i, v->len ? v->v.s : "", v->len, SQLITE_STATIC, SQLITE_UTF8);
+	case DAL_TYPE_BLOB: return sqlite3_bind_blob64(st, i, v->len ? v->v.p : "", v->len, SQLITE_STATIC);
+	case DAL_TYPE_TIMESTAMP:
+		/* ISO-8601 text, so that SQLite's date functions and other readers see a date. */
+		if (dal_timestamp_format(tsbuf, v->v.ts) < 0)
+			return SQLITE_RANGE;
+		return sqlite3_bind_text(st, i, tsbuf, -1, SQLITE_STATIC);
+	}
+	return SQLITE_MISMATCH;
+}
+
+static int sqlite_bind(dal_stmt *stmt, const dal_value *params, size_t n)
+{
+	sqlite_stmt *s = (sqlite_stmt *)stmt;
+	size_t i, nts = 0, k = 0;
+	int rc;
+
+	if ((int)n != stmt->nparams)
+		return dal__error(DAL_EINVAL, "the statement takes %d parameters, %zu given", stmt->nparams, n);
+	for (i = 0; i < n; i++)
+		nts += params[i].type == DAL_TYPE_TIMESTAMP;
+	free(s->tsbuf);
+	s->tsbuf = NULL;
+	if (nts > 4 && !(s->tsbuf = malloc(nts * DAL_TIMESTAMP_BUFSIZE)))
+		return dal__error_nomem();
+	for (i = 0; i < n; i++) {
+		char *buf = (s->tsbuf ? s->tsbuf : s->ts) + k * DAL_TIMESTAMP_BUFSIZE;
+		k += params[i].type == DAL_TYPE_TIMESTAMP;
+		if ((rc = bind_one(s, (int)i + 1, &params[i], buf)) != SQLITE_OK) {
+			if (rc == SQLITE_RANGE && params[i].type == DAL_TYPE_TIMESTAMP)
+				return DAL_EINVAL;
+			return sqlite_fail(handle(stmt->conn), rc, "bind");
+		}
+	}
+	return 0;
+}
+
+static int sqlite_step(dal_stmt *stmt)
+{
+	sqlite_stmt *s = (sqlite_stmt *)stmt;
+	sqlite3 *db = handle(stmt->conn);
+	int rc = sqlite3_step(s->st);
+
+	if (rc == SQLITE_ROW)
+		return DAL__ROW;
+	if (rc == SQLITE_DONE) {
+		s->changes = sqlite3_changes64(db);
+		return DAL__DONE;
+	}
+	return sqlite_fail(db, rc, "step");
+}
+
+static const char *sqlite_column_name(dal_stmt *stmt, int col)
+{
+	return sqlite3_column_name(((sqlite_stmt *)stmt)->st, col);
+}
+
+static int sqlite_column(dal_stmt *stmt, int col, dal_value *out)
+{
+	sqlite3_stmt *st = ((sqlite_stmt *)stmt)->st;
+
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER:
+		*out = dal_int(sqlite3_column_int64(st, col));
+		break;
+	case SQLITE_FLOAT:
+		*out = dal_double(sqlite3_column_double(st, col));
+		break;
+	case SQLITE_TEXT:
+		out->v.s = (const char *)sqlite3_column_text(st, col);
+		if (!out->v.s)
+			return dal__error_nomem();
+		out->type = DAL_TYPE_TEXT;
+		out->len = (size_t)sqlite3_column_bytes(st, col);
+		break;
+	case SQLITE_BLOB:
+		out->v.p = sqlite3_column_blob(st, col);
+		out->len = (size_t)sqlite3_column_bytes(st, col);
+		out->type = DAL_TYPE_BLOB;
+		if (!out->v.p)
+			out->v.p = "";
+		break;
+	default:
+		*out = dal_null();
+	}
+	return 0;
+}
+
+static int64_t sqlite_changes(dal_stmt *stmt)
+{
+	return ((sqlite_stmt *)stmt)->changes;
+}
+
+static int sqlite_reset(dal_stmt *stmt)
+{
+	sqlite_stmt *s = (sqlite_stmt *)stmt;
+
+	/* The error of a failed step was already reported; reset just re-arms. */
+	sqlite3_reset(s->st);
+	sqlite3_clear_bindings(s->st);
+	return 0;
+}
+
+static void sqlite_finalize(dal_stmt *stmt)
+{
+	sqlite_stmt *s = (sqlite_stmt *)stmt;
+
+	if (!s)
+		return;
+	sqlite3_finalize(s->st);
+	free(s->tsbuf);
+	free(s);
+}
+
+static int sqlite_begin(dal_conn *c, unsigned flags)
+{
+	/* IMMEDIATE takes the write lock up front, so a read-then-write unit never
+	 * fails half-way with SQLITE_BUSY_SNAPSHOT; SQLite is serializable already. */
+	return sqlite_exec(c, flags & DAL__TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int sqlite_commit(dal_conn *c) { return sqlite_exec(c, "COMMIT"); }
+
+static int sqlite_rollback(dal_conn *c)
+{
+	/* After some errors SQLite has already rolled back; that is not a failure. */
+	if (sqlite3_get_autocommit(handle(c)))
+		return 0;
+	return sqlite_exec(c, "ROLLBACK");
+}
+
+static int savepoint_sql(dal_conn *c, const char *fmt, const char *name)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), fmt, name);
+	return sqlite_exec(c, sql);
+}
+
+static int sqlite_savepoint(dal_conn *c, const char *name) { return savepoint_sql(c, "SAVEPOINT \"%s\"", name); }
+static int sqlite_release(dal_conn *c, const char *name) { return savepoint_sql(c, "RELEASE \"%s\"", name); }
+static int sqlite_rollback_to(dal_conn *c, const char *name)
+{
+	int error;
+
+	/* ROLLBACK TO keeps the savepoint open; release it so the scope ends. */
+	if ((error = savepoint_sql(c, "ROLLBACK TO \"%s\"", name)) < 0)
+		return error;
+	return savepoint_sql(c, "RELEASE \"%s\"", name);
+}
+
+static const dal_dialect sqlite_dialect = {
+	.quote = '"',
+	.placeholder = DAL_PH_QMARK,
+	.types = { "", "BOOLEAN", "INTEGER", "REAL", "TEXT", "BLOB", "TEXT", "TEXT" },
+	.varchar = NULL,
+	/* AUTOINCREMENT: ids are never reused, so an audit trail's resource_id stays unique. */
+	.autoinc_pk = "INTEGER PRIMARY KEY AUTOINCREMENT",
+	.autoinc_pre = NULL,
+	.like_escape = " ESCAPE '\\'",
+};
+
+const dal_driver dal__driver_sqlite = {
+	.scheme = "sqlite",
+	.name = "sqlite",
+	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_MULTI_CONN,
+	.dialect = &sqlite_dialect,
+	.connect = sqlite_connect,
+	.disconnect = sqlite_disconnect,
+	.ping = sqlite_ping,
+	.exec = sqlite_exec,
+	.prepare = sqlite_prepare,
+	.bind = sqlite_bind,
+	.step = sqlite_step,
+	.column_name = sqlite_column_name,
+	.column = sqlite_column,
+	.changes = sqlite_changes,
+	.reset = sqlite_reset,
+	.finalize = sqlite_finalize,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.savepoint = sqlite_savepoint,
+	.release = sqlite_release,
+	.rollback_to = sqlite_rollback_to,
+};

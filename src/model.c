@@ -1,0 +1,64 @@
+#include "dal/model.h"
+
+#include <string.h>
+
+#include "sql/ident.h"
+#include "util/error.h"
+
+int dal_model_column_index(const dal_model *model, const char *name)
+{
+	size_t i;
+
+	if (!model || !name)
+		return -1;
+	for (i = 0; i < model->ncolumns; i++)
+		if (strcmp(model->columns[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool dal_model_soft_delete(const dal_model *model)
+{
+	int i = dal_model_column_index(model, "deleted_at");
+	return i >= 0 && model->columns[i].type == DAL_TYPE_TIMESTAMP;
+}
+
+static int check_role(const dal_model *m, const dal_column *c)
+{
+	if (strcmp(c->name, "id") == 0 && (c->type != DAL_TYPE_INT || !(c->flags & DAL_PRIMARY_KEY)))
+		return dal__error(DAL_EINVAL, "model '%s': column 'id' must be an int primary key", m->table);
+	if ((strcmp(c->name, "created_at") == 0 || strcmp(c->name, "updated_at") == 0 ||
+	     strcmp(c->name, "deleted_at") == 0) && c->type != DAL_TYPE_TIMESTAMP)
+		return dal__error(DAL_EINVAL, "model '%s': column '%s' must be a timestamp", m->table, c->name);
+	if ((c->flags & DAL_PRIMARY_KEY) && strcmp(c->name, "id") != 0)
+		return dal__error(DAL_EINVAL, "model '%s': the primary key must be the column 'id', not '%s'",
+			m->table, c->name);
+	return 0;
+}
+
+int dal_model_validate(const dal_model *m)
+{
+	size_t i, j;
+	int error;
+
+	DAL_ASSERT_ARG(m);
+	if ((error = dal__sql_check_ident(m->table, "table")) < 0)
+		return error;
+	if (!m->columns || m->ncolumns == 0)
+		return dal__error(DAL_EINVAL, "model '%s' has no columns", m->table);
+	if (dal_model_column_index(m, "id") < 0)
+		return dal__error(DAL_EINVAL, "model '%s' has no 'id' column (DAL_COL_ID())", m->table);
+	for (i = 0; i < m->ncolumns; i++) {
+		const dal_column *c = &m->columns[i];
+		if ((error = dal__sql_check_ident(c->name, "column")) < 0)
+			return dal__error(DAL_EINVAL, "model '%s': %s", m->table, dal_error_last()->message);
+		if (c->type <= DAL_TYPE_NULL || c->type > DAL_TYPE_JSON)
+			return dal__error(DAL_EINVAL, "model '%s': column '%s' has no valid type", m->table, c->name);
+		if ((error = check_role(m, c)) < 0)
+			return error;
+		for (j = 0; j < i; j++)
+			if (strcmp(m->columns[j].name, c->name) == 0)
+				return dal__error(DAL_EINVAL, "model '%s': column '%s' appears twice", m->table, c->name);
+	}
+	return 0;
+}

@@ -1,0 +1,235 @@
+#include "row.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/str.h"
+
+struct dal_row {
+	const dal_model *model;
+	char *block;          /* bytes of text and blobs read together (dal__row_fill) */
+	char **own;           /* per-column copies made by dal_row_set */
+	dal_value vals[];
+};
+
+static bool has_bytes(const dal_value *v)
+{
+	return v->type == DAL_TYPE_TEXT || v->type == DAL_TYPE_JSON || v->type == DAL_TYPE_BLOB;
+}
+
+int dal_row_new(dal_row **out, const dal_model *model)
+{
+	dal_row *row;
+	size_t n;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(model);
+	n = model->ncolumns;
+	if (!(row = calloc(1, sizeof(*row) + n * sizeof(dal_value))))
+		return dal__error_nomem();
+	if (!(row->own = calloc(n ? n : 1, sizeof(char *)))) {
+		free(row);
+		return dal__error_nomem();
+	}
+	row->model = model;
+	*out = row;
+	return 0;
+}
+
+void dal_row_free(dal_row *row)
+{
+	size_t i;
+
+	if (!row)
+		return;
+	for (i = 0; i < row->model->ncolumns; i++)
+		free(row->own[i]);
+	free(row->own);
+	free(row->block);
+	free(row);
+}
+
+const dal_model *dal_row_model(const dal_row *row) { return row ? row->model : NULL; }
+size_t dal_row_count(const dal_row *row) { return row ? row->model->ncolumns : 0; }
+
+const dal_value *dal_row_at(const dal_row *row, size_t index)
+{
+	if (!row || index >= row->model->ncolumns) {
+		dal__error(DAL_EINVAL, "row column index %zu out of range", index);
+		return NULL;
+	}
+	return &row->vals[index];
+}
+
+const dal_value *dal_row_get(const dal_row *row, const char *column)
+{
+	int i;
+
+	if (!row || !column) {
+		dal__error(DAL_EINVAL, "invalid argument: NULL row or column");
+		return NULL;
+	}
+	if ((i = dal_model_column_index(row->model, column)) < 0) {
+		dal__error(DAL_EINVAL, "table '%s' has no column '%s'", row->model->table, column);
+		return NULL;
+	}
+	return &row->vals[i];
+}
+
+int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const dal_value *in)
+{
+	const dal_column *c = &m->columns[col];
+
+	*out = *in;
+	if (in->type == DAL_TYPE_NULL || in->type == c->type)
+		return 0;
+	switch (c->type) {
+	case DAL_TYPE_DOUBLE:
+		if (in->type == DAL_TYPE_INT) {
+			*out = dal_double((double)in->v.i);
+			return 0;
+		}
+		break;
+	case DAL_TYPE_BOOL:
+		if (in->type == DAL_TYPE_INT && (in->v.i == 0 || in->v.i == 1)) {
+			*out = dal_bool(in->v.i != 0);
+			return 0;
+		}
+		break;
+	case DAL_TYPE_TIMESTAMP:
+		if (in->type == DAL_TYPE_INT) {
+			*out = dal_timestamp(in->v.i);
+			return 0;
+		}
+		if (in->type == DAL_TYPE_TEXT && in->len < 64) {
+			char buf[64];
+			int64_t us;
+			memcpy(buf, in->v.s, in->len);
+			buf[in->len] = '\0';
+			if (dal_timestamp_parse(&us, buf) == 0) {
+				*out = dal_timestamp(us);
+				return 0;
+			}
+		}
+		break;
+	case DAL_TYPE_JSON:
+		if (in->type == DAL_TYPE_TEXT) {
+			out->type = DAL_TYPE_JSON;
+			return 0;
+		}
+		break;
+	case DAL_TYPE_TEXT:
+		if (in->type == DAL_TYPE_JSON) {
+			out->type = DAL_TYPE_TEXT;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return dal__error(DAL_EINVAL, "column '%s.%s' is %s, the value is %s", m->table, c->name,
+		dal_type_name(c->type), dal_type_name(in->type));
+}
+
+int dal_row_set(dal_row *row, const char *column, const dal_value *value)
+{
+	dal_value v;
+	char *copy = NULL;
+	int i, error;
+
+	DAL_ASSERT_ARG(row);
+	DAL_ASSERT_ARG(column);
+	DAL_ASSERT_ARG(value);
+	if ((i = dal_model_column_index(row->model, column)) < 0)
+		return dal__error(DAL_EINVAL, "table '%s' has no column '%s'", row->model->table, column);
+	if ((error = dal__value_to_column(&v, row->model, (size_t)i, value)) < 0)
+		return error;
+	if (has_bytes(&v)) {
+		if (!(copy = dal__strndup(v.len ? v.v.s : "", v.len)))
+			return DAL_ENOMEM;
+		v.v.s = copy;
+	}
+	free(row->own[i]);
+	row->own[i] = copy;
+	row->vals[i] = v;
+	return 0;
+}
+
+int dal__row_fill(dal_row *row, const dal_value *vals, size_t n)
+{
+	size_t i, total = 0;
+	char *p;
+
+	if (n > row->model->ncolumns)
+		n = row->model->ncolumns;
+	for (i = 0; i < n; i++)
+		if (has_bytes(&vals[i]))
+			total += vals[i].len + 1;
+	free(row->block);
+	row->block = NULL;
+	if (total && !(row->block = malloc(total)))
+		return dal__error_nomem();
+	p = row->block;
+	for (i = 0; i < n; i++) {
+		free(row->own[i]);
+		row->own[i] = NULL;
+		row->vals[i] = vals[i];
+		if (has_bytes(&vals[i])) {
+			if (vals[i].len)
+				memcpy(p, vals[i].v.s, vals[i].len);
+			p[vals[i].len] = '\0';
+			row->vals[i].v.s = p;
+			p += vals[i].len + 1;
+		}
+	}
+	return 0;
+}
+
+static const dal_value *typed(const dal_row *row, const char *column, dal_type type)
+{
+	int i = row ? dal_model_column_index(row->model, column) : -1;
+	return i >= 0 && row->vals[i].type == type ? &row->vals[i] : NULL;
+}
+
+int64_t dal_row_int(const dal_row *row, const char *column)
+{
+	const dal_value *v = typed(row, column, DAL_TYPE_INT);
+	return v ? v->v.i : 0;
+}
+
+const char *dal_row_text(const dal_row *row, const char *column)
+{
+	const dal_value *v = typed(row, column, DAL_TYPE_TEXT);
+	if (!v)
+		v = typed(row, column, DAL_TYPE_JSON);
+	return v ? v->v.s : NULL;
+}
+
+double dal_row_double(const dal_row *row, const char *column)
+{
+	const dal_value *v = typed(row, column, DAL_TYPE_DOUBLE);
+	if (v)
+		return v->v.d;
+	v = typed(row, column, DAL_TYPE_INT);
+	return v ? (double)v->v.i : 0.0;
+}
+
+bool dal_row_bool(const dal_row *row, const char *column)
+{
+	const dal_value *v = typed(row, column, DAL_TYPE_BOOL);
+	return v ? v->v.b : false;
+}
+
+int64_t dal_row_timestamp(const dal_row *row, const char *column)
+{
+	const dal_value *v = typed(row, column, DAL_TYPE_TIMESTAMP);
+	return v ? v->v.ts : 0;
+}
+
+bool dal_row_is_null(const dal_row *row, const char *column)
+{
+	int i = row ? dal_model_column_index(row->model, column) : -1;
+	return i < 0 || row->vals[i].type == DAL_TYPE_NULL;
+}

@@ -1,0 +1,112 @@
+#include "util/str.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dal__str_grow(dal_str *s, size_t extra)
+{
+	size_t need = s->len + extra + 1, cap;
+	char *p;
+
+	if (need <= s->cap)
+		return 0;
+	cap = s->cap ? s->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	if (!(p = realloc(s->ptr, cap)))
+		return dal__error_nomem();
+	s->ptr = p;
+	s->cap = cap;
+	return 0;
+}
+
+int dal__str_putn(dal_str *s, const char *p, size_t n)
+{
+	int error;
+
+	if ((error = dal__str_grow(s, n)) < 0)
+		return error;
+	if (n)
+		memcpy(s->ptr + s->len, p, n);
+	s->len += n;
+	s->ptr[s->len] = '\0';
+	return 0;
+}
+
+int dal__str_puts(dal_str *s, const char *p)
+{
+	return dal__str_putn(s, p, strlen(p));
+}
+
+int dal__str_putc(dal_str *s, char c)
+{
+	return dal__str_putn(s, &c, 1);
+}
+
+int dal__str_printf(dal_str *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n, error;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return dal__error(DAL_EINVAL, "bad format string");
+	if ((error = dal__str_grow(s, (size_t)n)) < 0)
+		return error;
+	va_start(ap, fmt);
+	vsnprintf(s->ptr + s->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	s->len += (size_t)n;
+	return 0;
+}
+
+void dal__str_clear(dal_str *s)
+{
+	s->len = 0;
+	if (s->ptr)
+		s->ptr[0] = '\0';
+}
+
+void dal__str_dispose(dal_str *s)
+{
+	free(s->ptr);
+	s->ptr = NULL;
+	s->len = s->cap = 0;
+}
+
+char *dal__str_detach(dal_str *s)
+{
+	char *p;
+
+	if (!s->ptr && dal__str_grow(s, 0) < 0)
+		return NULL;
+	s->ptr[s->len] = '\0';
+	p = s->ptr;
+	s->ptr = NULL;
+	s->len = s->cap = 0;
+	return p;
+}
+
+char *dal__strndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	if (!(p = malloc(n + 1))) {
+		dal__error_nomem();
+		return NULL;
+	}
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *dal__strdup(const char *s)
+{
+	return s ? dal__strndup(s, strlen(s)) : NULL;
+}

@@ -1,0 +1,30 @@
+#ifndef DAL_UTIL_STR_H
+#define DAL_UTIL_STR_H
+
+#include <stddef.h>
+#include "util/error.h"
+
+/** A growable NUL-terminated byte string. ptr is never NULL after a successful append. */
+typedef struct dal_str {
+	char *ptr;
+	size_t len;
+	size_t cap;
+} dal_str;
+
+#define DAL_STR_INIT { NULL, 0, 0 }
+
+int dal__str_grow(dal_str *s, size_t extra);
+int dal__str_putn(dal_str *s, const char *p, size_t n);
+int dal__str_puts(dal_str *s, const char *p);
+int dal__str_putc(dal_str *s, char c);
+int dal__str_printf(dal_str *s, const char *fmt, ...) DAL__PRINTF(2, 3);
+void dal__str_clear(dal_str *s);
+void dal__str_dispose(dal_str *s);
+/** Hand the buffer to the caller (free() it) and reset @p s. Never NULL on success. */
+char *dal__str_detach(dal_str *s);
+
+/** strdup that reports DAL_ENOMEM through dal_error_last(). NULL in gives NULL out, no error. */
+char *dal__strdup(const char *s);
+char *dal__strndup(const char *s, size_t n);
+
+#endif
