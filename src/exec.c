@@ -146,8 +146,10 @@ int dal_query(dal_result **out, dal_db *db, const char *sql, const dal_value *pa
 	if (!(res = calloc(1, sizeof(*res))))
 		return dal__error_nomem();
 	error = raw_start(&rc, db, sql, params, nparams, 0);
-	if (error >= 0)
-		error = copy_names(res, rc.stmt);
+	if (error >= 0) {
+		int e = copy_names(res, rc.stmt);
+		error = e < 0 ? e : error;
+	}
 	while (error == DAL__ROW && (error = append_row(res, &cap, &bytes, rc.stmt)) == 0)
 		error = dal__stmt_step(rc.stmt);
 	raw_end(&rc);

@@ -1,0 +1,40 @@
+# The front door. `make demo` runs the main job on SQLite; `make test` runs every test.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all setup build demo test bench install asan tsan clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt: | setup
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(BUILD)/examples/demo
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+bench: build
+	$(BUILD)/bench/dal_bench
+
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build-asan CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DDAL_SANITIZE=address,undefined -DDAL_BUILD_BENCH=OFF" test
+
+# The concurrent parts under ThreadSanitizer.
+tsan:
+	$(MAKE) BUILD=build-tsan CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DDAL_SANITIZE=thread -DDAL_BUILD_BENCH=OFF" test
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,61 @@
+/* The engine fixture every conformance case runs on. */
+#ifndef DAL_TEST_FIXTURE_H
+#define DAL_TEST_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <dal/dal.h>
+
+typedef struct fixture {
+	const char *engine;     /* sqlite-file, sqlite-memory, duckdb, postgres */
+	dal_db *db;             /* opened fresh for every case */
+	char url[1024];
+} fixture;
+
+#define FX(state) ((fixture *)*(state))
+
+/* Per-case setup and teardown: a fresh, empty database. */
+int fx_setup(void **state);
+int fx_teardown(void **state);
+/* Open another dal_db on the same database as the fixture. */
+int fx_open_again(dal_db **out, fixture *fx, const dal_config *cfg);
+bool fx_is(const fixture *fx, const char *engine);
+/* The engine's DDL type for a dal type. */
+const char *fx_type(const fixture *fx, dal_type type);
+/* A counted skip, with its reason printed. */
+#define FX_SKIP(reason) do { print_message("skipped: %s\n", (reason)); skip(); } while (0)
+
+/* Assert that an expression returns DAL_OK, printing dal_error_last() if not. */
+#define CHECK_OK(expr) \
+	do { int rc_ = (expr); if (rc_ != 0) fail_msg("%s -> %d (%s): %s", #expr, rc_, dal_strerror(rc_), \
+		dal_error_last()->message); } while (0)
+/* Assert a specific error code. */
+#define CHECK_ERR(code, expr) \
+	do { int rc_ = (expr); if (rc_ != (code)) fail_msg("%s -> %d (%s), expected %s: %s", #expr, rc_, \
+		dal_strerror(rc_), #code, dal_error_last()->message); } while (0)
+
+/* Run SQL with no parameters, asserting success. */
+void fx_exec(fixture *fx, const char *sql);
+/* One int64 from a query such as SELECT COUNT(*). */
+int64_t fx_scalar(fixture *fx, const char *sql, const dal_value *params, size_t n);
+
+/* Case lists, one per file, listed once in main.c. */
+typedef struct fx_cases {
+	const struct CMUnitTest *tests;
+	size_t count;
+} fx_cases;
+
+#define FX_CASE(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+#define FX_CASES(name, ...) \
+	static const struct CMUnitTest name##_tests[] = { __VA_ARGS__ }; \
+	const fx_cases name = { name##_tests, sizeof(name##_tests) / sizeof(name##_tests[0]) }
+
+extern const fx_cases cases_base;
+
+#endif
