@@ -1,13 +1,859 @@
-/* PostgreSQL driver: being written. */
+/* DuckDB: the embedded analytical engine. */
+#include <duckdb.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "driver/driver.h"
 #include "util/error.h"
+#include "util/str.h"
 
-static int dk_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
+/* DuckDB lets one process hold a file, so every connection of a dal_db shares one database. */
+typedef struct duck_shared {
+	duckdb_database db;
+} duck_shared;
+
+typedef struct duck_conn {
+	dal_conn base;
+	duckdb_connection con;
+	/*
+	 * A failed execution aborts DuckDB's transaction, and a later COMMIT then
+	 * succeeds while silently discarding everything; remember the first failure
+	 * so commit can refuse instead.
+	 */
+	bool in_tx;
+	int fail_code;
+	char fail_msg[256];
+} duck_conn;
+
+/* How one result column is read out of a chunk. */
+typedef struct duck_col {
+	duckdb_type type;
+	duckdb_type inner;             /* storage type of DECIMAL and ENUM */
+	uint8_t scale;                 /* DECIMAL */
+	bool json;                     /* VARCHAR with the JSON alias */
+	duckdb_logical_type ltype;     /* kept for ENUM's dictionary */
+	void *data;                    /* of the current chunk */
+	uint64_t *validity;
+	dal_str text;                  /* a NUL-terminated copy of the current text value */
+} duck_col;
+
+enum { RUN_IDLE, RUN_ROWS, RUN_DONE };
+
+typedef struct duck_stmt {
+	dal_stmt base;
+	duckdb_prepared_statement ps;
+	duckdb_statement_type kind;
+	bool stream;
+	bool names_unresolved;         /* prepare could not type every column ("SELECT ?") */
+	char **names;
+	int nnames;
+	duck_col *cols;                /* base.ncols of them while a result is open */
+	int ncols_cap;
+	int state;
+	bool have_result;
+	duckdb_result res;
+	duckdb_data_chunk chunk;
+	idx_t chunk_size;
+	idx_t row;                     /* in chunk */
+	int64_t nrows;                 /* rows handed out by this execution */
+	int64_t changes;
+} duck_stmt;
+
+static duck_conn *dconn(dal_conn *c) { return (duck_conn *)c; }
+
+/*
+ * Prepare and open errors come as text only; DuckDB starts each message with
+ * its exception type ("Parser Error: ..."), which gives the type back.
+ */
+static const struct { const char *prefix; duckdb_error_type type; } error_prefixes[] = {
+	{ "Constraint Error:", DUCKDB_ERROR_CONSTRAINT },
+	{ "TransactionContext Error:", DUCKDB_ERROR_TRANSACTION },
+	{ "Parser Error:", DUCKDB_ERROR_PARSER },
+	{ "Syntax Error:", DUCKDB_ERROR_SYNTAX },
+	{ "Binder Error:", DUCKDB_ERROR_BINDER },
+	{ "Catalog Error:", DUCKDB_ERROR_CATALOG },
+	{ "IO Error:", DUCKDB_ERROR_IO },
+	{ "Out of Memory Error:", DUCKDB_ERROR_OUT_OF_MEMORY },
+	{ "Invalid Input Error:", DUCKDB_ERROR_INVALID_INPUT },
+	{ "Conversion Error:", DUCKDB_ERROR_CONVERSION },
+	{ "Out of Range Error:", DUCKDB_ERROR_OUT_OF_RANGE },
+	{ "INTERRUPT Error:", DUCKDB_ERROR_INTERRUPT },
+	{ "Permission Error:", DUCKDB_ERROR_PERMISSION },
+	{ "Not implemented Error:", DUCKDB_ERROR_NOT_IMPLEMENTED },
+	{ "Dependency Error:", DUCKDB_ERROR_DEPENDENCY },
+};
+
+static duckdb_error_type type_of_message(const char *msg)
 {
-	(void)shared; (void)url; (void)cfg;
-	*out = NULL;
-	return dal__error(DAL_EUNSUPPORTED, "duckdbql driver not built yet");
+	size_t i;
+
+	for (i = 0; msg && i < sizeof(error_prefixes) / sizeof(error_prefixes[0]); i++)
+		if (strncmp(msg, error_prefixes[i].prefix, strlen(error_prefixes[i].prefix)) == 0)
+			return error_prefixes[i].type;
+	return DUCKDB_ERROR_INVALID;
 }
 
-static const dal_dialect dk_dialect = { .quote = '"', .placeholder = DAL_PH_QMARK };
-const dal_driver dal__driver_duckdb = { .scheme = "duckdbql", .name = "duckdbql", .dialect = &dk_dialect, .connect = dk_connect };
+/*
+ * dal's messages are one line: DuckDB's end with the statement quoted under
+ * "LINE n:" with a caret (twice, for prepare errors), which is cut off, and
+ * may have hints on further lines, which are kept.
+ */
+static const char *one_line(char *buf, size_t size, const char *msg)
+{
+	const char *end = strstr(msg, "\n\nLINE ");
+	size_t n = end ? (size_t)(end - msg) : strlen(msg), i;
+
+	if (n >= size)
+		n = size - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = msg[i] == '\n' || msg[i] == '\r' ? ' ' : msg[i];
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The one mapping from DuckDB's error types to dal's; keeps the type as engine_code. */
+static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
+{
+	char line[768];
+	int code;
+
+	if (!msg || !*msg)
+		msg = "unknown error";
+	msg = one_line(line, sizeof(line), msg);
+	switch (type) {
+	case DUCKDB_ERROR_CONSTRAINT: code = DAL_ECONSTRAINT; break;
+	case DUCKDB_ERROR_TRANSACTION:
+		/* Conflicts ask for a retry; these two are a caller's state mistake, and
+		 * an aborted transaction is only worth retrying if a conflict aborted it. */
+		if (strstr(msg, "transaction is aborted"))
+			code = c && c->fail_code == DAL_ESERIALIZE ? DAL_ESERIALIZE : DAL_EINVAL;
+		else if (strstr(msg, "no transaction is active"))
+			code = DAL_EINVAL;
+		else
+			code = DAL_ESERIALIZE;
+		break;
+	case DUCKDB_ERROR_PARSER:
+	case DUCKDB_ERROR_SYNTAX:
+	case DUCKDB_ERROR_BINDER:
+	case DUCKDB_ERROR_CATALOG: code = DAL_ESQL; break;
+	case DUCKDB_ERROR_IO:
+	case DUCKDB_ERROR_PERMISSION:
+		code = strstr(msg, "Could not set lock") ? DAL_EBUSY : DAL_EIO;
+		break;
+	case DUCKDB_ERROR_OUT_OF_MEMORY: code = DAL_ENOMEM; break;
+	case DUCKDB_ERROR_INVALID_INPUT:
+	case DUCKDB_ERROR_CONVERSION:
+	case DUCKDB_ERROR_OUT_OF_RANGE: code = DAL_EINVAL; break;
+	case DUCKDB_ERROR_INTERRUPT: code = DAL_ETIMEOUT; break;
+	default: code = DAL_ERROR; break;
+	}
+	if (c && c->in_tx && !c->fail_code) {
+		c->fail_code = code;
+		snprintf(c->fail_msg, sizeof(c->fail_msg), "%.*s", (int)sizeof(c->fail_msg) - 1, msg);
+	}
+	return dal__error_engine(code, NULL, (int)type, "duckdb: %s", msg);
+}
+
+static int result_fail(duck_conn *c, duckdb_result *res)
+{
+	return duck_fail(c, duckdb_result_error_type(res), duckdb_result_error(res));
+}
+
+static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
+{
+	duck_shared *sh;
+	char *msg = NULL;
+	int error;
+
+	(void)cfg;
+	*out = NULL;
+	if (!(sh = calloc(1, sizeof(*sh))))
+		return dal__error_nomem();
+	if (duckdb_open_ext(url->memory ? NULL : url->path, &sh->db, NULL, &msg) != DuckDBSuccess) {
+		error = duck_fail(NULL, type_of_message(msg), msg);
+		if (error == DAL_ERROR)
+			error = dal__error_engine(DAL_EIO, NULL, DUCKDB_ERROR_IO, "duckdb: cannot open %s: %s",
+				url->path, msg ? msg : "unknown error");
+		duckdb_free(msg);
+		free(sh);
+		return error;
+	}
+	*out = sh;
+	return 0;
+}
+
+static void duck_db_close(void *shared)
+{
+	duck_shared *sh = shared;
+
+	if (!sh)
+		return;
+	duckdb_close(&sh->db);
+	free(sh);
+}
+
+static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
+{
+	duck_shared *sh = shared;
+	duck_conn *c;
+
+	(void)url;
+	(void)cfg;
+	*out = NULL;
+	if (!sh)
+		return dal__error(DAL_EINVAL, "duckdb: connect without an open database");
+	if (!(c = calloc(1, sizeof(*c))))
+		return dal__error_nomem();
+	c->base.drv = &dal__driver_duckdb;
+	if (duckdb_connect(sh->db, &c->con) != DuckDBSuccess) {
+		free(c);
+		return dal__error(DAL_ECONN, "duckdb: cannot open a connection to the database");
+	}
+	*out = &c->base;
+	return 0;
+}
+
+static void duck_disconnect(dal_conn *c)
+{
+	if (!c)
+		return;
+	duckdb_disconnect(&dconn(c)->con);
+	free(c);
+}
+
+static int duck_exec(dal_conn *conn, const char *sql)
+{
+	duck_conn *c = dconn(conn);
+	duckdb_result res;
+	int error = 0;
+
+	if (duckdb_query(c->con, sql, &res) != DuckDBSuccess)
+		error = result_fail(c, &res);
+	/* The result must be destroyed even when the query failed. */
+	duckdb_destroy_result(&res);
+	return error;
+}
+
+static int duck_ping(dal_conn *c)
+{
+	return duck_exec(c, "SELECT 1");
+}
+
+static void free_names(duck_stmt *s)
+{
+	int i;
+
+	for (i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	free(s->names);
+	s->names = NULL;
+	s->nnames = 0;
+}
+
+/* Names come from DuckDB as copies it wants back through duckdb_free. */
+static int load_prepared_names(duck_stmt *s, idx_t n)
+{
+	idx_t i;
+
+	if (!(s->names = calloc(n ? n : 1, sizeof(*s->names))))
+		return dal__error_nomem();
+	for (i = 0; i < n; i++) {
+		const char *name = duckdb_prepared_statement_column_name(s->ps, i);
+		duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(s->ps, i);
+
+		if (!t || duckdb_get_type_id(t) == DUCKDB_TYPE_INVALID)
+			s->names_unresolved = true;
+		duckdb_destroy_logical_type(&t);
+		s->names[i] = dal__strdup(name ? name : "");
+		duckdb_free((void *)name);
+		s->nnames++;
+		if (!s->names[i])
+			return DAL_ENOMEM;
+	}
+	return 0;
+}
+
+static void close_result(duck_stmt *s)
+{
+	int i;
+
+	if (s->chunk)
+		duckdb_destroy_data_chunk(&s->chunk);
+	s->chunk = NULL;
+	s->chunk_size = s->row = 0;
+	if (s->have_result)
+		duckdb_destroy_result(&s->res);
+	s->have_result = false;
+	for (i = 0; i < s->ncols_cap; i++)
+		if (s->cols[i].ltype)
+			duckdb_destroy_logical_type(&s->cols[i].ltype);
+}
+
+static void duck_finalize(dal_stmt *stmt)
+{
+	duck_stmt *s = (duck_stmt *)stmt;
+	int i;
+
+	if (!s)
+		return;
+	close_result(s);
+	duckdb_destroy_prepare(&s->ps);
+	for (i = 0; i < s->ncols_cap; i++)
+		dal__str_dispose(&s->cols[i].text);
+	free(s->cols);
+	free_names(s);
+	free(s);
+}
+
+static int duck_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
+{
+	duck_conn *c = dconn(conn);
+	duck_stmt *s;
+	int error = 0;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return dal__error_nomem();
+	s->base.conn = conn;
+	s->stream = (flags & DAL__STMT_STREAM) != 0;
+	/* Destroyed even when prepare fails; that is what frees the error text. */
+	if (duckdb_prepare(c->con, sql, &s->ps) != DuckDBSuccess) {
+		const char *msg = duckdb_prepare_error(s->ps);
+		error = duck_fail(c, type_of_message(msg), msg);
+		goto done;
+	}
+	s->kind = duckdb_prepared_statement_type(s->ps);
+	s->base.nparams = (int)duckdb_nparams(s->ps);
+	s->base.ncols = (int)duckdb_prepared_statement_column_count(s->ps);
+	error = load_prepared_names(s, (idx_t)s->base.ncols);
+done:
+	if (error < 0) {
+		duck_finalize(&s->base);
+		return error;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static duckdb_timestamp to_ts(int64_t us)
+{
+	duckdb_timestamp t;
+
+	t.micros = us;
+	return t;
+}
+
+static int duck_bind(dal_stmt *stmt, const dal_value *params, size_t n)
+{
+	duck_stmt *s = (duck_stmt *)stmt;
+	duckdb_state rc = DuckDBSuccess;
+	size_t i;
+
+	if ((int)n != stmt->nparams)
+		return dal__error(DAL_EINVAL, "the statement takes %d parameters, %zu given", stmt->nparams, n);
+	/* Binding starts a new execution even if the caller did not reset. */
+	close_result(s);
+	s->state = RUN_IDLE;
+	for (i = 0; i < n && rc == DuckDBSuccess; i++) {
+		const dal_value *v = &params[i];
+		idx_t k = i + 1;
+
+		switch (v->type) {
+		case DAL_TYPE_NULL: rc = duckdb_bind_null(s->ps, k); break;
+		case DAL_TYPE_BOOL: rc = duckdb_bind_boolean(s->ps, k, v->v.b); break;
+		case DAL_TYPE_INT: rc = duckdb_bind_int64(s->ps, k, v->v.i); break;
+		case DAL_TYPE_DOUBLE: rc = duckdb_bind_double(s->ps, k, v->v.d); break;
+		/* JSON goes as text; DuckDB casts it where the column is JSON. */
+		case DAL_TYPE_TEXT:
+		case DAL_TYPE_JSON: rc = duckdb_bind_varchar_length(s->ps, k, v->len ? v->v.s : "", v->len); break;
+		case DAL_TYPE_BLOB: rc = duckdb_bind_blob(s->ps, k, v->len ? v->v.p : "", v->len); break;
+		case DAL_TYPE_TIMESTAMP: rc = duckdb_bind_timestamp(s->ps, k, to_ts(v->v.ts)); break;
+		default:
+			return dal__error(DAL_EINVAL, "duckdb: parameter %zu has unknown type %d", k, (int)v->type);
+		}
+	}
+	if (rc != DuckDBSuccess) {
+		const char *msg = duckdb_prepare_error(s->ps);
+		return dal__error(DAL_EINVAL, "duckdb: cannot bind parameter %zu: %s", i, msg ? msg : "rejected");
+	}
+	return 0;
+}
+
+static int grow_cols(duck_stmt *s, int n)
+{
+	duck_col *cols;
+
+	if (n <= s->ncols_cap)
+		return 0;
+	if (!(cols = realloc(s->cols, (size_t)n * sizeof(*cols))))
+		return dal__error_nomem();
+	memset(cols + s->ncols_cap, 0, (size_t)(n - s->ncols_cap) * sizeof(*cols));
+	s->cols = cols;
+	s->ncols_cap = n;
+	return 0;
+}
+
+/* After execution: the real column count, names where prepare could not tell, and how to read each column. */
+static int describe_result(duck_stmt *s)
+{
+	int n = (int)duckdb_column_count(&s->res), i, error;
+
+	if ((error = grow_cols(s, n)) < 0)
+		return error;
+	if (n != s->nnames || s->names_unresolved) {
+		char **names = calloc((size_t)(n ? n : 1), sizeof(*names));
+		if (!names)
+			return dal__error_nomem();
+		free_names(s);
+		s->names = names;
+		for (i = 0; i < n; i++) {
+			const char *name = duckdb_column_name(&s->res, (idx_t)i);
+			if (!(s->names[i] = dal__strdup(name ? name : "")))
+				return DAL_ENOMEM;
+			s->nnames++;
+		}
+		s->names_unresolved = false;
+	}
+	s->base.ncols = n;
+	for (i = 0; i < n; i++) {
+		duck_col *col = &s->cols[i];
+		char *alias;
+
+		col->ltype = duckdb_column_logical_type(&s->res, (idx_t)i);
+		col->type = duckdb_get_type_id(col->ltype);
+		col->inner = DUCKDB_TYPE_INVALID;
+		col->scale = 0;
+		col->json = false;
+		if (col->type == DUCKDB_TYPE_DECIMAL) {
+			col->inner = duckdb_decimal_internal_type(col->ltype);
+			col->scale = duckdb_decimal_scale(col->ltype);
+		} else if (col->type == DUCKDB_TYPE_ENUM) {
+			col->inner = duckdb_enum_internal_type(col->ltype);
+		} else if (col->type == DUCKDB_TYPE_VARCHAR && (alias = duckdb_logical_type_get_alias(col->ltype))) {
+			col->json = strcmp(alias, "JSON") == 0;
+			duckdb_free(alias);
+		}
+	}
+	return 0;
+}
+
+static bool returns_rows(duck_stmt *s)
+{
+	/* INSERT/UPDATE/DELETE without RETURNING and DDL answer with a "Count" or
+	 * "Success" column that is not a row of the caller's. */
+	return duckdb_result_return_type(s->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT;
+}
+
+static int execute(duck_stmt *s)
+{
+	duck_conn *c = dconn(s->base.conn);
+	duckdb_state rc;
+	int error;
+
+	s->nrows = s->changes = 0;
+	rc = s->stream ? duckdb_execute_prepared_streaming(s->ps, &s->res) : duckdb_execute_prepared(s->ps, &s->res);
+	s->have_result = true;
+	if (rc != DuckDBSuccess) {
+		error = result_fail(c, &s->res);
+		close_result(s);
+		return error;
+	}
+	if (!returns_rows(s)) {
+		s->changes = (int64_t)duckdb_rows_changed(&s->res);
+		s->base.ncols = 0;
+		close_result(s);
+		return DAL__DONE;
+	}
+	if ((error = describe_result(s)) < 0) {
+		close_result(s);
+		return error;
+	}
+	return DAL__ROW;
+}
+
+/* The next non-empty chunk, or none at the end; a NULL chunk can also mean an error. */
+static int next_chunk(duck_stmt *s)
+{
+	int i;
+
+	if (s->chunk)
+		duckdb_destroy_data_chunk(&s->chunk);
+	s->chunk = NULL;
+	s->row = s->chunk_size = 0;
+	while ((s->chunk = duckdb_fetch_chunk(s->res)) != NULL) {
+		if ((s->chunk_size = duckdb_data_chunk_get_size(s->chunk)) > 0)
+			break;
+		duckdb_destroy_data_chunk(&s->chunk);
+	}
+	if (!s->chunk) {
+		const char *msg = duckdb_result_error(&s->res);
+		if (msg && *msg)
+			return result_fail(dconn(s->base.conn), &s->res);
+		return DAL__DONE;
+	}
+	for (i = 0; i < s->base.ncols; i++) {
+		duckdb_vector vec = duckdb_data_chunk_get_vector(s->chunk, (idx_t)i);
+		s->cols[i].data = duckdb_vector_get_data(vec);
+		s->cols[i].validity = duckdb_vector_get_validity(vec);
+	}
+	return DAL__ROW;
+}
+
+static int duck_step(dal_stmt *stmt)
+{
+	duck_stmt *s = (duck_stmt *)stmt;
+	int rc;
+
+	if (s->state == RUN_DONE)
+		return DAL__DONE;
+	if (s->state == RUN_IDLE) {
+		s->state = RUN_DONE;
+		if ((rc = execute(s)) != DAL__ROW)
+			return rc;
+		s->state = RUN_ROWS;
+	} else if (++s->row < s->chunk_size) {
+		s->nrows++;
+		return DAL__ROW;
+	}
+	if ((rc = next_chunk(s)) == DAL__ROW) {
+		s->nrows++;
+		return DAL__ROW;
+	}
+	/* RETURNING reports no changed rows; the rows it returned are the changes. */
+	if (rc == DAL__DONE && (s->kind == DUCKDB_STATEMENT_TYPE_INSERT || s->kind == DUCKDB_STATEMENT_TYPE_UPDATE ||
+	                        s->kind == DUCKDB_STATEMENT_TYPE_DELETE))
+		s->changes = s->nrows;
+	s->state = RUN_DONE;
+	/* Free a materialized result as soon as it is read; column names are our own copies. */
+	close_result(s);
+	return rc;
+}
+
+static const char *duck_column_name(dal_stmt *stmt, int col)
+{
+	duck_stmt *s = (duck_stmt *)stmt;
+
+	return col >= 0 && col < s->nnames ? s->names[col] : NULL;
+}
+
+static const char *type_name(duckdb_type t)
+{
+	switch (t) {
+	case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+	case DUCKDB_TYPE_LIST: return "LIST";
+	case DUCKDB_TYPE_STRUCT: return "STRUCT";
+	case DUCKDB_TYPE_MAP: return "MAP";
+	case DUCKDB_TYPE_ARRAY: return "ARRAY";
+	case DUCKDB_TYPE_UNION: return "UNION";
+	case DUCKDB_TYPE_BIT: return "BIT";
+	case DUCKDB_TYPE_TIME_TZ: return "TIME WITH TIME ZONE";
+	case DUCKDB_TYPE_BIGNUM: return "BIGNUM";
+	case DUCKDB_TYPE_TIME_NS: return "TIME_NS";
+	default: return "an unknown type";
+	}
+}
+
+static int set_text(duck_col *col, const char *p, size_t n, dal_value *out)
+{
+	int error;
+
+	/* DuckDB's strings are not NUL-terminated; dal's text values are. */
+	dal__str_clear(&col->text);
+	if ((error = dal__str_putn(&col->text, p, n)) < 0)
+		return error;
+	out->type = col->json ? DAL_TYPE_JSON : DAL_TYPE_TEXT;
+	out->len = n;
+	out->v.s = col->text.ptr;
+	return 0;
+}
+
+static int hugeint_to_int(int64_t *out, int64_t upper, uint64_t lower)
+{
+	if ((upper == 0 && lower <= (uint64_t)INT64_MAX) || (upper == -1 && lower > (uint64_t)INT64_MAX)) {
+		*out = (int64_t)lower;
+		return 0;
+	}
+	return -1;
+}
+
+static const double pow10_table[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+	1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31, 1e32, 1e33, 1e34, 1e35,
+	1e36, 1e37, 1e38,
+};
+
+static double decimal_value(const duck_col *col, idx_t row)
+{
+	double v;
+
+	switch (col->inner) {
+	case DUCKDB_TYPE_SMALLINT: v = ((int16_t *)col->data)[row]; break;
+	case DUCKDB_TYPE_INTEGER: v = ((int32_t *)col->data)[row]; break;
+	case DUCKDB_TYPE_BIGINT: v = (double)((int64_t *)col->data)[row]; break;
+	default: {
+		duckdb_hugeint h = ((duckdb_hugeint *)col->data)[row];
+		v = duckdb_hugeint_to_double(h);
+	}
+	}
+	/* One correctly rounded division: exact for the digits a double holds. */
+	return v / pow10_table[col->scale <= 38 ? col->scale : 38];
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static int scaled_ts(int64_t *out, int64_t v, int64_t mul, duck_stmt *s, int col)
+{
+	if (v > INT64_MAX / mul || v < INT64_MIN / mul)
+		return dal__error(DAL_EINVAL, "duckdb: column '%s': timestamp out of range", s->names[col]);
+	*out = v * mul;
+	return 0;
+}
+
+static int uuid_text(duck_col *col, duckdb_hugeint h, dal_value *out)
+{
+	char buf[37];
+	/* DuckDB stores a UUID with the top bit flipped, so that it sorts as a signed number. */
+	uint64_t hi = (uint64_t)h.upper ^ (UINT64_C(1) << 63), lo = h.lower;
+
+	snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
+		(unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & UINT64_C(0xffffffffffff)));
+	return set_text(col, buf, 36, out);
+}
+
+static int time_text(duck_col *col, int64_t us, dal_value *out)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%02lld:%02lld:%02lld.%06lld", (long long)(us / 3600000000LL),
+		(long long)(us / 60000000LL % 60), (long long)(us / 1000000LL % 60), (long long)(us % 1000000LL));
+
+	return set_text(col, buf, (size_t)n, out);
+}
+
+static int enum_text(duck_col *col, idx_t row, dal_value *out)
+{
+	idx_t k;
+	char *name;
+	int error;
+
+	switch (col->inner) {
+	case DUCKDB_TYPE_UTINYINT: k = ((uint8_t *)col->data)[row]; break;
+	case DUCKDB_TYPE_USMALLINT: k = ((uint16_t *)col->data)[row]; break;
+	default: k = ((uint32_t *)col->data)[row]; break;
+	}
+	if (!(name = duckdb_enum_dictionary_value(col->ltype, k)))
+		return dal__error_nomem();
+	error = set_text(col, name, strlen(name), out);
+	duckdb_free(name);
+	return error;
+}
+
+static int duck_column(dal_stmt *stmt, int i, dal_value *out)
+{
+	duck_stmt *s = (duck_stmt *)stmt;
+	duck_col *col;
+	idx_t r;
+	int64_t v = 0;
+
+	if (s->state != RUN_ROWS || !s->chunk || i < 0 || i >= s->base.ncols)
+		return dal__error(DAL_EINVAL, "duckdb: no column %d in the current row", i);
+	col = &s->cols[i];
+	r = s->row;
+	out->len = 0;
+	if (col->validity && !duckdb_validity_row_is_valid(col->validity, r)) {
+		*out = dal_null();
+		return 0;
+	}
+	switch (col->type) {
+	case DUCKDB_TYPE_BOOLEAN: *out = dal_bool(((bool *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_TINYINT: *out = dal_int(((int8_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_SMALLINT: *out = dal_int(((int16_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_INTEGER: *out = dal_int(((int32_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_BIGINT: *out = dal_int(((int64_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_UTINYINT: *out = dal_int(((uint8_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_USMALLINT: *out = dal_int(((uint16_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_UINTEGER: *out = dal_int(((uint32_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_UBIGINT: {
+		uint64_t u = ((uint64_t *)col->data)[r];
+		if (u > (uint64_t)INT64_MAX)
+			goto out_of_range;
+		*out = dal_int((int64_t)u);
+		return 0;
+	}
+	case DUCKDB_TYPE_HUGEINT: {
+		duckdb_hugeint h = ((duckdb_hugeint *)col->data)[r];
+		if (hugeint_to_int(&v, h.upper, h.lower) < 0)
+			goto out_of_range;
+		*out = dal_int(v);
+		return 0;
+	}
+	case DUCKDB_TYPE_UHUGEINT: {
+		duckdb_uhugeint h = ((duckdb_uhugeint *)col->data)[r];
+		if (h.upper != 0 || h.lower > (uint64_t)INT64_MAX)
+			goto out_of_range;
+		*out = dal_int((int64_t)h.lower);
+		return 0;
+	}
+	case DUCKDB_TYPE_FLOAT: *out = dal_double(((float *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_DOUBLE: *out = dal_double(((double *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_DECIMAL: *out = dal_double(decimal_value(col, r)); return 0;
+	case DUCKDB_TYPE_VARCHAR:
+	case DUCKDB_TYPE_BLOB: {
+		duckdb_string_t *str = &((duckdb_string_t *)col->data)[r];
+		const char *p = duckdb_string_t_data(str);
+		uint32_t n = duckdb_string_t_length(*str);
+		if (col->type == DUCKDB_TYPE_VARCHAR)
+			return set_text(col, p, n, out);
+		/* A blob needs no terminator: it points into the chunk, alive until the next step. */
+		*out = dal_blob(n ? p : "", n);
+		return 0;
+	}
+	case DUCKDB_TYPE_TIMESTAMP:
+	case DUCKDB_TYPE_TIMESTAMP_TZ: *out = dal_timestamp(((int64_t *)col->data)[r]); return 0;
+	case DUCKDB_TYPE_TIMESTAMP_S:
+		if (scaled_ts(&v, ((int64_t *)col->data)[r], 1000000, s, i) < 0)
+			return DAL_EINVAL;
+		*out = dal_timestamp(v);
+		return 0;
+	case DUCKDB_TYPE_TIMESTAMP_MS:
+		if (scaled_ts(&v, ((int64_t *)col->data)[r], 1000, s, i) < 0)
+			return DAL_EINVAL;
+		*out = dal_timestamp(v);
+		return 0;
+	case DUCKDB_TYPE_TIMESTAMP_NS: *out = dal_timestamp(floor_div(((int64_t *)col->data)[r], 1000)); return 0;
+	case DUCKDB_TYPE_DATE:
+		*out = dal_timestamp((int64_t)((int32_t *)col->data)[r] * 86400LL * 1000000LL);
+		return 0;
+	case DUCKDB_TYPE_TIME: return time_text(col, ((int64_t *)col->data)[r], out);
+	case DUCKDB_TYPE_UUID: return uuid_text(col, ((duckdb_hugeint *)col->data)[r], out);
+	case DUCKDB_TYPE_ENUM: return enum_text(col, r, out);
+	case DUCKDB_TYPE_SQLNULL: *out = dal_null(); return 0;
+	default:
+		return dal__error(DAL_EUNSUPPORTED, "duckdb: column '%s' has type %s, which dal cannot read; "
+			"CAST it to VARCHAR in the query", s->names[i], type_name(col->type));
+	}
+out_of_range:
+	return dal__error(DAL_EINVAL, "duckdb: column '%s': integer value does not fit in int64", s->names[i]);
+}
+
+static int64_t duck_changes(dal_stmt *stmt)
+{
+	return ((duck_stmt *)stmt)->changes;
+}
+
+static int duck_reset(dal_stmt *stmt)
+{
+	duck_stmt *s = (duck_stmt *)stmt;
+
+	close_result(s);
+	s->state = RUN_IDLE;
+	duckdb_clear_bindings(s->ps);
+	return 0;
+}
+
+static int duck_begin(dal_conn *conn, unsigned flags)
+{
+	duck_conn *c = dconn(conn);
+	int error;
+
+	/* DuckDB has snapshot isolation only, and no read-only transactions to ask for. */
+	(void)flags;
+	if ((error = duck_exec(conn, "BEGIN TRANSACTION")) < 0)
+		return error;
+	c->in_tx = true;
+	c->fail_code = 0;
+	c->fail_msg[0] = '\0';
+	return 0;
+}
+
+static void end_tx(duck_conn *c)
+{
+	c->in_tx = false;
+	c->fail_code = 0;
+	c->fail_msg[0] = '\0';
+}
+
+static int duck_rollback(dal_conn *conn)
+{
+	duck_conn *c = dconn(conn);
+	duckdb_result res;
+	int error = 0;
+
+	end_tx(c);
+	if (duckdb_query(c->con, "ROLLBACK", &res) != DuckDBSuccess) {
+		const char *msg = duckdb_result_error(&res);
+		/* A failed COMMIT has already ended the transaction: nothing is left to undo. */
+		if (!(msg && strstr(msg, "no transaction is active")))
+			error = result_fail(c, &res);
+	}
+	duckdb_destroy_result(&res);
+	return error;
+}
+
+static int duck_commit(dal_conn *conn)
+{
+	duck_conn *c = dconn(conn);
+	char cause[sizeof(c->fail_msg)];
+	int cause_code = c->fail_code, error;
+
+	if (cause_code) {
+		/* Only an execution failure aborts the transaction (a bad prepare does not),
+		 * and DuckDB would then take COMMIT as a silent rollback: ask it. */
+		duckdb_result res;
+		bool aborted = duckdb_query(c->con, "SELECT 1", &res) != DuckDBSuccess;
+
+		duckdb_destroy_result(&res);
+		if (aborted) {
+			memcpy(cause, c->fail_msg, sizeof(cause));
+			duck_rollback(conn);
+			return dal__error_engine(cause_code == DAL_ESERIALIZE ? DAL_ESERIALIZE : DAL_EINVAL, NULL,
+				DUCKDB_ERROR_TRANSACTION, "duckdb: nothing was committed: an earlier statement failed and "
+				"aborted the transaction (%s); it has been rolled back", cause);
+		}
+	}
+	error = duck_exec(conn, "COMMIT");
+	end_tx(c);
+	return error;
+}
+
+static const dal_dialect duck_dialect = {
+	.quote = '"',
+	.placeholder = DAL_PH_QMARK,
+	/* JSON is built into DuckDB's official build (the json extension is statically linked). */
+	.types = { "", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "BLOB", "TIMESTAMP", "JSON" },
+	.varchar = NULL,   /* DuckDB ignores VARCHAR lengths */
+	.autoinc_pk = "BIGINT PRIMARY KEY DEFAULT nextval('%s_id_seq')",
+	.autoinc_pre = "CREATE SEQUENCE IF NOT EXISTS \"%s_id_seq\"",
+	.like_escape = " ESCAPE '\\'",
+};
+
+const dal_driver dal__driver_duckdb = {
+	.scheme = "duckdb",
+	.name = "duckdb",
+	/* No SAVEPOINT in DuckDB; concurrent writers fail fast with a conflict (ESERIALIZE). */
+	.caps = DAL_CAP_RETURNING | DAL_CAP_MULTI_CONN | DAL_CAP_MULTI_WRITER,
+	.dialect = &duck_dialect,
+	.db_open = duck_db_open,
+	.db_close = duck_db_close,
+	.connect = duck_connect,
+	.disconnect = duck_disconnect,
+	.ping = duck_ping,
+	.exec = duck_exec,
+	.prepare = duck_prepare,
+	.bind = duck_bind,
+	.step = duck_step,
+	.column_name = duck_column_name,
+	.column = duck_column,
+	.changes = duck_changes,
+	.reset = duck_reset,
+	.finalize = duck_finalize,
+	.begin = duck_begin,
+	.commit = duck_commit,
+	.rollback = duck_rollback,
+};
