@@ -416,6 +416,18 @@ static int describe_result(duck_stmt *s)
 		}
 		s->names_unresolved = false;
 	}
+	/* A cached statement is rebound by DuckDB when its table was replaced; the names may differ then. */
+	for (i = 0; i < n; i++) {
+		const char *name = duckdb_column_name(&s->res, (idx_t)i);
+		char *copy;
+
+		if (!name || strcmp(name, s->names[i]) == 0)
+			continue;
+		if (!(copy = dal__strdup(name)))
+			return DAL_ENOMEM;
+		free(s->names[i]);
+		s->names[i] = copy;
+	}
 	s->base.ncols = n;
 	for (i = 0; i < n; i++) {
 		duck_col *col = &s->cols[i];
