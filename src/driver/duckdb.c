@@ -23,6 +23,7 @@ typedef struct duck_conn {
 	 * so commit can refuse instead.
 	 */
 	bool in_tx;
+	bool poisoned;                 /* a failed bulk insert may have left rows behind */
 	int fail_code;
 	char fail_msg[256];
 } duck_conn;
@@ -779,6 +780,7 @@ static int duck_begin(dal_conn *conn, unsigned flags)
 	if ((error = duck_exec(conn, "BEGIN TRANSACTION")) < 0)
 		return error;
 	c->in_tx = true;
+	c->poisoned = false;
 	c->fail_code = 0;
 	c->fail_msg[0] = '\0';
 	return 0;
@@ -787,6 +789,7 @@ static int duck_begin(dal_conn *conn, unsigned flags)
 static void end_tx(duck_conn *c)
 {
 	c->in_tx = false;
+	c->poisoned = false;
 	c->fail_code = 0;
 	c->fail_msg[0] = '\0';
 }
@@ -814,6 +817,12 @@ static int duck_commit(dal_conn *conn)
 	char cause[sizeof(c->fail_msg)];
 	int cause_code = c->fail_code, error;
 
+	if (c->poisoned) {
+		memcpy(cause, c->fail_msg, sizeof(cause));
+		duck_rollback(conn);
+		return dal__error(DAL_EINVAL, "duckdb: nothing was committed: a bulk insert failed in this transaction "
+			"(%s); it has been rolled back", cause[0] ? cause : "see its error");
+	}
 	if (cause_code) {
 		/* Only an execution failure aborts the transaction (a bad prepare does not),
 		 * and DuckDB would then take COMMIT as a silent rollback: ask it. */
@@ -834,6 +843,102 @@ static int duck_commit(dal_conn *conn)
 	return error;
 }
 
+/* The appender's messages name neither the table nor the column: say which. */
+static int appender_fail(duck_conn *c, duckdb_appender app, const char *table, const char *col)
+{
+	duckdb_error_data err = app ? duckdb_appender_error_data(app) : NULL;
+	char msg[640];
+	int error;
+
+	if (err && duckdb_error_data_has_error(err)) {
+		snprintf(msg, sizeof(msg), "bulk insert into '%s'%s%s%s: %s", table, col ? ", column '" : "",
+			col ? col : "", col ? "'" : "", duckdb_error_data_message(err));
+		error = duck_fail(c, duckdb_error_data_error_type(err), msg);
+	} else
+		error = dal__error(DAL_ERROR, "duckdb: the appender for table '%s' failed", table);
+	duckdb_destroy_error_data(&err);
+	return error;
+}
+
+static duckdb_state append_value(duckdb_appender app, const dal_value *v)
+{
+	switch (v->type) {
+	case DAL_TYPE_NULL: return duckdb_append_null(app);
+	case DAL_TYPE_BOOL: return duckdb_append_bool(app, v->v.b);
+	case DAL_TYPE_INT: return duckdb_append_int64(app, v->v.i);
+	case DAL_TYPE_DOUBLE: return duckdb_append_double(app, v->v.d);
+	case DAL_TYPE_TEXT:
+	case DAL_TYPE_JSON: return duckdb_append_varchar_length(app, v->len ? v->v.s : "", v->len);
+	case DAL_TYPE_BLOB: return duckdb_append_blob(app, v->len ? v->v.p : "", v->len);
+	case DAL_TYPE_TIMESTAMP: return duckdb_append_timestamp(app, to_ts(v->v.ts));
+	}
+	return DuckDBError;
+}
+
+/*
+ * The Appender writes into the table in the connection's transaction; columns
+ * not named get their DEFAULT (a sequence's nextval too). It flushes on its own
+ * every so many rows and again when destroyed, so a failure half-way can leave
+ * rows behind: it runs in a transaction of its own, or poisons the caller's.
+ */
+static int duck_bulk_insert(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                            const dal_value *values, size_t nrows)
+{
+	duck_conn *c = dconn(conn);
+	duckdb_appender app = NULL;
+	bool own_tx = !c->in_tx;
+	size_t r, k;
+	int error = 0;
+
+	if (!table || !ncols || !cols || (nrows && !values))
+		return dal__error(DAL_EINVAL, "duckdb: bulk insert without a table, columns or values");
+	if (own_tx && (error = duck_exec(conn, "BEGIN TRANSACTION")) < 0)
+		return error;
+	if (duckdb_appender_create(c->con, NULL, table, &app) != DuckDBSuccess) {
+		error = appender_fail(c, app, table, NULL);
+		goto done;
+	}
+	for (k = 0; k < ncols; k++) {
+		if (duckdb_appender_add_column(app, cols[k]) != DuckDBSuccess) {
+			error = appender_fail(c, app, table, cols[k]);
+			goto done;
+		}
+	}
+	for (r = 0; r < nrows; r++) {
+		for (k = 0; k < ncols; k++) {
+			const dal_value *v = &values[r * ncols + k];
+			if (v->type < DAL_TYPE_NULL || v->type > DAL_TYPE_JSON) {
+				error = dal__error(DAL_EINVAL, "duckdb: row %zu, column '%s': unknown value type %d",
+					r, cols[k], (int)v->type);
+				goto done;
+			}
+			if (append_value(app, v) != DuckDBSuccess) {
+				error = appender_fail(c, app, table, cols[k]);
+				goto done;
+			}
+		}
+		if (duckdb_appender_end_row(app) != DuckDBSuccess) {
+			error = appender_fail(c, app, table, NULL);
+			goto done;
+		}
+	}
+	/* Constraint violations surface here, when the rows reach the table. */
+	if (duckdb_appender_close(app) != DuckDBSuccess)
+		error = appender_fail(c, app, table, NULL);
+done:
+	duckdb_appender_destroy(&app);
+	if (own_tx) {
+		duckdb_result res;
+		duckdb_state rc = duckdb_query(c->con, error < 0 ? "ROLLBACK" : "COMMIT", &res);
+		if (rc != DuckDBSuccess && error == 0)
+			error = result_fail(c, &res);
+		duckdb_destroy_result(&res);
+	} else if (error < 0) {
+		c->poisoned = true;
+	}
+	return error;
+}
+
 static const dal_dialect duck_dialect = {
 	.quote = '"',
 	.placeholder = DAL_PH_QMARK,
@@ -849,7 +954,7 @@ const dal_driver dal__driver_duckdb = {
 	.scheme = "duckdb",
 	.name = "duckdb",
 	/* No SAVEPOINT in DuckDB; concurrent writers fail fast with a conflict (ESERIALIZE). */
-	.caps = DAL_CAP_RETURNING | DAL_CAP_MULTI_CONN | DAL_CAP_MULTI_WRITER,
+	.caps = DAL_CAP_RETURNING | DAL_CAP_MULTI_CONN | DAL_CAP_MULTI_WRITER | DAL_CAP_BULK_INSERT,
 	.dialect = &duck_dialect,
 	.db_open = duck_db_open,
 	.db_close = duck_db_close,
@@ -868,4 +973,5 @@ const dal_driver dal__driver_duckdb = {
 	.begin = duck_begin,
 	.commit = duck_commit,
 	.rollback = duck_rollback,
+	.bulk_insert = duck_bulk_insert,
 };
