@@ -17,7 +17,7 @@ build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
-	$(BUILD)/examples/demo
+	$(BUILD)/examples/quickstart
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

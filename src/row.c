@@ -9,7 +9,8 @@
 struct dal_row {
 	const dal_model *model;
 	char *block;          /* bytes of text and blobs read together (dal__row_fill) */
-	char **own;           /* per-column copies made by dal_row_set */
+	size_t block_cap;     /* kept across fills, so streaming reuses one buffer */
+	char **own;           /* per-column copies made by dal_row_set; after vals[] */
 	dal_value vals[];
 };
 
@@ -27,12 +28,10 @@ int dal_row_new(dal_row **out, const dal_model *model)
 	*out = NULL;
 	DAL_ASSERT_ARG(model);
 	n = model->ncolumns;
-	if (!(row = calloc(1, sizeof(*row) + n * sizeof(dal_value))))
+	/* One allocation: the row, its values and the per-column copy pointers. */
+	if (!(row = calloc(1, sizeof(*row) + n * (sizeof(dal_value) + sizeof(char *)))))
 		return dal__error_nomem();
-	if (!(row->own = calloc(n ? n : 1, sizeof(char *)))) {
-		free(row);
-		return dal__error_nomem();
-	}
+	row->own = (char **)(void *)(row->vals + n);
 	row->model = model;
 	*out = row;
 	return 0;
@@ -46,7 +45,6 @@ void dal_row_free(dal_row *row)
 		return;
 	for (i = 0; i < row->model->ncolumns; i++)
 		free(row->own[i]);
-	free(row->own);
 	free(row->block);
 	free(row);
 }
@@ -167,10 +165,13 @@ int dal__row_fill(dal_row *row, const dal_value *vals, size_t n)
 	for (i = 0; i < n; i++)
 		if (has_bytes(&vals[i]))
 			total += vals[i].len + 1;
-	free(row->block);
-	row->block = NULL;
-	if (total && !(row->block = malloc(total)))
-		return dal__error_nomem();
+	if (total > row->block_cap) {
+		char *b = realloc(row->block, total);
+		if (!b)
+			return dal__error_nomem();
+		row->block = b;
+		row->block_cap = total;
+	}
 	p = row->block;
 	for (i = 0; i < n; i++) {
 		free(row->own[i]);

@@ -15,5 +15,9 @@
 #include "dal/config.h"
 #include "dal/result.h"
 #include "dal/db.h"
+#include "dal/criteria.h"
+#include "dal/rows.h"
+#include "dal/schema.h"
+#include "dal/repo.h"
 
 #endif

@@ -1,0 +1,161 @@
+/**
+ * @file dal/repo.h
+ * @brief dal_repo: the generic repository over one model.
+ *
+ * Constructor dal_repo_open(), destructor dal_repo_close(). One thread at a time.
+ *
+ * Outside a unit of work each call runs in its own transaction. Soft-deleted
+ * rows (deleted_at set) are invisible to get, find, each, count, exists and
+ * paginate unless include_deleted is set. Column names in fields, filters and
+ * order must be the model's; anything else is DAL_EINVAL before any SQL is built.
+ */
+#ifndef DAL_REPO_H
+#define DAL_REPO_H
+
+#include "dal/common.h"
+#include "dal/criteria.h"
+#include "dal/db.h"
+#include "dal/model.h"
+#include "dal/row.h"
+#include "dal/rows.h"
+#include "dal/value.h"
+
+DAL_BEGIN_DECLS
+
+typedef struct dal_repo dal_repo;
+
+/** Repository flags. */
+typedef enum dal_repo_flag {
+	DAL_AUDIT = 1u << 0,  /**< record every change in audit_logs (the audit trail issue) */
+	DAL_CACHE = 1u << 1   /**< keep rows read by id in the read cache (the read cache issue) */
+} dal_repo_flag;
+
+/** A column and its value, for create and update. */
+typedef struct dal_field {
+	const char *column;
+	dal_value value;
+} dal_field;
+
+#define DAL_FIELD(col, val) { (col), (val) }
+/** Number of elements of a static array, e.g. of dal_field. */
+#define DAL_COUNT(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+/**
+ * Open a repository.
+ *
+ * @param out   the repository; owned by the caller, close with dal_repo_close(). NULL on failure.
+ * @param db    the database (borrowed: must outlive the repository)
+ * @param model the table (borrowed: must outlive the repository); checked with dal_model_validate()
+ * @param flags dal_repo_flag bits
+ * @return DAL_OK; DAL_EINVAL for a NULL argument or an invalid model; DAL_ENOMEM.
+ */
+DAL_API int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned flags);
+
+/** Close a repository. NULL is a no-op. */
+DAL_API void dal_repo_close(dal_repo *repo);
+
+/**
+ * Insert a row. id, created_at and updated_at are filled by dal when not given.
+ *
+ * @param out    the stored row with its id and defaults; owned, free with dal_row_free(). May be NULL.
+ * @param fields values by column name (copied for the call)
+ * @return DAL_OK; DAL_EINVAL for an unknown column or a value of the wrong type (naming
+ *         both); DAL_ECONSTRAINT for NULL in a not-null column or a duplicate unique value;
+ *         DAL_ECONN, DAL_EBUSY from the engine.
+ */
+DAL_API int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields);
+
+/**
+ * Read one live row by primary key.
+ *
+ * @param out the row; owned by the caller, free with dal_row_free(). NULL on failure.
+ * @return DAL_OK; DAL_ENOTFOUND if absent or soft-deleted; DAL_ECONN, DAL_EBUSY from the engine.
+ */
+DAL_API int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id);
+
+/**
+ * Change some columns of a live row; updated_at is set to now.
+ *
+ * @param out the new row; owned, free with dal_row_free(). May be NULL.
+ * @return DAL_OK; DAL_ENOTFOUND if absent or soft-deleted; DAL_EINVAL for an unknown
+ *         column, the id column, a wrong type or no fields; DAL_ECONSTRAINT.
+ */
+DAL_API int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *fields, size_t nfields);
+
+/**
+ * Delete a row: soft (set deleted_at) or hard (remove for good; also a soft-deleted row).
+ *
+ * @return DAL_OK; DAL_ENOTFOUND if there is no such (live, for soft) row;
+ *         DAL_EUNSUPPORTED for soft on a model without deleted_at.
+ */
+DAL_API int dal_repo_delete(dal_repo *repo, int64_t id, bool soft);
+
+/**
+ * Bring a soft-deleted row back.
+ *
+ * @return DAL_OK; DAL_ENOTFOUND if absent; DAL_EINVAL if the row is not deleted;
+ *         DAL_EUNSUPPORTED on a model without deleted_at; DAL_ECONSTRAINT if a live row
+ *         now holds one of its unique values.
+ */
+DAL_API int dal_repo_restore(dal_repo *repo, int64_t id);
+
+/**
+ * Rows matching @p criteria (NULL: all live rows by id).
+ *
+ * @param out the rows; owned, free with dal_rows_free(). NULL on failure.
+ * @return DAL_OK (also for no rows); DAL_EINVAL for an unknown column, a negative
+ *         limit or offset, or a filter value of the wrong type.
+ */
+DAL_API int dal_repo_find(dal_rows **out, dal_repo *repo, const dal_criteria *criteria);
+
+/** Called by dal_repo_each() per row; the row is borrowed for the call. Non-zero stops. */
+typedef int (*dal_repo_row_cb)(const dal_row *row, void *payload);
+
+/**
+ * Stream matching rows to @p callback in constant memory.
+ *
+ * @return DAL_OK; the callback's non-zero value if it stopped; errors as dal_repo_find().
+ */
+DAL_API int dal_repo_each(dal_repo *repo, const dal_criteria *criteria, dal_repo_row_cb callback, void *payload);
+
+/** Where a page sits in the whole result. */
+typedef struct dal_page {
+	int64_t total;        /**< rows matching the filters (limit and offset of the criteria ignored) */
+	int64_t page;         /**< from 1 */
+	int64_t page_size;
+	int64_t total_pages;  /**< ceil(total / page_size); 0 when total is 0 */
+} dal_page;
+
+/**
+ * One page of matching rows and where it sits. A page past the end is empty, not an error.
+ * Count and page are read in one transaction, so they agree.
+ *
+ * @param rows_out the page's rows; owned, free with dal_rows_free(). NULL on failure.
+ * @param page_out totals
+ * @param page     from 1
+ * @param page_size 1 .. config max_page_size
+ * @return DAL_OK; DAL_EINVAL for page < 1, page_size out of range or bad criteria.
+ */
+DAL_API int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo,
+                              const dal_criteria *criteria, int64_t page, int64_t page_size);
+
+/**
+ * Count matching rows (limit and offset ignored).
+ *
+ * @return DAL_OK; errors as dal_repo_find().
+ */
+DAL_API int dal_repo_count(int64_t *out, dal_repo *repo, const dal_criteria *criteria);
+
+/**
+ * Whether a live row with this id exists (any row with include_deleted).
+ *
+ * @return DAL_OK; errors from the engine.
+ */
+DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted);
+
+/** The repository's model (borrowed). */
+DAL_API const dal_model *dal_repo_model(const dal_repo *repo);
+
+DAL_END_DECLS
+
+#endif

@@ -1,0 +1,541 @@
+/* Create, get, update, delete, restore, exists. */
+#include "repo/repo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "row.h"
+#include "sql/build.h"
+
+typedef int (*build_fn)(dal_str *out, const dal_dialect *d, const dal_model *m);
+
+static int build(char **out, dal_repo *repo, int (*fn)(dal_str *, const dal_dialect *, const dal_model *, bool), bool arg)
+{
+	dal_str s = DAL_STR_INIT;
+	int error = fn(&s, repo->db->drv->dialect, repo->model, arg);
+
+	if (error == 0 && !(*out = dal__str_detach(&s)))
+		error = DAL_ENOMEM;
+	dal__str_dispose(&s);
+	return error;
+}
+
+static int build_update(char **out, dal_repo *repo, const bool *set, int deleted, bool returning)
+{
+	dal_str s = DAL_STR_INIT;
+	int error = dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, deleted, returning);
+
+	if (error == 0 && !(*out = dal__str_detach(&s)))
+		error = DAL_ENOMEM;
+	dal__str_dispose(&s);
+	return error;
+}
+
+static int delete_sql(dal_str *s, const dal_dialect *d, const dal_model *m, bool unused)
+{
+	(void)unused;
+	return dal__sql_delete(s, d, m);
+}
+
+/* The statements whose text never changes are built when the repository opens. */
+static int build_fixed(dal_repo *repo)
+{
+	bool *set;
+	int error;
+
+	if ((error = build(&repo->sql_get, repo, dal__sql_get, true)) < 0 ||
+	    (error = build(&repo->sql_get_any, repo, dal__sql_get, false)) < 0 ||
+	    (error = build(&repo->sql_delete, repo, delete_sql, false)) < 0)
+		return error;
+	if (!repo->soft)
+		return 0;
+	if (!(set = calloc(repo->model->ncolumns, sizeof(bool))))
+		return dal__error_nomem();
+	set[repo->col_deleted] = true;
+	if (repo->col_updated >= 0)
+		set[repo->col_updated] = true;
+	error = build_update(&repo->sql_soft_delete, repo, set, -1, false);
+	if (error == 0)
+		error = build_update(&repo->sql_restore, repo, set, 1, false);
+	free(set);
+	return error;
+}
+
+int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned flags)
+{
+	dal_repo *repo;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(db);
+	if ((error = dal_model_validate(model)) < 0)
+		return error;
+	if (!(repo = calloc(1, sizeof(*repo))) ||
+	    !(repo->scratch = calloc(model->ncolumns, sizeof(dal_value)))) {
+		free(repo);
+		return dal__error_nomem();
+	}
+	repo->db = db;
+	repo->model = model;
+	repo->flags = flags;
+	repo->col_id = dal_model_column_index(model, "id");
+	repo->col_created = dal_model_column_index(model, "created_at");
+	repo->col_updated = dal_model_column_index(model, "updated_at");
+	repo->col_deleted = dal_model_column_index(model, "deleted_at");
+	repo->soft = dal_model_soft_delete(model);
+	repo->check_unique = repo->soft && !(db->drv->caps & DAL_CAP_PARTIAL_INDEX);
+	if ((error = build_fixed(repo)) < 0) {
+		dal_repo_close(repo);
+		return error;
+	}
+	*out = repo;
+	return 0;
+}
+
+void dal_repo_close(dal_repo *repo)
+{
+	size_t i;
+
+	if (!repo)
+		return;
+	for (i = 0; i < DAL__SQL_SLOTS; i++) {
+		free(repo->inserts[i].sql);
+		free(repo->updates[i].sql);
+	}
+	free(repo->sql_get);
+	free(repo->sql_get_any);
+	free(repo->sql_delete);
+	free(repo->sql_soft_delete);
+	free(repo->sql_restore);
+	free(repo->scratch);
+	free(repo);
+}
+
+const dal_model *dal_repo_model(const dal_repo *repo)
+{
+	return repo ? repo->model : NULL;
+}
+
+int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt)
+{
+	const dal_model *m = repo->model;
+	size_t i;
+	int error;
+
+	for (i = 0; i < m->ncolumns; i++) {
+		dal_value v;
+		if ((error = stmt->conn->drv->column(stmt, (int)i, &v)) < 0)
+			return error;
+		if ((error = dal__value_to_column(&repo->scratch[i], m, i, &v)) < 0)
+			return error;
+	}
+	if (!*row && (error = dal_row_new(row, m)) < 0)
+		return error;
+	return dal__row_fill(*row, repo->scratch, m->ncolumns);
+}
+
+int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                  const dal_value *params, size_t n)
+{
+	dal_stmt *stmt = NULL;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec(stmt, params, n);
+	if (error == DAL__DONE && out)
+		error = DAL_ENOTFOUND;
+	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
+		error = DAL__ROW;
+	/* Run to the end so the engine finishes the statement before the transaction moves on. */
+	while (error == DAL__ROW)
+		error = dal__stmt_step(stmt);
+	if (error == DAL__DONE && changes)
+		*changes = s->conn->drv->changes(stmt);
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+/* ---- field checks ---- */
+
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+/* Check the fields and lay them out in model order: vals[col], set[col]. */
+static int lay_out(dal_repo *repo, const dal_field *fields, size_t n, dal_value *vals, bool *set)
+{
+	const dal_model *m = repo->model;
+	size_t k;
+	int error;
+
+	if (n && !fields)
+		return dal__error(DAL_EINVAL, "invalid argument: 'fields' is NULL with %zu fields", n);
+	for (k = 0; k < n; k++) {
+		int i = fields[k].column ? dal_model_column_index(m, fields[k].column) : -1;
+		const dal_column *c;
+		if (i < 0)
+			return dal__error(DAL_EINVAL, "table '%s' has no column '%s'", m->table,
+				fields[k].column ? fields[k].column : "(null)");
+		if (set[i])
+			return dal__error(DAL_EINVAL, "column '%s.%s' is given twice", m->table, fields[k].column);
+		if ((error = dal__value_to_column(&vals[i], m, (size_t)i, &fields[k].value)) < 0)
+			return error;
+		c = &m->columns[i];
+		if (c->length && vals[i].type == DAL_TYPE_TEXT && utf8_chars(vals[i].v.s, vals[i].len) > c->length)
+			return dal__error(DAL_EINVAL, "value for '%s.%s' is longer than %u characters", m->table,
+				c->name, c->length);
+		set[i] = true;
+	}
+	return 0;
+}
+
+static uint64_t mask_of(const bool *set, size_t n)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++)
+		mask |= (uint64_t)set[i] << i;
+	return n > 64 ? 0 : mask;
+}
+
+/* The INSERT or UPDATE text for this column set, built once. */
+static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *slots, const bool *set, bool insert)
+{
+	uint64_t mask = mask_of(set, repo->model->ncolumns);
+	dal_str s = DAL_STR_INIT;
+	size_t i;
+	int error;
+
+	for (i = 0; mask && i < DAL__SQL_SLOTS && slots[i].sql; i++)
+		if (slots[i].mask == mask) {
+			*out = slots[i].sql;
+			return 0;
+		}
+	error = insert ? dal__sql_insert(&s, repo->db->drv->dialect, repo->model, set)
+	               : dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, -1, true);
+	if (error == 0 && !(*tmp = dal__str_detach(&s)))
+		error = DAL_ENOMEM;
+	dal__str_dispose(&s);
+	if (error < 0)
+		return error;
+	if (mask && i < DAL__SQL_SLOTS) {
+		slots[i].mask = mask;
+		slots[i].sql = *tmp;
+		*tmp = NULL;
+		*out = slots[i].sql;
+	} else {
+		*out = *tmp;
+	}
+	return 0;
+}
+
+/* Without partial indexes, unique-among-live-rows is checked inside the write's transaction. */
+static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, const bool *set, int64_t self)
+{
+	const dal_model *m = repo->model;
+	const dal_dialect *d = repo->db->drv->dialect;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < m->ncolumns && error == 0; i++) {
+		dal_str sql = DAL_STR_INIT;
+		dal_value p[2] = { vals[i], dal_int(self) };
+		int64_t found = 0;
+		dal_stmt *stmt = NULL;
+		if (!(m->columns[i].flags & DAL_UNIQUE) || !set[i] || vals[i].type == DAL_TYPE_NULL)
+			continue;
+		error = dal__str_printf(&sql, "SELECT 1 FROM %c%s%c WHERE %c%s%c = ? AND %cid%c <> ? AND %cdeleted_at%c IS NULL",
+			d->quote, m->table, d->quote, d->quote, m->columns[i].name, d->quote, d->quote, d->quote, d->quote, d->quote);
+		error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
+		if (error == 0) {
+			error = dal__stmt_exec(stmt, p, 2);
+			found = error == DAL__ROW;
+			error = error < 0 ? error : 0;
+		}
+		dal__stmt_release(stmt);
+		dal__str_dispose(&sql);
+		if (error == 0 && found)
+			error = dal__error(DAL_ECONSTRAINT, "duplicate value for unique column '%s.%s' (among live rows)",
+				m->table, m->columns[i].name);
+	}
+	return error;
+}
+
+static bool needs_unique_check(const dal_repo *repo, const bool *set)
+{
+	size_t i;
+
+	if (!repo->check_unique)
+		return false;
+	for (i = 0; i < repo->model->ncolumns; i++)
+		if (set[i] && (repo->model->columns[i].flags & DAL_UNIQUE))
+			return true;
+	return false;
+}
+
+/* Values of the set columns, in model order, then extra trailing params. */
+static size_t pack(dal_value *params, const dal_value *vals, const bool *set, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (set[i])
+			params[k++] = vals[i];
+	return k;
+}
+
+typedef struct write_buf {
+	dal_value *vals;
+	dal_value *params;
+	bool *set;
+} write_buf;
+
+static int write_buf_new(write_buf *b, size_t n)
+{
+	b->vals = calloc(n, sizeof(dal_value));
+	b->params = calloc(n + 2, sizeof(dal_value));
+	b->set = calloc(n, sizeof(bool));
+	if (!b->vals || !b->params || !b->set)
+		return dal__error_nomem();
+	return 0;
+}
+
+static void write_buf_free(write_buf *b)
+{
+	free(b->vals);
+	free(b->params);
+	free(b->set);
+}
+
+static void stamp(write_buf *b, int col, int64_t now)
+{
+	if (col >= 0 && !b->set[col]) {
+		b->vals[col] = dal_timestamp(now);
+		b->set[col] = true;
+	}
+}
+
+int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields)
+{
+	write_buf b = { 0 };
+	dal_session s = { 0 };
+	const char *sql = NULL;
+	char *tmp = NULL;
+	dal_row *row = NULL;
+	size_t n;
+	int error;
+	bool unique;
+
+	if (out)
+		*out = NULL;
+	DAL_ASSERT_ARG(repo);
+	n = repo->model->ncolumns;
+	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
+		goto done;
+	stamp(&b, repo->col_created, dal_now());
+	stamp(&b, repo->col_updated, b.vals[repo->col_created >= 0 ? repo->col_created : repo->col_updated].v.ts);
+	if ((error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, true)) < 0)
+		goto done;
+	unique = needs_unique_check(repo, b.set);
+	if ((error = dal__session_open(&s, repo->db, unique ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+		goto done;
+	if (unique)
+		error = check_unique(repo, &s, b.vals, b.set, INT64_MIN);
+	if (error == 0)
+		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
+	error = dal__session_close(&s, error);
+done:
+	if (error == 0 && out)
+		*out = row;
+	else
+		dal_row_free(row);
+	free(tmp);
+	write_buf_free(&b);
+	return error;
+}
+
+int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id)
+{
+	dal_session s;
+	dal_value p = dal_int(id);
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(repo);
+	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+		return error;
+	error = dal__repo_run(out, NULL, repo, &s, repo->sql_get, &p, 1);
+	error = dal__session_close(&s, error);
+	if (error == DAL_ENOTFOUND)
+		error = dal__error(DAL_ENOTFOUND, "table '%s' has no live row with id %lld", repo->model->table, (long long)id);
+	if (error < 0) {
+		dal_row_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *fields, size_t nfields)
+{
+	write_buf b = { 0 };
+	dal_session s = { 0 };
+	const char *sql = NULL;
+	char *tmp = NULL;
+	dal_row *row = NULL;
+	size_t n, k;
+	int error;
+	bool unique;
+
+	if (out)
+		*out = NULL;
+	DAL_ASSERT_ARG(repo);
+	n = repo->model->ncolumns;
+	if (nfields == 0)
+		return dal__error(DAL_EINVAL, "update of '%s' id %lld: no fields given", repo->model->table, (long long)id);
+	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
+		goto done;
+	if (b.set[repo->col_id]) {
+		error = dal__error(DAL_EINVAL, "update of '%s': the id column cannot be changed", repo->model->table);
+		goto done;
+	}
+	if (repo->col_updated >= 0 && !b.set[repo->col_updated])
+		stamp(&b, repo->col_updated, dal_now());
+	if ((error = sql_for(&sql, &tmp, repo, repo->updates, b.set, false)) < 0)
+		goto done;
+	k = pack(b.params, b.vals, b.set, n);
+	b.params[k++] = dal_int(id);
+	unique = needs_unique_check(repo, b.set);
+	if ((error = dal__session_open(&s, repo->db, unique ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+		goto done;
+	if (unique)
+		error = check_unique(repo, &s, b.vals, b.set, id);
+	if (error == 0)
+		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, k);
+	error = dal__session_close(&s, error);
+	if (error == DAL_ENOTFOUND)
+		error = dal__error(DAL_ENOTFOUND, "table '%s' has no live row with id %lld", repo->model->table, (long long)id);
+done:
+	if (error == 0 && out)
+		*out = row;
+	else
+		dal_row_free(row);
+	free(tmp);
+	write_buf_free(&b);
+	return error;
+}
+
+int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
+{
+	dal_session s;
+	dal_value p[3];
+	int64_t changes = 0, now = dal_now();
+	size_t k = 0;
+	int error;
+
+	DAL_ASSERT_ARG(repo);
+	if (soft && !repo->soft)
+		return dal__error(DAL_EUNSUPPORTED, "soft delete on '%s': the model has no deleted_at column",
+			repo->model->table);
+	if (soft) {
+		p[k++] = dal_timestamp(now);
+		if (repo->col_updated >= 0)
+			p[k++] = dal_timestamp(now);
+	}
+	p[k++] = dal_int(id);
+	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+		return error;
+	error = dal__repo_run(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+	error = dal__session_close(&s, error);
+	if (error == 0 && changes == 0)
+		error = dal__error(DAL_ENOTFOUND, "table '%s' has no %srow with id %lld", repo->model->table,
+			soft ? "live " : "", (long long)id);
+	return error;
+}
+
+static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
+{
+	dal_row *row = NULL;
+	dal_value p[3], idv = dal_int(id);
+	int64_t changes = 0;
+	size_t k = 0, i;
+	bool *set = NULL;
+	int error;
+
+	if ((error = dal__repo_run(&row, NULL, repo, s, repo->sql_get_any, &idv, 1)) < 0) {
+		if (error == DAL_ENOTFOUND)
+			error = dal__error(DAL_ENOTFOUND, "table '%s' has no row with id %lld", repo->model->table, (long long)id);
+		return error;
+	}
+	if (dal_row_is_null(row, "deleted_at")) {
+		error = dal__error(DAL_EINVAL, "restore: row %lld of '%s' is not deleted", (long long)id, repo->model->table);
+		goto done;
+	}
+	if (repo->check_unique) {
+		if (!(set = calloc(repo->model->ncolumns, sizeof(bool)))) {
+			error = dal__error_nomem();
+			goto done;
+		}
+		for (i = 0; i < repo->model->ncolumns; i++)
+			set[i] = true;
+		if ((error = check_unique(repo, s, dal_row_at(row, 0), set, id)) < 0)
+			goto done;
+	}
+	/* SET lists columns in model order. */
+	if (repo->col_updated >= 0 && repo->col_updated < repo->col_deleted)
+		p[k++] = dal_timestamp(dal_now());
+	p[k++] = dal_null();
+	if (repo->col_updated > repo->col_deleted)
+		p[k++] = dal_timestamp(dal_now());
+	p[k++] = idv;
+	error = dal__repo_run(NULL, &changes, repo, s, repo->sql_restore, p, k);
+done:
+	free(set);
+	dal_row_free(row);
+	return error;
+}
+
+int dal_repo_restore(dal_repo *repo, int64_t id)
+{
+	dal_session s;
+	int error;
+
+	DAL_ASSERT_ARG(repo);
+	if (!repo->soft)
+		return dal__error(DAL_EUNSUPPORTED, "restore on '%s': the model has no deleted_at column",
+			repo->model->table);
+	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+		return error;
+	error = restore_in(repo, &s, id);
+	return dal__session_close(&s, error);
+}
+
+int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
+{
+	dal_session s;
+	dal_row *row = NULL;
+	dal_value p = dal_int(id);
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = false;
+	DAL_ASSERT_ARG(repo);
+	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+		return error;
+	error = dal__repo_run(&row, NULL, repo, &s, include_deleted ? repo->sql_get_any : repo->sql_get, &p, 1);
+	error = dal__session_close(&s, error);
+	dal_row_free(row);
+	if (error == DAL_ENOTFOUND)
+		return 0;
+	*out = error == 0;
+	return error;
+}

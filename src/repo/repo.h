@@ -1,0 +1,37 @@
+/* The repository's state, shared by its files. Internal. */
+#ifndef DAL_REPO_INTERNAL_H
+#define DAL_REPO_INTERNAL_H
+
+#include "dal/repo.h"
+#include "db.h"
+#include "session.h"
+#include "util/str.h"
+
+/* SQL built once per (operation, column set). */
+typedef struct dal_sql_entry {
+	uint64_t mask;
+	char *sql;
+} dal_sql_entry;
+
+#define DAL__SQL_SLOTS 16
+
+struct dal_repo {
+	dal_db *db;
+	const dal_model *model;
+	unsigned flags;
+	int col_id, col_created, col_updated, col_deleted;
+	bool soft;
+	bool check_unique;              /* unique-among-live checked by dal (no partial indexes) */
+	char *sql_get, *sql_get_any, *sql_delete, *sql_soft_delete, *sql_restore;
+	dal_sql_entry inserts[DAL__SQL_SLOTS];
+	dal_sql_entry updates[DAL__SQL_SLOTS];
+	dal_value *scratch;             /* ncolumns values for reading a row */
+};
+
+/* Read the current row of `stmt` (every model column, in order) into a new or reused row. */
+int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
+/* Run SQL with params on the session; the first row (if any) goes to *out. ENOTFOUND if none and out wanted. */
+int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                  const dal_value *params, size_t n);
+
+#endif

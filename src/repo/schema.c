@@ -1,0 +1,79 @@
+/* dal_init_database: tables and indexes from models. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dal/schema.h"
+#include "conn.h"
+#include "session.h"
+#include "sql/build.h"
+#include "sql/ident.h"
+
+static int table_exists(bool *out, dal_session *s, const dal_model *m)
+{
+	dal_str sql = DAL_STR_INIT;
+	int error;
+
+	*out = false;
+	error = dal__str_puts(&sql, "SELECT 1 FROM ");
+	error = error ? error : dal__sql_quote_ident(&sql, s->conn->drv->dialect, m->table);
+	error = error ? error : dal__str_puts(&sql, " WHERE 1 = 0");
+	/* A probe on the table itself works the same on every engine's catalog. */
+	if (error == 0) {
+		error = s->conn->drv->exec(s->conn, sql.ptr);
+		*out = error == 0;
+		error = error == DAL_ESQL ? 0 : error;
+	}
+	dal__str_dispose(&sql);
+	return error;
+}
+
+static int create_model(dal_session *s, const dal_model *m)
+{
+	dal_str ddl = DAL_STR_INIT;
+	char *p, *next;
+	int error;
+
+	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) < 0)
+		goto done;
+	for (p = ddl.ptr; p && error == 0; p = next) {
+		next = strstr(p, DAL_SQL_SEP);
+		if (next) {
+			*next = '\0';
+			next += strlen(DAL_SQL_SEP);
+		}
+		error = dal__conn_exec(s->conn, p);
+	}
+done:
+	dal__str_dispose(&ddl);
+	return error;
+}
+
+int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags)
+{
+	dal_session s;
+	size_t i;
+	bool exists;
+	int error = 0;
+
+	DAL_ASSERT_ARG(db);
+	if (n && !models)
+		return dal__error(DAL_EINVAL, "invalid argument: 'models' is NULL with n = %zu", n);
+	for (i = 0; i < n; i++)
+		if ((error = dal_model_validate(models[i])) < 0)
+			return error;
+	if (!(flags & DAL_AUTO_MIGRATE)) {
+		if ((error = dal__session_open(&s, db, 0)) < 0)
+			return error;
+		for (i = 0; i < n && error == 0; i++)
+			if ((error = table_exists(&exists, &s, models[i])) == 0 && !exists)
+				error = dal__error(DAL_ENOTFOUND, "table '%s' does not exist (pass DAL_AUTO_MIGRATE to create it)",
+					models[i]->table);
+		return dal__session_close(&s, error);
+	}
+	/* All or nothing: a failure leaves no half-made schema behind. */
+	if ((error = dal__session_open(&s, db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++)
+		error = create_model(&s, models[i]);
+	return dal__session_close(&s, error);
+}

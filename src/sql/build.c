@@ -1,0 +1,394 @@
+#include "sql/build.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "row.h"
+#include "sql/ident.h"
+
+static int q(dal_str *o, const dal_dialect *d, const char *name)
+{
+	return dal__sql_quote_ident(o, d, name);
+}
+
+int dal__sql_columns(dal_str *out, const dal_dialect *d, const dal_model *m)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < m->ncolumns && error == 0; i++) {
+		if (i)
+			error = dal__str_puts(out, ", ");
+		error = error ? error : q(out, d, m->columns[i].name);
+	}
+	return error;
+}
+
+int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set)
+{
+	size_t i, n = 0;
+	int error;
+
+	if ((error = dal__str_puts(out, "INSERT INTO ")) < 0 || (error = q(out, d, m->table)) < 0 ||
+	    (error = dal__str_puts(out, " (")) < 0)
+		return error;
+	for (i = 0; i < m->ncolumns && error == 0; i++) {
+		if (!set[i])
+			continue;
+		error = n++ ? dal__str_puts(out, ", ") : 0;
+		error = error ? error : q(out, d, m->columns[i].name);
+	}
+	error = error ? error : dal__str_puts(out, ") VALUES (");
+	for (i = 0; i < n && error == 0; i++)
+		error = dal__str_puts(out, i ? ", ?" : "?");
+	error = error ? error : dal__str_puts(out, ") RETURNING ");
+	return error ? error : dal__sql_columns(out, d, m);
+}
+
+static int where_id(dal_str *out, const dal_dialect *d, const dal_model *m, int deleted)
+{
+	int error = dal__str_puts(out, " WHERE ");
+
+	error = error ? error : q(out, d, "id");
+	error = error ? error : dal__str_puts(out, " = ?");
+	if (error == 0 && deleted != 0 && dal_model_soft_delete(m)) {
+		error = dal__str_puts(out, " AND ");
+		error = error ? error : q(out, d, "deleted_at");
+		error = error ? error : dal__str_puts(out, deleted < 0 ? " IS NULL" : " IS NOT NULL");
+	}
+	return error;
+}
+
+int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only)
+{
+	int error = dal__str_puts(out, "SELECT ");
+
+	error = error ? error : dal__sql_columns(out, d, m);
+	error = error ? error : dal__str_puts(out, " FROM ");
+	error = error ? error : q(out, d, m->table);
+	return error ? error : where_id(out, d, m, live_only ? -1 : 0);
+}
+
+int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
+                    int deleted, bool returning)
+{
+	size_t i, n = 0;
+	int error = dal__str_puts(out, "UPDATE ");
+
+	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__str_puts(out, " SET ");
+	for (i = 0; i < m->ncolumns && error == 0; i++) {
+		if (!set[i])
+			continue;
+		error = n++ ? dal__str_puts(out, ", ") : 0;
+		error = error ? error : q(out, d, m->columns[i].name);
+		error = error ? error : dal__str_puts(out, " = ?");
+	}
+	error = error ? error : where_id(out, d, m, deleted);
+	if (error == 0 && returning) {
+		error = dal__str_puts(out, " RETURNING ");
+		error = error ? error : dal__sql_columns(out, d, m);
+	}
+	return error;
+}
+
+int dal__sql_delete(dal_str *out, const dal_dialect *d, const dal_model *m)
+{
+	int error = dal__str_puts(out, "DELETE FROM ");
+
+	error = error ? error : q(out, d, m->table);
+	return error ? error : where_id(out, d, m, 0);
+}
+
+/* ---- SELECT from criteria ---- */
+
+typedef struct select_ctx {
+	dal_str *out;
+	const dal_dialect *d;
+	const dal_model *m;
+	dal_value *params;
+	size_t n, cap;
+	int clauses;
+} select_ctx;
+
+static int push(select_ctx *s, const dal_value *v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		dal_value *p = realloc(s->params, cap * sizeof(*p));
+		if (!p)
+			return dal__error_nomem();
+		s->params = p;
+		s->cap = cap;
+	}
+	s->params[s->n++] = *v;
+	return 0;
+}
+
+static int column_of(const select_ctx *s, const char *name, const char *what)
+{
+	int i = name ? dal_model_column_index(s->m, name) : -1;
+
+	if (i < 0)
+		return dal__error(DAL_EINVAL, "%s: table '%s' has no column '%s'", what, s->m->table,
+			name ? name : "(null)");
+	return i;
+}
+
+static int and(select_ctx *s)
+{
+	return dal__str_puts(s->out, s->clauses++ ? " AND " : " WHERE ");
+}
+
+/* A filter value must fit its column; checked before any SQL goes out. */
+static int filter_value(select_ctx *s, int col, const dal_value *v)
+{
+	dal_value conv;
+	int error;
+
+	if (v->type == DAL_TYPE_NULL)
+		return dal__error(DAL_EINVAL, "filter on '%s.%s': NULL is not a value to compare with "
+			"(use DAL_OP_IS_NULL)", s->m->table, s->m->columns[col].name);
+	if ((error = dal__value_to_column(&conv, s->m, (size_t)col, v)) < 0)
+		return error;
+	return push(s, &conv);
+}
+
+static int filter_in(select_ctx *s, int col, const dal_filter *f)
+{
+	size_t k;
+	int error = 0;
+
+	if (f->nvalues == 0)
+		return dal__str_puts(s->out, "1 = 0");
+	if (!f->values)
+		return dal__error(DAL_EINVAL, "IN filter on '%s.%s' has no values", s->m->table, f->column);
+	error = q(s->out, s->d, s->m->columns[col].name);
+	error = error ? error : dal__str_puts(s->out, " IN (");
+	for (k = 0; k < f->nvalues && error == 0; k++) {
+		error = dal__str_puts(s->out, k ? ", ?" : "?");
+		error = error ? error : filter_value(s, col, &f->values[k]);
+	}
+	return error ? error : dal__str_putc(s->out, ')');
+}
+
+static int filter(select_ctx *s, const dal_filter *f)
+{
+	static const char *const ops[] = { " = ?", " <> ?", " < ?", " <= ?", " > ?", " >= ?", " LIKE ?" };
+	int col, error;
+
+	if ((col = column_of(s, f->column, "filter")) < 0)
+		return col;
+	if ((error = and(s)) < 0)
+		return error;
+	if (f->op == DAL_OP_IN)
+		return filter_in(s, col, f);
+	if ((error = q(s->out, s->d, s->m->columns[col].name)) < 0)
+		return error;
+	if (f->op == DAL_OP_IS_NULL || f->op == DAL_OP_IS_NOT_NULL)
+		return dal__str_puts(s->out, f->op == DAL_OP_IS_NULL ? " IS NULL" : " IS NOT NULL");
+	if ((unsigned)f->op > DAL_OP_LIKE)
+		return dal__error(DAL_EINVAL, "filter on '%s.%s': unknown operator %d", s->m->table, f->column, (int)f->op);
+	if (f->op == DAL_OP_LIKE && s->m->columns[col].type != DAL_TYPE_TEXT)
+		return dal__error(DAL_EINVAL, "LIKE filter on '%s.%s': the column is %s, not text", s->m->table,
+			f->column, dal_type_name(s->m->columns[col].type));
+	if ((error = dal__str_puts(s->out, ops[f->op])) < 0)
+		return error;
+	if (f->op == DAL_OP_LIKE && (error = dal__str_puts(s->out, s->d->like_escape)) < 0)
+		return error;
+	return filter_value(s, col, &f->value);
+}
+
+/* Keyset: (k1, .., km) after (a1, .., am) in the sort order, expanded so that
+ * mixed directions work on every engine. */
+static int keyset(select_ctx *s, const dal_criteria *c, const int *cols, const bool *desc, size_t nk)
+{
+	size_t i, j;
+	int error;
+
+	if (dal_row_model(c->after) != s->m)
+		return dal__error(DAL_EINVAL, "keyset 'after' row is not a row of table '%s'", s->m->table);
+	if ((error = and(s)) < 0 || (error = dal__str_putc(s->out, '(')) < 0)
+		return error;
+	for (i = 0; i < nk && error == 0; i++) {
+		error = dal__str_puts(s->out, i ? " OR (" : "(");
+		for (j = 0; j <= i && error == 0; j++) {
+			const dal_value *v = dal_row_at(c->after, (size_t)cols[j]);
+			if (v->type == DAL_TYPE_NULL)
+				return dal__error(DAL_EINVAL, "keyset 'after' row has NULL in sort column '%s.%s'",
+					s->m->table, s->m->columns[cols[j]].name);
+			error = j ? dal__str_puts(s->out, " AND ") : 0;
+			error = error ? error : q(s->out, s->d, s->m->columns[cols[j]].name);
+			error = error ? error : dal__str_puts(s->out, j < i ? " = ?" : desc[j] ? " < ?" : " > ?");
+			error = error ? error : push(s, v);
+		}
+		error = error ? error : dal__str_putc(s->out, ')');
+	}
+	return error ? error : dal__str_putc(s->out, ')');
+}
+
+static int order_by(select_ctx *s, const dal_criteria *c)
+{
+	int cols[65], error = 0, id = dal_model_column_index(s->m, "id");
+	bool desc[65];
+	size_t i, nk = 0;
+
+	if (c && c->norder > 64)
+		return dal__error(DAL_EINVAL, "more than 64 order columns");
+	for (i = 0; c && i < c->norder; i++) {
+		int col = column_of(s, c->order[i].column, "order");
+		if (col < 0)
+			return col;
+		if (col == id)
+			break;  /* id is last anyway; what follows it cannot matter */
+		cols[nk] = col;
+		desc[nk++] = c->order[i].desc;
+	}
+	cols[nk] = id;
+	desc[nk] = c && i < c->norder ? c->order[i].desc : false;
+	nk++;
+	if (c && c->after && (error = keyset(s, c, cols, desc, nk)) < 0)
+		return error;
+	for (i = 0; i < nk && error == 0; i++) {
+		error = dal__str_puts(s->out, i ? ", " : " ORDER BY ");
+		error = error ? error : q(s->out, s->d, s->m->columns[cols[i]].name);
+		error = error ? error : dal__str_puts(s->out, desc[i] ? " DESC" : " ASC");
+	}
+	return error;
+}
+
+static int limit_offset(select_ctx *s, const dal_criteria *c)
+{
+	dal_value lim, off;
+	int error;
+
+	if (!c || (c->limit == 0 && c->offset == 0))
+		return 0;
+	/* One statement shape for any limit and offset, so the prepared statement is reused. */
+	lim = dal_int(c->limit > 0 ? c->limit : INT64_MAX);
+	off = dal_int(c->offset);
+	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim)) < 0)
+		return error;
+	return push(s, &off);
+}
+
+static int check_criteria(const dal_model *m, const dal_criteria *c)
+{
+	if (!c)
+		return 0;
+	if (c->version == 0 || c->version > DAL_CRITERIA_VERSION)
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_criteria", c->version);
+	if (c->limit < 0 || c->offset < 0)
+		return dal__error(DAL_EINVAL, "find on '%s': negative %s", m->table, c->limit < 0 ? "limit" : "offset");
+	if ((c->nfilters && !c->filters) || (c->norder && !c->order))
+		return dal__error(DAL_EINVAL, "find on '%s': filters or order is NULL with a non-zero count", m->table);
+	return 0;
+}
+
+int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal_dialect *d,
+                    const dal_model *m, const dal_criteria *c, dal_select_kind kind)
+{
+	select_ctx s = { out, d, m, NULL, 0, 0, 0 };
+	size_t i;
+	int error;
+
+	*params = NULL;
+	*nparams = 0;
+	if ((error = check_criteria(m, c)) < 0)
+		return error;
+	error = dal__str_puts(out, "SELECT ");
+	if (error == 0)
+		error = kind == DAL_SELECT_COUNT ? dal__str_puts(out, "COUNT(*)") : dal__sql_columns(out, d, m);
+	error = error ? error : dal__str_puts(out, " FROM ");
+	error = error ? error : q(out, d, m->table);
+	for (i = 0; c && i < c->nfilters && error == 0; i++)
+		error = filter(&s, &c->filters[i]);
+	if (error == 0 && dal_model_soft_delete(m) && !(c && c->include_deleted)) {
+		error = and(&s);
+		error = error ? error : q(out, d, "deleted_at");
+		error = error ? error : dal__str_puts(out, " IS NULL");
+	}
+	if (error == 0 && kind == DAL_SELECT_ROWS) {
+		error = order_by(&s, c);
+		error = error ? error : limit_offset(&s, c);
+	}
+	if (error < 0) {
+		free(s.params);
+		return error;
+	}
+	*params = s.params;
+	*nparams = s.n;
+	return 0;
+}
+
+/* ---- DDL ---- */
+
+static int column_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
+{
+	const dal_dialect *d = drv->dialect;
+	int error = q(out, d, c->name);
+
+	error = error ? error : dal__str_putc(out, ' ');
+	if (error)
+		return error;
+	if (strcmp(c->name, "id") == 0)
+		return dal__str_printf(out, d->autoinc_pk, m->table);
+	if (c->type == DAL_TYPE_TEXT && c->length && d->varchar)
+		error = dal__str_printf(out, d->varchar, c->length);
+	else
+		error = dal__str_puts(out, d->types[c->type]);
+	if (error == 0 && (c->flags & DAL_NOT_NULL))
+		error = dal__str_puts(out, " NOT NULL");
+	return error;
+}
+
+static int index_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
+{
+	const dal_dialect *d = drv->dialect;
+	bool unique = (c->flags & DAL_UNIQUE) != 0, soft = dal_model_soft_delete(m);
+	int error;
+
+	/* Unique among live rows needs a partial index; without one dal checks it itself. */
+	if (unique && soft && !(drv->caps & DAL_CAP_PARTIAL_INDEX))
+		unique = false;
+	if (!(c->flags & (DAL_UNIQUE | DAL_INDEX)) || (c->flags & DAL_PRIMARY_KEY))
+		return 0;
+	error = dal__str_printf(out, DAL_SQL_SEP "CREATE %sINDEX IF NOT EXISTS ", unique ? "UNIQUE " : "");
+	error = error ? error : dal__str_printf(out, "%c%s_%s_%s%c", d->quote, unique ? "ux" : "ix", m->table,
+		c->name, d->quote);
+	error = error ? error : dal__str_puts(out, " ON ");
+	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__str_puts(out, " (");
+	error = error ? error : q(out, d, c->name);
+	error = error ? error : dal__str_putc(out, ')');
+	if (error == 0 && unique && soft) {
+		error = dal__str_puts(out, " WHERE ");
+		error = error ? error : q(out, d, "deleted_at");
+		error = error ? error : dal__str_puts(out, " IS NULL");
+	}
+	return error;
+}
+
+int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *m)
+{
+	const dal_dialect *d = drv->dialect;
+	size_t i;
+	int error = 0;
+
+	if (d->autoinc_pre) {
+		error = dal__str_printf(out, d->autoinc_pre, m->table);
+		error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
+	}
+	error = error ? error : dal__str_puts(out, "CREATE TABLE IF NOT EXISTS ");
+	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__str_puts(out, " (");
+	for (i = 0; i < m->ncolumns && error == 0; i++) {
+		error = i ? dal__str_puts(out, ", ") : 0;
+		error = error ? error : column_ddl(out, drv, m, &m->columns[i]);
+	}
+	error = error ? error : dal__str_putc(out, ')');
+	for (i = 0; i < m->ncolumns && error == 0; i++)
+		error = index_ddl(out, drv, m, &m->columns[i]);
+	return error;
+}

@@ -1,0 +1,40 @@
+/* SQL text from a model, per dialect. Identifiers come only from the model;
+ * every value is a `?` parameter. Internal. */
+#ifndef DAL_SQL_BUILD_H
+#define DAL_SQL_BUILD_H
+
+#include "dal/criteria.h"
+#include "dal/model.h"
+#include "driver/driver.h"
+#include "util/str.h"
+
+/* "c1", "c2", ... in model order. */
+int dal__sql_columns(dal_str *out, const dal_dialect *d, const dal_model *m);
+/* INSERT of the columns whose bit is set in `set` (model order), RETURNING every column. */
+int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set);
+/* SELECT every column WHERE id = ? [AND deleted_at IS NULL]. */
+int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only);
+/* UPDATE the set columns WHERE id = ? and deleted_at IS NULL / IS NOT NULL / either
+ * (deleted: -1 / 1 / 0), RETURNING every column when `returning`. */
+int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
+                    int deleted, bool returning);
+/* DELETE WHERE id = ?. */
+int dal__sql_delete(dal_str *out, const dal_dialect *d, const dal_model *m);
+
+/* What dal__sql_select() reads. */
+typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT } dal_select_kind;
+
+/*
+ * SELECT for criteria (NULL: all live rows). Checks every column, operator and
+ * value type first (DAL_EINVAL naming column and table). `params` receives the
+ * values to bind, borrowed from the criteria; free it with free().
+ */
+int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal_dialect *d,
+                    const dal_model *m, const dal_criteria *c, dal_select_kind kind);
+
+/* CREATE statements for a model, one per line-terminated entry of `out` (split on "\n;\n"). */
+int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *m);
+
+#define DAL_SQL_SEP "\n;\n"
+
+#endif
