@@ -22,8 +22,12 @@ demo: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
+# PostgreSQL runs on a throwaway server, started and stopped here.
 bench: build
-	$(BUILD)/bench/dal_bench
+	@dir=/tmp/dal-pg-bench-$$$$; \
+	scripts/pg-test-server.sh start $$dir >/dev/null || { echo "bench: cannot start PostgreSQL" >&2; exit 1; }; \
+	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench; rc=$$?; \
+	scripts/pg-test-server.sh stop $$dir >/dev/null; exit $$rc
 
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
