@@ -1,13 +1,1083 @@
-/* PostgreSQL driver: being written. */
+/* PostgreSQL: the server engine, through libpq. */
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "driver/driver.h"
 #include "util/error.h"
+#include "util/log.h"
+#include "util/str.h"
+
+/* Built-in type OIDs (catalog/pg_type_d.h is a server header; these never change). */
+enum {
+	OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
+	OID_OID = 26, OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_TIMESTAMP = 1114,
+	OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700, OID_JSONB = 3802
+};
+
+struct pg_stmt;
+
+typedef struct pg_conn {
+	dal_conn base;
+	PGconn *pg;
+	PGcancel *cancel;
+	unsigned next_id;            /* names server-side statements "dal_<n>" */
+	struct pg_stmt *streaming;   /* whose rows are still arriving: the connection is busy */
+	/*
+	 * DEALLOCATEs of finalized statements, sent with the next prepare: finalize
+	 * then costs no round trip, and closing a connection none at all (the
+	 * server drops a session's statements with it).
+	 */
+	dal_str dealloc;
+} pg_conn;
+
+typedef struct pg_blob {
+	unsigned char *p;
+	size_t cap;
+} pg_blob;
+
+typedef struct pg_stmt {
+	dal_stmt base;
+	char name[24];
+	bool stream;
+	PGresult *desc;        /* PQdescribePrepared: parameter types, column names and types */
+	/* bound parameters */
+	const char **values;
+	int *lengths;
+	int *formats;
+	size_t *offs;          /* offset of a text value in `text`, or SIZE_MAX */
+	dal_str text;          /* text-format values, each NUL-terminated */
+	/* the current execution */
+	bool executed;
+	bool open;             /* streaming: the server has more results for us */
+	bool open_in_tx;       /* the stream started inside a transaction */
+	PGresult *res;
+	int row, nrows;
+	int64_t changes;
+	pg_blob *blobs;        /* one per column: decoded bytea of the current row */
+} pg_stmt;
+
+static pg_conn *pconn(dal_conn *c) { return (pg_conn *)c; }
+
+/* Copy @p src to @p dst on one line: newlines and tabs become spaces, runs collapse. */
+static void one_line(char *dst, size_t size, const char *src)
+{
+	size_t n = 0;
+	bool space = false;
+
+	for (; src && *src && n + 1 < size; src++) {
+		if (*src == '\n' || *src == '\r' || *src == '\t' || *src == ' ') {
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < size)
+			dst[n++] = ' ';
+		space = false;
+		dst[n++] = *src;
+	}
+	dst[n] = '\0';
+}
+
+/* libpq's own messages start with the severity; dal's message says it already. */
+static const char *skip_severity(const char *msg)
+{
+	static const char *const prefixes[] = { "ERROR:", "FATAL:", "PANIC:", NULL };
+	size_t i;
+
+	for (i = 0; msg && prefixes[i]; i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(msg, prefixes[i], n) == 0)
+			return msg + n + strspn(msg + n, " ");
+	}
+	return msg ? msg : "";
+}
+
+static bool conn_lost_state(const char *state)
+{
+	return state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+		strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
+}
+
+static int code_of(const char *state)
+{
+	if (!state || strlen(state) != 5)
+		return DAL_ERROR;
+	if (strncmp(state, "23", 2) == 0)
+		return DAL_ECONSTRAINT;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return DAL_ESERIALIZE;
+	if (conn_lost_state(state))
+		return DAL_ECONN;
+	if (strncmp(state, "42", 2) == 0)
+		return DAL_ESQL;
+	if (strncmp(state, "22", 2) == 0)
+		return DAL_EINVAL;
+	if (strcmp(state, "53200") == 0)
+		return DAL_ENOMEM;
+	if (strcmp(state, "53300") == 0)   /* too_many_connections */
+		return DAL_ECONN;
+	if (strncmp(state, "53", 2) == 0 || strncmp(state, "58", 2) == 0 || strncmp(state, "XX", 2) == 0)
+		return DAL_EIO;
+	if (strcmp(state, "55P03") == 0)
+		return DAL_EBUSY;
+	if (strcmp(state, "57014") == 0)
+		return DAL_ETIMEOUT;
+	if (strcmp(state, "0A000") == 0)
+		return DAL_EUNSUPPORTED;
+	return DAL_ERROR;
+}
+
+/*
+ * The one mapping from a failed libpq call to dal's codes, by SQLSTATE; a
+ * connection libpq reports as bad is DAL_ECONN whatever the result says, and
+ * is never reused. @p res may be NULL (libpq gave no result).
+ */
+static int pg_fail(pg_conn *c, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	char msg[640], det[320] = "";
+	int code = code_of(state);
+
+	if (!primary)
+		primary = skip_severity(res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+		                                                          : PQerrorMessage(c->pg));
+	if (!res && PQstatus(c->pg) == CONNECTION_OK && !*primary)
+		return dal__error_nomem();
+	one_line(msg, sizeof(msg), primary);
+	if (detail)
+		one_line(det, sizeof(det), detail);
+	if (PQstatus(c->pg) == CONNECTION_BAD || code == DAL_ECONN) {
+		code = DAL_ECONN;
+		c->base.broken = true;
+	}
+	if (!*msg)
+		snprintf(msg, sizeof(msg), "%s", code == DAL_ECONN ? "the connection was lost" : "unknown failure");
+	return dal__error_engine(code, state, 0, "postgresql: %s%s%s", msg, *det ? ": " : "", det);
+}
+
+/* A streamed result holds the connection until it is read to the end or dropped. */
+static int check_idle(pg_conn *c, const pg_stmt *self)
+{
+	if (c->streaming && c->streaming != self)
+		return dal__error(DAL_EBUSY, "postgresql: rows of another statement are still being read on "
+			"this connection; finish or reset that statement first");
+	return 0;
+}
+
+static void stream_finish(pg_stmt *s)
+{
+	pg_conn *c = pconn(s->base.conn);
+
+	s->open = false;
+	if (c->streaming == s)
+		c->streaming = NULL;
+}
+
+/*
+ * Drop the unread rows of a streamed statement. Outside a transaction the
+ * query is cancelled first, so that a caller who stops after the first of a
+ * million rows does not wait for the other 999,999; inside one, a cancel
+ * would abort the caller's transaction, so the rows are read and dropped.
+ */
+static void stream_drain(pg_stmt *s, bool may_cancel)
+{
+	pg_conn *c = pconn(s->base.conn);
+	PGresult *res;
+	char errbuf[256];
+
+	if (!s->open)
+		return;
+	PQclear(s->res);
+	s->res = NULL;
+	if (may_cancel && c->cancel && PQstatus(c->pg) == CONNECTION_OK)
+		PQcancel(c->cancel, errbuf, (int)sizeof(errbuf));
+	while ((res = PQgetResult(c->pg)) != NULL)
+		PQclear(res);
+	stream_finish(s);
+}
+
+static int pg_exec(dal_conn *conn, const char *sql)
+{
+	pg_conn *c = pconn(conn);
+	PGresult *res = NULL;
+	int error;
+
+	if ((error = check_idle(c, NULL)) < 0)
+		return error;
+	res = PQexec(c->pg, sql);
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+	case PGRES_EMPTY_QUERY:
+		error = 0;
+		break;
+	default:
+		error = pg_fail(c, res);
+	}
+	PQclear(res);
+	return error;
+}
+
+/*
+ * Connection messages come from libpq, which never quotes the password; still,
+ * a password that happens to equal a host or database name would show, so
+ * every occurrence is masked.
+ */
+static void mask_password(char *msg, const char *password)
+{
+	size_t n = password ? strlen(password) : 0;
+	char *p;
+
+	if (n == 0)
+		return;
+	while ((p = strstr(msg, password)) != NULL)
+		memset(p, '*', n);
+}
+
+/*
+ * libpq reports a refused login as text only; the server's messages for the
+ * two common mistakes are recognized (in English) to keep their SQLSTATE.
+ */
+static const char *connect_sqlstate(const char *msg, const char **hint)
+{
+	if (strstr(msg, "password authentication failed") || strstr(msg, "no password supplied")) {
+		*hint = " (check the user name and password)";
+		return "28P01";
+	}
+	if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
+		*hint = " (check the database name)";
+		return "3D000";
+	}
+	if (strstr(msg, "role \"") && strstr(msg, "does not exist")) {
+		*hint = " (check the user name)";
+		return "28000";
+	}
+	if (strstr(msg, "too many clients"))
+		return "53300";
+	return "08001";
+}
+
+static int connect_failed(PGconn *pg, const dal_url *url)
+{
+	char msg[768];
+	const char *hint = "", *state;
+
+	one_line(msg, sizeof(msg), skip_severity(pg ? PQerrorMessage(pg) : "out of memory"));
+	mask_password(msg, url->password);
+	state = connect_sqlstate(msg, &hint);
+	return dal__error_engine(DAL_ECONN, state, 0, "postgresql: cannot connect to %s: %s%s",
+		url->redacted ? url->redacted : "the server", msg, hint);
+}
+
+/*
+ * libpq's default prints notices ("table ... does not exist, skipping") to
+ * stderr; dal never prints, so they go to dal's log: warnings as warnings,
+ * the rest as debug lines.
+ */
+static void on_notice(void *payload, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	char msg[512];
+
+	(void)payload;
+	one_line(msg, sizeof(msg), PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	dal__log(sev && strcmp(sev, "WARNING") == 0 ? DAL_LOG_WARN : DAL_LOG_DEBUG, "postgresql: %s", msg);
+}
+
+static bool url_has(const dal_url *url, const char *key)
+{
+	return dal__url_option(url, key) != NULL;
+}
+
+/*
+ * Session settings dal's value conversions rely on: timestamps are read and
+ * written as UTC in ISO form, text is UTF-8, doubles print with every digit
+ * (so they read back bit-exact), bytea comes as hex.
+ */
+static const char session_sql[] =
+	"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_encoding = 'UTF8'; "
+	"SET extra_float_digits = 3; SET bytea_output = 'hex'";
 
 static int pg_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
 {
-	(void)shared; (void)url; (void)cfg;
+	pg_conn *c = NULL;
+	const char **keys = NULL, **vals = NULL;
+	char timeout[16];
+	size_t n = 0, i;
+	int error = 0;
+
+	(void)shared;
 	*out = NULL;
-	return dal__error(DAL_EUNSUPPORTED, "postgresql driver not built yet");
+	keys = calloc(url->noptions + 16, sizeof(*keys));
+	vals = calloc(url->noptions + 16, sizeof(*vals));
+	if (!keys || !vals || !(c = calloc(1, sizeof(*c)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	c->base.drv = &dal__driver_postgres;
+#define ADD(k, v) do { keys[n] = (k); vals[n] = (v); n++; } while (0)
+	if (url->hosts && *url->hosts)
+		ADD("host", url->hosts);
+	if (url->ports && *url->ports)
+		ADD("port", url->ports);
+	if (url->user)
+		ADD("user", url->user);
+	if (url->password)
+		ADD("password", url->password);
+	if (url->dbname)
+		ADD("dbname", url->dbname);
+	/* libpq's defaults wait forever for a dead server; dal's settings apply unless the URL says. */
+	if (!url_has(url, "connect_timeout") && cfg->connect_timeout_s > 0) {
+		snprintf(timeout, sizeof(timeout), "%d", cfg->connect_timeout_s);
+		ADD("connect_timeout", timeout);
+	}
+	if (!url_has(url, "keepalives"))
+		ADD("keepalives", "1");
+	if (!url_has(url, "keepalives_idle"))
+		ADD("keepalives_idle", "30");
+	if (!url_has(url, "tcp_user_timeout"))
+		ADD("tcp_user_timeout", "30000");
+	ADD("fallback_application_name", "dal");
+	/* Query options come last: libpq lets a later keyword override an earlier one. */
+	for (i = 0; i < url->noptions; i++)
+		ADD(url->keys[i], url->values[i]);
+#undef ADD
+	keys[n] = NULL;
+	vals[n] = NULL;
+
+	c->pg = PQconnectdbParams(keys, vals, 0);
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+		error = connect_failed(c->pg, url);
+		goto done;
+	}
+	PQsetNoticeReceiver(c->pg, on_notice, NULL);
+	if ((error = pg_exec(&c->base, session_sql)) < 0)
+		goto done;
+	c->cancel = PQgetCancel(c->pg);
+	*out = &c->base;
+	c = NULL;
+done:
+	if (c) {
+		PQfinish(c->pg);
+		free(c);
+	}
+	free(keys);
+	free(vals);
+	return error;
 }
 
-static const dal_dialect pg_dialect = { .quote = '"', .placeholder = DAL_PH_DOLLAR };
-const dal_driver dal__driver_postgres = { .scheme = "postgresql", .name = "postgresql", .dialect = &pg_dialect, .connect = pg_connect };
+static void pg_disconnect(dal_conn *conn)
+{
+	pg_conn *c = pconn(conn);
+
+	if (!c)
+		return;
+	PQfreeCancel(c->cancel);
+	PQfinish(c->pg);
+	dal__str_dispose(&c->dealloc);
+	free(c);
+}
+
+static int pg_ping(dal_conn *conn)
+{
+	pg_conn *c = pconn(conn);
+	PGresult *res;
+	int error = 0;
+
+	if ((error = check_idle(c, NULL)) < 0)
+		return error;
+	/* The empty query is a full round trip that parses, plans and touches nothing. */
+	res = PQexec(c->pg, "");
+	if (PQresultStatus(res) != PGRES_EMPTY_QUERY || PQstatus(c->pg) != CONNECTION_OK)
+		error = pg_fail(c, res);
+	PQclear(res);
+	return error;
+}
+
+/* Send pending DEALLOCATEs, only outside a transaction: a failure there must not abort the caller's. */
+static void flush_dealloc(pg_conn *c)
+{
+	PGresult *res;
+
+	if (!c->dealloc.len || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		return;
+	res = PQexec(c->pg, c->dealloc.ptr);
+	PQclear(res);
+	dal__str_clear(&c->dealloc);
+}
+
+static int pg_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
+{
+	pg_conn *c = pconn(conn);
+	pg_stmt *s = NULL;
+	PGresult *res = NULL;
+	int error, np, nc;
+
+	*out = NULL;
+	if ((error = check_idle(c, NULL)) < 0)
+		return error;
+	flush_dealloc(c);
+	if (!(s = calloc(1, sizeof(*s)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	s->base.conn = conn;
+	s->stream = (flags & DAL__STMT_STREAM) != 0;
+	snprintf(s->name, sizeof(s->name), "dal_%u", ++c->next_id);
+	res = PQprepare(c->pg, s->name, sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		error = pg_fail(c, res);
+		s->name[0] = '\0';
+		goto done;
+	}
+	s->desc = PQdescribePrepared(c->pg, s->name);
+	if (PQresultStatus(s->desc) != PGRES_COMMAND_OK) {
+		error = pg_fail(c, s->desc);
+		goto done;
+	}
+	np = PQnparams(s->desc);
+	nc = PQnfields(s->desc);
+	s->values = calloc((size_t)np + 1, sizeof(*s->values));
+	s->lengths = calloc((size_t)np + 1, sizeof(*s->lengths));
+	s->formats = calloc((size_t)np + 1, sizeof(*s->formats));
+	s->offs = calloc((size_t)np + 1, sizeof(*s->offs));
+	s->blobs = calloc((size_t)nc + 1, sizeof(*s->blobs));
+	if (!s->values || !s->lengths || !s->formats || !s->offs || !s->blobs) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	s->base.nparams = np;
+	s->base.ncols = nc;
+	*out = &s->base;
+	s = NULL;
+done:
+	PQclear(res);
+	if (s)
+		conn->drv->finalize(&s->base);
+	return error;
+}
+
+/*
+ * One parameter in text format, appended to the statement's buffer. The
+ * parameter type the server inferred at prepare picks the spelling where two
+ * are possible: a bool bound to an integer column (as SQLite keeps bools)
+ * is 1/0, a timestamp bound to timestamptz says it is UTC.
+ */
+static int put_param(pg_stmt *s, size_t i, const dal_value *v, Oid type)
+{
+	char buf[40];
+	const char *text = buf;
+	size_t len;
+
+	switch (v->type) {
+	case DAL_TYPE_BOOL:
+		if (type == OID_INT2 || type == OID_INT4 || type == OID_INT8)
+			text = v->v.b ? "1" : "0";
+		else
+			text = v->v.b ? "t" : "f";
+		break;
+	case DAL_TYPE_INT:
+		snprintf(buf, sizeof(buf), "%lld", (long long)v->v.i);
+		break;
+	case DAL_TYPE_DOUBLE:
+		/* 17 significant digits read back as the same double; PostgreSQL spells the specials out. */
+		if (v->v.d != v->v.d)
+			text = "NaN";
+		else if (v->v.d > 1.7976931348623157e308)
+			text = "Infinity";
+		else if (v->v.d < -1.7976931348623157e308)
+			text = "-Infinity";
+		else
+			snprintf(buf, sizeof(buf), "%.17g", v->v.d);
+		break;
+	case DAL_TYPE_TIMESTAMP:
+		/* The ends of int64 stand for PostgreSQL's infinite timestamps (see column()). */
+		if (v->v.ts == INT64_MAX)
+			text = "infinity";
+		else if (v->v.ts == INT64_MIN)
+			text = "-infinity";
+		else if (dal_timestamp_format(buf, v->v.ts) < 0)
+			return dal__error(DAL_EINVAL, "parameter %zu: timestamp %lld is outside the years 0001-9999",
+				i + 1, (long long)v->v.ts);
+		else if (type == OID_TIMESTAMPTZ)
+			strcat(buf, "+00");
+		break;
+	case DAL_TYPE_TEXT:
+	case DAL_TYPE_JSON:
+		/* Text-format values travel NUL-terminated, and PostgreSQL text cannot hold a NUL anyway. */
+		if (v->len && memchr(v->v.s, '\0', v->len))
+			return dal__error(DAL_EINVAL, "parameter %zu: text holds a NUL byte, which PostgreSQL "
+				"cannot store in text (use a blob)", i + 1);
+		s->offs[i] = s->text.len;
+		if (dal__str_putn(&s->text, v->len ? v->v.s : "", v->len) < 0 || dal__str_putc(&s->text, '\0') < 0)
+			return DAL_ENOMEM;
+		return 0;
+	default:
+		return dal__error(DAL_EINVAL, "parameter %zu: unknown value type %d", i + 1, (int)v->type);
+	}
+	len = strlen(text);
+	s->offs[i] = s->text.len;
+	if (dal__str_putn(&s->text, text, len) < 0 || dal__str_putc(&s->text, '\0') < 0)
+		return DAL_ENOMEM;
+	return 0;
+}
+
+static int pg_bind(dal_stmt *stmt, const dal_value *params, size_t n)
+{
+	pg_stmt *s = (pg_stmt *)stmt;
+	size_t i;
+	int error;
+
+	if ((int)n != stmt->nparams)
+		return dal__error(DAL_EINVAL, "the statement takes %d parameters, %zu given", stmt->nparams, n);
+	dal__str_clear(&s->text);
+	for (i = 0; i < n; i++) {
+		const dal_value *v = &params[i];
+		Oid type = PQparamtype(s->desc, (int)i);
+
+		s->offs[i] = SIZE_MAX;
+		s->values[i] = NULL;
+		s->lengths[i] = 0;
+		s->formats[i] = 0;
+		if (v->type == DAL_TYPE_NULL)
+			continue;
+		/* Bytes go in binary: no escaping, no size doubling, and text bound to bytea stays as is. */
+		if (v->type == DAL_TYPE_BLOB ||
+		    (type == OID_BYTEA && (v->type == DAL_TYPE_TEXT || v->type == DAL_TYPE_JSON))) {
+			if (v->len > INT_MAX)
+				return dal__error(DAL_EINVAL, "parameter %zu: %zu bytes is more than PostgreSQL "
+					"takes in one value", i + 1, v->len);
+			s->values[i] = v->len ? (const char *)v->v.p : "";
+			s->lengths[i] = (int)v->len;
+			s->formats[i] = 1;
+			continue;
+		}
+		if ((error = put_param(s, i, v, type)) < 0)
+			return error;
+	}
+	/* Pointers last: the text buffer may have moved while it grew. */
+	for (i = 0; i < n; i++)
+		if (s->offs[i] != SIZE_MAX)
+			s->values[i] = s->text.ptr + s->offs[i];
+	return 0;
+}
+
+static int64_t cmd_tuples(PGresult *res)
+{
+	const char *t = PQcmdTuples(res);
+	return t && *t ? strtoll(t, NULL, 10) : 0;
+}
+
+static int execute(pg_stmt *s)
+{
+	pg_conn *c = pconn(s->base.conn);
+	PGresult *res;
+	int error = 0, np = s->base.nparams;
+
+	if (s->stream) {
+		s->open_in_tx = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
+		if (!PQsendQueryPrepared(c->pg, s->name, np, s->values, s->lengths, s->formats, 0))
+			return pg_fail(c, NULL);
+		/* If single-row mode cannot be had, the rows come as one result: still correct. */
+		PQsetSingleRowMode(c->pg);
+		s->open = true;
+		c->streaming = s;
+		return 0;
+	}
+	res = PQexecPrepared(c->pg, s->name, np, s->values, s->lengths, s->formats, 0);
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+		s->res = res;
+		s->nrows = PQntuples(res);
+		s->changes = cmd_tuples(res);
+		return 0;
+	case PGRES_COMMAND_OK:
+	case PGRES_EMPTY_QUERY:
+		s->changes = cmd_tuples(res);
+		break;
+	default:
+		error = pg_fail(c, res);
+	}
+	PQclear(res);
+	return error;
+}
+
+/* The next result of a stream: one row, the end, or an error. */
+static int stream_next(pg_stmt *s)
+{
+	pg_conn *c = pconn(s->base.conn);
+	PGresult *res, *extra;
+	int error = 0;
+
+	PQclear(s->res);
+	s->res = NULL;
+	s->nrows = 0;
+	s->row = -1;
+	if (!(res = PQgetResult(c->pg))) {
+		stream_finish(s);
+		return 0;
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_SINGLE_TUPLE:
+		s->res = res;
+		s->nrows = 1;
+		return 0;
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+	case PGRES_EMPTY_QUERY:
+		s->changes = cmd_tuples(res);
+		s->res = res;
+		s->nrows = PQntuples(res);
+		break;
+	default:
+		error = pg_fail(c, res);
+		PQclear(res);
+	}
+	/* The end of the query: the connection is free once libpq says so with a NULL. */
+	while ((extra = PQgetResult(c->pg)) != NULL)
+		PQclear(extra);
+	stream_finish(s);
+	return error;
+}
+
+static int pg_step(dal_stmt *stmt)
+{
+	pg_stmt *s = (pg_stmt *)stmt;
+	int error;
+
+	if (!s->executed) {
+		if ((error = check_idle(pconn(stmt->conn), s)) < 0)
+			return error;
+		s->executed = true;
+		s->row = -1;
+		if ((error = execute(s)) < 0)
+			return error;
+	}
+	for (;;) {
+		if (s->res && s->row + 1 < s->nrows) {
+			s->row++;
+			return DAL__ROW;
+		}
+		if (!s->open)
+			return DAL__DONE;
+		if ((error = stream_next(s)) < 0)
+			return error;
+	}
+}
+
+static const char *pg_column_name(dal_stmt *stmt, int col)
+{
+	pg_stmt *s = (pg_stmt *)stmt;
+
+	if (col < 0 || col >= stmt->ncols)
+		return NULL;
+	return PQfname(s->desc, col);
+}
+
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* bytea arrives as "\x4142..." (bytea_output = hex, set at connect). */
+static int bytea_value(pg_stmt *s, int col, const char *text, size_t len, dal_value *out)
+{
+	pg_blob *b = &s->blobs[col];
+	size_t i, n;
+
+	if (len < 2 || text[0] != '\\' || text[1] != 'x' || (len - 2) % 2)
+		return dal__error(DAL_EINVAL, "postgresql: column %d: bytea is not in hex form", col + 1);
+	n = (len - 2) / 2;
+	if (n > b->cap) {
+		unsigned char *p = realloc(b->p, n);
+		if (!p)
+			return dal__error_nomem();
+		b->p = p;
+		b->cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		int hi = hexdigit(text[2 + 2 * i]), lo = hexdigit(text[3 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return dal__error(DAL_EINVAL, "postgresql: column %d: bad hex digit in bytea", col + 1);
+		b->p[i] = (unsigned char)(hi * 16 + lo);
+	}
+	out->type = DAL_TYPE_BLOB;
+	out->len = n;
+	out->v.p = n ? (const void *)b->p : (const void *)"";
+	return 0;
+}
+
+static int pg_column(dal_stmt *stmt, int col, dal_value *out)
+{
+	pg_stmt *s = (pg_stmt *)stmt;
+	const char *text;
+	size_t len;
+	char *end;
+
+	if (!s->res || s->row < 0 || s->row >= s->nrows || col < 0 || col >= PQnfields(s->res))
+		return dal__error(DAL_EINVAL, "postgresql: no row or no column %d to read", col + 1);
+	if (PQgetisnull(s->res, s->row, col)) {
+		*out = dal_null();
+		return 0;
+	}
+	text = PQgetvalue(s->res, s->row, col);
+	len = (size_t)PQgetlength(s->res, s->row, col);
+	switch (PQftype(s->res, col)) {
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_OID:
+		*out = dal_int(strtoll(text, &end, 10));
+		break;
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+		/* strtod reads "NaN", "Infinity" and "-Infinity" as PostgreSQL writes them. */
+		*out = dal_double(strtod(text, &end));
+		break;
+	case OID_BOOL:
+		*out = dal_bool(text[0] == 't');
+		break;
+	case OID_BYTEA:
+		return bytea_value(s, col, text, len, out);
+	case OID_TIMESTAMP:
+	case OID_TIMESTAMPTZ:
+		/*
+		 * 'infinity' is clamped to the ends of int64 (and bound back as
+		 * 'infinity'), so a table holding one stays readable; any other
+		 * value outside 0001-9999 (BC dates) is DAL_EINVAL.
+		 */
+		if (strcmp(text, "infinity") == 0)
+			*out = dal_timestamp(INT64_MAX);
+		else if (strcmp(text, "-infinity") == 0)
+			*out = dal_timestamp(INT64_MIN);
+		else {
+			int64_t us;
+			if (dal_timestamp_parse(&us, text) < 0)
+				return dal__error(DAL_EINVAL, "postgresql: column \"%s\": '%.40s' is not a UTC timestamp "
+					"dal can represent", PQfname(s->res, col), text);
+			*out = dal_timestamp(us);
+		}
+		break;
+	case OID_JSON:
+	case OID_JSONB:
+		*out = dal_textn(text, len);
+		out->type = DAL_TYPE_JSON;
+		break;
+	default:
+		*out = dal_textn(text, len);
+	}
+	return 0;
+}
+
+static int64_t pg_changes(dal_stmt *stmt)
+{
+	return ((pg_stmt *)stmt)->changes;
+}
+
+static int pg_reset(dal_stmt *stmt)
+{
+	pg_stmt *s = (pg_stmt *)stmt;
+
+	stream_drain(s, !s->open_in_tx);
+	PQclear(s->res);
+	s->res = NULL;
+	s->nrows = 0;
+	s->row = -1;
+	s->executed = false;
+	return 0;
+}
+
+static void pg_finalize(dal_stmt *stmt)
+{
+	pg_stmt *s = (pg_stmt *)stmt;
+	pg_conn *c;
+	int i;
+
+	if (!s)
+		return;
+	c = pconn(stmt->conn);
+	pg_reset(stmt);
+	/* A broken connection takes its statements with it. */
+	if (s->name[0] && !c->base.broken && PQstatus(c->pg) == CONNECTION_OK &&
+	    dal__str_printf(&c->dealloc, "DEALLOCATE \"%s\";", s->name) < 0)
+		dal__str_clear(&c->dealloc);
+	PQclear(s->desc);
+	for (i = 0; s->blobs && i < stmt->ncols; i++)
+		free(s->blobs[i].p);
+	free(s->blobs);
+	free(s->values);
+	free(s->lengths);
+	free(s->formats);
+	free(s->offs);
+	dal__str_dispose(&s->text);
+	free(s);
+}
+
+static int pg_begin(dal_conn *conn, unsigned flags)
+{
+	char sql[96] = "BEGIN";
+
+	/* DAL__TX_WRITE needs nothing: PostgreSQL takes row locks as it writes. */
+	if (flags & DAL__TX_SERIALIZABLE)
+		strcat(sql, " ISOLATION LEVEL SERIALIZABLE");
+	else if (flags & DAL__TX_REPEATABLE_READ)
+		strcat(sql, " ISOLATION LEVEL REPEATABLE READ");
+	if (flags & DAL__TX_READ_ONLY)
+		strcat(sql, " READ ONLY");
+	return pg_exec(conn, sql);
+}
+
+static int pg_commit(dal_conn *conn)
+{
+	pg_conn *c = pconn(conn);
+	PGresult *res = NULL;
+	const char *state;
+	int error = 0;
+
+	if ((error = check_idle(c, NULL)) < 0)
+		return error;
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		c->base.broken = true;
+		return dal__error(DAL_ECONN, "postgresql: the connection was lost before COMMIT; nothing was committed");
+	}
+	res = PQexec(c->pg, "COMMIT");
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (!res || PQstatus(c->pg) == CONNECTION_BAD || conn_lost_state(state)) {
+		c->base.broken = true;
+		error = dal__error_engine(DAL_ECOMMIT_UNKNOWN, state, 0, "postgresql: the connection was lost while "
+			"COMMIT was in flight; the transaction may or may not have been committed");
+		goto done;
+	}
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		/* The transaction is over either way: a serialization failure or a deferred constraint. */
+		error = pg_fail(c, res);
+		goto done;
+	}
+	/* COMMIT of a transaction that had failed answers "ROLLBACK" without an error. */
+	if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+		error = dal__error_engine(DAL_ERROR, "25P02", 0, "postgresql: COMMIT found the transaction failed "
+			"earlier; it was rolled back and nothing was committed");
+done:
+	PQclear(res);
+	return error;
+}
+
+static int pg_rollback(dal_conn *conn)
+{
+	pg_conn *c = pconn(conn);
+
+	/* The rows are abandoned with the transaction, so a cancel harms nothing. */
+	if (c->streaming)
+		stream_drain(c->streaming, true);
+	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+		return 0;
+	return pg_exec(conn, "ROLLBACK");
+}
+
+static int savepoint_sql(dal_conn *conn, const char *fmt, const char *name)
+{
+	char sql[256];
+
+	if (strlen(name) > 63 || strchr(name, '"'))
+		return dal__error(DAL_EINVAL, "postgresql: bad savepoint name '%.40s'", name);
+	snprintf(sql, sizeof(sql), fmt, name, name);
+	return pg_exec(conn, sql);
+}
+
+static int pg_savepoint(dal_conn *c, const char *name) { return savepoint_sql(c, "SAVEPOINT \"%s\"", name); }
+static int pg_release(dal_conn *c, const char *name) { return savepoint_sql(c, "RELEASE SAVEPOINT \"%s\"", name); }
+static int pg_rollback_to(dal_conn *c, const char *name)
+{
+	/* ROLLBACK TO keeps the savepoint open; release it so the scope ends, in one round trip. */
+	return savepoint_sql(c, "ROLLBACK TO SAVEPOINT \"%s\"; RELEASE SAVEPOINT \"%s\"", name);
+}
+
+/* One value in COPY's text format: \N for NULL; backslash, tab, newline and CR escaped. */
+static int copy_value(dal_str *out, const dal_value *v, const char *col, size_t row)
+{
+	char buf[48];
+	const char *p = buf;
+	size_t n, i;
+
+	switch (v->type) {
+	case DAL_TYPE_NULL:
+		return dal__str_puts(out, "\\N");
+	case DAL_TYPE_BOOL:
+		return dal__str_putc(out, v->v.b ? 't' : 'f');
+	case DAL_TYPE_INT:
+		return dal__str_printf(out, "%lld", (long long)v->v.i);
+	case DAL_TYPE_DOUBLE:
+		if (v->v.d != v->v.d)
+			return dal__str_puts(out, "NaN");
+		if (v->v.d > 1.7976931348623157e308 || v->v.d < -1.7976931348623157e308)
+			return dal__str_puts(out, v->v.d > 0 ? "Infinity" : "-Infinity");
+		return dal__str_printf(out, "%.17g", v->v.d);
+	case DAL_TYPE_TIMESTAMP:
+		if (v->v.ts == INT64_MAX || v->v.ts == INT64_MIN)
+			return dal__str_puts(out, v->v.ts == INT64_MAX ? "infinity" : "-infinity");
+		if (dal_timestamp_format(buf, v->v.ts) < 0)
+			return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': timestamp %lld is outside "
+				"the years 0001-9999", row, col, (long long)v->v.ts);
+		return dal__str_puts(out, buf);
+	case DAL_TYPE_BLOB:
+		/* bytea's hex input, its backslash doubled for COPY. */
+		if (dal__str_puts(out, "\\\\x") < 0 || dal__str_grow(out, v->len * 2) < 0)
+			return DAL_ENOMEM;
+		for (i = 0; i < v->len; i++) {
+			unsigned char b = ((const unsigned char *)v->v.p)[i];
+			out->ptr[out->len++] = "0123456789abcdef"[b >> 4];
+			out->ptr[out->len++] = "0123456789abcdef"[b & 15];
+		}
+		out->ptr[out->len] = '\0';
+		return 0;
+	case DAL_TYPE_TEXT:
+	case DAL_TYPE_JSON:
+		p = v->len ? v->v.s : "";
+		n = v->len;
+		if (memchr(p, '\0', n))
+			return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': text holds a NUL byte", row, col);
+		while (n) {
+			size_t run = 0;
+			int e;
+			while (run < n && p[run] != '\\' && p[run] != '\t' && p[run] != '\n' && p[run] != '\r')
+				run++;
+			if ((e = dal__str_putn(out, p, run)) < 0)
+				return e;
+			if (run == n)
+				break;
+			e = dal__str_puts(out, p[run] == '\\' ? "\\\\" : p[run] == '\t' ? "\\t"
+			                     : p[run] == '\n' ? "\\n" : "\\r");
+			if (e < 0)
+				return e;
+			p += run + 1;
+			n -= run + 1;
+		}
+		return 0;
+	}
+	return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': unknown value type %d", row, col, (int)v->type);
+}
+
+static int quote_name(dal_str *out, const char *name)
+{
+	if (!name || !*name || strchr(name, '"'))
+		return dal__error(DAL_EINVAL, "postgresql: bad identifier '%.40s'", name ? name : "(null)");
+	return dal__str_printf(out, "\"%s\"", name);
+}
+
+/*
+ * COPY FROM STDIN in text format: one statement, so all rows or none, in the
+ * caller's transaction if there is one. Data goes out in blocks of about
+ * 256 KiB, so memory stays flat however many rows come.
+ */
+static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                          const dal_value *values, size_t nrows)
+{
+	pg_conn *c = pconn(conn);
+	dal_str sql = DAL_STR_INIT, buf = DAL_STR_INIT;
+	PGresult *res = NULL;
+	bool copying = false;
+	size_t r, k;
+	int error;
+
+	if (!table || !ncols || !cols || (nrows && !values))
+		return dal__error(DAL_EINVAL, "postgresql: bulk insert without a table, columns or values");
+	if (nrows == 0)
+		return 0;
+	if ((error = check_idle(c, NULL)) < 0)
+		return error;
+	if ((error = dal__str_puts(&sql, "COPY ")) < 0 || (error = quote_name(&sql, table)) < 0 ||
+	    (error = dal__str_puts(&sql, " (")) < 0)
+		goto done;
+	for (k = 0; k < ncols; k++)
+		if ((k && (error = dal__str_puts(&sql, ", ")) < 0) || (error = quote_name(&sql, cols[k])) < 0)
+			goto done;
+	if ((error = dal__str_puts(&sql, ") FROM STDIN")) < 0)
+		goto done;
+	res = PQexec(c->pg, sql.ptr);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		error = pg_fail(c, res);
+		goto done;
+	}
+	copying = true;
+	for (r = 0; r < nrows; r++) {
+		for (k = 0; k < ncols; k++) {
+			if ((k && (error = dal__str_putc(&buf, '\t')) < 0) ||
+			    (error = copy_value(&buf, &values[r * ncols + k], cols[k], r)) < 0)
+				goto done;
+		}
+		if ((error = dal__str_putc(&buf, '\n')) < 0)
+			goto done;
+		if (buf.len >= 256 * 1024 || r + 1 == nrows) {
+			if (PQputCopyData(c->pg, buf.ptr, (int)buf.len) != 1) {
+				error = pg_fail(c, NULL);
+				goto done;
+			}
+			dal__str_clear(&buf);
+		}
+	}
+	copying = false;
+	if (PQputCopyEnd(c->pg, NULL) != 1) {
+		error = pg_fail(c, NULL);
+		goto done;
+	}
+	PQclear(res);
+	res = PQgetResult(c->pg);
+	error = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c, res);
+done:
+	/* A value dal could not write ends the COPY with an error: the server keeps none of the rows. */
+	if (copying)
+		PQputCopyEnd(c->pg, "dal: bulk insert abandoned");
+	if (res) {
+		PQclear(res);
+		while ((res = PQgetResult(c->pg)) != NULL)
+			PQclear(res);
+	}
+	dal__str_dispose(&sql);
+	dal__str_dispose(&buf);
+	return error;
+}
+
+static const dal_dialect pg_dialect = {
+	.quote = '"',
+	.placeholder = DAL_PH_DOLLAR,
+	.types = { "", "BOOLEAN", "BIGINT", "DOUBLE PRECISION", "TEXT", "BYTEA", "TIMESTAMP", "JSONB" },
+	.varchar = "VARCHAR(%u)",
+	.autoinc_pk = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+	.autoinc_pre = NULL,
+	.like_escape = " ESCAPE '\\'",
+};
+
+const dal_driver dal__driver_postgres = {
+	.scheme = "postgresql",
+	.name = "postgresql",
+	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_SERIALIZABLE |
+		DAL_CAP_MULTI_WRITER | DAL_CAP_ANY_ARRAY | DAL_CAP_MULTI_CONN | DAL_CAP_BULK_INSERT,
+	.dialect = &pg_dialect,
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.ping = pg_ping,
+	.exec = pg_exec,
+	.prepare = pg_prepare,
+	.bind = pg_bind,
+	.step = pg_step,
+	.column_name = pg_column_name,
+	.column = pg_column,
+	.changes = pg_changes,
+	.reset = pg_reset,
+	.finalize = pg_finalize,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.savepoint = pg_savepoint,
+	.release = pg_release,
+	.rollback_to = pg_rollback_to,
+	.bulk_insert = pg_bulk_insert,
+};
