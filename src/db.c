@@ -38,7 +38,9 @@ static int first_connection(dal_db *db)
 	for (attempt = 1; attempt <= db->cfg.connect_retries; attempt++) {
 		if ((error = dal__pool_acquire(&conn, db)) == 0)
 			break;
-		if (error != DAL_ECONN || attempt == db->cfg.connect_retries)
+		/* A wrong password or database will not get better by waiting. */
+		if (error != DAL_ECONN || attempt == db->cfg.connect_retries ||
+		    strncmp(dal_error_last()->sqlstate, "28", 2) == 0 || strncmp(dal_error_last()->sqlstate, "3D", 2) == 0)
 			return error;
 		sleep_ms(delay + rand() % (delay / 2 + 1));
 		delay *= 2;
