@@ -104,11 +104,12 @@ int dal__pool_acquire(dal_conn **out, dal_db *db)
 
 void dal__pool_release(dal_db *db, dal_conn *conn)
 {
-	dal_pool *pool = &db->pool;
+	dal_pool *pool;
 	bool close_it;
 
-	if (!conn)
+	if (!conn || !db)
 		return;
+	pool = &db->pool;
 	if (conn->in_tx && !conn->broken) {
 		/* Nothing half-done goes back into the pool. */
 		if (conn->drv->rollback(conn) < 0)

@@ -347,8 +347,11 @@ int dal__url_parse(dal_url *u, const char *text)
 		return DAL_ENOMEM;
 	for (i = 0; u->scheme[i]; i++)
 		u->scheme[i] = (char)tolower((unsigned char)u->scheme[i]);
-	if (strcmp(u->scheme, "postgres") == 0)
-		strcpy(u->scheme, "postgresql");
+	if (strcmp(u->scheme, "postgres") == 0) {
+		free(u->scheme);
+		if (!(u->scheme = dal__strdup("postgresql")))
+			return DAL_ENOMEM;
+	}
 	if (strcmp(u->scheme, "sqlite") == 0 || strcmp(u->scheme, "duckdb") == 0)
 		error = parse_file_url(u, sep + 3);
 	else if (strcmp(u->scheme, "postgresql") == 0)
