@@ -208,9 +208,16 @@ static uint64_t mask_of(const bool *set, size_t n)
 }
 
 /* The INSERT or UPDATE text for this column set, built once. */
-static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *slots, const bool *set, bool insert)
+enum { SQL_INSERT, SQL_UPDATE_RETURNING, SQL_UPDATE };
+
+static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *slots, const bool *set, int kind)
 {
-	uint64_t mask = mask_of(set, repo->model->ncolumns);
+	uint64_t mask = repo->model->ncolumns < 64 ? mask_of(set, repo->model->ncolumns) : 0;
+	bool insert = kind == SQL_INSERT;
+
+	/* The top bit tells an UPDATE without RETURNING from one with it. */
+	if (mask && kind == SQL_UPDATE)
+		mask |= 1ULL << 63;
 	dal_str s = DAL_STR_INIT;
 	size_t i;
 	int error;
@@ -221,7 +228,7 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 			return 0;
 		}
 	error = insert ? dal__sql_insert(&s, repo->db->drv->dialect, repo->model, set)
-	               : dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, -1, true);
+	               : dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, -1, kind == SQL_UPDATE_RETURNING);
 	if (error == 0 && !(*tmp = dal__str_detach(&s)))
 		error = DAL_ENOMEM;
 	dal__str_dispose(&s);
@@ -343,7 +350,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 		goto done;
 	stamp(&b, repo->col_created, dal_now());
 	stamp(&b, repo->col_updated, b.vals[repo->col_created >= 0 ? repo->col_created : repo->col_updated].v.ts);
-	if ((error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, true)) < 0)
+	if ((error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
 		goto done;
 	unique = needs_unique_check(repo, b.set);
 	if ((error = dal__session_open(&s, repo->db, unique ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
@@ -392,6 +399,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	const char *sql = NULL;
 	char *tmp = NULL;
 	dal_row *row = NULL;
+	int64_t changes = 0;
 	size_t n, k;
 	int error;
 	bool unique;
@@ -410,7 +418,8 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	}
 	if (repo->col_updated >= 0 && !b.set[repo->col_updated])
 		stamp(&b, repo->col_updated, dal_now());
-	if ((error = sql_for(&sql, &tmp, repo, repo->updates, b.set, false)) < 0)
+	/* Without an out row there is nothing to return: a plain UPDATE is cheaper. */
+	if ((error = sql_for(&sql, &tmp, repo, repo->updates, b.set, out ? SQL_UPDATE_RETURNING : SQL_UPDATE)) < 0)
 		goto done;
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
@@ -420,7 +429,9 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, id);
 	if (error == 0)
-		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, k);
+		error = dal__repo_run(out ? &row : NULL, &changes, repo, &s, sql, b.params, k);
+	if (error == 0 && !out && changes == 0)
+		error = DAL_ENOTFOUND;
 	error = dal__session_close(&s, error);
 	if (error == DAL_ENOTFOUND)
 		error = dal__error(DAL_ENOTFOUND, "table '%s' has no live row with id %lld", repo->model->table, (long long)id);
