@@ -30,19 +30,22 @@ int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, cons
 	size_t i, n = 0;
 	int error;
 
-	if ((error = dal__str_puts(out, "INSERT INTO ")) < 0 || (error = q(out, d, m->table)) < 0 ||
-	    (error = dal__str_puts(out, " (")) < 0)
+	if ((error = dal__str_puts(out, "INSERT INTO ")) < 0 || (error = q(out, d, m->table)) < 0)
 		return error;
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		if (!set[i])
 			continue;
-		error = n++ ? dal__str_puts(out, ", ") : 0;
+		error = dal__str_puts(out, n++ ? ", " : " (");
 		error = error ? error : q(out, d, m->columns[i].name);
 	}
-	error = error ? error : dal__str_puts(out, ") VALUES (");
+	/* No column given (a model without timestamp roles, all defaults): "()" is not SQL. */
+	if (error == 0 && n == 0)
+		error = dal__str_puts(out, " DEFAULT VALUES");
+	error = error || n == 0 ? error : dal__str_puts(out, ") VALUES (");
 	for (i = 0; i < n && error == 0; i++)
 		error = dal__str_puts(out, i ? ", ?" : "?");
-	error = error ? error : dal__str_puts(out, ") RETURNING ");
+	error = error || n == 0 ? error : dal__str_putc(out, ')');
+	error = error ? error : dal__str_puts(out, " RETURNING ");
 	return error ? error : dal__sql_columns(out, d, m);
 }
 
@@ -258,6 +261,8 @@ static int order_by(select_ctx *s, const dal_criteria *c)
 	return error;
 }
 
+#define DAL__NO_LIMIT (INT64_MAX >> 1)
+
 static int limit_offset(select_ctx *s, const dal_criteria *c)
 {
 	dal_value lim, off;
@@ -266,7 +271,8 @@ static int limit_offset(select_ctx *s, const dal_criteria *c)
 	if (!c || (c->limit == 0 && c->offset == 0))
 		return 0;
 	/* One statement shape for any limit and offset, so the prepared statement is reused. */
-	lim = dal_int(c->limit > 0 ? c->limit : INT64_MAX);
+	/* "No limit" is 2^62 - 1: DuckDB refuses a LIMIT above 2^62. */
+	lim = dal_int(c->limit > 0 && c->limit < DAL__NO_LIMIT ? c->limit : DAL__NO_LIMIT);
 	off = dal_int(c->offset);
 	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim)) < 0)
 		return error;
