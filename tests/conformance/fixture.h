@@ -57,5 +57,6 @@ typedef struct fx_cases {
 	const fx_cases name = { name##_tests, sizeof(name##_tests) / sizeof(name##_tests[0]) }
 
 extern const fx_cases cases_base;
+extern const fx_cases cases_repo;
 
 #endif
