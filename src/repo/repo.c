@@ -338,6 +338,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	const char *sql = NULL;
 	char *tmp = NULL;
 	dal_row *row = NULL;
+	int64_t now;
 	size_t n;
 	int error;
 	bool unique;
@@ -348,8 +349,10 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	n = repo->model->ncolumns;
 	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
 		goto done;
-	stamp(&b, repo->col_created, dal_now());
-	stamp(&b, repo->col_updated, b.vals[repo->col_created >= 0 ? repo->col_created : repo->col_updated].v.ts);
+	now = dal_now();
+	stamp(&b, repo->col_created, now);
+	/* A model may have neither timestamp role: never index with -1. */
+	stamp(&b, repo->col_updated, repo->col_created >= 0 ? b.vals[repo->col_created].v.ts : now);
 	if ((error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
 		goto done;
 	unique = needs_unique_check(repo, b.set);
