@@ -1,5 +1,6 @@
 #include "dal/model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sql/ident.h"
@@ -50,8 +51,12 @@ int dal_model_validate(const dal_model *m)
 		return dal__error(DAL_EINVAL, "model '%s' has no 'id' column (DAL_COL_ID())", m->table);
 	for (i = 0; i < m->ncolumns; i++) {
 		const dal_column *c = &m->columns[i];
-		if ((error = dal__sql_check_ident(c->name, "column")) < 0)
-			return dal__error(DAL_EINVAL, "model '%s': %s", m->table, dal_error_last()->message);
+		if ((error = dal__sql_check_ident(c->name, "column")) < 0) {
+			char why[256];
+			/* Copied first: the message is rewritten in the buffer it is read from. */
+			snprintf(why, sizeof(why), "%s", dal_error_last()->message);
+			return dal__error(DAL_EINVAL, "model '%s': %s", m->table, why);
+		}
 		if (c->type <= DAL_TYPE_NULL || c->type > DAL_TYPE_JSON)
 			return dal__error(DAL_EINVAL, "model '%s': column '%s' has no valid type", m->table, c->name);
 		if ((error = check_role(m, c)) < 0)

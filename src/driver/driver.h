@@ -24,6 +24,8 @@
 #define DAL_CAP_MULTI_WRITER  (1u << 5)  /* write transactions on several connections at once */
 #define DAL_CAP_ANY_ARRAY     (1u << 6)  /* col = ANY(array parameter) */
 #define DAL_CAP_MULTI_CONN    (1u << 7)  /* several connections may share the database */
+#define DAL_CAP_STREAM_SORTED (1u << 8)  /* an ORDER BY streams in bounded memory (index or spilling sort) */
+#define DAL_CAP_TX_DDL        (1u << 9)  /* CREATE TABLE/INDEX commit or roll back with their transaction */
 
 /* What step() returns besides a negative DAL_E* code. */
 enum { DAL__DONE = 0, DAL__ROW = 1 };

@@ -5,6 +5,7 @@
 #include "conn.h"
 #include "repo/repo.h"
 #include "repo/rows.h"
+#include "row.h"
 #include "sql/build.h"
 
 typedef int (*row_sink)(dal_repo *repo, dal_stmt *stmt, void *payload);
@@ -121,17 +122,224 @@ static int each_row(dal_repo *repo, dal_stmt *stmt, void *payload)
 	return 0;
 }
 
+struct counted {
+	each_ctx *e;
+	size_t *n;
+};
+
+static int each_row_counted(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	struct counted *c = payload;
+
+	++*c->n;
+	return each_row(repo, stmt, c->e);
+}
+
+struct ranged {
+	each_ctx *e;
+	size_t *seen;
+	int64_t *skip, *left;
+};
+
+/* Offset and limit are applied here, across ranges. Returns 1 to stop at the limit. */
+static int each_row_ranged(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	struct ranged *r = payload;
+	int error;
+
+	++*r->seen;
+	if (*r->skip > 0) {
+		--*r->skip;
+		return 0;
+	}
+	if ((error = each_row(repo, stmt, r->e)) != 0)
+		return error;
+	return --*r->left == 0 ? 1 : 0;
+}
+
+/* Keyset chunks need every sort column NOT NULL (id always is). */
+static bool keyset_ok(const dal_repo *repo, const dal_criteria *c)
+{
+	size_t i;
+	int col;
+
+	for (i = 0; c && i < c->norder; i++) {
+		col = dal_model_column_index(repo->model, c->order[i].column);
+		if (col < 0 || !(repo->model->columns[col].flags & (DAL_NOT_NULL | DAL_PRIMARY_KEY)))
+			return false;
+	}
+	return true;
+}
+
+#define EACH_CHUNK 20000
+
+/*
+ * Where an ORDER BY cannot stream in bounded memory (DuckDB sorts the whole
+ * result first), read keyset chunks in one snapshot instead: each chunk asks
+ * for the rows after the last one seen.
+ */
+static int each_chunked(dal_repo *repo, dal_session *s, const dal_criteria *c, each_ctx *e)
+{
+	dal_criteria pc = DAL_CRITERIA_INIT;
+	dal_row *cursor = NULL;
+	int64_t remaining;
+	size_t before;
+	int error;
+
+	if (c)
+		pc = *c;
+	pc.version = DAL_CRITERIA_VERSION;
+	remaining = pc.limit > 0 ? pc.limit : INT64_MAX;
+	for (;;) {
+		pc.limit = remaining < EACH_CHUNK ? remaining : EACH_CHUNK;
+		before = 0;
+		if ((error = select_rows(repo, s, &pc, 0, each_row_counted, &(struct counted){ e, &before })) != 0)
+			break;
+		remaining -= (int64_t)before;
+		if ((int64_t)before < pc.limit || remaining == 0)
+			break;
+		/* The next chunk starts after a copy of the last row (the reused row is refilled). */
+		if ((!cursor && (error = dal_row_new(&cursor, repo->model)) < 0) ||
+		    (error = dal__row_fill(cursor, dal_row_at(e->row, 0), repo->model->ncolumns)) < 0)
+			break;
+		pc.after = cursor;
+		pc.offset = 0;
+	}
+	if (error == 1)
+		error = 0;
+	dal_row_free(cursor);
+	return error;
+}
+
+/* Whether the criteria sort by id alone (the default), and which way. */
+static bool by_id_only(const dal_criteria *c, bool *desc)
+{
+	*desc = false;
+	if (!c || c->norder == 0)
+		return true;
+	*desc = c->order[0].desc;
+	return strcmp(c->order[0].column, "id") == 0;
+}
+
+/* MIN(id) or MAX(id) of the matching rows beyond `from` (or all when !has_from). */
+static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, const dal_criteria *c,
+                    bool desc, bool has_from, int64_t from)
+{
+	dal_str sql = DAL_STR_INIT;
+	dal_value *params = NULL, v;
+	dal_filter *f = NULL;
+	dal_criteria bc = DAL_CRITERIA_INIT;
+	dal_stmt *stmt = NULL;
+	const char *quote = repo->db->drv->dialect->quote == '"' ? "\"" : "`";
+	size_t n = 0, nf = c ? c->nfilters : 0;
+	int error;
+
+	*found = false;
+	if (!(f = calloc(nf + 1, sizeof(*f))))
+		return dal__error_nomem();
+	if (nf)
+		memcpy(f, c->filters, nf * sizeof(*f));
+	if (has_from)
+		f[nf++] = (dal_filter)DAL_WHERE("id", desc ? DAL_OP_LE : DAL_OP_GE, dal_int(from));
+	bc.filters = f;
+	bc.nfilters = nf;
+	bc.include_deleted = c && c->include_deleted;
+	error = dal__sql_select(&sql, &params, &n, repo->db->drv->dialect, repo->model, &bc, DAL_SELECT_COUNT);
+	if (error == 0) {
+		/* Turn SELECT COUNT(*) into SELECT MIN/MAX(id): same filters, same parameters. */
+		dal_str agg = DAL_STR_INIT;
+		error = dal__str_printf(&agg, "SELECT %s(%sid%s)%s", desc ? "MAX" : "MIN", quote, quote,
+			sql.ptr + strlen("SELECT COUNT(*)"));
+		dal__str_dispose(&sql);
+		sql = agg;
+	}
+	error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
+	if (error == 0 && (error = dal__stmt_exec(stmt, params, n)) == DAL__ROW &&
+	    (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
+		*found = v.type == DAL_TYPE_INT;
+		*out = *found ? v.v.i : 0;
+		error = DAL__ROW;
+	}
+	while (error == DAL__ROW)
+		error = dal__stmt_step(stmt);
+	dal__stmt_release(stmt);
+	dal__str_dispose(&sql);
+	free(params);
+	free(f);
+	return error;
+}
+
+#define EACH_ID_SPAN 10000
+
+/*
+ * DuckDB sorts a whole result before the first row comes out, even for a
+ * top-N, so a million-row ORDER BY id costs ~80 MiB. Ranges of ids, each
+ * sorted on its own, keep it bounded; zonemaps make every range a short scan.
+ */
+static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c, each_ctx *e)
+{
+	dal_criteria pc = DAL_CRITERIA_INIT;
+	dal_filter *f = NULL;
+	int64_t lo, skip = c ? c->offset : 0, left = c && c->limit > 0 ? c->limit : INT64_MAX;
+	size_t nf = c ? c->nfilters : 0, seen;
+	bool desc, found;
+	int error;
+
+	by_id_only(c, &desc);
+	if (c)
+		pc = *c;
+	pc.version = DAL_CRITERIA_VERSION;
+	pc.limit = pc.offset = 0;
+	if (!(f = calloc(nf + 2, sizeof(*f))))
+		return dal__error_nomem();
+	if (nf)
+		memcpy(f, c->filters, nf * sizeof(*f));
+	pc.filters = f;
+	pc.nfilters = nf + 2;
+	error = id_bound(&lo, &found, repo, s, c, desc, false, 0);
+	while (error == 0 && found && left > 0) {
+		int64_t hi = desc ? (lo > INT64_MIN + EACH_ID_SPAN ? lo - EACH_ID_SPAN : INT64_MIN)
+		                  : (lo < INT64_MAX - EACH_ID_SPAN ? lo + EACH_ID_SPAN : INT64_MAX);
+		struct ranged r = { e, &seen, &skip, &left };
+		f[nf] = (dal_filter)DAL_WHERE("id", desc ? DAL_OP_LE : DAL_OP_GE, dal_int(lo));
+		f[nf + 1] = (dal_filter)DAL_WHERE("id", desc ? DAL_OP_GT : DAL_OP_LT, dal_int(hi));
+		seen = 0;
+		if ((error = select_rows(repo, s, &pc, 0, each_row_ranged, &r)) != 0)
+			break;
+		if (hi == (desc ? INT64_MIN : INT64_MAX))
+			break;
+		/* An empty range may sit in a gap of ids: jump to the next id that exists. */
+		if (seen == 0)
+			error = id_bound(&lo, &found, repo, s, c, desc, true, hi);
+		else
+			lo = hi;
+	}
+	free(f);
+	return error == 1 ? 0 : error;
+}
+
 int dal_repo_each(dal_repo *repo, const dal_criteria *criteria, dal_repo_row_cb callback, void *payload)
 {
 	each_ctx e = { NULL, callback, payload, 0 };
 	dal_session s;
+	bool chunked, desc;
 	int error;
 
 	DAL_ASSERT_ARG(repo);
 	DAL_ASSERT_ARG(callback);
-	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+	if ((error = dal__sql_check_criteria(repo->model, criteria)) < 0)
 		return error;
-	error = select_rows(repo, &s, criteria, DAL__STMT_STREAM, each_row, &e);
+	chunked = !(repo->db->drv->caps & DAL_CAP_STREAM_SORTED) && !(criteria && criteria->after) &&
+	          keyset_ok(repo, criteria);
+	if ((error = dal__session_open(&s, repo->db,
+	         chunked ? DAL__SESSION_TX | DAL__TX_READ_ONLY | DAL__TX_REPEATABLE_READ : 0)) < 0)
+		return error;
+	if (chunked && by_id_only(criteria, &desc))
+		error = each_id_ranges(repo, &s, criteria, &e);
+	else if (chunked)
+		error = each_chunked(repo, &s, criteria, &e);
+	else
+		error = select_rows(repo, &s, criteria, DAL__STMT_STREAM, each_row, &e);
 	error = dal__session_close(&s, error < 0 ? error : 0);
 	dal_row_free(e.row);
 	return error < 0 ? error : e.stopped;

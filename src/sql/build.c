@@ -231,32 +231,52 @@ static int keyset(select_ctx *s, const dal_criteria *c, const int *cols, const b
 	return error ? error : dal__str_putc(s->out, ')');
 }
 
-static int order_by(select_ctx *s, const dal_criteria *c)
-{
-	int cols[65], error = 0, id = dal_model_column_index(s->m, "id");
+/* The sort keys: the order columns up to id, then id as the tie-breaker. Every
+ * order column is checked, also those after id, which cannot change the order. */
+typedef struct sort_keys {
+	int cols[65];
 	bool desc[65];
-	size_t i, nk = 0;
+	size_t n;
+} sort_keys;
 
+static int sort_keys_of(sort_keys *k, const select_ctx *s, const dal_criteria *c)
+{
+	int id = dal_model_column_index(s->m, "id");
+	size_t i;
+	bool seen_id = false;
+
+	k->n = 0;
 	if (c && c->norder > 64)
 		return dal__error(DAL_EINVAL, "more than 64 order columns");
 	for (i = 0; c && i < c->norder; i++) {
 		int col = column_of(s, c->order[i].column, "order");
 		if (col < 0)
 			return col;
+		if (seen_id)
+			continue;
+		k->cols[k->n] = col;
+		k->desc[k->n] = c->order[i].desc;
 		if (col == id)
-			break;  /* id is last anyway; what follows it cannot matter */
-		cols[nk] = col;
-		desc[nk++] = c->order[i].desc;
+			seen_id = true;
+		else
+			k->n++;
 	}
-	cols[nk] = id;
-	desc[nk] = c && i < c->norder ? c->order[i].desc : false;
-	nk++;
-	if (c && c->after && (error = keyset(s, c, cols, desc, nk)) < 0)
-		return error;
-	for (i = 0; i < nk && error == 0; i++) {
+	/* id is last anyway; without it in the order, it ascends. */
+	if (!seen_id)
+		k->desc[k->n] = false;
+	k->cols[k->n++] = id;
+	return 0;
+}
+
+static int order_by(select_ctx *s, const sort_keys *k)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < k->n && error == 0; i++) {
 		error = dal__str_puts(s->out, i ? ", " : " ORDER BY ");
-		error = error ? error : q(s->out, s->d, s->m->columns[cols[i]].name);
-		error = error ? error : dal__str_puts(s->out, desc[i] ? " DESC" : " ASC");
+		error = error ? error : q(s->out, s->d, s->m->columns[k->cols[i]].name);
+		error = error ? error : dal__str_puts(s->out, k->desc[i] ? " DESC" : " ASC");
 	}
 	return error;
 }
@@ -279,7 +299,7 @@ static int limit_offset(select_ctx *s, const dal_criteria *c)
 	return push(s, &off);
 }
 
-static int check_criteria(const dal_model *m, const dal_criteria *c)
+int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
 {
 	if (!c)
 		return 0;
@@ -296,12 +316,13 @@ int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind)
 {
 	select_ctx s = { out, d, m, NULL, 0, 0, 0 };
+	sort_keys keys;
 	size_t i;
 	int error;
 
 	*params = NULL;
 	*nparams = 0;
-	if ((error = check_criteria(m, c)) < 0)
+	if ((error = dal__sql_check_criteria(m, c)) < 0)
 		return error;
 	error = dal__str_puts(out, "SELECT ");
 	if (error == 0)
@@ -315,8 +336,12 @@ int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal
 		error = error ? error : q(out, d, "deleted_at");
 		error = error ? error : dal__str_puts(out, " IS NULL");
 	}
+	/* Keyset position narrows the rows for a count too, so count and pages agree. */
+	error = error ? error : sort_keys_of(&keys, &s, c);
+	if (error == 0 && c && c->after)
+		error = keyset(&s, c, keys.cols, keys.desc, keys.n);
 	if (error == 0 && kind == DAL_SELECT_ROWS) {
-		error = order_by(&s, c);
+		error = order_by(&s, &keys);
 		error = error ? error : limit_offset(&s, c);
 	}
 	if (error < 0) {

@@ -32,6 +32,9 @@ typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT } dal_select_ki
 int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal_dialect *d,
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind);
 
+/* Version, negative limit or offset, NULL arrays: DAL_EINVAL naming the table. */
+int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c);
+
 /* CREATE statements for a model, one per line-terminated entry of `out` (split on "\n;\n"). */
 int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *m);
 

@@ -1284,6 +1284,29 @@ static void test_keyset(void **state)
 		dal_rows_free(all);
 	}
 
+	/* count and paginate honour `after` as find does: only the rows that follow it. */
+	{
+		dal_rows *all = NULL, *tail = NULL;
+		dal_page pg;
+		int64_t n = -1;
+		c.limit = 0;
+		c.after = NULL;
+		CHECK_OK(dal_repo_find(&all, repo, &c));
+		c.after = dal_rows_at(all, 6);
+		CHECK_OK(dal_repo_find(&tail, repo, &c));
+		assert_int_equal(dal_rows_count(tail), NITEMS - 7);
+		CHECK_OK(dal_repo_count(&n, repo, &c));
+		assert_int_equal(n, NITEMS - 7);
+		CHECK_OK(dal_repo_paginate(&rows, &pg, repo, &c, 1, 5));
+		assert_int_equal(pg.total, NITEMS - 7);
+		assert_int_equal(dal_rows_count(rows), 5);
+		assert_int_equal(dal_row_int(dal_rows_at(rows, 0), "id"), dal_row_int(dal_rows_at(tail, 0), "id"));
+		dal_rows_free(rows);
+		rows = NULL;
+		dal_rows_free(tail);
+		dal_rows_free(all);
+	}
+
 	/* An after row of another model is refused. */
 	{
 		dal_row *other = NULL;
@@ -1414,6 +1437,15 @@ static void test_unknown_columns(void **state)
 	c.order = inj_order;
 	CHECK_ERR(DAL_EINVAL, dal_repo_find(&rows, repo, &c));
 	CHECK_MSG("rp_users");
+	/* Also after id (which ends the sort keys). */
+	{
+		dal_order after_id[] = { { "id", false }, { "rank", true } };
+		c.order = after_id;
+		c.norder = 2;
+		CHECK_ERR(DAL_EINVAL, dal_repo_find(&rows, repo, &c));
+		CHECK_MSG("rank");
+		c.norder = 1;
+	}
 	/* A NULL array with a count, an unknown version. */
 	c.order = NULL;
 	CHECK_ERR(DAL_EINVAL, dal_repo_find(&rows, repo, &c));
