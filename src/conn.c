@@ -9,12 +9,17 @@
 
 /* Open addressing on the SQL text; cleared whole when full, which a program
  * with a fixed set of statements never reaches. */
+#define RECENT 64
+
 typedef struct dal__stmt_cache {
 	size_t cap;       /* slots, a power of two */
 	size_t count;
 	size_t limit;
 	char **keys;
 	dal_stmt **stmts;
+	/* The repository hands the same SQL pointer every time: remember its slot by
+	 * address, so a hit costs a strcmp instead of hashing the text. */
+	struct { const char *sql; size_t slot; } recent[RECENT];
 } stmt_cache;
 
 static uint64_t hash_sql(const char *s)
@@ -83,10 +88,16 @@ void dal__conn_cache_free(dal_conn *conn)
 
 static size_t slot_of(stmt_cache *c, const char *sql)
 {
-	size_t i = (size_t)hash_sql(sql) & (c->cap - 1);
+	size_t r = ((uintptr_t)sql >> 4) & (RECENT - 1), i;
 
+	i = c->recent[r].slot;
+	if (c->recent[r].sql == sql && c->keys[i] && strcmp(c->keys[i], sql) == 0)
+		return i;
+	i = (size_t)hash_sql(sql) & (c->cap - 1);
 	while (c->keys[i] && strcmp(c->keys[i], sql) != 0)
 		i = (i + 1) & (c->cap - 1);
+	c->recent[r].sql = sql;
+	c->recent[r].slot = i;
 	return i;
 }
 

@@ -10,6 +10,78 @@
 
 typedef int (*row_sink)(dal_repo *repo, dal_stmt *stmt, void *payload);
 
+/* The shape of a SELECT: kind, flags, filter columns and operators, IN sizes, order.
+ * 0 when it does not fit (or names an unknown column: the builder reports that). */
+static size_t signature(uint8_t *sig, size_t cap, const dal_repo *repo, const dal_criteria *c, int kind)
+{
+	size_t n = 0, i;
+	int col;
+
+#define PUT(b) do { if (n == cap) return 0; sig[n++] = (uint8_t)(b); } while (0)
+	PUT(kind);
+	if (!c)
+		return n;
+	PUT((c->include_deleted ? 1 : 0) | (c->after ? 2 : 0) | (c->limit || c->offset ? 4 : 0));
+	PUT(c->nfilters);
+	PUT(c->norder);
+	if (c->nfilters > 32 || c->norder > 32 || (c->nfilters && !c->filters) || (c->norder && !c->order))
+		return 0;
+	for (i = 0; i < c->nfilters; i++) {
+		if ((col = dal_model_column_index(repo->model, c->filters[i].column)) < 0 || col > 250)
+			return 0;
+		PUT(col);
+		PUT(c->filters[i].op);
+		if (c->filters[i].op == DAL_OP_IN) {
+			if (c->filters[i].nvalues > 0xffff)
+				return 0;
+			PUT(c->filters[i].nvalues & 0xff);
+			PUT(c->filters[i].nvalues >> 8);
+		}
+	}
+	for (i = 0; i < c->norder; i++) {
+		if ((col = dal_model_column_index(repo->model, c->order[i].column)) < 0 || col > 250)
+			return 0;
+		PUT(col);
+		PUT(c->order[i].desc);
+	}
+#undef PUT
+	return n;
+}
+
+/*
+ * The SQL text for these criteria, built once per shape; the values are
+ * checked and collected every time. *sql is borrowed from the repository,
+ * or from *tmp (free it) when the cache is full.
+ */
+static int select_sql(const char **sql, dal_str *tmp, dal_value **params, size_t *n, dal_repo *repo,
+                      const dal_criteria *c, dal_select_kind kind)
+{
+	dal_select_entry *e = NULL;
+	uint8_t sig[64];
+	size_t len = signature(sig, sizeof(sig), repo, c, (int)kind), i;
+	int error;
+
+	for (i = 0; len && i < DAL__SQL_SLOTS && repo->selects[i].sql; i++)
+		if (repo->selects[i].len == len && memcmp(repo->selects[i].sig, sig, len) == 0) {
+			dal_str sink = DAL_STR_INIT;
+			sink.sink = true;
+			*sql = repo->selects[i].sql;
+			return dal__sql_select(&sink, params, n, repo->db->drv->dialect, repo->model, c, kind);
+		}
+	if ((error = dal__sql_select(tmp, params, n, repo->db->drv->dialect, repo->model, c, kind)) < 0)
+		return error;
+	*sql = tmp->ptr;
+	if (len && i < DAL__SQL_SLOTS) {
+		e = &repo->selects[i];
+		if ((e->sql = dal__str_detach(tmp)) == NULL)
+			return DAL_ENOMEM;
+		memcpy(e->sig, sig, len);
+		e->len = len;
+		*sql = e->sql;
+	}
+	return 0;
+}
+
 /* Build the SELECT for the criteria and feed each row to `sink` on the session. */
 static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, unsigned flags,
                        row_sink sink, void *payload)
@@ -17,12 +89,13 @@ static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, un
 	dal_str sql = DAL_STR_INIT;
 	dal_value *params = NULL;
 	dal_stmt *stmt = NULL;
+	const char *text = NULL;
 	size_t n = 0;
 	int error;
 
-	if ((error = dal__sql_select(&sql, &params, &n, repo->db->drv->dialect, repo->model, c, DAL_SELECT_ROWS)) < 0)
+	if ((error = select_sql(&text, &sql, &params, &n, repo, c, DAL_SELECT_ROWS)) < 0)
 		goto done;
-	if ((error = dal__conn_prepare(&stmt, s->conn, sql.ptr, flags)) < 0)
+	if ((error = dal__conn_prepare(&stmt, s->conn, text, flags)) < 0)
 		goto done;
 	error = dal__stmt_exec(stmt, params, n);
 	while (error == DAL__ROW) {
@@ -42,13 +115,14 @@ static int count_in(int64_t *out, dal_repo *repo, dal_session *s, const dal_crit
 	dal_str sql = DAL_STR_INIT;
 	dal_value *params = NULL, v;
 	dal_stmt *stmt = NULL;
+	const char *text = NULL;
 	size_t n = 0;
 	int error;
 
 	*out = 0;
-	if ((error = dal__sql_select(&sql, &params, &n, repo->db->drv->dialect, repo->model, c, DAL_SELECT_COUNT)) < 0)
+	if ((error = select_sql(&text, &sql, &params, &n, repo, c, DAL_SELECT_COUNT)) < 0)
 		goto done;
-	if ((error = dal__conn_prepare(&stmt, s->conn, sql.ptr, 0)) < 0)
+	if ((error = dal__conn_prepare(&stmt, s->conn, text, 0)) < 0)
 		goto done;
 	if ((error = dal__stmt_exec(stmt, params, n)) == DAL__ROW &&
 	    (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {

@@ -103,6 +103,7 @@ void dal_repo_close(dal_repo *repo)
 	for (i = 0; i < DAL__SQL_SLOTS; i++) {
 		free(repo->inserts[i].sql);
 		free(repo->updates[i].sql);
+		free(repo->selects[i].sql);
 	}
 	free(repo->sql_get);
 	free(repo->sql_get_any);

@@ -15,6 +15,13 @@ typedef struct dal_sql_entry {
 
 #define DAL__SQL_SLOTS 16
 
+/* A SELECT by the shape of its criteria (columns, operators, flags; no values). */
+typedef struct dal_select_entry {
+	uint8_t sig[64];
+	size_t len;
+	char *sql;
+} dal_select_entry;
+
 struct dal_repo {
 	dal_db *db;
 	const dal_model *model;
@@ -25,6 +32,7 @@ struct dal_repo {
 	char *sql_get, *sql_get_any, *sql_delete, *sql_soft_delete, *sql_restore;
 	dal_sql_entry inserts[DAL__SQL_SLOTS];
 	dal_sql_entry updates[DAL__SQL_SLOTS];
+	dal_select_entry selects[DAL__SQL_SLOTS];
 	dal_value *scratch;             /* ncolumns values for reading a row */
 };
 

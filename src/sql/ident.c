@@ -25,6 +25,8 @@ int dal__sql_quote_ident(dal_str *out, const dal_dialect *d, const char *name)
 {
 	int error;
 
+	if (out->sink)
+		return 0;
 	if ((error = dal__sql_check_ident(name, "identifier")) < 0)
 		return error;
 	if ((error = dal__str_putc(out, d->quote)) < 0 || (error = dal__str_puts(out, name)) < 0)

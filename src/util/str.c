@@ -26,6 +26,8 @@ int dal__str_putn(dal_str *s, const char *p, size_t n)
 {
 	int error;
 
+	if (s->sink)
+		return 0;
 	if ((error = dal__str_grow(s, n)) < 0)
 		return error;
 	if (n)
@@ -50,6 +52,8 @@ int dal__str_printf(dal_str *s, const char *fmt, ...)
 	va_list ap;
 	int n, error;
 
+	if (s->sink)
+		return 0;
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);

@@ -1,6 +1,7 @@
 #ifndef DAL_UTIL_STR_H
 #define DAL_UTIL_STR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "util/error.h"
 
@@ -9,9 +10,10 @@ typedef struct dal_str {
 	char *ptr;
 	size_t len;
 	size_t cap;
+	bool sink;     /* discard everything written: run a builder for its checks and parameters only */
 } dal_str;
 
-#define DAL_STR_INIT { NULL, 0, 0 }
+#define DAL_STR_INIT { NULL, 0, 0, false }
 
 int dal__str_grow(dal_str *s, size_t extra);
 int dal__str_putn(dal_str *s, const char *p, size_t n);
