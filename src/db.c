@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "uow.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -90,6 +91,7 @@ void dal_close(dal_db *db)
 {
 	if (!db)
 		return;
+	dal__uow_close_all(db);
 	dal__pool_dispose(&db->pool);
 	if (db->drv->db_close)
 		db->drv->db_close(db->shared);

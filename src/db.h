@@ -26,6 +26,7 @@ struct dal_db {
 	void *shared;          /* the driver's per-database state */
 	dal_pool pool;
 	dal_metrics_state metrics;
+	struct dal_uow *uows;  /* units of work open on it, any thread (src/uow.c's lock) */
 };
 
 int dal__pool_init(dal_pool *pool, const dal_db *db);

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "db.h"
+#include "uow.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -20,6 +21,7 @@ typedef struct raw_call {
 	dal_db *db;
 	dal_conn *conn;
 	dal_stmt *stmt;
+	bool owned;     /* lent for this call, not the thread's unit of work's */
 } raw_call;
 
 static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value *params,
@@ -33,8 +35,11 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 	if (n && !params)
 		return dal__error(DAL_EINVAL, "invalid argument: 'params' is NULL with nparams %zu", n);
 	rc->db = db;
-	if ((error = dal__pool_acquire(&rc->conn, db)) < 0)
-		return error;
+	if (!(rc->conn = dal__uow_conn(db))) {
+		if ((error = dal__pool_acquire(&rc->conn, db)) < 0)
+			return error;
+		rc->owned = true;
+	}
 	if ((error = dal__conn_prepare(&rc->stmt, rc->conn, sql, flags)) < 0)
 		return error;
 	return dal__stmt_exec(rc->stmt, params, n);
@@ -43,7 +48,8 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 static void raw_end(raw_call *rc)
 {
 	dal__stmt_release(rc->stmt);
-	dal__pool_release(rc->db, rc->conn);
+	if (rc->owned)
+		dal__pool_release(rc->db, rc->conn);
 }
 
 int dal_exec(int64_t *changes_out, dal_db *db, const char *sql, const dal_value *params, size_t nparams)

@@ -6,7 +6,7 @@
 void dal__metrics_init(dal_metrics_state *m, int slow_query_ms, bool echo)
 {
 	pthread_mutex_init(&m->mu, NULL);
-	m->queries = m->errors = m->slow = m->total_us = 0;
+	m->queries = m->errors = m->slow = m->total_us = m->retries = 0;
 	m->slow_us = slow_query_ms * 1000;
 	m->echo = echo;
 }
@@ -31,4 +31,11 @@ void dal__metrics_record(dal_metrics_state *m, const char *sql, int64_t us, int 
 		dal__log(DAL_LOG_INFO, "%.3f ms: %s", (double)us / 1000.0, sql);
 	if (slow)
 		dal__log(DAL_LOG_WARN, "slow query (%.3f ms): %s", (double)us / 1000.0, sql);
+}
+
+void dal__metrics_retry(dal_metrics_state *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->retries++;
+	pthread_mutex_unlock(&m->mu);
 }

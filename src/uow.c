@@ -1,8 +1,476 @@
+/* Units of work: one pooled connection and one transaction, nested units as savepoints. */
 #include "uow.h"
 
-/* Units of work land with their own issue; until then no thread has one open. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dal/uow.h"
+#include "util/error.h"
+#include "util/log.h"
+
+struct dal_uow {
+	dal_db *db;              /* never dereferenced once dead */
+	dal_conn *conn;          /* shared by the units of one stack; owned by the outermost */
+	dal_uow *outer;          /* the unit this one is nested in; NULL for the outermost */
+	unsigned depth;          /* 0 for the outermost */
+	int isolation;
+	pthread_t thread;
+	atomic_bool dead;        /* rolled back under it (out-of-order end, dal_close) */
+	bool doomed;             /* outermost only: a nested rollback failed, so nothing may commit */
+	bool registered;         /* in its db's list (under registry_mu) */
+	dal_uow *thread_next;    /* this thread's open units, innermost first */
+	dal_uow *db_prev, *db_next;
+};
+
+/* The open units of this thread, on any dal_db, innermost first. Only this thread touches it. */
+static _Thread_local dal_uow *thread_units;
+
+/* Guards every db's list of open units (struct dal_db.uows), which dal_close reads from any thread. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool is_dead(dal_uow *u)
+{
+	return atomic_load(&u->dead);
+}
+
+static dal_uow *innermost(dal_db *db)
+{
+	dal_uow *u;
+
+	for (u = thread_units; u; u = u->thread_next)
+		if (!is_dead(u) && u->db == db)
+			return u;
+	return NULL;
+}
+
 dal_conn *dal__uow_conn(dal_db *db)
 {
-	(void)db;
-	return NULL;
+	dal_uow *u = thread_units ? innermost(db) : NULL;
+
+	return u ? u->conn : NULL;
+}
+
+static void thread_unlink(dal_uow *u)
+{
+	dal_uow **p;
+
+	for (p = &thread_units; *p; p = &(*p)->thread_next)
+		if (*p == u) {
+			*p = u->thread_next;
+			u->thread_next = NULL;
+			return;
+		}
+}
+
+/* Call with registry_mu held. */
+static void db_unlink(dal_uow *u)
+{
+	if (!u->registered)
+		return;
+	if (u->db_prev)
+		u->db_prev->db_next = u->db_next;
+	else
+		u->db->uows = u->db_next;
+	if (u->db_next)
+		u->db_next->db_prev = u->db_prev;
+	u->db_prev = u->db_next = NULL;
+	u->registered = false;
+}
+
+static void db_link(dal_uow *u)
+{
+	pthread_mutex_lock(&registry_mu);
+	u->db_prev = NULL;
+	u->db_next = u->db->uows;
+	if (u->db_next)
+		u->db_next->db_prev = u;
+	u->db->uows = u;
+	u->registered = true;
+	pthread_mutex_unlock(&registry_mu);
+}
+
+/* Forget a unit that has ended: off both lists, then free. */
+static void uow_free(dal_uow *u)
+{
+	thread_unlink(u);
+	if (u->registered) {
+		pthread_mutex_lock(&registry_mu);
+		db_unlink(u);
+		pthread_mutex_unlock(&registry_mu);
+	}
+	free(u);
+}
+
+static void savepoint_name(char *buf, size_t n, unsigned depth)
+{
+	snprintf(buf, n, "dal_sp_%u", depth);
+}
+
+/* The outermost transaction is over (committed or not): the connection goes back. */
+static void give_back(dal_db *db, dal_conn *conn)
+{
+	conn->in_tx = false;
+	dal__pool_release(db, conn);
+}
+
+/* Roll back and give back a connection, keeping the thread's last error as it was. */
+static void abandon(dal_db *db, dal_conn *conn)
+{
+	dal_error saved = *dal_error_last();
+	char msg[512], state[8];
+
+	snprintf(msg, sizeof(msg), "%s", saved.message);
+	snprintf(state, sizeof(state), "%s", saved.sqlstate);
+	if (!conn->broken && conn->drv->rollback(conn) < 0)
+		conn->broken = true;
+	give_back(db, conn);
+	if (saved.code != 0)
+		dal__error_engine(saved.code, state, saved.engine_code, "%s", msg);
+}
+
+/* Roll back the whole stack of `db` on this thread; every unit of it turns dead. */
+static void kill_stack(dal_db *db)
+{
+	dal_uow *u, *next, *root = NULL;
+
+	for (u = thread_units; u; u = next) {
+		next = u->thread_next;
+		if (is_dead(u) || u->db != db)
+			continue;
+		if (!u->outer)
+			root = u;
+		atomic_store(&u->dead, true);
+		thread_unlink(u);
+		pthread_mutex_lock(&registry_mu);
+		db_unlink(u);
+		pthread_mutex_unlock(&registry_mu);
+	}
+	if (root)
+		abandon(db, root->conn);
+}
+
+static int check_opts(const dal_uow_opts *opts, const dal_db *db)
+{
+	if (opts->version == 0 || opts->version > DAL_UOW_OPTS_VERSION)
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_uow_opts (this dal knows 1-%d)",
+			opts->version, DAL_UOW_OPTS_VERSION);
+	if (opts->isolation < DAL_ISOLATION_DEFAULT || opts->isolation > DAL_ISOLATION_SERIALIZABLE)
+		return dal__error(DAL_EINVAL, "dal_uow_opts: isolation %d is not a dal_isolation", opts->isolation);
+	if (opts->audit_ctx)
+		return dal__error(DAL_EINVAL, "dal_uow_opts: audit_ctx is reserved and must be NULL in this version");
+	/* One writer at a time (SQLite) is serializable by nature; several writers under
+	 * snapshot isolation (DuckDB) allow write skew, so SERIALIZABLE would be a lie. */
+	if (opts->isolation == DAL_ISOLATION_SERIALIZABLE && !(db->drv->caps & DAL_CAP_SERIALIZABLE) &&
+	    (db->drv->caps & DAL_CAP_MULTI_WRITER))
+		return dal__error(DAL_EUNSUPPORTED, "%s: SERIALIZABLE isolation is not available (the engine has "
+			"snapshot isolation only); use DAL_ISOLATION_REPEATABLE_READ", db->drv->name);
+	return 0;
+}
+
+static unsigned begin_flags(const dal_uow_opts *opts)
+{
+	unsigned flags = opts->read_only ? DAL__TX_READ_ONLY : DAL__TX_WRITE;
+
+	if (opts->isolation == DAL_ISOLATION_SERIALIZABLE)
+		flags |= DAL__TX_SERIALIZABLE;
+	else if (opts->isolation == DAL_ISOLATION_REPEATABLE_READ)
+		flags |= DAL__TX_REPEATABLE_READ;
+	return flags;
+}
+
+static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
+{
+	dal_db *db = outer->db;
+	char name[32];
+	int error;
+
+	if (!(db->drv->caps & DAL_CAP_SAVEPOINT) || !db->drv->savepoint)
+		return dal__error(DAL_EUNSUPPORTED, "%s has no savepoints: a nested unit of work cannot undo only its "
+			"own work on this engine (emulation is not available yet); end the outer unit first",
+			db->drv->name);
+	if (opts->isolation > outer->isolation)
+		return dal__error(DAL_EINVAL, "a nested unit of work runs in its outer unit's transaction: its "
+			"isolation (%d) cannot be stronger than the outer's (%d)", opts->isolation, outer->isolation);
+	u->outer = outer;
+	u->depth = outer->depth + 1;
+	u->conn = outer->conn;
+	u->isolation = outer->isolation;
+	savepoint_name(name, sizeof(name), u->depth);
+	if ((error = db->drv->savepoint(u->conn, name)) < 0)
+		return error;
+	return 0;
+}
+
+static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts)
+{
+	int error;
+
+	if ((error = dal__pool_acquire(&u->conn, db)) < 0)
+		return error;
+	if ((error = db->drv->begin(u->conn, begin_flags(opts))) < 0) {
+		dal__pool_release(db, u->conn);
+		u->conn = NULL;
+		return error;
+	}
+	u->conn->in_tx = true;
+	u->isolation = opts->isolation;
+	return 0;
+}
+
+int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts)
+{
+	static const dal_uow_opts defaults = DAL_UOW_OPTS_INIT;
+	dal_uow *u = NULL, *outer;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(db);
+	if (!opts)
+		opts = &defaults;
+	if ((error = check_opts(opts, db)) < 0)
+		return error;
+	if (!(u = calloc(1, sizeof(*u))))
+		return dal__error_nomem();
+	u->db = db;
+	u->thread = pthread_self();
+	atomic_init(&u->dead, false);
+	outer = innermost(db);
+	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts)) < 0) {
+		free(u);
+		return error;
+	}
+	u->thread_next = thread_units;
+	thread_units = u;
+	db_link(u);
+	*out = u;
+	return 0;
+}
+
+/* DAL_EINVAL unless `u` may be ended now; an out-of-order end kills its stack. */
+static int check_end(dal_uow *u, const char *what)
+{
+	dal_uow *top;
+
+	if (!pthread_equal(u->thread, pthread_self()))
+		return dal__error(DAL_EINVAL, "%s: the unit of work was begun on another thread; "
+			"it must be ended there", what);
+	top = innermost(u->db);
+	if (top == u)
+		return 0;
+	dal__log(DAL_LOG_WARN, "%s of a unit of work (depth %u) while a unit nested in it is still open: "
+		"the whole stack is rolled back", what, u->depth);
+	kill_stack(u->db);
+	return dal__error(DAL_EINVAL, "%s: the unit of work is not the innermost open one on this database "
+		"(end nested units first); every unit of its stack was rolled back and nothing was committed", what);
+}
+
+static int end_nested(dal_uow *u, bool commit)
+{
+	const dal_driver *drv = u->conn->drv;
+	dal_uow *root = u;
+	char name[32];
+	int error;
+
+	savepoint_name(name, sizeof(name), u->depth);
+	if (commit) {
+		if ((error = drv->release(u->conn, name)) >= 0)
+			return 0;
+		/* Not released: undo it, so that the outer unit holds none of it. */
+		if (drv->rollback_to(u->conn, name) >= 0)
+			return error;
+	} else if ((error = drv->rollback_to(u->conn, name)) >= 0) {
+		return 0;
+	}
+	/* The outer transaction may hold part of this unit's work: it must not commit. */
+	while (root->outer)
+		root = root->outer;
+	root->doomed = true;
+	return error;
+}
+
+static int end_outer(dal_uow *u, bool commit)
+{
+	dal_conn *conn = u->conn;
+	int error;
+
+	if (commit && u->doomed) {
+		abandon(u->db, conn);
+		return dal__error(DAL_ERROR, "nothing was committed: a nested unit of work could not be ended "
+			"cleanly earlier, so the transaction was rolled back");
+	}
+	if (!commit) {
+		if (!conn->broken && (error = conn->drv->rollback(conn)) < 0) {
+			conn->broken = true;
+			give_back(u->db, conn);
+			return error;
+		}
+		give_back(u->db, conn);
+		return 0;
+	}
+	if ((error = conn->drv->commit(conn)) < 0) {
+		/* The transaction may still be open (SQLite BUSY on COMMIT): nothing half stays. */
+		abandon(u->db, conn);
+		return error;
+	}
+	give_back(u->db, conn);
+	return 0;
+}
+
+static int uow_end(dal_uow *u, bool commit)
+{
+	const char *what = commit ? "dal_uow_commit" : "dal_uow_rollback";
+	int error;
+
+	if (!u)
+		return dal__error(DAL_EINVAL, "invalid argument: 'uow' in %s", what);
+	if (is_dead(u)) {
+		bool same_thread = pthread_equal(u->thread, pthread_self());
+		if (!same_thread)
+			return dal__error(DAL_EINVAL, "%s: the unit of work was begun on another thread", what);
+		uow_free(u);
+		if (!commit)
+			return 0;
+		return dal__error(DAL_EINVAL, "dal_uow_commit: the unit of work had already been rolled back "
+			"(its stack was ended out of order, or its database closed); nothing was committed");
+	}
+	if ((error = check_end(u, what)) < 0) {
+		if (pthread_equal(u->thread, pthread_self()))
+			uow_free(u);
+		return error;
+	}
+	error = u->outer ? end_nested(u, commit) : end_outer(u, commit);
+	uow_free(u);
+	return error;
+}
+
+int dal_uow_commit(dal_uow *uow)
+{
+	return uow_end(uow, true);
+}
+
+int dal_uow_rollback(dal_uow *uow)
+{
+	return uow_end(uow, false);
+}
+
+int dal_uow_repo(dal_repo **out, dal_uow *uow, const dal_model *model, unsigned flags)
+{
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(uow);
+	if (is_dead(uow))
+		return dal__error(DAL_EINVAL, "dal_uow_repo: the unit of work was already rolled back");
+	if (!pthread_equal(uow->thread, pthread_self()))
+		return dal__error(DAL_EINVAL, "dal_uow_repo: the unit of work was begun on another thread");
+	return dal_repo_open(out, uow->db, model, flags);
+}
+
+void dal__uow_close_all(dal_db *db)
+{
+	dal_uow *u, *next;
+	int n = 0;
+
+	pthread_mutex_lock(&registry_mu);
+	for (u = db->uows; u; u = next) {
+		next = u->db_next;
+		n++;
+		atomic_store(&u->dead, true);
+		/* Each stack's outermost unit holds the connection. */
+		if (!u->outer) {
+			if (!u->conn->broken && u->conn->drv->rollback(u->conn) < 0)
+				u->conn->broken = true;
+			give_back(db, u->conn);
+		}
+		u->conn = NULL;
+		u->db_prev = u->db_next = NULL;
+		u->registered = false;
+	}
+	db->uows = NULL;
+	pthread_mutex_unlock(&registry_mu);
+	/* This thread's own units leave its list now; another thread's leave when it ends them. */
+	if (n > 0)
+		dal__log(DAL_LOG_WARN, "dal_close: %d unit(s) of work were still open on %s; they were rolled back",
+			n, db->url.redacted);
+	for (u = thread_units; u; u = next) {
+		next = u->thread_next;
+		if (is_dead(u))
+			thread_unlink(u);
+	}
+}
+
+/* ---- dal_run_tx ---- */
+
+static bool retryable(int error)
+{
+	return error == DAL_ESERIALIZE || error == DAL_EBUSY || error == DAL_ECONN;
+}
+
+static uint64_t jitter_next(void)
+{
+	static _Thread_local uint64_t state;
+
+	if (state == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		state = ((uint64_t)ts.tv_nsec ^ ((uint64_t)(uintptr_t)&state << 16) ^ (uint64_t)ts.tv_sec) | 1;
+	}
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
+/* Sleep between delay/2 and delay, so that colliding transactions drift apart. */
+static void backoff(int attempt)
+{
+	long delay_us = 5000L << (attempt < 8 ? attempt - 1 : 7);
+	long us = delay_us / 2 + (long)(jitter_next() % (uint64_t)(delay_us / 2 + 1));
+	struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int dal_run_tx(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload)
+{
+	dal_uow *uow = NULL;
+	int attempts, attempt, error = 0;
+
+	DAL_ASSERT_ARG(db);
+	DAL_ASSERT_ARG(fn);
+	/* Nested, a retry could not help: the outer transaction is what failed. */
+	attempts = innermost(db) ? 1 : db->cfg.tx_max_attempts < 1 ? 1 : db->cfg.tx_max_attempts;
+	for (attempt = 1; attempt <= attempts; attempt++) {
+		if (attempt > 1) {
+			dal__metrics_retry(&db->metrics);
+			backoff(attempt - 1);
+		}
+		if ((error = dal_uow_begin(&uow, db, opts)) < 0) {
+			if (retryable(error))
+				continue;
+			return error;
+		}
+		if ((error = fn(uow, payload)) != 0) {
+			dal_error saved = *dal_error_last();
+			char msg[512], state[8];
+
+			snprintf(msg, sizeof(msg), "%s", saved.message);
+			snprintf(state, sizeof(state), "%s", saved.sqlstate);
+			dal_uow_rollback(uow);
+			if (saved.code != 0)
+				dal__error_engine(saved.code, state, saved.engine_code, "%s", msg);
+			if (retryable(error))
+				continue;
+			return error;
+		}
+		/* DAL_ECONN from commit means COMMIT was never sent; in flight it is DAL_ECOMMIT_UNKNOWN. */
+		if ((error = dal_uow_commit(uow)) == 0 || !retryable(error))
+			return error;
+	}
+	return error;
 }

@@ -6,5 +6,7 @@
 
 /* The connection of this thread's open unit of work on `db`, or NULL. */
 dal_conn *dal__uow_conn(dal_db *db);
+/* At dal_close: roll back every unit still open on `db` (any thread), log it, leave the handles dead. */
+void dal__uow_close_all(dal_db *db);
 
 #endif

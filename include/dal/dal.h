@@ -19,5 +19,6 @@
 #include "dal/rows.h"
 #include "dal/schema.h"
 #include "dal/repo.h"
+#include "dal/uow.h"
 
 #endif

@@ -1,0 +1,155 @@
+/**
+ * @file dal/uow.h
+ * @brief dal_uow: units of work (transactions), nested units, and dal_run_tx().
+ *
+ * Constructor dal_uow_begin(); it is ended, and freed, by exactly one of
+ * dal_uow_commit() or dal_uow_rollback(). One thread at a time; bound to the
+ * thread that began it.
+ *
+ * A unit of work holds one pooled connection and one transaction for its life.
+ * Every repository call and every dal_exec()/dal_query() made on the same
+ * dal_db by the thread that began it runs in it, and sees its uncommitted
+ * writes; other threads and other dal_db handles do not.
+ *
+ * A begin on a thread that already has an open unit on the same dal_db is
+ * nested: a savepoint inside the outer transaction, to any depth. Committing a
+ * nested unit keeps its work in the outer one (it is only made durable when the
+ * outermost commits); rolling it back undoes exactly its own work. On an engine
+ * without savepoints (DuckDB) a nested begin fails with DAL_EUNSUPPORTED for
+ * now (emulation with an undo log is planned); nesting is never silently flattened.
+ *
+ * Units must end innermost first. Ending one that is not the innermost open
+ * unit of its dal_db on this thread is DAL_EINVAL and rolls back the whole
+ * stack of that dal_db: nothing of it commits. The other handles of that stack
+ * then stay allocated but dead: dal_uow_repo() on them is DAL_EINVAL,
+ * dal_uow_commit() is DAL_EINVAL, dal_uow_rollback() is DAL_OK, and either
+ * frees them. dal_close() rolls back the units still open on its dal_db, logs
+ * a warning, and leaves their handles dead in the same way.
+ */
+#ifndef DAL_UOW_H
+#define DAL_UOW_H
+
+#include "dal/common.h"
+#include "dal/db.h"
+#include "dal/model.h"
+#include "dal/repo.h"
+
+DAL_BEGIN_DECLS
+
+typedef struct dal_uow dal_uow;
+
+#define DAL_UOW_OPTS_VERSION 1
+
+/** Isolation of a unit of work. */
+typedef enum dal_isolation {
+	DAL_ISOLATION_DEFAULT = 0,          /**< the engine's default (PostgreSQL: read committed) */
+	DAL_ISOLATION_REPEATABLE_READ = 1,  /**< a snapshot for the whole unit */
+	DAL_ISOLATION_SERIALIZABLE = 2      /**< PostgreSQL and SQLite; DAL_EUNSUPPORTED on DuckDB (snapshot isolation) */
+} dal_isolation;
+
+/**
+ * Options of a unit of work. Start from DAL_UOW_OPTS_INIT; members are only ever appended.
+ */
+typedef struct dal_uow_opts {
+	unsigned int version;     /**< DAL_UOW_OPTS_VERSION */
+	int isolation;            /**< dal_isolation */
+	bool read_only;           /**< the unit only reads (PostgreSQL enforces it; SQLite then takes no write lock up front) */
+	const void *audit_ctx;    /**< reserved for the audit context; must be NULL for now */
+} dal_uow_opts;
+
+#define DAL_UOW_OPTS_INIT { DAL_UOW_OPTS_VERSION, DAL_ISOLATION_DEFAULT, false, NULL }
+
+/**
+ * Begin a unit of work, or a nested one if this thread already has one open on @p db.
+ *
+ * The outermost unit takes a connection from the pool and begins a transaction;
+ * a write unit takes the write lock up front where the engine has one (SQLite
+ * BEGIN IMMEDIATE), so a read-then-write unit never fails half-way. A nested unit
+ * runs in the outer transaction: its isolation cannot be raised above the outer's,
+ * and read_only is then ignored.
+ *
+ * @param out  the unit; owned by the caller, ended and freed by dal_uow_commit() or
+ *             dal_uow_rollback(). NULL on failure.
+ * @param db   the database (borrowed: must outlive the unit)
+ * @param opts options (copied); NULL means DAL_UOW_OPTS_INIT
+ * @return DAL_OK; DAL_EINVAL for a NULL argument, a bad opts version or value, or a
+ *         nested unit asking for a stronger isolation than its outer unit;
+ *         DAL_EUNSUPPORTED for a nested unit on an engine without savepoints, or
+ *         SERIALIZABLE on DuckDB; DAL_ETIMEOUT when no connection is free; DAL_ECONN,
+ *         DAL_EBUSY from the engine; DAL_ENOMEM.
+ */
+DAL_API int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts);
+
+/**
+ * Commit and free a unit of work. A nested unit's work joins its outer unit.
+ *
+ * Whatever it returns, @p uow is freed and its connection goes back to the pool;
+ * on failure nothing of the unit is committed, except with DAL_ECOMMIT_UNKNOWN.
+ *
+ * @param uow the unit (NULL is DAL_EINVAL)
+ * @return DAL_OK; DAL_EINVAL if it is not the innermost open unit of its dal_db on
+ *         this thread (the whole stack is then rolled back), was begun on another
+ *         thread (then nothing is done and it is not freed), or is dead;
+ *         DAL_ESERIALIZE, DAL_EBUSY, DAL_ECONSTRAINT (deferred) from the engine;
+ *         DAL_ECONN if the connection was lost before COMMIT was sent (nothing was
+ *         committed); DAL_ECOMMIT_UNKNOWN if it was lost while COMMIT was in flight
+ *         (the work may or may not be committed: look it up, do not retry blindly).
+ */
+DAL_API int dal_uow_commit(dal_uow *uow);
+
+/**
+ * Roll back and free a unit of work; a nested unit undoes exactly its own work.
+ *
+ * @param uow the unit (NULL is DAL_EINVAL)
+ * @return DAL_OK (also for a dead unit, which is only freed); DAL_EINVAL if it is not
+ *         the innermost open unit of its dal_db on this thread (the whole stack is then
+ *         rolled back and it is freed), or was begun on another thread (nothing is done);
+ *         DAL_ECONN if the engine could not roll back (the connection is then discarded,
+ *         which rolls back on the server).
+ */
+DAL_API int dal_uow_rollback(dal_uow *uow);
+
+/**
+ * A repository whose calls run in @p uow (and in any unit nested in it later).
+ *
+ * @param out   the repository; owned by the caller, close with dal_repo_close(). It may
+ *              outlive the unit: its calls then run in their own transactions.
+ * @param uow   an open unit, on this thread
+ * @param model the table (borrowed: must outlive the repository)
+ * @param flags dal_repo_flag bits
+ * @return DAL_OK; DAL_EINVAL for a NULL argument, a dead unit, another thread's unit or
+ *         an invalid model; DAL_ENOMEM.
+ */
+DAL_API int dal_uow_repo(dal_repo **out, dal_uow *uow, const dal_model *model, unsigned flags);
+
+/**
+ * The work dal_run_tx() runs in a unit of work. It must not end @p uow itself.
+ *
+ * @return 0 to commit; anything else rolls the unit back and is returned by dal_run_tx().
+ */
+typedef int (*dal_tx_fn)(dal_uow *uow, void *payload);
+
+/**
+ * Run @p fn in a unit of work and commit it; roll back if @p fn fails.
+ *
+ * On DAL_ESERIALIZE (serialization failure, deadlock, write conflict), DAL_EBUSY,
+ * and DAL_ECONN while the connection was lost before COMMIT was sent, the whole
+ * function is run again in a new unit (on a fresh connection), up to
+ * dal_config.tx_max_attempts attempts in all, with jittered exponential backoff
+ * from about 5 ms. DAL_ECOMMIT_UNKNOWN and DAL_ECONSTRAINT are never retried.
+ * Nested in an open unit of this thread, @p fn runs once, in a nested unit:
+ * retrying is then the outermost unit's business. So @p fn may run several
+ * times: it must have no effects outside the database, or tolerate repeats.
+ *
+ * @param db      the database
+ * @param opts    options of each unit (copied); NULL means DAL_UOW_OPTS_INIT
+ * @param fn      the work
+ * @param payload passed to @p fn as it is
+ * @return DAL_OK; @p fn's non-zero return value; the last error once attempts
+ *         are exhausted; errors as dal_uow_begin() and dal_uow_commit().
+ */
+DAL_API int dal_run_tx(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload);
+
+DAL_END_DECLS
+
+#endif

@@ -1,0 +1,608 @@
+/* Units of work: commit, rollback, isolation from other connections, nesting, run_tx, close. */
+#include "conformance/fixture.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+static const dal_column user_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 40),
+	DAL_COL_CREATED_AT(),
+};
+static const dal_model users = DAL_MODEL("users", user_cols);
+
+static const dal_column order_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("user_id", DAL_TYPE_INT, DAL_NOT_NULL, 0),
+	DAL_COL("item", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
+	DAL_COL_CREATED_AT(),
+};
+static const dal_model orders = DAL_MODEL("orders", order_cols);
+
+#define CHECK_MSG(s) \
+	do { if (!strstr(dal_error_last()->message, (s))) fail_msg("message \"%s\" does not name \"%s\"", \
+		dal_error_last()->message, (s)); } while (0)
+
+static void schema(fixture *fx)
+{
+	const dal_model *ms[] = { &users, &orders };
+
+	CHECK_OK(dal_init_database(fx->db, ms, 2, DAL_AUTO_MIGRATE));
+}
+
+static int64_t add_user(dal_repo *repo, const char *name)
+{
+	dal_field f[] = { DAL_FIELD("name", dal_text(name)) };
+	dal_row *row = NULL;
+	int64_t id;
+
+	CHECK_OK(dal_repo_create(&row, repo, f, 1));
+	id = dal_row_int(row, "id");
+	dal_row_free(row);
+	return id;
+}
+
+static void add_order(dal_repo *repo, int64_t user_id, const char *item)
+{
+	dal_field f[] = { DAL_FIELD("user_id", dal_int(user_id)), DAL_FIELD("item", dal_text(item)) };
+
+	CHECK_OK(dal_repo_create(NULL, repo, f, 2));
+}
+
+/* Rows of `table` on whatever connection this thread would use now. */
+static int64_t count(fixture *fx, const char *table)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
+	return fx_scalar(fx, sql, NULL, 0);
+}
+
+static int64_t count_name(fixture *fx, const char *name)
+{
+	dal_value p[1] = { dal_text(name) };
+
+	return fx_scalar(fx, "SELECT COUNT(*) FROM users WHERE name = ?", p, 1);
+}
+
+static bool nesting(const fixture *fx)
+{
+	return !fx_is(fx, "duckdb");
+}
+
+/* On an engine without savepoints a nested begin must say so; the caller then skips. */
+static bool nested_refused(dal_db *db)
+{
+	dal_uow *inner = (dal_uow *)1;
+
+	CHECK_ERR(DAL_EUNSUPPORTED, dal_uow_begin(&inner, db, NULL));
+	assert_null(inner);
+	CHECK_MSG("savepoint");
+	return true;
+}
+
+#define NESTING_OR_SKIP(fx, outer_uow) \
+	do { if (!nesting(fx)) { nested_refused((fx)->db); CHECK_OK(dal_uow_rollback(outer_uow)); \
+		FX_SKIP("DuckDB has no SAVEPOINT: a nested unit is DAL_EUNSUPPORTED until the undo-log emulation lands"); } } while (0)
+
+static void test_commit(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL;
+	dal_repo *repo = NULL;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&repo, uow, &users, 0));
+	add_user(repo, "ann");
+	add_user(repo, "bob");
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(count(fx, "users"), 2);
+	/* The repository outlives its unit: its calls now run on their own. */
+	add_user(repo, "cy");
+	assert_int_equal(count(fx, "users"), 3);
+	dal_repo_close(repo);
+}
+
+static void test_rollback(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL;
+	dal_repo *repo = NULL;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&repo, uow, &users, 0));
+	add_user(repo, "ann");
+	CHECK_OK(dal_exec(NULL, fx->db, "UPDATE users SET name = 'anne'", NULL, 0));
+	assert_int_equal(count_name(fx, "anne"), 1);
+	CHECK_OK(dal_uow_rollback(uow));
+	assert_int_equal(count(fx, "users"), 0);
+	dal_repo_close(repo);
+}
+
+typedef struct other_read {
+	dal_db *db;
+	int64_t n;
+	int rc;
+} other_read;
+
+static void *count_on_other_thread(void *arg)
+{
+	other_read *o = arg;
+	dal_result *res = NULL;
+
+	/* This thread has no unit of work: it reads on another pooled connection. */
+	if ((o->rc = dal_query(&res, o->db, "SELECT COUNT(*) FROM users", NULL, 0)) == 0) {
+		o->n = dal_result_get(res, 0, 0)->v.i;
+		dal_result_free(res);
+	}
+	return NULL;
+}
+
+static int64_t count_elsewhere(dal_db *db)
+{
+	other_read o = { db, -1, 0 };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, count_on_other_thread, &o), 0);
+	pthread_join(t, NULL);
+	if (o.rc != 0)
+		fail_msg("count on another thread -> %d", o.rc);
+	return o.n;
+}
+
+static void test_sees_own_writes_only(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL;
+	dal_repo *repo = NULL;
+	dal_db *other = NULL;
+	dal_result *res = NULL;
+	bool exists = false;
+	int64_t id, n = -1;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&repo, uow, &users, 0));
+	id = add_user(repo, "ann");
+	CHECK_OK(dal_repo_count(&n, repo, NULL));
+	assert_int_equal(n, 1);
+	CHECK_OK(dal_repo_exists(&exists, repo, id, false));
+	assert_true(exists);
+	assert_int_equal(count(fx, "users"), 1);
+	if (fx_is(fx, "sqlite-memory")) {
+		CHECK_OK(dal_uow_commit(uow));
+		dal_repo_close(repo);
+		FX_SKIP("sqlite :memory: has one connection: no other connection can look at the database");
+	}
+	/* Another thread, another connection of the same dal_db. */
+	assert_int_equal(count_elsewhere(fx->db), 0);
+	if (fx_is(fx, "duckdb")) {
+		/* A second dal_db on a DuckDB file in one process is a second, incoherent database
+		 * instance (one process per file, and one instance per dal_db): only threads here. */
+		CHECK_OK(dal_uow_commit(uow));
+		assert_int_equal(count_elsewhere(fx->db), 1);
+		dal_repo_close(repo);
+		return;
+	}
+	/* Another dal_db on the same database. */
+	CHECK_OK(fx_open_again(&other, fx, NULL));
+	CHECK_OK(dal_query(&res, other, "SELECT COUNT(*) FROM users", NULL, 0));
+	assert_int_equal(dal_result_get(res, 0, 0)->v.i, 0);
+	dal_result_free(res);
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(count_elsewhere(fx->db), 1);
+	CHECK_OK(dal_query(&res, other, "SELECT COUNT(*) FROM users", NULL, 0));
+	assert_int_equal(dal_result_get(res, 0, 0)->v.i, 1);
+	dal_result_free(res);
+	dal_close(other);
+	dal_repo_close(repo);
+}
+
+/* The original design's first example: one transaction across two repositories. */
+static void test_two_repositories(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL;
+	dal_repo *u = NULL, *o = NULL;
+	int64_t id;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&u, uow, &users, 0));
+	CHECK_OK(dal_uow_repo(&o, uow, &orders, 0));
+	id = add_user(u, "ann");
+	add_order(o, id, "book");
+	add_order(o, id, "pen");
+	CHECK_OK(dal_uow_commit(uow));
+	dal_repo_close(u);
+	dal_repo_close(o);
+	assert_int_equal(count(fx, "users"), 1);
+	assert_int_equal(count(fx, "orders"), 2);
+}
+
+/* The second: an error half-way; nothing of the unit stays. */
+static void test_rollback_on_error(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL;
+	dal_repo *u = NULL, *o = NULL;
+	dal_field dup[] = { DAL_FIELD("name", dal_text("ann")) };
+	int64_t id;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&u, uow, &users, 0));
+	CHECK_OK(dal_uow_repo(&o, uow, &orders, 0));
+	id = add_user(u, "ann");
+	add_order(o, id, "book");
+	CHECK_ERR(DAL_ECONSTRAINT, dal_repo_create(NULL, u, dup, 1));
+	CHECK_OK(dal_uow_rollback(uow));
+	dal_repo_close(u);
+	dal_repo_close(o);
+	assert_int_equal(count(fx, "users"), 0);
+	assert_int_equal(count(fx, "orders"), 0);
+	/* The connection went back clean: the next unit works. */
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&u, uow, &users, 0));
+	add_user(u, "ann");
+	CHECK_OK(dal_uow_commit(uow));
+	dal_repo_close(u);
+	assert_int_equal(count(fx, "users"), 1);
+}
+
+/* The third: the outer repository writes inside the inner unit; the inner rollback undoes just that. */
+static void test_nested_inner_rollback(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *outer = NULL, *inner = NULL;
+	dal_repo *repo = NULL;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&repo, outer, &users, 0));
+	add_user(repo, "Outer");
+	NESTING_OR_SKIP(fx, outer);
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	add_user(repo, "Inner");
+	assert_int_equal(count_name(fx, "Inner"), 1);
+	CHECK_OK(dal_uow_rollback(inner));
+	assert_int_equal(count_name(fx, "Inner"), 0);
+	assert_int_equal(count_name(fx, "Outer"), 1);
+	CHECK_OK(dal_uow_commit(outer));
+	dal_repo_close(repo);
+	assert_int_equal(count(fx, "users"), 1);
+	assert_int_equal(count_name(fx, "Outer"), 1);
+}
+
+/* Three levels, a rollback at each level in turn. */
+static void test_depth3(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *l1 = NULL, *l2 = NULL, *l3 = NULL;
+	dal_repo *repo = NULL;
+	int level;
+
+	schema(fx);
+	CHECK_OK(dal_repo_open(&repo, fx->db, &users, 0));
+	for (level = 3; level >= 1; level--) {
+		char a[16], b[16], c[16];
+
+		snprintf(a, sizeof(a), "a%d", level);
+		snprintf(b, sizeof(b), "b%d", level);
+		snprintf(c, sizeof(c), "c%d", level);
+		CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
+		add_user(repo, a);
+		if (!nesting(fx)) {
+			dal_repo_close(repo);
+			NESTING_OR_SKIP(fx, l1);
+		}
+		CHECK_OK(dal_uow_begin(&l2, fx->db, NULL));
+		add_user(repo, b);
+		CHECK_OK(dal_uow_begin(&l3, fx->db, NULL));
+		add_user(repo, c);
+		assert_int_equal(count_name(fx, c), 1);
+		if (level == 3) {
+			CHECK_OK(dal_uow_rollback(l3));
+			/* A sibling at the same depth after the rollback. */
+			CHECK_OK(dal_uow_begin(&l3, fx->db, NULL));
+			add_user(repo, "sib");
+			CHECK_OK(dal_uow_commit(l3));
+			CHECK_OK(dal_uow_commit(l2));
+			CHECK_OK(dal_uow_commit(l1));
+			assert_int_equal(count_name(fx, a), 1);
+			assert_int_equal(count_name(fx, b), 1);
+			assert_int_equal(count_name(fx, c), 0);
+			assert_int_equal(count_name(fx, "sib"), 1);
+		} else if (level == 2) {
+			CHECK_OK(dal_uow_commit(l3));
+			CHECK_OK(dal_uow_rollback(l2));
+			assert_int_equal(count_name(fx, c), 0);
+			CHECK_OK(dal_uow_commit(l1));
+			assert_int_equal(count_name(fx, a), 1);
+			assert_int_equal(count_name(fx, b), 0);
+			assert_int_equal(count_name(fx, c), 0);
+		} else {
+			CHECK_OK(dal_uow_commit(l3));
+			CHECK_OK(dal_uow_commit(l2));
+			CHECK_OK(dal_uow_rollback(l1));
+			assert_int_equal(count_name(fx, a), 0);
+			assert_int_equal(count_name(fx, b), 0);
+			assert_int_equal(count_name(fx, c), 0);
+		}
+	}
+	/* a3 b3 sib, then a2. */
+	assert_int_equal(count(fx, "users"), 4);
+	dal_repo_close(repo);
+}
+
+typedef struct cross_end {
+	int rc;
+	dal_uow *u;
+} cross_end;
+
+static void *end_on_other_thread(void *arg)
+{
+	cross_end *c = arg;
+
+	c->rc = dal_uow_commit(c->u);
+	return NULL;
+}
+
+static void test_out_of_order(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *l1 = NULL, *l2 = NULL, *l3 = NULL, *next = NULL;
+	dal_repo *repo = NULL, *dead_repo = (dal_repo *)1;
+	cross_end cross = { 0, NULL };
+	pthread_t t;
+
+	schema(fx);
+	CHECK_OK(dal_repo_open(&repo, fx->db, &users, 0));
+
+	/* A unit must be ended on its own thread. */
+	CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
+	add_user(repo, "x");
+	cross.u = l1;
+	assert_int_equal(pthread_create(&t, NULL, end_on_other_thread, &cross), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(cross.rc, DAL_EINVAL);
+	CHECK_OK(dal_uow_rollback(l1));
+	assert_int_equal(count(fx, "users"), 0);
+
+	if (!nesting(fx)) {
+		CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
+		dal_repo_close(repo);
+		NESTING_OR_SKIP(fx, l1);
+	}
+	/* Committing the outermost while two are nested in it. */
+	CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
+	add_user(repo, "a");
+	CHECK_OK(dal_uow_begin(&l2, fx->db, NULL));
+	add_user(repo, "b");
+	CHECK_OK(dal_uow_begin(&l3, fx->db, NULL));
+	add_user(repo, "c");
+	CHECK_ERR(DAL_EINVAL, dal_uow_commit(l1));
+	CHECK_MSG("innermost");
+	/* Nothing committed, and this thread has no unit open any more. */
+	assert_int_equal(count(fx, "users"), 0);
+	assert_int_equal(count_elsewhere(fx->db), 0);
+	/* The stale handles are dead, not dangling. */
+	CHECK_ERR(DAL_EINVAL, dal_uow_repo(&dead_repo, l2, &users, 0));
+	assert_null(dead_repo);
+	CHECK_ERR(DAL_EINVAL, dal_uow_commit(l3));
+	CHECK_OK(dal_uow_rollback(l2));
+
+	/* Rolling back a middle unit: the same. */
+	CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
+	add_user(repo, "a");
+	CHECK_OK(dal_uow_begin(&l2, fx->db, NULL));
+	CHECK_OK(dal_uow_begin(&l3, fx->db, NULL));
+	add_user(repo, "c");
+	CHECK_ERR(DAL_EINVAL, dal_uow_rollback(l2));
+	CHECK_ERR(DAL_EINVAL, dal_uow_commit(l1));
+	CHECK_OK(dal_uow_rollback(l3));
+	assert_int_equal(count(fx, "users"), 0);
+
+	/* Afterwards units work as before. */
+	CHECK_OK(dal_uow_begin(&next, fx->db, NULL));
+	add_user(repo, "after");
+	CHECK_OK(dal_uow_commit(next));
+	assert_int_equal(count(fx, "users"), 1);
+	dal_repo_close(repo);
+}
+
+static void test_nested_begin_by_engine(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *outer = NULL, *inner = NULL;
+	dal_uow_opts ser = DAL_UOW_OPTS_INIT;
+
+	schema(fx);
+	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	if (nesting(fx)) {
+		CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+		CHECK_OK(dal_uow_commit(inner));
+		/* A nested unit cannot make the outer transaction stricter. */
+		ser.isolation = DAL_ISOLATION_SERIALIZABLE;
+		CHECK_ERR(DAL_EINVAL, dal_uow_begin(&inner, fx->db, &ser));
+		assert_null(inner);
+	} else {
+		nested_refused(fx->db);
+		CHECK_MSG("duckdb");
+	}
+	CHECK_OK(dal_uow_commit(outer));
+}
+
+static void test_options(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = (dal_uow *)1;
+	dal_uow_opts o = DAL_UOW_OPTS_INIT;
+	dal_repo *repo = NULL;
+
+	schema(fx);
+	o.version = 0;
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&uow, fx->db, &o));
+	assert_null(uow);
+	o.version = 99;
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&uow, fx->db, &o));
+	o.version = DAL_UOW_OPTS_VERSION;
+	o.isolation = 7;
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&uow, fx->db, &o));
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(NULL, fx->db, NULL));
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&uow, NULL, NULL));
+	CHECK_ERR(DAL_EINVAL, dal_uow_commit(NULL));
+	CHECK_ERR(DAL_EINVAL, dal_uow_rollback(NULL));
+
+	o.isolation = DAL_ISOLATION_REPEATABLE_READ;
+	CHECK_OK(dal_uow_begin(&uow, fx->db, &o));
+	CHECK_OK(dal_uow_repo(&repo, uow, &users, 0));
+	add_user(repo, "rr");
+	CHECK_OK(dal_uow_commit(uow));
+	dal_repo_close(repo);
+
+	o.isolation = DAL_ISOLATION_SERIALIZABLE;
+	if (fx_is(fx, "duckdb")) {
+		CHECK_ERR(DAL_EUNSUPPORTED, dal_uow_begin(&uow, fx->db, &o));
+		CHECK_MSG("SERIALIZABLE");
+	} else {
+		CHECK_OK(dal_uow_begin(&uow, fx->db, &o));
+		assert_int_equal(count(fx, "users"), 1);
+		CHECK_OK(dal_uow_commit(uow));
+	}
+
+	o.isolation = DAL_ISOLATION_DEFAULT;
+	o.read_only = true;
+	CHECK_OK(dal_uow_begin(&uow, fx->db, &o));
+	assert_int_equal(count(fx, "users"), 1);
+	if (fx_is(fx, "postgres"))
+		assert_true(dal_exec(NULL, fx->db, "DELETE FROM users", NULL, 0) < 0);
+	CHECK_OK(dal_uow_rollback(uow));
+	assert_int_equal(count(fx, "users"), 1);
+}
+
+typedef struct tx_args {
+	int calls;
+	int result;           /* what fn returns after its writes */
+	const char *name;
+	bool duplicate;       /* also insert the same name twice */
+} tx_args;
+
+static int tx_work(dal_uow *uow, void *payload)
+{
+	tx_args *a = payload;
+	dal_repo *repo = NULL;
+	dal_field f[] = { DAL_FIELD("name", dal_text(a->name)) };
+	int rc;
+
+	a->calls++;
+	if ((rc = dal_uow_repo(&repo, uow, &users, 0)) < 0)
+		return rc;
+	if ((rc = dal_repo_create(NULL, repo, f, 1)) == 0 && a->duplicate)
+		rc = dal_repo_create(NULL, repo, f, 1);
+	dal_repo_close(repo);
+	return rc < 0 ? rc : a->result;
+}
+
+static void test_run_tx(void **state)
+{
+	fixture *fx = FX(state);
+	tx_args ok = { 0, 0, "ok", false }, fail = { 0, 42, "fail", false };
+	tx_args notfound = { 0, DAL_ENOTFOUND, "nf", false }, dup = { 0, 0, "dup", true };
+	dal_uow *outer = NULL;
+
+	schema(fx);
+	CHECK_OK(dal_run_tx(fx->db, NULL, tx_work, &ok));
+	assert_int_equal(ok.calls, 1);
+	assert_int_equal(count_name(fx, "ok"), 1);
+
+	assert_int_equal(dal_run_tx(fx->db, NULL, tx_work, &fail), 42);
+	assert_int_equal(fail.calls, 1);
+	assert_int_equal(count_name(fx, "fail"), 0);
+
+	CHECK_ERR(DAL_ENOTFOUND, dal_run_tx(fx->db, NULL, tx_work, &notfound));
+	assert_int_equal(notfound.calls, 1);
+	assert_int_equal(count_name(fx, "nf"), 0);
+
+	/* A constraint violation is never retried. */
+	CHECK_ERR(DAL_ECONSTRAINT, dal_run_tx(fx->db, NULL, tx_work, &dup));
+	assert_int_equal(dup.calls, 1);
+	assert_int_equal(count_name(fx, "dup"), 0);
+
+	CHECK_ERR(DAL_EINVAL, dal_run_tx(fx->db, NULL, NULL, NULL));
+	CHECK_ERR(DAL_EINVAL, dal_run_tx(NULL, NULL, tx_work, &ok));
+
+	/* Inside an open unit it runs nested: its failure undoes only its own work. */
+	if (nesting(fx)) {
+		tx_args in_ok = { 0, 0, "in_ok", false }, in_fail = { 0, 7, "in_fail", false };
+
+		CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+		CHECK_OK(dal_run_tx(fx->db, NULL, tx_work, &in_ok));
+		assert_int_equal(dal_run_tx(fx->db, NULL, tx_work, &in_fail), 7);
+		assert_int_equal(count_name(fx, "in_fail"), 0);
+		assert_int_equal(count_name(fx, "in_ok"), 1);
+		CHECK_OK(dal_uow_commit(outer));
+		assert_int_equal(count_name(fx, "in_ok"), 1);
+	}
+	assert_int_equal(count(fx, "users"), nesting(fx) ? 2 : 1);
+}
+
+static char logged[512];
+
+static void capture_log(dal_log_level level, const char *message, void *payload)
+{
+	(void)payload;
+	if (level >= DAL_LOG_WARN && strstr(message, "unit"))
+		snprintf(logged, sizeof(logged), "%s", message);
+}
+
+static void test_close_with_open_unit(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL, *inner = NULL;
+	dal_repo *repo = NULL;
+
+	schema(fx);
+	CHECK_OK(dal_repo_open(&repo, fx->db, &users, 0));
+	add_user(repo, "kept");
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	add_user(repo, "lost");
+	if (nesting(fx)) {
+		CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+		add_user(repo, "lost2");
+	}
+	dal_repo_close(repo);
+	logged[0] = '\0';
+	dal_log_set_handler(capture_log, NULL);
+	dal_close(fx->db);
+	fx->db = NULL;
+	dal_log_set_handler(NULL, NULL);
+	if (!strstr(logged, "rolled back"))
+		fail_msg("dal_close did not report the open unit of work (log: \"%s\")", logged);
+	/* The handles are dead: ending them is safe and frees them. */
+	if (inner)
+		CHECK_ERR(DAL_EINVAL, dal_uow_commit(inner));
+	CHECK_OK(dal_uow_rollback(uow));
+	CHECK_OK(dal_open(&fx->db, fx->url, NULL));
+	if (fx_is(fx, "sqlite-memory"))
+		FX_SKIP("sqlite :memory: is gone with its dal_db: nothing to reopen and check");
+	assert_int_equal(count(fx, "users"), 1);
+	assert_int_equal(count_name(fx, "kept"), 1);
+}
+
+FX_CASES(cases_uow,
+	FX_CASE(test_commit),
+	FX_CASE(test_rollback),
+	FX_CASE(test_sees_own_writes_only),
+	FX_CASE(test_two_repositories),
+	FX_CASE(test_rollback_on_error),
+	FX_CASE(test_nested_inner_rollback),
+	FX_CASE(test_depth3),
+	FX_CASE(test_out_of_order),
+	FX_CASE(test_nested_begin_by_engine),
+	FX_CASE(test_options),
+	FX_CASE(test_run_tx),
+	FX_CASE(test_close_with_open_unit),
+);
