@@ -93,10 +93,6 @@ static int each(const char *url, long rows)
 
 	if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&repo, db, &model, 0) < 0)
 		return fail("open");
-	if (getenv("XLIM"))
-		fprintf(stderr, "after open: %ld KiB\n", peak_rss_kib());
-	if (getenv("XLIM") && dal_exec(NULL, db, getenv("XLIM"), NULL, 0) < 0)
-		return fail("xlim");
 	if (dal_repo_each(repo, NULL, count, &t) < 0)
 		return fail("each");
 	kib = peak_rss_kib();
