@@ -263,7 +263,10 @@ static void test_nested_inner_rollback(void **state)
 	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
 	CHECK_OK(dal_uow_repo(&repo, outer, &users, 0));
 	add_user(repo, "Outer");
-	NESTING_OR_SKIP(fx, outer);
+	if (!nesting(fx)) {
+		dal_repo_close(repo);
+		NESTING_OR_SKIP(fx, outer);
+	}
 	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
 	add_user(repo, "Inner");
 	assert_int_equal(count_name(fx, "Inner"), 1);
