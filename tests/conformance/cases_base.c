@@ -5,6 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "conn.h"
 #include "db.h"
@@ -325,6 +329,42 @@ static void test_password_never_leaks(void **state)
 	(void)dbpart;
 }
 
+/* A server that accepts the TCP connection and never answers: the connect
+ * timeout must end the wait with DAL_ECONN. */
+static void test_silent_server_times_out(void **state)
+{
+	fixture *fx = FX(state);
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_db *db = NULL;
+	char url[256];
+	struct timespec t0, t1;
+	double secs;
+	int sock;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("only a server engine connects over the network");
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(sock, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(sock, 8), 0);
+	assert_int_equal(getsockname(sock, (struct sockaddr *)&addr, &len), 0);
+	snprintf(url, sizeof(url), "postgresql://dal:pw@127.0.0.1:%d/x", ntohs(addr.sin_port));
+	cfg.connect_timeout_s = 2;
+	cfg.connect_retries = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_ERR(DAL_ECONN, dal_open(&db, url, &cfg));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("silent server: DAL_ECONN after %.2f s: %s\n", secs, dal_error_last()->message);
+	assert_true(secs >= 1.0 && secs < 10.0);
+	assert_null(db);
+	close(sock);
+}
+
 FX_CASES(cases_base,
 	FX_CASE(test_value_roundtrip),
 	FX_CASE(test_exec_changes_and_query),
@@ -336,4 +376,5 @@ FX_CASES(cases_base,
 	FX_CASE(test_syntax_error),
 	FX_CASE(test_bad_arguments),
 	FX_CASE(test_dead_connection),
-	FX_CASE(test_password_never_leaks));
+	FX_CASE(test_password_never_leaks),
+	FX_CASE(test_silent_server_times_out));
