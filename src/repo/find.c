@@ -82,9 +82,9 @@ static int select_sql(const char **sql, dal_str *tmp, dal_value **params, size_t
 	return 0;
 }
 
-/* Build the SELECT for the criteria and feed each row to `sink` on the session. */
-static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, unsigned flags,
-                       row_sink sink, void *payload)
+/* Build the SELECT (rows or count) for the criteria and feed each row to `sink` on the session. */
+static int select_run(dal_repo *repo, dal_session *s, const dal_criteria *c, dal_select_kind kind,
+                      unsigned flags, row_sink sink, void *payload)
 {
 	dal_str sql = DAL_STR_INIT;
 	dal_value *params = NULL;
@@ -93,7 +93,7 @@ static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, un
 	size_t n = 0;
 	int error;
 
-	if ((error = select_sql(&text, &sql, &params, &n, repo, c, DAL_SELECT_ROWS)) < 0)
+	if ((error = select_sql(&text, &sql, &params, &n, repo, c, kind)) < 0)
 		goto done;
 	if ((error = dal__conn_prepare(&stmt, s->conn, text, flags)) < 0)
 		goto done;
@@ -110,32 +110,28 @@ done:
 	return error == DAL__DONE ? 0 : error;
 }
 
-static int count_in(int64_t *out, dal_repo *repo, dal_session *s, const dal_criteria *c)
+static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, unsigned flags,
+                       row_sink sink, void *payload)
 {
-	dal_str sql = DAL_STR_INIT;
-	dal_value *params = NULL, v;
-	dal_stmt *stmt = NULL;
-	const char *text = NULL;
-	size_t n = 0;
+	return select_run(repo, s, c, DAL_SELECT_ROWS, flags, sink, payload);
+}
+
+static int read_count(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	dal_value v;
 	int error;
 
+	(void)repo;
+	if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+		return error;
+	*(int64_t *)payload = v.type == DAL_TYPE_INT ? v.v.i : v.type == DAL_TYPE_DOUBLE ? (int64_t)v.v.d : 0;
+	return 0;
+}
+
+static int count_in(int64_t *out, dal_repo *repo, dal_session *s, const dal_criteria *c)
+{
 	*out = 0;
-	if ((error = select_sql(&text, &sql, &params, &n, repo, c, DAL_SELECT_COUNT)) < 0)
-		goto done;
-	if ((error = dal__conn_prepare(&stmt, s->conn, text, 0)) < 0)
-		goto done;
-	if ((error = dal__stmt_exec(stmt, params, n)) == DAL__ROW &&
-	    (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
-		*out = v.type == DAL_TYPE_INT ? v.v.i : v.type == DAL_TYPE_DOUBLE ? (int64_t)v.v.d : 0;
-		error = DAL__ROW;
-	}
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-done:
-	dal__stmt_release(stmt);
-	dal__str_dispose(&sql);
-	free(params);
-	return error == DAL__DONE ? 0 : error;
+	return select_run(repo, s, c, DAL_SELECT_COUNT, 0, read_count, out);
 }
 
 static int collect(dal_repo *repo, dal_stmt *stmt, void *payload)
