@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "db.h"
+
 static const dal_column user_cols[] = {
 	DAL_COL_ID(),
 	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 40),
@@ -552,6 +554,122 @@ static void test_run_tx(void **state)
 	assert_int_equal(count(fx, "users"), nesting(fx) ? 2 : 1);
 }
 
+static uint64_t retries(dal_db *db)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&db->metrics.mu);
+	n = db->metrics.retries;
+	pthread_mutex_unlock(&db->metrics.mu);
+	return n;
+}
+
+typedef struct conflict_args {
+	fixture *fx;
+	int calls;
+} conflict_args;
+
+static void *bump_elsewhere(void *arg)
+{
+	dal_db *db = arg;
+
+	/* No unit on this thread: its own connection and transaction, committed at once. */
+	if (dal_exec(NULL, db, "UPDATE users SET name = 'theirs' WHERE id = 1", NULL, 0) != 0)
+		fprintf(stderr, "bump_elsewhere: %s\n", dal_error_last()->message);
+	return NULL;
+}
+
+/* Read, let another connection change the row and commit, then write it: a conflict the first time. */
+static int conflicting(dal_uow *uow, void *payload)
+{
+	conflict_args *a = payload;
+	pthread_t t;
+	int rc;
+
+	(void)uow;
+	if (++a->calls == 1) {
+		assert_int_equal(count_name(a->fx, "start"), 1);
+		pthread_create(&t, NULL, bump_elsewhere, a->fx->db);
+		pthread_join(t, NULL);
+	}
+	if ((rc = dal_exec(NULL, a->fx->db, "UPDATE users SET name = 'mine' WHERE id = 1", NULL, 0)) < 0)
+		return rc;
+	return 0;
+}
+
+static void *hold_write_lock(void *arg)
+{
+	void **a = arg;
+	dal_db *db = a[0];
+	pthread_mutex_t *mu = a[1];
+	pthread_cond_t *cv = a[2];
+	int *phase = a[3];
+	dal_uow *uow = NULL;
+
+	if (dal_uow_begin(&uow, db, NULL) != 0 || dal_exec(NULL, db, "UPDATE users SET name = 'held'", NULL, 0) != 0)
+		fprintf(stderr, "hold_write_lock: %s\n", dal_error_last()->message);
+	pthread_mutex_lock(mu);
+	*phase = 1;
+	pthread_cond_broadcast(cv);
+	while (*phase != 2)
+		pthread_cond_wait(cv, mu);
+	pthread_mutex_unlock(mu);
+	dal_uow_rollback(uow);
+	return NULL;
+}
+
+static void test_run_tx_retries(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow_opts rr = DAL_UOW_OPTS_INIT;
+	conflict_args a = { fx, 0 };
+	tx_args never = { 0, 0, "never", false };
+	uint64_t before = retries(fx->db);
+
+	schema(fx);
+	fx_exec(fx, "INSERT INTO users (id, name, created_at) VALUES (1, 'start', CURRENT_TIMESTAMP)");
+	if (fx_is(fx, "postgres") || fx_is(fx, "duckdb")) {
+		/* Writers run at once here: the loser of a write-write conflict gets DAL_ESERIALIZE. */
+		rr.isolation = DAL_ISOLATION_REPEATABLE_READ;
+		CHECK_OK(dal_run_tx(fx->db, &rr, conflicting, &a));
+		assert_int_equal(a.calls, 2);
+		assert_int_equal(retries(fx->db) - before, 1);
+		assert_int_equal(count_name(fx, "mine"), 1);
+	} else if (fx_is(fx, "sqlite-file")) {
+		/* One writer at a time: a unit that cannot get the write lock is DAL_EBUSY, retried, bounded. */
+		dal_config cfg = DAL_CONFIG_INIT;
+		dal_db *impatient = NULL;
+		pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+		pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+		int phase = 0;
+		void *args[4] = { fx->db, &mu, &cv, &phase };
+		pthread_t t;
+
+		cfg.busy_timeout_ms = 20;
+		cfg.tx_max_attempts = 3;
+		CHECK_OK(fx_open_again(&impatient, fx, &cfg));
+		pthread_create(&t, NULL, hold_write_lock, args);
+		pthread_mutex_lock(&mu);
+		while (phase != 1)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		CHECK_ERR(DAL_EBUSY, dal_run_tx(impatient, NULL, tx_work, &never));
+		assert_int_equal(never.calls, 0);
+		assert_int_equal(retries(impatient), 2);
+		pthread_mutex_lock(&mu);
+		phase = 2;
+		pthread_cond_broadcast(&cv);
+		pthread_mutex_unlock(&mu);
+		pthread_join(t, NULL);
+		CHECK_OK(dal_run_tx(impatient, NULL, tx_work, &never));
+		assert_int_equal(never.calls, 1);
+		dal_close(impatient);
+		assert_int_equal(count_name(fx, "never"), 1);
+	} else {
+		FX_SKIP("sqlite :memory: has one connection: nothing can conflict with a unit of work");
+	}
+}
+
 static char logged[512];
 
 static void capture_log(dal_log_level level, const char *message, void *payload)
@@ -607,5 +725,6 @@ FX_CASES(cases_uow,
 	FX_CASE(test_nested_begin_by_engine),
 	FX_CASE(test_options),
 	FX_CASE(test_run_tx),
+	FX_CASE(test_run_tx_retries),
 	FX_CASE(test_close_with_open_unit),
 );
