@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "driver/driver.h"
 #include "util/error.h"
@@ -162,6 +163,27 @@ static int result_fail(duck_conn *c, duckdb_result *res)
 	return duck_fail(c, duckdb_result_error_type(res), duckdb_result_error(res));
 }
 
+/*
+ * DuckDB allows one instance per file in a process: a second dal_db on the same
+ * file must share the first one's instance, or neither sees the other's commits.
+ * The cache is the driver's one piece of process-wide state; it lives until exit.
+ */
+static once_flag cache_once = ONCE_FLAG_INIT;
+static duckdb_instance_cache instance_cache;
+
+static void make_cache(void)
+{
+	instance_cache = duckdb_create_instance_cache();
+}
+
+static duckdb_state open_instance(const dal_url *url, duckdb_database *db, char **msg)
+{
+	if (url->memory)
+		return duckdb_open_ext(NULL, db, NULL, msg);
+	call_once(&cache_once, make_cache);
+	return duckdb_get_or_create_from_cache(instance_cache, url->path, db, NULL, msg);
+}
+
 static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
 {
 	duck_shared *sh;
@@ -172,7 +194,7 @@ static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
 	*out = NULL;
 	if (!(sh = calloc(1, sizeof(*sh))))
 		return dal__error_nomem();
-	if (duckdb_open_ext(url->memory ? NULL : url->path, &sh->db, NULL, &msg) != DuckDBSuccess) {
+	if (open_instance(url, &sh->db, &msg) != DuckDBSuccess) {
 		error = duck_fail(NULL, type_of_message(msg), msg);
 		if (error == DAL_ERROR)
 			error = dal__error_engine(DAL_EIO, NULL, DUCKDB_ERROR_IO, "duckdb: cannot open %s: %s",
