@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -713,6 +714,74 @@ static void test_close_with_open_unit(void **state)
 	assert_int_equal(count_name(fx, "kept"), 1);
 }
 
+/* ---- a connection lost while COMMIT is in flight ---- */
+
+typedef struct inflight {
+	fixture *fx;
+	_Atomic int64_t pid;   /* set inside the unit, read by the killer */
+	int calls;
+} inflight;
+
+static void *kill_later(void *arg)
+{
+	inflight *k = arg;
+	dal_db *other = NULL;
+	dal_value pid;
+	int waited;
+
+	for (waited = 0; k->pid == 0 && waited < 1000; waited++)
+		nanosleep(&(struct timespec){ 0, 10000000L }, NULL);
+	pid = dal_int(k->pid);
+	/* By then COMMIT is inside the deferred trigger's pg_sleep. */
+	nanosleep(&(struct timespec){ 0, 700000000L }, NULL);
+	if (fx_open_again(&other, k->fx, NULL) == 0) {
+		dal_exec(NULL, other, "SELECT pg_terminate_backend(?::int)", &pid, 1);
+		dal_close(other);
+	}
+	return NULL;
+}
+
+static int slow_commit_tx(dal_uow *uow, void *payload)
+{
+	inflight *k = payload;
+	dal_result *res = NULL;
+	int error;
+
+	(void)uow;
+	k->calls++;
+	if ((error = dal_exec(NULL, k->fx->db, "INSERT INTO slowc (id) VALUES (1)", NULL, 0)) < 0 ||
+	    (error = dal_query(&res, k->fx->db, "SELECT pg_backend_pid()", NULL, 0)) < 0)
+		return error;
+	k->pid = dal_result_get(res, 0, 0)->v.i;
+	dal_result_free(res);
+	return 0;
+}
+
+static void test_commit_in_flight_lost(void **state)
+{
+	fixture *fx = FX(state);
+	inflight k = { .fx = fx, .pid = 0, .calls = 0 };
+	pthread_t killer;
+	int rc;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("only a server connection can be lost while COMMIT is in flight");
+	fx_exec(fx, "CREATE TABLE slowc (id BIGINT PRIMARY KEY)");
+	fx_exec(fx, "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+	            "$$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$");
+	/* A deferred trigger runs inside COMMIT, so COMMIT takes seconds. */
+	fx_exec(fx, "CREATE CONSTRAINT TRIGGER slowc_t AFTER INSERT ON slowc DEFERRABLE INITIALLY DEFERRED "
+	            "FOR EACH ROW EXECUTE FUNCTION slow_commit()");
+	assert_int_equal(pthread_create(&killer, NULL, kill_later, &k), 0);
+	rc = dal_run_tx(fx->db, NULL, slow_commit_tx, &k);
+	pthread_join(killer, NULL);
+	CHECK_ERR(DAL_ECOMMIT_UNKNOWN, rc);
+	/* Never retried blindly: the function ran once. */
+	assert_int_equal(k.calls, 1);
+	/* The pool serves again, and the caller can resolve the outcome by key. */
+	assert_true(fx_scalar(fx, "SELECT COUNT(*) FROM slowc", NULL, 0) <= 1);
+}
+
 FX_CASES(cases_uow,
 	FX_CASE(test_commit),
 	FX_CASE(test_rollback),
@@ -727,4 +796,5 @@ FX_CASES(cases_uow,
 	FX_CASE(test_run_tx),
 	FX_CASE(test_run_tx_retries),
 	FX_CASE(test_close_with_open_unit),
+	FX_CASE(test_commit_in_flight_lost),
 );
