@@ -782,6 +782,44 @@ static void test_commit_in_flight_lost(void **state)
 	assert_true(fx_scalar(fx, "SELECT COUNT(*) FROM slowc", NULL, 0) <= 1);
 }
 
+/* A connection lost before COMMIT was sent: the whole function runs again on a fresh one. */
+static int lose_first_connection(dal_uow *uow, void *payload)
+{
+	inflight *k = payload;
+	dal_result *res = NULL;
+	dal_db *other = NULL;
+	dal_value pid;
+	int error;
+
+	(void)uow;
+	if (++k->calls > 1)
+		return dal_exec(NULL, k->fx->db, "INSERT INTO lost (id) VALUES (1)", NULL, 0);
+	if ((error = dal_exec(NULL, k->fx->db, "INSERT INTO lost (id) VALUES (1)", NULL, 0)) < 0 ||
+	    (error = dal_query(&res, k->fx->db, "SELECT pg_backend_pid()", NULL, 0)) < 0)
+		return error;
+	pid = dal_int(dal_result_get(res, 0, 0)->v.i);
+	dal_result_free(res);
+	if ((error = fx_open_again(&other, k->fx, NULL)) < 0)
+		return error;
+	dal_exec(NULL, other, "SELECT pg_terminate_backend(?::int)", &pid, 1);
+	dal_close(other);
+	nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
+	return dal_exec(NULL, k->fx->db, "INSERT INTO lost (id) VALUES (2)", NULL, 0);
+}
+
+static void test_connection_lost_before_commit(void **state)
+{
+	fixture *fx = FX(state);
+	inflight k = { .fx = fx, .pid = 0, .calls = 0 };
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("only a server connection can be lost mid-unit");
+	fx_exec(fx, "CREATE TABLE lost (id BIGINT PRIMARY KEY)");
+	CHECK_OK(dal_run_tx(fx->db, NULL, lose_first_connection, &k));
+	assert_int_equal(k.calls, 2);
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM lost", NULL, 0), 1);
+}
+
 FX_CASES(cases_uow,
 	FX_CASE(test_commit),
 	FX_CASE(test_rollback),
@@ -797,4 +835,5 @@ FX_CASES(cases_uow,
 	FX_CASE(test_run_tx_retries),
 	FX_CASE(test_close_with_open_unit),
 	FX_CASE(test_commit_in_flight_lost),
+	FX_CASE(test_connection_lost_before_commit),
 );
