@@ -89,6 +89,9 @@ int dal_config_from_env(dal_config *c)
 	    (error = env_int(&c->connect_retries, "DAL_CONNECT_RETRIES", 1, 1)) < 0 ||
 	    (error = env_int(&c->busy_timeout_ms, "DAL_BUSY_TIMEOUT_MS", 1, 0)) < 0 ||
 	    (error = env_int(&c->max_page_size, "DAL_MAX_PAGE_SIZE", 1, 1)) < 0 ||
+	    (error = env_int(&c->pre_ping_idle_ms, "DAL_PRE_PING_IDLE_MS", 1, -1)) < 0 ||
+	    (error = env_bool(&c->echo_params, "DAL_ECHO_PARAMS")) < 0 ||
+	    (error = env_bool(&c->metrics, "DAL_METRICS")) < 0 ||
 	    (error = env_sync(&c->sqlite_synchronous)) < 0)
 		return error;
 	return 0;

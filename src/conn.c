@@ -135,6 +135,7 @@ int dal__conn_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned 
 	if ((error = prepare_new(&stmt, conn, sql, flags)) < 0)
 		return error;
 	stmt->busy = true;
+	stmt->sql_hash = dal__metrics_hash(sql);
 	if (!c->keys[i] && !(flags & DAL__STMT_STREAM)) {
 		if (c->count >= c->limit) {
 			cache_clear(conn, true);
@@ -147,6 +148,9 @@ int dal__conn_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned 
 			stmt->sql = c->keys[i];
 		}
 	}
+	/* A statement outside the cache keeps its own text, for metrics and echo. */
+	if (!stmt->cached && (stmt->own_sql = dal__strdup(sql)) != NULL)
+		stmt->sql = stmt->own_sql;
 	*out = stmt;
 	return 0;
 }
@@ -159,7 +163,7 @@ static void record(dal_stmt *stmt, int error)
 		return;
 	if (conn->db)
 		dal__metrics_record(&conn->db->metrics, stmt->sql ? stmt->sql : "(statement)",
-			dal_now() - stmt->t0_us, error);
+			stmt->sql ? stmt->sql_hash : 0, dal_now() - stmt->t0_us, error);
 	stmt->t0_us = 0;
 }
 
@@ -170,8 +174,12 @@ void dal__stmt_release(dal_stmt *stmt)
 	record(stmt, 0);
 	stmt->conn->drv->reset(stmt);
 	stmt->busy = false;
-	if (!stmt->cached)
+	if (!stmt->cached) {
+		free(stmt->own_sql);
+		stmt->own_sql = NULL;
+		stmt->sql = NULL;
 		stmt->conn->drv->finalize(stmt);
+	}
 }
 
 int dal__stmt_step(dal_stmt *stmt)
@@ -188,7 +196,13 @@ int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n)
 	int error;
 
 	record(stmt, 0);
-	stmt->t0_us = dal_now();
+	if (stmt->conn->db) {
+		dal_metrics_state *m = &stmt->conn->db->metrics;
+		if (dal__metrics_timed(m))
+			stmt->t0_us = dal_now();
+		if (m->echo_params)
+			dal__metrics_echo_params(m, params, n);
+	}
 	if ((error = stmt->conn->drv->bind(stmt, params, n)) < 0) {
 		record(stmt, error);
 		return error;
@@ -198,10 +212,11 @@ int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n)
 
 int dal__conn_exec(dal_conn *conn, const char *sql)
 {
-	int64_t t0 = dal_now();
+	bool timed = conn->db && dal__metrics_timed(&conn->db->metrics);
+	int64_t t0 = timed ? dal_now() : 0;
 	int error = conn->drv->exec(conn, sql);
 
-	if (conn->db)
-		dal__metrics_record(&conn->db->metrics, sql, dal_now() - t0, error);
+	if (timed)
+		dal__metrics_record(&conn->db->metrics, sql, 0, dal_now() - t0, error);
 	return error;
 }

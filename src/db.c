@@ -19,33 +19,22 @@ static int check_config(const dal_config *cfg)
 		return dal__error(DAL_EINVAL, "dal_config: pool_size must be >= 1, max_overflow and pool_timeout_ms >= 0");
 	if (cfg->connect_timeout_s < 1 || cfg->connect_retries < 1)
 		return dal__error(DAL_EINVAL, "dal_config: connect_timeout_s and connect_retries must be >= 1");
+	if (cfg->pre_ping_idle_ms < -1 || cfg->leak_threshold_ms < 0 || cfg->recycle_s < 0 || cfg->slow_query_ms < 0)
+		return dal__error(DAL_EINVAL, "dal_config: pre_ping_idle_ms must be >= -1; leak_threshold_ms, "
+			"recycle_s and slow_query_ms >= 0");
 	if (cfg->max_page_size < 1 || cfg->busy_timeout_ms < 0)
 		return dal__error(DAL_EINVAL, "dal_config: max_page_size must be >= 1, busy_timeout_ms >= 0");
 	return 0;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* The first connection proves the URL works; retried with backoff and jitter. */
+/* The first connection proves the URL works (the pool retries it with backoff). */
 static int first_connection(dal_db *db)
 {
 	dal_conn *conn = NULL;
-	int attempt, error = 0, delay = 100;
+	int error;
 
-	for (attempt = 1; attempt <= db->cfg.connect_retries; attempt++) {
-		if ((error = dal__pool_acquire(&conn, db)) == 0)
-			break;
-		/* A wrong password or database will not get better by waiting. */
-		if (error != DAL_ECONN || attempt == db->cfg.connect_retries ||
-		    strncmp(dal_error_last()->sqlstate, "28", 2) == 0 || strncmp(dal_error_last()->sqlstate, "3D", 2) == 0)
-			return error;
-		sleep_ms(delay + rand() % (delay / 2 + 1));
-		delay *= 2;
-	}
+	if ((error = dal__pool_acquire(&conn, db)) < 0)
+		return error;
 	dal__pool_release(db, conn);
 	return 0;
 }
@@ -74,7 +63,11 @@ int dal_open(dal_db **out, const char *url, const dal_config *config)
 		goto fail_url;
 	if (db->drv->db_open && (error = db->drv->db_open(&db->shared, &db->url, &db->cfg)) < 0)
 		goto fail_url;
-	dal__metrics_init(&db->metrics, db->cfg.slow_query_ms, db->cfg.echo);
+	if ((error = dal__metrics_init(&db->metrics, &db->cfg)) < 0) {
+		if (db->drv->db_close)
+			db->drv->db_close(db->shared);
+		goto fail_url;
+	}
 	if ((error = dal__pool_init(&db->pool, db)) < 0 || (error = first_connection(db)) < 0) {
 		dal_close(db);
 		return error;

@@ -1,36 +1,209 @@
-#include <stdbool.h>
-
 #include "metrics.h"
-#include "util/log.h"
 
-void dal__metrics_init(dal_metrics_state *m, int slow_query_ms, bool echo)
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/str.h"
+
+static const double r10[10] = { 1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0 };
+static double bounds[DAL__HIST_FINITE];
+static pthread_once_t bounds_once = PTHREAD_ONCE_INIT;
+
+static void make_bounds(void)
 {
+	double decade = 1.0;
+	int i;
+
+	for (i = 0; i < DAL__HIST_FINITE; i++) {
+		if (i > 0 && i % 10 == 0)
+			decade *= 10.0;
+		bounds[i] = r10[i % 10] * decade;
+	}
+}
+
+double dal__metrics_bound_us(int i)
+{
+	pthread_once(&bounds_once, make_bounds);
+	return i < DAL__HIST_FINITE ? bounds[i] : INFINITY;
+}
+
+int dal__metrics_bucket(int64_t us)
+{
+	double v = (double)us;
+	int lo = 0, hi = DAL__HIST_FINITE;
+
+	/* The first bound at or above v; DAL__HIST_FINITE for +Inf. */
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (bounds[mid] >= v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Public buckets: the 1, 2.5 and 5 of each decade, and 100 s, and +Inf. */
+static bool public_bucket(int i)
+{
+	return i >= DAL__HIST_FINITE || i % 10 == 0 || i % 10 == 4 || i % 10 == 7;
+}
+
+uint64_t dal__metrics_hash(const char *sql)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*sql)
+		h = (h ^ (unsigned char)*sql++) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+int dal__metrics_init(dal_metrics_state *m, const dal_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_once(&bounds_once, make_bounds);
 	pthread_mutex_init(&m->mu, NULL);
-	m->queries = m->errors = m->slow = m->total_us = m->retries = 0;
-	m->slow_us = slow_query_ms * 1000;
-	m->echo = echo;
+	m->slow_us = cfg->slow_query_ms * 1000;
+	m->echo = cfg->echo;
+	m->echo_params = cfg->echo_params;
+	m->enabled = cfg->metrics;
+	m->since_us = dal_now();
+	m->slow_ring = calloc(DAL__SLOW_RING, sizeof(*m->slow_ring));
+	m->stmts = calloc(DAL__STMT_SLOTS, sizeof(*m->stmts));
+	if (!m->slow_ring || !m->stmts) {
+		dal__metrics_dispose(m);
+		return dal__error_nomem();
+	}
+	m->other.hash = 1;
+	return 0;
+}
+
+static void clear_stmts(dal_metrics_state *m)
+{
+	size_t i;
+
+	for (i = 0; i < DAL__STMT_SLOTS; i++)
+		free(m->stmts[i].sql);
+	memset(m->stmts, 0, DAL__STMT_SLOTS * sizeof(*m->stmts));
+	m->nstmts = 0;
+	memset(&m->other, 0, sizeof(m->other));
+	m->other.hash = 1;
 }
 
 void dal__metrics_dispose(dal_metrics_state *m)
 {
+	if (m->stmts)
+		clear_stmts(m);
+	free(m->stmts);
+	free(m->slow_ring);
+	m->stmts = NULL;
+	m->slow_ring = NULL;
 	pthread_mutex_destroy(&m->mu);
 }
 
-void dal__metrics_record(dal_metrics_state *m, const char *sql, int64_t us, int error)
+static void copy_sql(char *dst, const char *sql)
+{
+	size_t n = strlen(sql);
+
+	if (n < DAL_METRICS_SQL_MAX) {
+		memcpy(dst, sql, n + 1);
+		return;
+	}
+	memcpy(dst, sql, DAL_METRICS_SQL_MAX - 4);
+	memcpy(dst + DAL_METRICS_SQL_MAX - 4, "...", 4);
+}
+
+/* Under the lock. Allocates only the first time a statement text is seen. */
+static dal__stmt_stat *stmt_slot(dal_metrics_state *m, const char *sql, uint64_t hash)
+{
+	size_t i = (size_t)hash & (DAL__STMT_SLOTS - 1);
+
+	while (m->stmts[i].hash && m->stmts[i].hash != hash)
+		i = (i + 1) & (DAL__STMT_SLOTS - 1);
+	if (m->stmts[i].hash)
+		return &m->stmts[i];
+	if (m->nstmts >= DAL__STMT_KEYS || !(m->stmts[i].sql = strdup(sql)))
+		return &m->other;
+	m->stmts[i].hash = hash;
+	m->nstmts++;
+	return &m->stmts[i];
+}
+
+void dal__metrics_record(dal_metrics_state *m, const char *sql, uint64_t hash, int64_t us, int error)
 {
 	bool slow = m->slow_us > 0 && us >= m->slow_us;
+	int b;
+	dal__stmt_stat *st;
 
-	pthread_mutex_lock(&m->mu);
-	m->queries++;
-	m->errors += error < 0;
-	m->slow += slow;
-	m->total_us += (uint64_t)(us > 0 ? us : 0);
-	pthread_mutex_unlock(&m->mu);
-	/* Parameter values never reach the log: only the SQL text with placeholders. */
+	if (us < 0)
+		us = 0;
+	if (m->enabled) {
+		if (!hash)
+			hash = dal__metrics_hash(sql);
+		b = dal__metrics_bucket(us);
+		pthread_mutex_lock(&m->mu);
+		m->queries++;
+		m->errors += error < 0;
+		m->total_us += (uint64_t)us;
+		m->hist[b]++;
+		if (us > m->max_us)
+			m->max_us = us;
+		st = stmt_slot(m, sql, hash);
+		st->count++;
+		st->errors += error < 0;
+		st->total_us += (uint64_t)us;
+		if (us > st->max_us)
+			st->max_us = us;
+		if (slow) {
+			dal__slow_entry *e = &m->slow_ring[m->slow_next];
+			m->slow++;
+			copy_sql(e->sql, sql);
+			e->us = us;
+			e->at_us = dal_now();
+			m->slow_next = (m->slow_next + 1) % DAL__SLOW_RING;
+			if (m->slow_kept < DAL__SLOW_RING)
+				m->slow_kept++;
+		}
+		pthread_mutex_unlock(&m->mu);
+	}
+	/* Parameter values never reach the log here: only the SQL text with placeholders. */
 	if (m->echo)
-		dal__log(DAL_LOG_INFO, "%.3f ms: %s", (double)us / 1000.0, sql);
+		dal__log(DAL_LOG_INFO, "%.3f ms%s: %s", (double)us / 1000.0, error < 0 ? " (failed)" : "", sql);
 	if (slow)
 		dal__log(DAL_LOG_WARN, "slow query (%.3f ms): %s", (double)us / 1000.0, sql);
+}
+
+void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, size_t n)
+{
+	dal_str s = DAL_STR_INIT;
+	size_t i;
+
+	if (!m->echo || !m->echo_params || n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		const dal_value *v = &params[i];
+		dal__str_puts(&s, i ? ", " : "");
+		switch (v->type) {
+		case DAL_TYPE_NULL: dal__str_puts(&s, "NULL"); break;
+		case DAL_TYPE_BOOL: dal__str_puts(&s, v->v.b ? "true" : "false"); break;
+		case DAL_TYPE_INT: dal__str_printf(&s, "%lld", (long long)v->v.i); break;
+		case DAL_TYPE_DOUBLE: dal__str_printf(&s, "%.17g", v->v.d); break;
+		case DAL_TYPE_TIMESTAMP: dal__str_printf(&s, "ts:%lld", (long long)v->v.ts); break;
+		case DAL_TYPE_BLOB: dal__str_printf(&s, "<blob %zu bytes>", v->len); break;
+		default:
+			dal__str_printf(&s, "'%.*s'%s", (int)(v->len > 64 ? 64 : v->len), v->v.s,
+				v->len > 64 ? "..." : "");
+		}
+	}
+	if (s.ptr)
+		dal__log(DAL_LOG_INFO, "params: [%s]", s.ptr);
+	dal__str_dispose(&s);
 }
 
 void dal__metrics_retry(dal_metrics_state *m)
@@ -38,4 +211,399 @@ void dal__metrics_retry(dal_metrics_state *m)
 	pthread_mutex_lock(&m->mu);
 	m->retries++;
 	pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- Snapshots ---- */
+
+static double percentile(const uint64_t *hist, uint64_t count, int64_t max_us, double q)
+{
+	uint64_t want, cum = 0;
+	int i;
+
+	if (count == 0)
+		return 0.0;
+	want = (uint64_t)ceil(q * (double)count);
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < DAL__HIST_N; i++) {
+		cum += hist[i];
+		if (cum >= want) {
+			double b = dal__metrics_bound_us(i);
+			return (b < (double)max_us ? b : (double)max_us) / 1e6;
+		}
+	}
+	return (double)max_us / 1e6;
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+	const dal__stmt_stat *x = *(const dal__stmt_stat *const *)a, *y = *(const dal__stmt_stat *const *)b;
+
+	return x->total_us < y->total_us ? 1 : x->total_us > y->total_us ? -1 : 0;
+}
+
+static void fill_stat(dal_statement_stats *out, const dal__stmt_stat *st)
+{
+	copy_sql(out->sql, st->sql ? st->sql : "(other statements)");
+	out->count = st->count;
+	out->errors = st->errors;
+	out->total_s = (double)st->total_us / 1e6;
+	out->max_s = (double)st->max_us / 1e6;
+}
+
+static void snapshot(dal_metrics *out, dal_db *db)
+{
+	dal_metrics_state *m = &db->metrics;
+	dal__pool_snapshot p;
+	const dal__stmt_stat *top[DAL_METRICS_TOP_MAX + 1];
+	size_t ntop = 0, i, k;
+	unsigned start;
+	int b;
+
+	memset(out, 0, sizeof(*out));
+	out->version = DAL_METRICS_VERSION;
+	dal__pool_snapshot_get(&p, db);
+	pthread_mutex_lock(&m->mu);
+	out->since_us = m->since_us;
+	out->query_count = m->queries;
+	out->slow_query_count = m->slow;
+	out->error_count = m->errors;
+	out->total_query_s = (double)m->total_us / 1e6;
+	out->avg_query_s = m->queries ? out->total_query_s / (double)m->queries : 0.0;
+	out->p50_s = percentile(m->hist, m->queries, m->max_us, 0.50);
+	out->p95_s = percentile(m->hist, m->queries, m->max_us, 0.95);
+	out->p99_s = percentile(m->hist, m->queries, m->max_us, 0.99);
+	out->max_s = (double)m->max_us / 1e6;
+	out->retries = m->retries;
+	for (b = 0, k = 0; b < DAL__HIST_N; b++) {
+		out->bucket_count[k] += m->hist[b];
+		if (public_bucket(b)) {
+			out->bucket_le_s[k] = dal__metrics_bound_us(b) / 1e6;
+			k++;
+		}
+	}
+	out->slow_count = m->slow_kept;
+	start = (m->slow_next + DAL__SLOW_RING - m->slow_kept) % DAL__SLOW_RING;
+	for (i = 0; i < m->slow_kept; i++) {
+		const dal__slow_entry *e = &m->slow_ring[(start + i) % DAL__SLOW_RING];
+		memcpy(out->slow[i].sql, e->sql, sizeof(e->sql));
+		out->slow[i].duration_s = (double)e->us / 1e6;
+		out->slow[i].at_us = e->at_us;
+	}
+	/* Top N by total time: insertion into a short sorted list. */
+	for (i = 0; i <= DAL__STMT_SLOTS; i++) {
+		const dal__stmt_stat *st = i < DAL__STMT_SLOTS ? &m->stmts[i] : &m->other;
+		if (!st->count)
+			continue;
+		if (ntop == DAL_METRICS_TOP_MAX && st->total_us <= top[ntop - 1]->total_us)
+			continue;
+		top[ntop < DAL_METRICS_TOP_MAX ? ntop++ : ntop - 1] = st;
+		qsort(top, ntop, sizeof(top[0]), cmp_total);
+	}
+	out->top_count = ntop;
+	for (i = 0; i < ntop; i++)
+		fill_stat(&out->top[i], top[i]);
+	pthread_mutex_unlock(&m->mu);
+	out->connection_count = p.size;
+	out->pool.size = p.size;
+	out->pool.checked_out = p.checked_out;
+	out->pool.checked_in = p.checked_in;
+	out->pool.overflow = p.overflow;
+	out->pool.max = p.max;
+	out->pool.waiting = p.waiting;
+	out->pool_checkouts = p.checkouts;
+	out->pool_waits = p.waits;
+	out->pool_wait_s = (double)p.wait_us / 1e6;
+	out->pool_timeouts = p.timeouts;
+	out->pool_created = p.created;
+	out->pool_closed = p.closed;
+	out->pool_broken = p.broken;
+	out->pool_recycled = p.recycled;
+	out->pool_leaks = p.leaks;
+}
+
+int dal_metrics_get(dal_metrics *out, dal_db *db)
+{
+	dal_metrics *full;
+	unsigned int version;
+
+	DAL_ASSERT_ARG(out);
+	DAL_ASSERT_ARG(db);
+	version = out->version;
+	if (version == 0 || version > DAL_METRICS_VERSION)
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_metrics (this dal knows 1-%d)",
+			version, DAL_METRICS_VERSION);
+	if (!(full = malloc(sizeof(*full))))
+		return dal__error_nomem();
+	snapshot(full, db);
+	/* Only version 1 exists: later versions copy up to their own size. */
+	memcpy(out, full, sizeof(*full));
+	out->version = version;
+	free(full);
+	return 0;
+}
+
+int dal_metrics_reset(dal_db *db)
+{
+	dal_metrics_state *m;
+
+	DAL_ASSERT_ARG(db);
+	m = &db->metrics;
+	pthread_mutex_lock(&m->mu);
+	m->queries = m->errors = m->slow = m->total_us = m->retries = 0;
+	m->max_us = 0;
+	m->since_us = dal_now();
+	memset(m->hist, 0, sizeof(m->hist));
+	m->slow_next = m->slow_kept = 0;
+	clear_stmts(m);
+	pthread_mutex_unlock(&m->mu);
+	dal__pool_reset_counters(db);
+	return 0;
+}
+
+int dal_pool_status_get(dal_pool_status *out, dal_db *db)
+{
+	dal__pool_snapshot p;
+
+	DAL_ASSERT_ARG(out);
+	DAL_ASSERT_ARG(db);
+	dal__pool_snapshot_get(&p, db);
+	out->size = p.size;
+	out->checked_out = p.checked_out;
+	out->checked_in = p.checked_in;
+	out->overflow = p.overflow;
+	out->max = p.max;
+	out->waiting = p.waiting;
+	return 0;
+}
+
+void dal_string_free(char *text)
+{
+	free(text);
+}
+
+/* ---- JSON ---- */
+
+json_t *dal__pool_status_json(const dal_pool_status *p)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "size", p->size, "checked_out", p->checked_out,
+		"checked_in", p->checked_in, "overflow", p->overflow, "max", p->max, "waiting", p->waiting);
+}
+
+static json_t *metrics_json(const dal_metrics *m, const char *engine)
+{
+	json_t *o, *arr;
+	size_t i;
+
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:i, s:o, s:I}",
+		"database_type", engine,
+		"since_us", (json_int_t)m->since_us,
+		"query_count", (json_int_t)m->query_count,
+		"slow_query_count", (json_int_t)m->slow_query_count,
+		"error_count", (json_int_t)m->error_count,
+		"total_query_seconds", m->total_query_s,
+		"avg_query_seconds", m->avg_query_s,
+		"p50_seconds", m->p50_s,
+		"p95_seconds", m->p95_s,
+		"p99_seconds", m->p99_s,
+		"max_seconds", m->max_s,
+		"connection_count", m->connection_count,
+		"pool", dal__pool_status_json(&m->pool),
+		"retries", (json_int_t)m->retries);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "pool_counters", json_pack("{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"checkouts", (json_int_t)m->pool_checkouts, "waits", (json_int_t)m->pool_waits,
+		"wait_seconds", m->pool_wait_s, "timeouts", (json_int_t)m->pool_timeouts,
+		"created", (json_int_t)m->pool_created, "closed", (json_int_t)m->pool_closed,
+		"broken", (json_int_t)m->pool_broken, "recycled", (json_int_t)m->pool_recycled,
+		"leaks", (json_int_t)m->pool_leaks));
+	arr = json_array();
+	for (i = 0; i < DAL_METRICS_BUCKETS; i++)
+		json_array_append_new(arr, json_pack("{s:o, s:I}",
+			"le", i + 1 < DAL_METRICS_BUCKETS ? json_real(m->bucket_le_s[i]) : json_string("+Inf"),
+			"count", (json_int_t)m->bucket_count[i]));
+	json_object_set_new(o, "histogram", arr);
+	arr = json_array();
+	for (i = 0; i < m->slow_count; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:f, s:I}", "sql", m->slow[i].sql,
+			"duration_seconds", m->slow[i].duration_s, "at_us", (json_int_t)m->slow[i].at_us));
+	json_object_set_new(o, "slow_queries", arr);
+	arr = json_array();
+	for (i = 0; i < m->top_count; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:f, s:f}", "sql", m->top[i].sql,
+			"count", (json_int_t)m->top[i].count, "errors", (json_int_t)m->top[i].errors,
+			"total_seconds", m->top[i].total_s, "max_seconds", m->top[i].max_s));
+	json_object_set_new(o, "top_statements", arr);
+	return o;
+}
+
+/* The short form health reports carry. */
+json_t *dal__metrics_summary_json(dal_db *db)
+{
+	dal_metrics m = DAL_METRICS_INIT;
+
+	if (dal_metrics_get(&m, db) < 0)
+		return NULL;
+	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I}",
+		"query_count", (json_int_t)m.query_count, "slow_query_count", (json_int_t)m.slow_query_count,
+		"error_count", (json_int_t)m.error_count, "avg_query_seconds", m.avg_query_s,
+		"p95_seconds", m.p95_s, "p99_seconds", m.p99_s, "max_seconds", m.max_s,
+		"retries", (json_int_t)m.retries);
+}
+
+int dal__json_dump(char **out, json_t *o)
+{
+	char *text;
+
+	if (!o)
+		return dal__error_nomem();
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	json_decref(o);
+	if (!text)
+		return dal__error_nomem();
+	/* jansson's allocator is malloc unless the program changed it; copy to be sure. */
+	*out = dal__strdup(text);
+	free(text);
+	return *out ? 0 : DAL_ENOMEM;
+}
+
+int dal_metrics_json(char **out, dal_db *db)
+{
+	dal_metrics *m;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(db);
+	if (!(m = malloc(sizeof(*m))))
+		return dal__error_nomem();
+	m->version = DAL_METRICS_VERSION;
+	if ((error = dal_metrics_get(m, db)) == 0)
+		error = dal__json_dump(out, metrics_json(m, db->drv->name));
+	free(m);
+	return error;
+}
+
+/* ---- Prometheus text exposition 0.0.4 ---- */
+
+static void prom_head(dal_str *s, const char *name, const char *type, const char *help)
+{
+	dal__str_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void prom_label_value(dal_str *s, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			dal__str_puts(s, "\\\\");
+		else if (*v == '"')
+			dal__str_puts(s, "\\\"");
+		else if (*v == '\n')
+			dal__str_puts(s, "\\n");
+		else
+			dal__str_putc(s, *v);
+	}
+}
+
+static void prom_u(dal_str *s, const char *name, const char *type, const char *help, const char *lbl,
+                   uint64_t v)
+{
+	prom_head(s, name, type, help);
+	dal__str_printf(s, "%s{%s} %llu\n", name, lbl, (unsigned long long)v);
+}
+
+static void prom_d(dal_str *s, const char *name, const char *type, const char *help, const char *lbl, double v)
+{
+	prom_head(s, name, type, help);
+	dal__str_printf(s, "%s{%s} %.9g\n", name, lbl, v);
+}
+
+int dal_metrics_prometheus(char **out, dal_db *db)
+{
+	dal_str s = DAL_STR_INIT;
+	dal_metrics *m;
+	char lbl[64];
+	uint64_t cum = 0;
+	size_t i;
+	int error = 0;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(db);
+	if (!(m = malloc(sizeof(*m))))
+		return dal__error_nomem();
+	m->version = DAL_METRICS_VERSION;
+	if ((error = dal_metrics_get(m, db)) < 0)
+		goto done;
+	snprintf(lbl, sizeof(lbl), "db_system_name=\"%s\"", db->drv->name);
+
+	prom_head(&s, "dal_db_client_operation_duration_seconds", "histogram",
+		"Duration of database client operations (every statement dal ran).");
+	for (i = 0; i < DAL_METRICS_BUCKETS; i++) {
+		cum += m->bucket_count[i];
+		if (i + 1 < DAL_METRICS_BUCKETS)
+			dal__str_printf(&s, "dal_db_client_operation_duration_seconds_bucket{%s,le=\"%.9g\"} %llu\n",
+				lbl, m->bucket_le_s[i], (unsigned long long)cum);
+		else
+			dal__str_printf(&s, "dal_db_client_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+				lbl, (unsigned long long)cum);
+	}
+	dal__str_printf(&s, "dal_db_client_operation_duration_seconds_sum{%s} %.9g\n", lbl, m->total_query_s);
+	dal__str_printf(&s, "dal_db_client_operation_duration_seconds_count{%s} %llu\n", lbl,
+		(unsigned long long)cum);
+
+	prom_u(&s, "dal_db_client_operations_total", "counter", "Statements run.", lbl, m->query_count);
+	prom_u(&s, "dal_db_client_operation_errors_total", "counter", "Statements that failed.", lbl, m->error_count);
+	prom_u(&s, "dal_db_client_slow_operations_total", "counter",
+		"Statements slower than the slow_query_ms threshold.", lbl, m->slow_query_count);
+	prom_d(&s, "dal_db_client_operation_duration_max_seconds", "gauge", "The slowest statement.", lbl, m->max_s);
+
+	prom_head(&s, "dal_db_client_connection_count", "gauge", "Connections open, by state (idle or used).");
+	dal__str_printf(&s, "dal_db_client_connection_count{%s,state=\"idle\"} %d\n", lbl, m->pool.checked_in);
+	dal__str_printf(&s, "dal_db_client_connection_count{%s,state=\"used\"} %d\n", lbl, m->pool.checked_out);
+	prom_u(&s, "dal_db_client_connection_max", "gauge", "The most connections the pool may open.", lbl,
+		(uint64_t)m->pool.max);
+	prom_u(&s, "dal_db_client_connection_pending_requests", "gauge", "Callers waiting for a connection.", lbl,
+		(uint64_t)m->pool.waiting);
+	prom_u(&s, "dal_db_client_connection_overflow", "gauge", "Connections open beyond pool_size.", lbl,
+		(uint64_t)m->pool.overflow);
+	prom_u(&s, "dal_db_client_connection_timeouts_total", "counter",
+		"Waits for a connection that ended in a timeout.", lbl, m->pool_timeouts);
+	prom_u(&s, "dal_pool_checkouts_total", "counter", "Connections lent by the pool.", lbl, m->pool_checkouts);
+	prom_u(&s, "dal_pool_waits_total", "counter", "Checkouts that had to wait.", lbl, m->pool_waits);
+	prom_d(&s, "dal_pool_wait_seconds_total", "counter", "Time spent waiting for a connection.", lbl,
+		m->pool_wait_s);
+	prom_u(&s, "dal_pool_connections_created_total", "counter", "Connections opened.", lbl, m->pool_created);
+	prom_u(&s, "dal_pool_connections_closed_total", "counter", "Connections closed.", lbl, m->pool_closed);
+	prom_u(&s, "dal_pool_connections_broken_total", "counter", "Connections found dead.", lbl, m->pool_broken);
+	prom_u(&s, "dal_pool_connections_recycled_total", "counter", "Connections closed for age.", lbl,
+		m->pool_recycled);
+	prom_u(&s, "dal_pool_leaks_total", "counter", "Connections reported as held too long.", lbl, m->pool_leaks);
+	prom_u(&s, "dal_tx_retries_total", "counter", "Units of work retried after a serialization failure.", lbl,
+		m->retries);
+
+	prom_head(&s, "dal_statement_duration_seconds_total", "counter",
+		"Time spent per statement text (the top statements by total time).");
+	for (i = 0; i < m->top_count; i++) {
+		dal__str_printf(&s, "dal_statement_duration_seconds_total{%s,db_query_text=\"", lbl);
+		prom_label_value(&s, m->top[i].sql);
+		dal__str_printf(&s, "\"} %.9g\n", m->top[i].total_s);
+	}
+	prom_head(&s, "dal_statement_calls_total", "counter", "Runs per statement text (the top statements).");
+	for (i = 0; i < m->top_count; i++) {
+		dal__str_printf(&s, "dal_statement_calls_total{%s,db_query_text=\"", lbl);
+		prom_label_value(&s, m->top[i].sql);
+		dal__str_printf(&s, "\"} %llu\n", (unsigned long long)m->top[i].count);
+	}
+	if (!s.ptr) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	*out = dal__str_detach(&s);
+done:
+	dal__str_dispose(&s);
+	free(m);
+	return error;
 }

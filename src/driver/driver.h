@@ -53,6 +53,7 @@ typedef struct dal_dialect {
 	const char *autoinc_pk;                  /* column DDL after the quoted name; %s = table name */
 	const char *autoinc_pre;                 /* run before CREATE TABLE (a sequence); %s = table; or NULL */
 	const char *like_escape;                 /* the ESCAPE clause dal uses with LIKE */
+	const char *table_count_sql;             /* one row, one integer: the user tables in the current schema */
 } dal_dialect;
 
 struct dal_driver;
@@ -67,6 +68,13 @@ typedef struct dal_conn {
 	int64_t returned_us;
 	struct dal__stmt_cache *cache;    /* prepared statements by SQL text */
 	struct dal_db *db;
+	/* The pool's bookkeeping (src/pool.c), under the pool's lock. */
+	unsigned generation;              /* the pool generation it was made or last checked in */
+	int64_t taken_us;                 /* when it was lent; 0 when idle */
+	const char *taken_file;           /* where it was lent (static storage) */
+	int taken_line;
+	bool leak_reported;
+	struct dal_conn *lent_prev, *lent_next;
 } dal_conn;
 
 /* The base of every engine statement. */
@@ -78,6 +86,8 @@ typedef struct dal_stmt {
 	bool busy;         /* handed out by the cache */
 	bool cached;
 	int64_t t0_us;     /* when the current execution started; 0 if none */
+	uint64_t sql_hash; /* of the SQL text as the caller wrote it: the key of per-statement metrics */
+	char *own_sql;     /* the text of a statement outside the cache (freed by conn.c) */
 } dal_stmt;
 
 typedef struct dal_driver {
@@ -93,6 +103,9 @@ typedef struct dal_driver {
 	int (*connect)(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg);
 	void (*disconnect)(dal_conn *conn);
 	int (*ping)(dal_conn *conn);
+	/* A local check with no round trip, on an idle connection: true if the engine's
+	 * socket shows something (an error, the end of the stream) and a ping is due. Optional. */
+	bool (*maybe_dead)(dal_conn *conn);
 	/* SQL without parameters or rows; may hold several statements. */
 	int (*exec)(dal_conn *conn, const char *sql);
 

@@ -970,6 +970,7 @@ static const dal_dialect duck_dialect = {
 	.autoinc_pk = "BIGINT PRIMARY KEY DEFAULT nextval('%s_id_seq')",
 	.autoinc_pre = "CREATE SEQUENCE IF NOT EXISTS \"%s_id_seq\"",
 	.like_escape = " ESCAPE '\\'",
+	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 };
 
 const dal_driver dal__driver_duckdb = {

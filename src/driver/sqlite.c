@@ -313,6 +313,7 @@ static const dal_dialect sqlite_dialect = {
 	.autoinc_pk = "INTEGER PRIMARY KEY AUTOINCREMENT",
 	.autoinc_pre = NULL,
 	.like_escape = " ESCAPE '\\'",
+	.table_count_sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
 };
 
 const dal_driver dal__driver_sqlite = {
