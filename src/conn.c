@@ -132,8 +132,12 @@ int dal__conn_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned 
 		*out = stmt;
 		return 0;
 	}
-	if ((error = prepare_new(&stmt, conn, sql, flags)) < 0)
+	if ((error = prepare_new(&stmt, conn, sql, flags)) < 0) {
+		/* A statement the engine rejects counts once, as a failed one. */
+		if (conn->db && dal__metrics_timed(&conn->db->metrics))
+			dal__metrics_record(&conn->db->metrics, sql, 0, 0, error);
 		return error;
+	}
 	stmt->busy = true;
 	stmt->sql_hash = dal__metrics_hash(sql);
 	if (!c->keys[i] && !(flags & DAL__STMT_STREAM)) {

@@ -59,5 +59,6 @@ typedef struct fx_cases {
 extern const fx_cases cases_base;
 extern const fx_cases cases_repo;
 extern const fx_cases cases_uow;
+extern const fx_cases cases_metrics;
 
 #endif
