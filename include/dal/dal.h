@@ -20,6 +20,7 @@
 #include "dal/schema.h"
 #include "dal/repo.h"
 #include "dal/uow.h"
+#include "dal/audit.h"
 #include "dal/metrics.h"
 #include "dal/health.h"
 

@@ -38,6 +38,26 @@ static int delete_sql(dal_str *s, const dal_dialect *d, const dal_model *m, bool
 	return dal__sql_delete(s, d, m);
 }
 
+/*
+ * An audited write reads the old row first. Where writers run at once and
+ * wait on row locks (PostgreSQL), the read locks the row so the recorded old
+ * values are the ones replaced; SQLite holds the write lock from BEGIN
+ * IMMEDIATE, and DuckDB fails the later of two conflicting writers at commit.
+ */
+static int build_locked(char **out, const char *get, const dal_repo *repo)
+{
+	unsigned caps = repo->db->drv->caps;
+	bool row_locks = (caps & DAL_CAP_MULTI_WRITER) && (caps & DAL_CAP_SERIALIZABLE);
+	dal_str s = DAL_STR_INIT;
+	int error = dal__str_puts(&s, get);
+
+	error = error || !row_locks ? error : dal__str_puts(&s, " FOR UPDATE");
+	if (error == 0 && !(*out = dal__str_detach(&s)))
+		error = DAL_ENOMEM;
+	dal__str_dispose(&s);
+	return error;
+}
+
 /* The statements whose text never changes are built when the repository opens. */
 static int build_fixed(dal_repo *repo)
 {
@@ -47,6 +67,10 @@ static int build_fixed(dal_repo *repo)
 	if ((error = build(&repo->sql_get, repo, dal__sql_get, true)) < 0 ||
 	    (error = build(&repo->sql_get_any, repo, dal__sql_get, false)) < 0 ||
 	    (error = build(&repo->sql_delete, repo, delete_sql, false)) < 0)
+		return error;
+	if ((repo->flags & DAL_AUDIT) &&
+	    ((error = build_locked(&repo->sql_get_lock, repo->sql_get, repo)) < 0 ||
+	     (error = build_locked(&repo->sql_get_any_lock, repo->sql_get_any, repo)) < 0))
 		return error;
 	if (!repo->soft)
 		return 0;
@@ -110,6 +134,9 @@ void dal_repo_close(dal_repo *repo)
 	free(repo->sql_delete);
 	free(repo->sql_soft_delete);
 	free(repo->sql_restore);
+	free(repo->sql_get_lock);
+	free(repo->sql_get_any_lock);
+	dal__audit_ctx_free(&repo->audit_ctx);
 	free(repo->scratch);
 	free(repo);
 }
@@ -332,6 +359,41 @@ static void stamp(write_buf *b, int col, int64_t now)
 	}
 }
 
+/* ---- audit ---- */
+
+static bool audited(const dal_repo *repo)
+{
+	return (repo->flags & DAL_AUDIT) != 0;
+}
+
+/* One audit row: old and new values are whole rows (model order) with masks of the columns to record. */
+static int audit_one(dal_repo *repo, dal_session *s, const char *action, int64_t id,
+                     const dal_value *old_vals, const bool *old_mask, const dal_value *new_vals, const bool *new_mask)
+{
+	char *o = NULL, *n = NULL;
+	int error = 0;
+
+	if (old_vals)
+		error = dal__audit_json(&o, repo->model, old_vals, old_mask);
+	if (error == 0 && new_vals)
+		error = dal__audit_json(&n, repo->model, new_vals, new_mask);
+	if (error == 0) {
+		dal__audit_rec r = { action, repo->model->table, id, o, n };
+		error = dal__audit_write(s, &repo->audit_ctx, &r, 1);
+	}
+	free(o);
+	free(n);
+	return error;
+}
+
+/* The live (or any) row `id`, read for an audited write: locked where rows lock. */
+static int audit_old(dal_row **old, dal_repo *repo, dal_session *s, int64_t id, bool live)
+{
+	dal_value p = dal_int(id);
+
+	return dal__repo_run(old, NULL, repo, s, live ? repo->sql_get_lock : repo->sql_get_any_lock, &p, 1);
+}
+
 int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields)
 {
 	write_buf b = { 0 };
@@ -357,12 +419,14 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	if ((error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
 		goto done;
 	unique = needs_unique_check(repo, b.set);
-	if ((error = dal__session_open(&s, repo->db, unique ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+	if ((error = dal__session_open(&s, repo->db, unique || audited(repo) ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
 		goto done;
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, INT64_MIN);
 	if (error == 0)
 		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
+	if (error == 0 && audited(repo))
+		error = audit_one(repo, &s, "CREATE", dal_row_int(row, "id"), NULL, NULL, dal_row_at(row, 0), NULL);
 	error = dal__session_close(&s, error);
 done:
 	if (error == 0 && out)
@@ -396,13 +460,37 @@ int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id)
 	return error;
 }
 
+/* UPDATE: old and new values of the columns that changed, and the id. */
+static int audit_update(dal_repo *repo, dal_session *s, int64_t id, const dal_row *old, const write_buf *b)
+{
+	size_t i, n = repo->model->ncolumns;
+	const dal_value *ov = dal_row_at(old, 0);
+	dal_value *nv = calloc(n, sizeof(dal_value));
+	bool *mask = calloc(n, sizeof(bool));
+	int error;
+
+	if (!nv || !mask) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		nv[i] = b->set[i] ? b->vals[i] : ov[i];
+		mask[i] = (int)i == repo->col_id || (b->set[i] && !dal_value_equal(&ov[i], &b->vals[i]));
+	}
+	error = audit_one(repo, s, "UPDATE", id, ov, mask, nv, mask);
+done:
+	free(nv);
+	free(mask);
+	return error;
+}
+
 int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *fields, size_t nfields)
 {
 	write_buf b = { 0 };
 	dal_session s = { 0 };
 	const char *sql = NULL;
 	char *tmp = NULL;
-	dal_row *row = NULL;
+	dal_row *row = NULL, *old = NULL;
 	int64_t changes = 0;
 	size_t n, k;
 	int error;
@@ -428,14 +516,18 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
 	unique = needs_unique_check(repo, b.set);
-	if ((error = dal__session_open(&s, repo->db, unique ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+	if ((error = dal__session_open(&s, repo->db, unique || audited(repo) ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
 		goto done;
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, id);
+	if (error == 0 && audited(repo))
+		error = audit_old(&old, repo, &s, id, true);
 	if (error == 0)
 		error = dal__repo_run(out ? &row : NULL, &changes, repo, &s, sql, b.params, k);
 	if (error == 0 && !out && changes == 0)
 		error = DAL_ENOTFOUND;
+	if (error == 0 && audited(repo))
+		error = audit_update(repo, &s, id, old, &b);
 	error = dal__session_close(&s, error);
 	if (error == DAL_ENOTFOUND)
 		error = dal__error(DAL_ENOTFOUND, "table '%s' has no live row with id %lld", repo->model->table, (long long)id);
@@ -444,8 +536,51 @@ done:
 		*out = row;
 	else
 		dal_row_free(row);
+	dal_row_free(old);
 	free(tmp);
 	write_buf_free(&b);
+	return error;
+}
+
+/* Delete with its audit row: SOFT_DELETE records the old row and the new deleted_at
+ * (and updated_at); DELETE the old row. */
+static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value *p, size_t k)
+{
+	dal_session s;
+	dal_row *old = NULL;
+	dal_value *nv = NULL;
+	bool *mask = NULL;
+	size_t n = repo->model->ncolumns;
+	int error;
+
+	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+		return error;
+	error = audit_old(&old, repo, &s, id, soft);
+	if (error == 0)
+		error = dal__repo_run(NULL, NULL, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+	if (error == 0 && !soft)
+		error = audit_one(repo, &s, "DELETE", id, dal_row_at(old, 0), NULL, NULL, NULL);
+	if (error == 0 && soft) {
+		if (!(nv = calloc(n, sizeof(dal_value))) || !(mask = calloc(n, sizeof(bool))))
+			error = dal__error_nomem();
+		if (error == 0) {
+			memcpy(nv, dal_row_at(old, 0), n * sizeof(dal_value));
+			nv[repo->col_deleted] = p[0];
+			mask[repo->col_deleted] = true;
+			if (repo->col_updated >= 0) {
+				nv[repo->col_updated] = p[1];
+				mask[repo->col_updated] = true;
+			}
+			error = audit_one(repo, &s, "SOFT_DELETE", id, dal_row_at(old, 0), NULL, nv, mask);
+		}
+	}
+	error = dal__session_close(&s, error);
+	if (error == DAL_ENOTFOUND)
+		error = dal__error(DAL_ENOTFOUND, "table '%s' has no %srow with id %lld", repo->model->table,
+			soft ? "live " : "", (long long)id);
+	free(nv);
+	free(mask);
+	dal_row_free(old);
 	return error;
 }
 
@@ -467,6 +602,8 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 			p[k++] = dal_timestamp(now);
 	}
 	p[k++] = dal_int(id);
+	if (audited(repo))
+		return delete_audited(repo, id, soft, p, k);
 	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
 		return error;
 	error = dal__repo_run(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
@@ -480,13 +617,14 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 {
 	dal_row *row = NULL;
-	dal_value p[3], idv = dal_int(id);
-	int64_t changes = 0;
+	dal_value p[3], idv = dal_int(id), *nv = NULL;
+	int64_t changes = 0, now = dal_now();
 	size_t k = 0, i;
-	bool *set = NULL;
+	bool *set = NULL, *mask = NULL;
 	int error;
 
-	if ((error = dal__repo_run(&row, NULL, repo, s, repo->sql_get_any, &idv, 1)) < 0) {
+	if ((error = dal__repo_run(&row, NULL, repo, s, audited(repo) ? repo->sql_get_any_lock : repo->sql_get_any,
+	                           &idv, 1)) < 0) {
 		if (error == DAL_ENOTFOUND)
 			error = dal__error(DAL_ENOTFOUND, "table '%s' has no row with id %lld", repo->model->table, (long long)id);
 		return error;
@@ -507,13 +645,30 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 	}
 	/* SET lists columns in model order. */
 	if (repo->col_updated >= 0 && repo->col_updated < repo->col_deleted)
-		p[k++] = dal_timestamp(dal_now());
+		p[k++] = dal_timestamp(now);
 	p[k++] = dal_null();
 	if (repo->col_updated > repo->col_deleted)
-		p[k++] = dal_timestamp(dal_now());
+		p[k++] = dal_timestamp(now);
 	p[k++] = idv;
 	error = dal__repo_run(NULL, &changes, repo, s, repo->sql_restore, p, k);
+	if (error == 0 && audited(repo)) {
+		size_t n = repo->model->ncolumns;
+		if (!(nv = calloc(n, sizeof(dal_value))) || !(mask = calloc(n, sizeof(bool)))) {
+			error = dal__error_nomem();
+			goto done;
+		}
+		memcpy(nv, dal_row_at(row, 0), n * sizeof(dal_value));
+		nv[repo->col_deleted] = dal_null();
+		mask[repo->col_deleted] = true;
+		if (repo->col_updated >= 0) {
+			nv[repo->col_updated] = dal_timestamp(now);
+			mask[repo->col_updated] = true;
+		}
+		error = audit_one(repo, s, "RESTORE", id, dal_row_at(row, 0), mask, nv, mask);
+	}
 done:
+	free(nv);
+	free(mask);
 	free(set);
 	dal_row_free(row);
 	return error;

@@ -3,6 +3,7 @@
 #define DAL_REPO_INTERNAL_H
 
 #include "dal/repo.h"
+#include "audit/audit.h"
 #include "db.h"
 #include "session.h"
 #include "util/str.h"
@@ -34,6 +35,8 @@ struct dal_repo {
 	dal_sql_entry updates[DAL__SQL_SLOTS];
 	dal_select_entry selects[DAL__SQL_SLOTS];
 	dal_value *scratch;             /* ncolumns values for reading a row */
+	char *sql_get_lock, *sql_get_any_lock;  /* the old row of an audited write, locked where rows lock */
+	dal__audit_ctx audit_ctx;
 };
 
 /* Read the current row of `stmt` (every model column, in order) into a new or reused row. */

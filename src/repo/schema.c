@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dal/schema.h"
+#include "audit/audit.h"
 #include "conn.h"
 #include "session.h"
 #include "sql/build.h"
@@ -80,5 +81,8 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 		return error;
 	for (i = 0; i < n && error == 0; i++)
 		error = create_model(&s, models[i]);
+	/* The audit trail's tables come with any schema, so DAL_AUDIT works on any model. */
+	if (error == 0 && n > 0)
+		error = dal__audit_create_schema(&s);
 	return dal__session_close(&s, error);
 }

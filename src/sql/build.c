@@ -423,3 +423,19 @@ int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *
 		error = index_ddl(out, drv, m, &m->columns[i]);
 	return error;
 }
+
+int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table, const char *name,
+                          const char *const *cols, size_t ncols)
+{
+	size_t i;
+	int error = dal__str_puts(out, "CREATE INDEX IF NOT EXISTS ");
+
+	error = error ? error : q(out, d, name);
+	error = error ? error : dal__str_puts(out, " ON ");
+	error = error ? error : q(out, d, table);
+	for (i = 0; i < ncols && error == 0; i++) {
+		error = dal__str_puts(out, i ? ", " : " (");
+		error = error ? error : q(out, d, cols[i]);
+	}
+	return error ? error : dal__str_putc(out, ')');
+}

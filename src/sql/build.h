@@ -38,6 +38,10 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c);
 /* CREATE statements for a model, one per line-terminated entry of `out` (split on "\n;\n"). */
 int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *m);
 
+/* CREATE INDEX IF NOT EXISTS `name` ON `table` (cols...): an index over several columns. */
+int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table, const char *name,
+                          const char *const *cols, size_t ncols);
+
 #define DAL_SQL_SEP "\n;\n"
 
 #endif

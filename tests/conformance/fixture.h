@@ -60,5 +60,6 @@ extern const fx_cases cases_base;
 extern const fx_cases cases_repo;
 extern const fx_cases cases_uow;
 extern const fx_cases cases_metrics;
+extern const fx_cases cases_audit;
 
 #endif

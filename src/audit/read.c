@@ -1,0 +1,551 @@
+/* Reading the audit trail: query, history, as-of, verify, cleanup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "conn.h"
+#include "repo/repo.h"
+
+#define COLS "\"id\", \"user_id\", \"action\", \"resource_type\", \"resource_id\", \"old_values\", \"new_values\", " \
+	"\"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", \"user_agent\", \"prev_hash\", \"row_hash\""
+#define NCOLS 14
+#define CLEANUP_BATCH 5000
+#define NO_LIMIT (INT64_MAX >> 1)   /* DuckDB refuses a LIMIT above 2^62 */
+
+struct dal_audit_logs {
+	dal_audit_log *items;
+	size_t n, cap;
+};
+
+static void entry_free(dal_audit_log *e)
+{
+	free((char *)e->user_id);
+	free((char *)e->action);
+	free((char *)e->resource_type);
+	free((char *)e->old_values);
+	free((char *)e->new_values);
+	free((char *)e->session_id);
+	free((char *)e->correlation_id);
+	free((char *)e->ip_address);
+	free((char *)e->user_agent);
+	free((char *)e->prev_hash);
+	free((char *)e->row_hash);
+	memset(e, 0, sizeof(*e));
+}
+
+void dal_audit_logs_free(dal_audit_logs *logs)
+{
+	size_t i;
+
+	if (!logs)
+		return;
+	for (i = 0; i < logs->n; i++)
+		entry_free(&logs->items[i]);
+	free(logs->items);
+	free(logs);
+}
+
+size_t dal_audit_logs_count(const dal_audit_logs *logs)
+{
+	return logs ? logs->n : 0;
+}
+
+const dal_audit_log *dal_audit_logs_at(const dal_audit_logs *logs, size_t i)
+{
+	if (!logs || i >= logs->n) {
+		dal__error(DAL_EINVAL, "audit log index %zu out of range (%zu entries)", i, logs ? logs->n : 0);
+		return NULL;
+	}
+	return &logs->items[i];
+}
+
+/* ---- one row ---- */
+
+static int int_of(int64_t *out, const dal_value *v)
+{
+	if (v->type == DAL_TYPE_INT)
+		*out = v->v.i;
+	else if (v->type == DAL_TYPE_DOUBLE)
+		*out = (int64_t)v->v.d;
+	else
+		return -1;
+	return 0;
+}
+
+static int text_of(const char **out, const dal_value *v)
+{
+	*out = NULL;
+	if (v->type == DAL_TYPE_NULL)
+		return 0;
+	if (v->type != DAL_TYPE_TEXT && v->type != DAL_TYPE_JSON && v->type != DAL_TYPE_BLOB)
+		return dal__error(DAL_EINVAL, "audit trail: a text column holds a %s", dal_type_name(v->type));
+	if (!(*out = dal__strndup(v->len ? v->v.s : "", v->len)))
+		return DAL_ENOMEM;
+	return 0;
+}
+
+/* The current row of a SELECT COLS into `e`, with owned strings. */
+static int entry_read(dal_audit_log *e, dal_stmt *stmt)
+{
+	const char **texts[] = { NULL, &e->user_id, &e->action, &e->resource_type, NULL, &e->old_values,
+		&e->new_values, NULL, &e->session_id, &e->correlation_id, &e->ip_address, &e->user_agent,
+		&e->prev_hash, &e->row_hash };
+	dal_value v;
+	int i, error = 0;
+
+	memset(e, 0, sizeof(*e));
+	for (i = 0; i < NCOLS && error == 0; i++) {
+		if ((error = stmt->conn->drv->column(stmt, i, &v)) < 0)
+			break;
+		if (texts[i])
+			error = text_of(texts[i], &v);
+		else if (i == 7) {
+			/* SQLite keeps timestamps as ISO-8601 text. */
+			if (v.type == DAL_TYPE_TIMESTAMP)
+				e->timestamp = v.v.ts;
+			else if (v.type == DAL_TYPE_TEXT) {
+				char buf[64];
+				snprintf(buf, sizeof(buf), "%.*s", (int)(v.len < 63 ? v.len : 63), v.v.s);
+				error = dal_timestamp_parse(&e->timestamp, buf);
+			}
+		} else if (v.type != DAL_TYPE_NULL && int_of(i == 0 ? &e->id : &e->resource_id, &v) < 0)
+			error = dal__error(DAL_EINVAL, "audit trail: an integer column holds a %s", dal_type_name(v.type));
+	}
+	if (error < 0)
+		entry_free(e);
+	return error;
+}
+
+static int logs_push(dal_audit_logs *l, dal_audit_log *e)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		dal_audit_log *p = realloc(l->items, cap * sizeof(*p));
+		if (!p)
+			return dal__error_nomem();
+		l->items = p;
+		l->cap = cap;
+	}
+	l->items[l->n++] = *e;
+	return 0;
+}
+
+/* Run a SELECT COLS on the session and collect its rows. */
+static int collect(dal_audit_logs *l, dal_session *s, const char *sql, const dal_value *p, size_t n)
+{
+	dal_stmt *stmt = NULL;
+	dal_audit_log e;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec(stmt, p, n);
+	while (error == DAL__ROW) {
+		if ((error = entry_read(&e, stmt)) < 0)
+			break;
+		if ((error = logs_push(l, &e)) < 0) {
+			entry_free(&e);
+			break;
+		}
+		error = dal__stmt_step(stmt);
+	}
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+static int new_logs(dal_audit_logs **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return dal__error_nomem();
+	return 0;
+}
+
+/* ---- query ---- */
+
+int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
+{
+	dal_str sql = DAL_STR_INIT;
+	dal_value p[9];
+	dal_session s;
+	size_t n = 0;
+	int error, clauses = 0;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(db);
+	if (f && (f->version == 0 || f->version > DAL_AUDIT_FILTER_VERSION))
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_filter", f->version);
+	if (f && (f->limit < 0 || f->offset < 0))
+		return dal__error(DAL_EINVAL, "audit query: negative %s", f->limit < 0 ? "limit" : "offset");
+	error = dal__str_puts(&sql, "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\"");
+#define WHERE(cond, val) do { if (error == 0) { \
+		error = dal__str_puts(&sql, clauses++ ? " AND " cond : " WHERE " cond); p[n++] = (val); } } while (0)
+	if (f && f->resource_type)
+		WHERE("\"resource_type\" = ?", dal_text(f->resource_type));
+	if (f && f->has_resource_id)
+		WHERE("\"resource_id\" = ?", dal_int(f->resource_id));
+	if (f && f->user_id)
+		WHERE("\"user_id\" = ?", dal_text(f->user_id));
+	if (f && f->action)
+		WHERE("\"action\" = ?", dal_text(f->action));
+	if (f && f->correlation_id)
+		WHERE("\"correlation_id\" = ?", dal_text(f->correlation_id));
+	if (f && f->start)
+		WHERE("\"timestamp\" >= ?", dal_timestamp(f->start));
+	if (f && f->end)
+		WHERE("\"timestamp\" < ?", dal_timestamp(f->end));
+#undef WHERE
+	error = error ? error : dal__str_puts(&sql, " ORDER BY \"timestamp\" DESC, \"id\" DESC");
+	if (error == 0 && f && (f->limit || f->offset)) {
+		error = dal__str_puts(&sql, " LIMIT ? OFFSET ?");
+		p[n++] = dal_int(f->limit ? f->limit : NO_LIMIT);
+		p[n++] = dal_int(f->offset);
+	}
+	if (error == 0 && (error = new_logs(out)) == 0 && (error = dal__session_open(&s, db, 0)) == 0) {
+		error = collect(*out, &s, sql.ptr, p, n);
+		error = dal__session_close(&s, error);
+	}
+	dal__str_dispose(&sql);
+	if (error < 0) {
+		dal_audit_logs_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+/* ---- history and as-of ---- */
+
+static const char sql_history[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" WHERE \"resource_type\" = ? "
+	"AND \"resource_id\" = ? ORDER BY \"id\"";
+static const char sql_history_until[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" WHERE \"resource_type\" = ? "
+	"AND \"resource_id\" = ? AND \"timestamp\" <= ? ORDER BY \"id\"";
+
+static int history(dal_audit_logs **out, dal_repo *repo, int64_t id, const int64_t *until)
+{
+	dal_value p[3] = { dal_text(repo->model->table), dal_int(id), dal_timestamp(until ? *until : 0) };
+	dal_session s;
+	int error;
+
+	if ((error = new_logs(out)) == 0 && (error = dal__session_open(&s, repo->db, 0)) == 0) {
+		error = collect(*out, &s, until ? sql_history_until : sql_history, p, until ? 3 : 2);
+		error = dal__session_close(&s, error);
+	}
+	if (error < 0) {
+		dal_audit_logs_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+int dal_repo_history(dal_audit_logs **out, dal_repo *repo, int64_t id)
+{
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(repo);
+	return history(out, repo, id, NULL);
+}
+
+static bool is(const char *action, const char *what)
+{
+	/* BULK_CREATE counts as CREATE, and so on. */
+	if (strncmp(action, "BULK_", 5) == 0)
+		action += 5;
+	return strcmp(action, what) == 0;
+}
+
+int dal_repo_get_as_of(dal_row **out, dal_repo *repo, int64_t id, int64_t when)
+{
+	dal_audit_logs *logs = NULL;
+	dal_row *row = NULL;
+	bool live = false;
+	size_t i;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	DAL_ASSERT_ARG(repo);
+	if ((error = history(&logs, repo, id, &when)) < 0)
+		return error;
+	for (i = 0; i < logs->n && error == 0; i++) {
+		const dal_audit_log *e = &logs->items[i];
+		if (is(e->action, "CREATE")) {
+			dal_row_free(row);
+			row = NULL;
+			if ((error = dal_row_new(&row, repo->model)) < 0)
+				break;
+			live = true;
+		} else if (is(e->action, "DELETE")) {
+			live = false;
+			continue;
+		} else if (is(e->action, "SOFT_DELETE"))
+			live = false;
+		else if (is(e->action, "RESTORE"))
+			live = true;
+		if (row && e->new_values)
+			error = dal__audit_json_apply(row, e->new_values, strlen(e->new_values));
+	}
+	if (error == 0 && (!row || !live))
+		error = dal__error(DAL_ENOTFOUND, "table '%s' had no live row with id %lld at that time",
+			repo->model->table, (long long)id);
+	if (error == 0) {
+		dal_value idv = dal_int(id);
+		error = dal_row_set(row, "id", &idv);
+	}
+	if (error == 0)
+		*out = row;
+	else
+		dal_row_free(row);
+	dal_audit_logs_free(logs);
+	return error;
+}
+
+/* ---- verify ---- */
+
+static const char sql_head[] = "SELECT \"first_id\", \"first_hash\", \"last_id\", \"last_hash\" FROM \""
+	DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
+
+typedef struct head {
+	int64_t first_id, last_id;
+	char first_hash[65], last_hash[65];
+} head;
+
+static int hash_of(char out[65], const dal_value *v)
+{
+	if ((v->type != DAL_TYPE_TEXT && v->type != DAL_TYPE_JSON) || v->len != 64)
+		return dal__error(DAL_EINVAL, "audit trail: the chain head holds a hash that is not a SHA-256");
+	memcpy(out, v->v.s, 64);
+	out[64] = '\0';
+	return 0;
+}
+
+static int read_head(head *h, dal_session *s, const char *sql)
+{
+	dal_stmt *stmt = NULL;
+	dal_value v;
+	int error;
+
+	memset(h, 0, sizeof(*h));
+	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec(stmt, NULL, 0);
+	if (error == DAL__DONE)
+		error = dal__error(DAL_ENOTFOUND, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row");
+	if (error == DAL__ROW) {
+		dal_conn *c = s->conn;
+		error = c->drv->column(stmt, 0, &v);
+		if (error == 0 && int_of(&h->first_id, &v) < 0)
+			error = DAL_EINVAL;
+		error = error ? error : c->drv->column(stmt, 1, &v);
+		error = error ? error : hash_of(h->first_hash, &v);
+		error = error ? error : c->drv->column(stmt, 2, &v);
+		if (error == 0 && int_of(&h->last_id, &v) < 0)
+			error = DAL_EINVAL;
+		error = error ? error : c->drv->column(stmt, 3, &v);
+		error = error ? error : hash_of(h->last_hash, &v);
+		while (error == 0 && (error = dal__stmt_step(stmt)) == DAL__ROW)
+			;
+	}
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+static void fault(dal_audit_report *r, int64_t id, const char *fmt, long long a)
+{
+	if (!r->ok)
+		return;
+	r->ok = false;
+	r->bad_id = id;
+	snprintf(r->reason, sizeof(r->reason), fmt, (long long)id, a);
+}
+
+/* Check one row against the chain so far; `expect` is the next id, `prev` the last hash. */
+static int check_row(dal_audit_report *r, const dal_audit_log *e, const head *h, int64_t *expect, char prev[65])
+{
+	dal__audit_content c;
+	char hash[65];
+	int error;
+
+	if (e->id < h->first_id) {
+		fault(r, e->id, "row %lld lies before the start of the chain (%lld): inserted outside dal", h->first_id);
+		return 0;
+	}
+	if (e->id > h->last_id) {
+		fault(r, e->id, "row %lld lies beyond the chain head (%lld): inserted outside dal", h->last_id);
+		return 0;
+	}
+	if (e->id > *expect) {
+		fault(r, *expect, "row %lld is missing: deleted (the chain goes on at row %lld)", e->id);
+		return 0;
+	}
+	if (!e->prev_hash || strcmp(e->prev_hash, prev) != 0) {
+		fault(r, e->id, "row %lld does not link to row %lld: reordered, or inserted outside dal", e->id - 1);
+		return 0;
+	}
+	c = (dal__audit_content){ e->id, e->prev_hash, e->timestamp, e->action, e->resource_type, e->resource_id,
+		true, e->user_id, e->session_id, e->correlation_id, e->ip_address, e->user_agent, e->old_values,
+		e->new_values, e->old_values ? strlen(e->old_values) : 0, e->new_values ? strlen(e->new_values) : 0 };
+	if ((error = dal__audit_hash(hash, &c)) < 0)
+		return error;
+	if (!e->row_hash || strcmp(e->row_hash, hash) != 0) {
+		fault(r, e->id, "row %lld does not match its hash: altered, moved, or inserted outside dal%.0lld", 0);
+		return 0;
+	}
+	memcpy(prev, e->row_hash, 65);
+	(*expect)++;
+	return 0;
+}
+
+int dal_audit_verify(dal_audit_report *out, dal_db *db)
+{
+	static const char sql_rows[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" ORDER BY \"id\"";
+	dal_session s;
+	dal_stmt *stmt = NULL;
+	dal_audit_log e;
+	head h;
+	char prev[65];
+	int64_t expect;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	memset(out, 0, sizeof(*out));
+	out->ok = true;
+	DAL_ASSERT_ARG(db);
+	/* One snapshot: the head and the rows must agree. */
+	if ((error = dal__session_open(&s, db, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) < 0)
+		return error;
+	if ((error = read_head(&h, &s, sql_head)) < 0)
+		goto done;
+	expect = h.first_id;
+	memcpy(prev, h.first_hash, sizeof(prev));
+	if ((error = dal__conn_prepare(&stmt, s.conn, sql_rows, DAL__STMT_STREAM)) < 0)
+		goto done;
+	error = dal__stmt_exec(stmt, NULL, 0);
+	while (error == DAL__ROW) {
+		if ((error = entry_read(&e, stmt)) < 0)
+			break;
+		out->rows_checked++;
+		error = check_row(out, &e, &h, &expect, prev);
+		entry_free(&e);
+		if (error < 0 || !out->ok)
+			break;
+		error = dal__stmt_step(stmt);
+	}
+	error = error < 0 ? error : 0;
+	if (error == 0 && out->ok && expect - 1 < h.last_id)
+		fault(out, expect, "row %lld is missing: deleted from the end of the chain (head is row %lld)", h.last_id);
+	if (error == 0 && out->ok && strcmp(prev, h.last_hash) != 0)
+		fault(out, h.last_id, "row %lld does not match the chain head's hash%.0lld", 0);
+	out->head_id = h.last_id;
+	memcpy(out->head_hash, h.last_hash, sizeof(out->head_hash));
+done:
+	dal__stmt_release(stmt);
+	return dal__session_close(&s, error);
+}
+
+/* ---- cleanup ---- */
+
+static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutoff)
+{
+	static const char sql_lock[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" WHERE \"id\" = 1 "
+		"RETURNING \"first_id\", \"first_hash\", \"last_id\", \"last_hash\"";
+	static const char sql_old[] = "SELECT \"id\", \"row_hash\", \"timestamp\" FROM \"" DAL__AUDIT_TABLE "\" "
+		"WHERE \"id\" >= ? ORDER BY \"id\" LIMIT ?";
+	static const char sql_del[] = "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" >= ? AND \"id\" <= ?";
+	static const char sql_anchor[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = ?, \"first_hash\" = ? "
+		"WHERE \"id\" = 1";
+	dal_session s;
+	dal_stmt *stmt = NULL;
+	dal_value p[2], v;
+	head h;
+	char last_hash[65] = "";
+	int64_t last = 0, seen = 0, changes = 0;
+	int error;
+
+	*deleted = 0;
+	*more = false;
+	if ((error = dal__session_open(&s, db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+		return error;
+	if ((error = read_head(&h, &s, sql_lock)) < 0)
+		goto done;
+	p[0] = dal_int(h.first_id);
+	p[1] = dal_int(CLEANUP_BATCH);
+	if ((error = dal__conn_prepare(&stmt, s.conn, sql_old, 0)) < 0)
+		goto done;
+	error = dal__stmt_exec(stmt, p, 2);
+	while (error == DAL__ROW) {
+		dal_audit_log e = { 0 };
+		int64_t id = 0;
+		seen++;
+		if ((error = s.conn->drv->column(stmt, 0, &v)) < 0 || int_of(&id, &v) < 0)
+			break;
+		if ((error = s.conn->drv->column(stmt, 2, &v)) < 0)
+			break;
+		if (v.type == DAL_TYPE_TIMESTAMP)
+			e.timestamp = v.v.ts;
+		else if (v.type == DAL_TYPE_TEXT) {
+			char buf[64];
+			snprintf(buf, sizeof(buf), "%.*s", (int)(v.len < 63 ? v.len : 63), v.v.s);
+			if ((error = dal_timestamp_parse(&e.timestamp, buf)) < 0)
+				break;
+		}
+		/* Only a prefix of the chain goes, so what is left starts from a known hash. */
+		if (e.timestamp >= cutoff || id != (last ? last + 1 : h.first_id))
+			break;
+		if ((error = s.conn->drv->column(stmt, 1, &v)) < 0 || (error = hash_of(last_hash, &v)) < 0)
+			break;
+		last = id;
+		error = dal__stmt_step(stmt);
+	}
+	dal__stmt_release(stmt);
+	stmt = NULL;
+	if (error < 0 || last == 0) {
+		error = error < 0 ? error : 0;
+		goto done;
+	}
+	p[0] = dal_int(h.first_id);
+	p[1] = dal_int(last);
+	if ((error = dal__conn_prepare(&stmt, s.conn, sql_del, 0)) < 0)
+		goto done;
+	if ((error = dal__stmt_exec(stmt, p, 2)) >= 0) {
+		changes = s.conn->drv->changes(stmt);
+		error = 0;
+	}
+	dal__stmt_release(stmt);
+	stmt = NULL;
+	if (error == 0) {
+		p[0] = dal_int(last + 1);
+		p[1] = dal_text(last_hash);
+		if ((error = dal__conn_prepare(&stmt, s.conn, sql_anchor, 0)) == 0)
+			error = dal__stmt_exec(stmt, p, 2);
+		error = error < 0 ? error : 0;
+	}
+	*more = error == 0 && last - h.first_id + 1 == seen && seen == CLEANUP_BATCH;
+done:
+	dal__stmt_release(stmt);
+	error = dal__session_close(&s, error);
+	if (error == 0)
+		*deleted = changes;
+	return error;
+}
+
+int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
+{
+	int64_t total = 0, n = 0, cutoff;
+	bool more = true;
+	int error = 0;
+
+	if (deleted_out)
+		*deleted_out = 0;
+	DAL_ASSERT_ARG(db);
+	if (retention_days < 0)
+		return dal__error(DAL_EINVAL, "audit cleanup: negative retention (%d days)", retention_days);
+	cutoff = dal_now() - (int64_t)retention_days * 86400 * 1000000;
+	while (more && error == 0) {
+		error = cleanup_batch(&n, &more, db, cutoff);
+		total += n;
+	}
+	if (deleted_out)
+		*deleted_out = total;
+	return error;
+}

@@ -1,0 +1,308 @@
+/* Audit rows written in the change's own transaction, chained by SHA-256. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "audit/audit.h"
+#include "conn.h"
+#include "repo/repo.h"
+#include "sql/build.h"
+
+/* ---- the tables ---- */
+
+static const dal_column audit_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("user_id", DAL_TYPE_TEXT, DAL_INDEX, 0),
+	DAL_COL("action", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+	DAL_COL("resource_type", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+	DAL_COL("resource_id", DAL_TYPE_INT, 0, 0),
+	DAL_COL("old_values", DAL_TYPE_JSON, 0, 0),
+	DAL_COL("new_values", DAL_TYPE_JSON, 0, 0),
+	DAL_COL("timestamp", DAL_TYPE_TIMESTAMP, DAL_NOT_NULL | DAL_INDEX, 0),
+	DAL_COL("session_id", DAL_TYPE_TEXT, 0, 0),
+	DAL_COL("correlation_id", DAL_TYPE_TEXT, DAL_INDEX, 0),
+	DAL_COL("ip_address", DAL_TYPE_TEXT, 0, 0),
+	DAL_COL("user_agent", DAL_TYPE_TEXT, 0, 0),
+	DAL_COL("prev_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+	DAL_COL("row_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+};
+static const dal_model audit_model = DAL_MODEL(DAL__AUDIT_TABLE, audit_cols);
+
+/* The chain's one head row (id 1): where it starts after cleanup, and its last row. */
+static const dal_column head_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("first_id", DAL_TYPE_INT, DAL_NOT_NULL, 0),
+	DAL_COL("first_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+	DAL_COL("last_id", DAL_TYPE_INT, DAL_NOT_NULL, 0),
+	DAL_COL("last_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+};
+static const dal_model head_model = DAL_MODEL(DAL__AUDIT_HEAD, head_cols);
+
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+static int exec_all(dal_conn *conn, char *ddl)
+{
+	char *p, *next;
+	int error = 0;
+
+	for (p = ddl; p && error == 0; p = next) {
+		next = strstr(p, DAL_SQL_SEP);
+		if (next) {
+			*next = '\0';
+			next += strlen(DAL_SQL_SEP);
+		}
+		error = dal__conn_exec(conn, p);
+	}
+	return error;
+}
+
+/* Run one statement; the first row's columns go to `cols` (borrowed until release) when wanted. */
+static int run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes)
+{
+	dal_stmt *stmt = NULL;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec(stmt, params, n);
+	while (error == DAL__ROW)
+		error = dal__stmt_step(stmt);
+	if (error == DAL__DONE && changes)
+		*changes = conn->drv->changes(stmt);
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+int dal__audit_create_schema(dal_session *s)
+{
+	static const char *const by_resource[] = { "resource_type", "resource_id" };
+	const dal_dialect *d = s->conn->drv->dialect;
+	dal_str ddl = DAL_STR_INIT;
+	dal_value p[2] = { dal_text(GENESIS), dal_text(GENESIS) };
+	int error;
+
+	error = dal__sql_create_table(&ddl, s->conn->drv, &audit_model);
+	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
+	error = error ? error : dal__sql_create_index(&ddl, d, DAL__AUDIT_TABLE, "ix_audit_logs_resource", by_resource, 2);
+	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
+	error = error ? error : dal__sql_create_table(&ddl, s->conn->drv, &head_model);
+	error = error ? error : exec_all(s->conn, ddl.ptr);
+	/* ON CONFLICT: two processes may initialize at once. */
+	error = error ? error : run(s->conn, "INSERT INTO \"" DAL__AUDIT_HEAD "\" (\"id\", \"first_id\", \"first_hash\", "
+		"\"last_id\", \"last_hash\") VALUES (1, 1, ?, 0, ?) ON CONFLICT DO NOTHING", p, 2, NULL);
+	dal__str_dispose(&ddl);
+	return error;
+}
+
+/* ---- context ---- */
+
+void dal__audit_ctx_free(dal__audit_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->user_id);
+	free(c->session_id);
+	free(c->correlation_id);
+	free(c->ip_address);
+	free(c->user_agent);
+	memset(c, 0, sizeof(*c));
+}
+
+static int copy(char **out, const char *s)
+{
+	return dal__utf8_sanitize(out, s, s ? strlen(s) : 0);
+}
+
+int dal_repo_set_context(dal_repo *repo, const dal_audit_ctx *ctx)
+{
+	dal__audit_ctx c = { 0 };
+	int error;
+
+	DAL_ASSERT_ARG(repo);
+	if (ctx && (ctx->version == 0 || ctx->version > DAL_AUDIT_CTX_VERSION))
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_ctx", ctx->version);
+	if (ctx && ((error = copy(&c.user_id, ctx->user_id)) < 0 || (error = copy(&c.session_id, ctx->session_id)) < 0 ||
+	            (error = copy(&c.correlation_id, ctx->correlation_id)) < 0 ||
+	            (error = copy(&c.ip_address, ctx->ip_address)) < 0 ||
+	            (error = copy(&c.user_agent, ctx->user_agent)) < 0)) {
+		dal__audit_ctx_free(&c);
+		return error;
+	}
+	dal__audit_ctx_free(&repo->audit_ctx);
+	repo->audit_ctx = c;
+	return 0;
+}
+
+/* ---- hashing ---- */
+
+static int put_field(dal_str *o, const char *s, size_t len)
+{
+	unsigned char b[9];
+	int i, error;
+
+	if (!s)
+		return dal__str_putc(o, 'z');
+	b[0] = 's';
+	for (i = 0; i < 8; i++)
+		b[1 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	if ((error = dal__str_putn(o, (const char *)b, 9)) < 0)
+		return error;
+	return dal__str_putn(o, s, len);
+}
+
+static int put_str(dal_str *o, const char *s)
+{
+	return put_field(o, s, s ? strlen(s) : 0);
+}
+
+static int put_json(dal_str *o, const char *s, size_t len)
+{
+	int error;
+
+	if (!s)
+		return dal__str_putc(o, 'z');
+	if ((error = dal__str_putc(o, 'j')) < 0)
+		return error;
+	/* Not valid JSON: it was not written by dal; hash the bytes, which then do not match. */
+	if (dal__json_canonical(o, s, len) < 0)
+		return put_field(o, s, len);
+	return dal__str_putc(o, 'J');
+}
+
+int dal__audit_hash(char hex[65], const dal__audit_content *c)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	dal_str o = DAL_STR_INIT;
+	int error;
+
+	error = dal__str_printf(&o, "dal-audit-1;%lld;", (long long)c->id);
+	error = error ? error : put_str(&o, c->prev_hash);
+	error = error ? error : dal__str_printf(&o, "%lld;", (long long)c->timestamp);
+	error = error ? error : put_str(&o, c->action);
+	error = error ? error : put_str(&o, c->resource_type);
+	error = error ? error : (c->has_resource_id ? dal__str_printf(&o, "r%lld;", (long long)c->resource_id)
+	                                            : dal__str_putc(&o, 'z'));
+	error = error ? error : put_str(&o, c->user_id);
+	error = error ? error : put_str(&o, c->session_id);
+	error = error ? error : put_str(&o, c->correlation_id);
+	error = error ? error : put_str(&o, c->ip_address);
+	error = error ? error : put_str(&o, c->user_agent);
+	error = error ? error : put_json(&o, c->old_values, c->old_len);
+	error = error ? error : put_json(&o, c->new_values, c->new_len);
+	if (error == 0 && EVP_Digest(o.ptr, o.len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		error = dal__error(DAL_ERROR, "audit trail: SHA-256 failed in libcrypto");
+	for (i = 0; error == 0 && i < mdlen && i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[error == 0 ? 64 : 0] = '\0';
+	dal__str_dispose(&o);
+	return error;
+}
+
+/* ---- writing ---- */
+
+static const char sql_reserve[] =
+	"UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + ? WHERE \"id\" = 1 RETURNING \"last_id\", \"last_hash\"";
+static const char sql_insert[] =
+	"INSERT INTO \"" DAL__AUDIT_TABLE "\" (\"id\", \"user_id\", \"action\", \"resource_type\", \"resource_id\", "
+	"\"old_values\", \"new_values\", \"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", "
+	"\"user_agent\", \"prev_hash\", \"row_hash\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_seal[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_hash\" = ? WHERE \"id\" = 1";
+
+static dal_value opt_text(const char *s)
+{
+	return s ? dal_text(s) : dal_null();
+}
+
+/* Take n positions at the chain's end: this locks the head row until commit. */
+static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
+{
+	dal_stmt *stmt = NULL;
+	dal_value p = dal_int((int64_t)n), v;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, conn, sql_reserve, 0)) < 0)
+		return error;
+	error = dal__stmt_exec(stmt, &p, 1);
+	if (error == DAL__DONE)
+		error = dal__error(DAL_EINVAL, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row "
+			"(run dal_init_database with DAL_AUTO_MIGRATE)");
+	if (error == DAL__ROW && (error = conn->drv->column(stmt, 0, &v)) == 0) {
+		*last = v.type == DAL_TYPE_INT ? v.v.i : 0;
+		if ((error = conn->drv->column(stmt, 1, &v)) == 0) {
+			if ((v.type == DAL_TYPE_TEXT || v.type == DAL_TYPE_JSON) && v.len == 64) {
+				memcpy(prev, v.v.s, 64);
+				prev[64] = '\0';
+			} else
+				error = dal__error(DAL_EINVAL, "audit trail: the chain head's last_hash is not a SHA-256");
+		}
+		while (error == 0 && (error = dal__stmt_step(stmt)) == DAL__ROW)
+			;
+	}
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
+{
+	static const dal__audit_ctx none = { 0 };
+	dal_stmt *stmt = NULL;
+	char prev[65], hash[65];
+	int64_t last = 0, ts = dal_now();
+	size_t i;
+	int error;
+
+	if (n == 0)
+		return 0;
+	if (!ctx)
+		ctx = &none;
+	if ((error = reserve(&last, prev, s->conn, n)) < 0)
+		return error;
+	if ((error = dal__conn_prepare(&stmt, s->conn, sql_insert, 0)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++) {
+		const dal__audit_rec *r = &recs[i];
+		dal__audit_content c = { last - (int64_t)n + 1 + (int64_t)i, prev, ts, r->action, r->resource_type,
+			r->resource_id, true, ctx->user_id, ctx->session_id, ctx->correlation_id, ctx->ip_address,
+			ctx->user_agent, r->old_values, r->new_values, r->old_values ? strlen(r->old_values) : 0,
+			r->new_values ? strlen(r->new_values) : 0 };
+		dal_value p[14];
+		if ((error = dal__audit_hash(hash, &c)) < 0)
+			break;
+		p[0] = dal_int(c.id);
+		p[1] = opt_text(ctx->user_id);
+		p[2] = dal_text(r->action);
+		p[3] = dal_text(r->resource_type);
+		p[4] = dal_int(r->resource_id);
+		p[5] = r->old_values ? dal_json(r->old_values) : dal_null();
+		p[6] = r->new_values ? dal_json(r->new_values) : dal_null();
+		p[7] = dal_timestamp(ts);
+		p[8] = opt_text(ctx->session_id);
+		p[9] = opt_text(ctx->correlation_id);
+		p[10] = opt_text(ctx->ip_address);
+		p[11] = opt_text(ctx->user_agent);
+		p[12] = dal_text(prev);
+		p[13] = dal_text(hash);
+		error = dal__stmt_exec(stmt, p, 14);
+		while (error == DAL__ROW)
+			error = dal__stmt_step(stmt);
+		error = error < 0 ? error : 0;
+		memcpy(prev, hash, sizeof(prev));
+		if (error == 0 && i + 1 < n) {
+			/* Ready the cached statement for the next row. */
+			dal__stmt_release(stmt);
+			stmt = NULL;
+			error = dal__conn_prepare(&stmt, s->conn, sql_insert, 0);
+		}
+	}
+	dal__stmt_release(stmt);
+	if (error == 0) {
+		dal_value h = dal_text(prev);
+		error = run(s->conn, sql_seal, &h, 1, NULL);
+	}
+	return error;
+}
