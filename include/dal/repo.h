@@ -153,6 +153,62 @@ DAL_API int dal_repo_count(int64_t *out, dal_repo *repo, const dal_criteria *cri
  */
 DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted);
 
+/*
+ * Bulk operations. Each call is atomic: all rows or none; inside a unit of work
+ * it joins the unit, and a failure undoes only the call (on DuckDB, which has no
+ * savepoints, the unit can then only roll back). Every value is checked before
+ * any SQL is sent. Errors name the row index (from 0) where they can be told:
+ * "bulk create of 'users': row 500: ...". Large inputs go to the engine in
+ * chunks, so the memory dal adds stays bounded. Fast paths: SQLite one
+ * transaction and one reused prepared statement; PostgreSQL COPY and set-based
+ * UPDATE/DELETE; DuckDB the Appender and set-based UPDATE/DELETE.
+ */
+
+/**
+ * Insert many rows. id, created_at and updated_at are filled as by dal_repo_create().
+ *
+ * @param ids_out  NULL, or an array of @p nrows: the new ids, in input order
+ * @param repo     the repository (one thread at a time)
+ * @param columns  @p ncolumns column names (copied for the call)
+ * @param values   row-major, @p nrows x @p ncolumns (copied for the call); DAL_TYPE_NULL for NULL
+ * @param nrows    0 is a no-op once the columns are checked
+ * @return DAL_OK; DAL_EINVAL for an unknown or repeated column, a value of the wrong
+ *         type or too long (naming the column and row), a NULL array; DAL_ECONSTRAINT
+ *         for NULL in a not-null column or a duplicate unique value (naming the row
+ *         where the engine tells it); DAL_EUNSUPPORTED; DAL_ECONN, DAL_EBUSY from the engine.
+ */
+DAL_API int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *columns, size_t ncolumns,
+                                 const dal_value *values, size_t nrows);
+
+/**
+ * Change the same columns of many live rows: row i of @p values goes to @p ids[i];
+ * updated_at is set to now unless given. Ids that are absent or soft-deleted are
+ * left alone (not an error): @p count_out says how many rows changed.
+ *
+ * @param count_out NULL, or the number of rows changed
+ * @param ids       @p nrows ids, no id twice
+ * @param columns   @p ncolumns column names, not id; different calls may use different columns
+ * @param values    row-major, @p nrows x @p ncolumns
+ * @return DAL_OK; DAL_EINVAL for no columns, the id column, an unknown or repeated
+ *         column, a wrong or too long value, an id given twice (naming the row);
+ *         DAL_ECONSTRAINT; DAL_EUNSUPPORTED; DAL_ECONN, DAL_EBUSY from the engine.
+ */
+DAL_API int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
+                                 const char *const *columns, size_t ncolumns, const dal_value *values,
+                                 size_t nrows);
+
+/**
+ * Delete many rows: soft (set deleted_at on the live ones) or hard (remove for good,
+ * soft-deleted ones too). Absent ids are not an error; repeated ids count once.
+ *
+ * @param count_out NULL, or the number of rows deleted
+ * @param ids       @p n ids (copied for the call)
+ * @param soft      true: soft delete (dal_repo_restore() brings a row back)
+ * @return DAL_OK; DAL_EINVAL for NULL @p ids with n > 0; DAL_EUNSUPPORTED for soft on a
+ *         model without deleted_at; DAL_ECONN, DAL_EBUSY from the engine.
+ */
+DAL_API int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids, size_t n, bool soft);
+
 /** The repository's model (borrowed). */
 DAL_API const dal_model *dal_repo_model(const dal_repo *repo);
 

@@ -54,6 +54,9 @@ typedef struct dal_dialect {
 	const char *autoinc_pre;                 /* run before CREATE TABLE (a sequence); %s = table; or NULL */
 	const char *like_escape;                 /* the ESCAPE clause dal uses with LIKE */
 	const char *table_count_sql;             /* one row, one integer: the user tables in the current schema */
+	/* With DAL_CAP_BULK_INSERT: draws ? ids from the table's id sequence, one per row,
+	 * %s = table; NULL where ids come from the insert itself. */
+	const char *next_ids_sql;
 } dal_dialect;
 
 struct dal_driver;
@@ -75,6 +78,7 @@ typedef struct dal_conn {
 	int taken_line;
 	bool leak_reported;
 	struct dal_conn *lent_prev, *lent_next;
+	size_t bulk_failed_row;           /* see bulk_insert */
 } dal_conn;
 
 /* The base of every engine statement. */
@@ -136,7 +140,8 @@ typedef struct dal_driver {
 	/*
 	 * The fast path for many rows (COPY, Appender); NULL: the generic path
 	 * (a reused prepared INSERT). `values` is row-major, nrows * ncols.
-	 * Filled in by the bulk operations issue.
+	 * On failure conn->bulk_failed_row is set to the row the engine rejected
+	 * when it can tell (COPY's line), else left as it is.
 	 */
 	int (*bulk_insert)(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
 	                   const dal_value *values, size_t nrows);

@@ -932,10 +932,12 @@ static int duck_bulk_insert(dal_conn *conn, const char *table, const char *const
 			if (v->type < DAL_TYPE_NULL || v->type > DAL_TYPE_JSON) {
 				error = dal__error(DAL_EINVAL, "duckdb: row %zu, column '%s': unknown value type %d",
 					r, cols[k], (int)v->type);
+				conn->bulk_failed_row = r;
 				goto done;
 			}
 			if (append_value(app, v) != DuckDBSuccess) {
 				error = appender_fail(c, app, table, cols[k]);
+				conn->bulk_failed_row = r;
 				goto done;
 			}
 		}
@@ -969,6 +971,7 @@ static const dal_dialect duck_dialect = {
 	.varchar = NULL,   /* DuckDB ignores VARCHAR lengths */
 	.autoinc_pk = "BIGINT PRIMARY KEY DEFAULT nextval('%s_id_seq')",
 	.autoinc_pre = "CREATE SEQUENCE IF NOT EXISTS \"%s_id_seq\"",
+	.next_ids_sql = "SELECT nextval('%s_id_seq') FROM range(?)",
 	.like_escape = " ESCAPE '\\'",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 };

@@ -61,5 +61,6 @@ extern const fx_cases cases_repo;
 extern const fx_cases cases_uow;
 extern const fx_cases cases_metrics;
 extern const fx_cases cases_audit;
+extern const fx_cases cases_bulk;
 
 #endif

@@ -1,0 +1,994 @@
+/* Bulk create, update and delete: all rows or none, at the engine's own speed. */
+#include "repo/repo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "row.h"
+#include "sql/build.h"
+#include "sql/bulk.h"
+
+/* Rows per COPY / Appender call and per staging batch: the memory dal adds
+ * stays at CHUNK rows whatever the input size. */
+#define CHUNK 16384
+/* Ids per `= ANY(array)` statement. */
+#define ANY_CHUNK 50000
+/* Rows per multi-row INSERT on the generic path; 1 is a reused single-row INSERT. */
+#define TUPLES 1
+/* The staging table of a bulk call (a temporary table, dropped before the call returns). */
+#define STAGE "_dal_bulk"
+#define SAVEPOINT "dal_bulk"
+
+typedef struct bulk {
+	dal_repo *repo;
+	const char *what;          /* "bulk create", for messages */
+	int *cols;                 /* model index of each input column */
+	size_t ncols;
+	const dal_value *values;   /* the caller's, row-major nrows x ncols */
+	size_t nrows;
+	int id_at;                 /* input position of the id column, or -1 */
+	bool has_created, has_updated;
+	dal_session s;
+	bool savepoint;            /* inside the caller's transaction: undo only this call on failure */
+	bool open;
+} bulk;
+
+/* ---- hooks ---- */
+
+/*
+ * HOOK(audit): one BULK_CREATE / BULK_UPDATE / BULK_DELETE audit row per
+ * entity, on the call's connection and in its transaction, is written here
+ * once the audit trail lands; `ids` are the rows the call wrote (for update
+ * and delete, the ids asked for: the audit writer keeps the ones it finds).
+ */
+static int audit_hook(bulk *b, const char *action, const int64_t *ids, size_t n)
+{
+	(void)b;
+	(void)action;
+	(void)ids;
+	(void)n;
+	return 0;
+}
+
+/* HOOK(cache): the read cache forgets these ids after the call's commit (or the unit's). */
+static void cache_hook(dal_repo *repo, const int64_t *ids, size_t n)
+{
+	(void)repo;
+	(void)ids;
+	(void)n;
+}
+
+/* ---- errors ---- */
+
+/* Say where the failure happened, keeping the code, SQLSTATE and engine code. */
+static int at_rows(const bulk *b, int error, size_t first, size_t last)
+{
+	const dal_error *e = dal_error_last();
+	char msg[768], state[8];
+	int engine_code = e->engine_code;
+
+	snprintf(msg, sizeof(msg), "%s", e->message);
+	snprintf(state, sizeof(state), "%s", e->sqlstate);
+	if (last > first)
+		return dal__error_engine(error, *state ? state : NULL, engine_code, "%s of '%s': in rows %zu-%zu: %s",
+			b->what, b->repo->model->table, first, last, msg);
+	return dal__error_engine(error, *state ? state : NULL, engine_code, "%s of '%s': row %zu: %s", b->what,
+		b->repo->model->table, first, msg);
+}
+
+static void timed(dal_conn *conn, const char *label, int64_t t0, int error)
+{
+	if (conn->db)
+		dal__metrics_record(&conn->db->metrics, label, 0, dal_now() - t0, error);
+}
+
+/* ---- checks, before any SQL ---- */
+
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+static int map_columns(bulk *b, const char *const *columns, size_t ncolumns, bool update)
+{
+	const dal_model *m = b->repo->model;
+	size_t k, j;
+
+	b->id_at = -1;
+	if (ncolumns && !columns)
+		return dal__error(DAL_EINVAL, "%s of '%s': 'columns' is NULL with %zu columns", b->what, m->table, ncolumns);
+	if (b->nrows && ncolumns && !b->values)
+		return dal__error(DAL_EINVAL, "%s of '%s': 'values' is NULL with %zu rows", b->what, m->table, b->nrows);
+	if (ncolumns && b->nrows > SIZE_MAX / ncolumns / sizeof(dal_value))
+		return dal__error(DAL_EINVAL, "%s of '%s': %zu rows of %zu columns is too many", b->what, m->table,
+			b->nrows, ncolumns);
+	if (ncolumns > m->ncolumns)
+		return dal__error(DAL_EINVAL, "%s of '%s': %zu columns given, the table has %zu", b->what, m->table,
+			ncolumns, m->ncolumns);
+	if (!(b->cols = calloc(ncolumns ? ncolumns : 1, sizeof(int))))
+		return dal__error_nomem();
+	b->ncols = ncolumns;
+	for (k = 0; k < ncolumns; k++) {
+		int i = columns[k] ? dal_model_column_index(m, columns[k]) : -1;
+		if (i < 0)
+			return dal__error(DAL_EINVAL, "%s of '%s': table '%s' has no column '%s'", b->what, m->table,
+				m->table, columns[k] ? columns[k] : "(null)");
+		for (j = 0; j < k; j++)
+			if (b->cols[j] == i)
+				return dal__error(DAL_EINVAL, "%s of '%s': column '%s' is given twice", b->what, m->table,
+					columns[k]);
+		if (i == b->repo->col_id) {
+			if (update)
+				return dal__error(DAL_EINVAL, "%s of '%s': the id column cannot be changed", b->what, m->table);
+			b->id_at = (int)k;
+		}
+		b->has_created |= i == b->repo->col_created;
+		b->has_updated |= i == b->repo->col_updated;
+		b->cols[k] = i;
+	}
+	return 0;
+}
+
+/* Value k of row r, converted to its column's type and checked. */
+static int value_at(dal_value *out, const bulk *b, size_t r, size_t k)
+{
+	const dal_model *m = b->repo->model;
+	const dal_column *c = &m->columns[b->cols[k]];
+	int error;
+
+	if ((error = dal__value_to_column(out, m, (size_t)b->cols[k], &b->values[r * b->ncols + k])) < 0)
+		return at_rows(b, error, r, r);
+	if (out->type == DAL_TYPE_NULL && (c->flags & DAL_NOT_NULL))
+		return dal__error(DAL_ECONSTRAINT, "%s of '%s': row %zu: column '%s.%s' is not null", b->what, m->table,
+			r, m->table, c->name);
+	if (c->length && out->type == DAL_TYPE_TEXT && utf8_chars(out->v.s, out->len) > c->length)
+		return dal__error(DAL_EINVAL, "%s of '%s': row %zu: value for '%s.%s' is longer than %u characters",
+			b->what, m->table, r, m->table, c->name, c->length);
+	return 0;
+}
+
+static int check_rows(const bulk *b)
+{
+	size_t r, k;
+	dal_value v;
+	int error;
+
+	for (r = 0; r < b->nrows; r++)
+		for (k = 0; k < b->ncols; k++)
+			if ((error = value_at(&v, b, r, k)) < 0)
+				return error;
+	return 0;
+}
+
+/* A not-null column nobody fills fails every row: say so before any SQL. */
+static int check_missing(const bulk *b)
+{
+	const dal_repo *repo = b->repo;
+	const dal_model *m = repo->model;
+	size_t i, k;
+
+	for (i = 0; i < m->ncolumns && b->nrows; i++) {
+		bool given = false;
+		if (!(m->columns[i].flags & DAL_NOT_NULL) || (int)i == repo->col_id || (int)i == repo->col_created ||
+		    (int)i == repo->col_updated)
+			continue;
+		for (k = 0; k < b->ncols; k++)
+			given |= b->cols[k] == (int)i;
+		if (!given)
+			return dal__error(DAL_ECONSTRAINT, "%s of '%s': row 0: not-null column '%s.%s' is not given",
+				b->what, m->table, m->table, m->columns[i].name);
+	}
+	return 0;
+}
+
+typedef struct id_at { int64_t id; size_t row; } id_at;
+
+static int by_id_then_row(const void *a, const void *c)
+{
+	const id_at *x = a, *y = c;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Two rows for one id would leave the result to the engine's whim: refused. */
+static int check_ids_unique(const bulk *b, const int64_t *ids)
+{
+	id_at *v;
+	size_t i, dup = SIZE_MAX, first = 0;
+
+	if (b->nrows < 2)
+		return 0;
+	if (!(v = malloc(b->nrows * sizeof(*v))))
+		return dal__error_nomem();
+	for (i = 0; i < b->nrows; i++) {
+		v[i].id = ids[i];
+		v[i].row = i;
+	}
+	qsort(v, b->nrows, sizeof(*v), by_id_then_row);
+	for (i = 1; i < b->nrows; i++)
+		if (v[i].id == v[i - 1].id && v[i].row < dup) {
+			dup = v[i].row;
+			first = v[i - 1].row;
+		}
+	free(v);
+	if (dup != SIZE_MAX)
+		return dal__error(DAL_EINVAL, "%s of '%s': row %zu: id %lld is also in row %zu", b->what,
+			b->repo->model->table, dup, (long long)ids[dup], first);
+	return 0;
+}
+
+/* ---- the call's transaction ---- */
+
+static int begin(bulk *b)
+{
+	dal_conn *conn;
+	int error;
+
+	if ((error = dal__session_open(&b->s, b->repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+		return error;
+	b->open = true;
+	conn = b->s.conn;
+	/* In the caller's unit of work, a failure must undo this call and nothing before it. */
+	if (!b->s.began && (conn->drv->caps & DAL_CAP_SAVEPOINT) && conn->drv->savepoint) {
+		if ((error = conn->drv->savepoint(conn, SAVEPOINT)) < 0)
+			return error;
+		b->savepoint = true;
+	}
+	return 0;
+}
+
+static int end(bulk *b, int error)
+{
+	dal_conn *conn = b->s.conn;
+
+	if (!b->open)
+		return error;
+	if (b->savepoint) {
+		if (error < 0) {
+			if (conn->drv->rollback_to(conn, SAVEPOINT) < 0)
+				conn->broken = true;
+		} else {
+			error = conn->drv->release(conn, SAVEPOINT);
+		}
+	}
+	b->open = false;
+	return dal__session_close(&b->s, error);
+}
+
+static void bulk_free(bulk *b)
+{
+	free(b->cols);
+}
+
+/* Run SQL with params to the end; its changes to *changes. */
+static int run(int64_t *changes, bulk *b, const char *sql, const dal_value *params, size_t n)
+{
+	return dal__repo_run(NULL, changes, b->repo, &b->s, sql, params, n);
+}
+
+static int exec_sql(bulk *b, const char *sql)
+{
+	return dal__conn_exec(b->s.conn, sql);
+}
+
+static int stage_insert(bulk *b, const char *table, const char *const *names, size_t w, const dal_value *m,
+                        size_t n, size_t first)
+{
+	dal_conn *conn = b->s.conn;
+	size_t bad;
+	int64_t t0 = dal_now();
+	int error;
+
+	conn->bulk_failed_row = SIZE_MAX;
+	error = conn->drv->bulk_insert(conn, table, names, w, m, n);
+	bad = conn->bulk_failed_row;
+
+	timed(conn, "BULK INSERT", t0, error);
+	if (error < 0)
+		return bad < n ? at_rows(b, error, first + bad, first + bad) : at_rows(b, error, first, first + n - 1);
+	return 0;
+}
+
+/* ---- staging (engines with bulk_insert) ---- */
+
+/*
+ * Copy the caller's rows into the staging table: _dal_idx, [id,] the given
+ * columns. `ids` (update) gives the id of each row.
+ */
+static int stage_rows(bulk *b, const int64_t *ids, const int *which, size_t nwhich)
+{
+	const dal_model *m = b->repo->model;
+	const char **names = NULL;
+	dal_value *mat = NULL;
+	size_t w = 1 + (ids != NULL) + nwhich, r0, r, k, j;
+	int error = 0;
+
+	if (!(names = calloc(w, sizeof(*names))) || !(mat = calloc(CHUNK * w, sizeof(*mat)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	j = 0;
+	names[j++] = DAL__BULK_IDX;
+	if (ids)
+		names[j++] = "id";
+	for (k = 0; k < nwhich; k++)
+		names[j++] = m->columns[b->cols[which[k]]].name;
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += CHUNK) {
+		size_t n = b->nrows - r0 < CHUNK ? b->nrows - r0 : CHUNK;
+		for (r = 0; r < n && error == 0; r++) {
+			dal_value *row = &mat[r * w];
+			j = 0;
+			row[j++] = dal_int((int64_t)(r0 + r));
+			if (ids)
+				row[j++] = dal_int(ids[r0 + r]);
+			for (k = 0; k < nwhich && error == 0; k++)
+				error = value_at(&row[j++], b, r0 + r, (size_t)which[k]);
+		}
+		if (error == 0)
+			error = stage_insert(b, STAGE, names, w, mat, n, r0);
+	}
+done:
+	free(names);
+	free(mat);
+	return error;
+}
+
+static int stage_create(bulk *b, bool ids, const int *which, size_t nwhich)
+{
+	dal_str sql = DAL_STR_INIT;
+	int *cols = NULL;
+	size_t k;
+	int error;
+
+	if (!(cols = calloc(nwhich + 1, sizeof(int))))
+		return dal__error_nomem();
+	k = 0;
+	if (ids)
+		cols[k++] = b->repo->col_id;
+	for (size_t i = 0; i < nwhich; i++)
+		cols[k++] = b->cols[which[i]];
+	error = dal__sql_bulk_temp(&sql, b->repo->db->drv->dialect, b->repo->model, STAGE, true, cols, k);
+	error = error ? error : exec_sql(b, sql.ptr);
+	dal__str_dispose(&sql);
+	free(cols);
+	return error;
+}
+
+static int stage_drop(bulk *b)
+{
+	return exec_sql(b, "DROP TABLE \"" STAGE "\"");
+}
+
+/* Without a savepoint to undo it, a failed call still drops its staging table,
+ * so the caller's unit of work can go on; the first error is the one reported. */
+static int stage_drop_after(bulk *b, int error)
+{
+	char msg[768];
+	const dal_error *e;
+	int code, engine_code;
+	char state[8];
+
+	if (error == 0)
+		return stage_drop(b);
+	e = dal_error_last();
+	code = e->code;
+	engine_code = e->engine_code;
+	snprintf(msg, sizeof(msg), "%s", e->message);
+	snprintf(state, sizeof(state), "%s", e->sqlstate);
+	if (!b->savepoint && stage_drop(b) < 0)
+		dal__error_engine(code, *state ? state : NULL, engine_code, "%s", msg);
+	return error;
+}
+
+/* One integer (or NULL: *found false) from SQL without parameters. */
+static int scalar(int64_t *out, bool *found, bulk *b, const char *sql)
+{
+	dal_stmt *stmt = NULL;
+	dal_value v;
+	int error;
+
+	*found = false;
+	if ((error = dal__conn_prepare(&stmt, b->s.conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec(stmt, NULL, 0);
+	if (error == DAL__ROW && (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
+		if (v.type == DAL_TYPE_INT || v.type == DAL_TYPE_DOUBLE) {
+			*out = v.type == DAL_TYPE_INT ? v.v.i : (int64_t)v.v.d;
+			*found = true;
+		}
+		error = DAL__ROW;
+	}
+	while (error == DAL__ROW)
+		error = dal__stmt_step(stmt);
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+/*
+ * Unique among live rows where no partial index keeps it (DuckDB): with the
+ * batch's values staged, one query per unique column finds the first row that
+ * repeats a value of the batch or of a live row outside it.
+ */
+static int check_unique_staged(bulk *b, bool update)
+{
+	const dal_model *m = b->repo->model;
+	size_t k, bad = SIZE_MAX;
+	int col = -1, error = 0;
+
+	for (k = 0; k < b->ncols && error == 0; k++) {
+		dal_str sql = DAL_STR_INIT;
+		int64_t idx = 0;
+		bool found = false;
+		if (!(m->columns[b->cols[k]].flags & DAL_UNIQUE))
+			continue;
+		error = dal__sql_bulk_unique(&sql, b->repo->db->drv->dialect, m, STAGE, b->cols[k], update);
+		error = error ? error : scalar(&idx, &found, b, sql.ptr);
+		dal__str_dispose(&sql);
+		if (error == 0 && found && (size_t)idx < bad) {
+			bad = (size_t)idx;
+			col = b->cols[k];
+		}
+	}
+	if (error == 0 && col >= 0)
+		error = dal__error(DAL_ECONSTRAINT, "%s of '%s': row %zu: duplicate value for unique column '%s.%s' "
+			"(among live rows)", b->what, m->table, bad, m->table, m->columns[col].name);
+	return error;
+}
+
+static bool unique_given(const bulk *b, int *which, size_t *n)
+{
+	size_t k;
+
+	*n = 0;
+	for (k = 0; k < b->ncols; k++)
+		if (b->repo->model->columns[b->cols[k]].flags & DAL_UNIQUE)
+			which[(*n)++] = (int)k;
+	return *n > 0;
+}
+
+/* ---- create ---- */
+
+static int cmp_i64(const void *a, const void *c)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)c;
+
+	return x < y ? -1 : x > y;
+}
+
+/* `n` fresh ids from the table's sequence, ascending, so that rows get them in input order. */
+static int next_ids(int64_t *ids, bulk *b, const char *sql, size_t n)
+{
+	dal_stmt *stmt = NULL;
+	dal_value p = dal_int((int64_t)n), v;
+	size_t got = 0;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, b->s.conn, sql, 0)) < 0)
+		return error;
+	for (error = dal__stmt_exec(stmt, &p, 1); error == DAL__ROW; error = dal__stmt_step(stmt)) {
+		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+			break;
+		if (got < n)
+			ids[got] = v.type == DAL_TYPE_INT ? v.v.i : 0;
+		got++;
+	}
+	dal__stmt_release(stmt);
+	if (error < 0)
+		return error;
+	if (got != n)
+		return dal__error(DAL_ERROR, "%s of '%s': the id sequence gave %zu ids for %zu rows", b->what,
+			b->repo->model->table, got, n);
+	qsort(ids, n, sizeof(*ids), cmp_i64);
+	return 0;
+}
+
+/* Engines with bulk_insert: ids drawn in input order, then COPY / the Appender with explicit ids. */
+enum { SRC_NULL = -1, SRC_ID = -2, SRC_NOW = -3, SRC_CREATED = -4 };
+
+static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
+{
+	const dal_repo *repo = b->repo;
+	const dal_model *m = repo->model;
+	dal_str seq = DAL_STR_INIT;
+	const char **names = NULL;
+	dal_value *mat = NULL;
+	int64_t *ids = NULL;
+	int *src = NULL;       /* per model column: input position, or SRC_* */
+	size_t w = m->ncolumns, r0, r, i, k;
+	bool own_id = b->id_at < 0;
+	int error = 0;
+
+	if (!(names = calloc(w, sizeof(*names))) || !(mat = calloc(CHUNK * w, sizeof(*mat))) ||
+	    !(ids = calloc(CHUNK, sizeof(*ids))) || !(src = calloc(w, sizeof(int)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	/*
+	 * Every column is sent, NULL where nothing is given: DuckDB 1.4's Appender
+	 * leaves the statistics of a column it fills with its default claiming "no
+	 * NULLs", and `deleted_at IS NULL` then finds no row.
+	 */
+	for (i = 0; i < w; i++) {
+		names[i] = m->columns[i].name;
+		src[i] = SRC_NULL;
+		for (k = 0; k < b->ncols; k++)
+			if (b->cols[k] == (int)i)
+				src[i] = (int)k;
+		if (src[i] != SRC_NULL)
+			continue;
+		if ((int)i == repo->col_id)
+			src[i] = SRC_ID;
+		else if ((int)i == repo->col_created)
+			src[i] = SRC_NOW;
+		else if ((int)i == repo->col_updated)
+			/* As a single create: updated_at is the row's own created_at unless given. */
+			src[i] = b->has_created ? SRC_CREATED : SRC_NOW;
+	}
+	if (own_id && (error = dal__str_printf(&seq, repo->db->drv->dialect->next_ids_sql, m->table)) < 0)
+		goto done;
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += CHUNK) {
+		size_t n = b->nrows - r0 < CHUNK ? b->nrows - r0 : CHUNK;
+		if (own_id && (error = next_ids(ids, b, seq.ptr, n)) < 0)
+			break;
+		for (r = 0; r < n && error == 0; r++) {
+			dal_value *row = &mat[r * w];
+			for (i = 0; i < w && error == 0; i++) {
+				switch (src[i]) {
+				case SRC_NULL: row[i] = dal_null(); break;
+				case SRC_ID: row[i] = dal_int(ids[r]); break;
+				case SRC_NOW: row[i] = dal_timestamp(now); break;
+				case SRC_CREATED: break;
+				default: error = value_at(&row[i], b, r0 + r, (size_t)src[i]);
+				}
+			}
+			for (i = 0; i < w && error == 0; i++)
+				if (src[i] == SRC_CREATED)
+					row[i] = row[repo->col_created];
+			if (!own_id)
+				ids[r] = row[repo->col_id].v.i;
+		}
+		if (error == 0)
+			error = stage_insert(b, m->table, names, w, mat, n, r0);
+		if (error == 0)
+			error = audit_hook(b, "BULK_CREATE", ids, n);
+		if (error == 0 && ids_out)
+			memcpy(ids_out + r0, ids, n * sizeof(*ids));
+	}
+done:
+	dal__str_dispose(&seq);
+	free(names);
+	free(mat);
+	free(ids);
+	free(src);
+	return error;
+}
+
+/* Engines without bulk_insert (SQLite): one transaction, one prepared INSERT reused for every row. */
+static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
+{
+	const dal_repo *repo = b->repo;
+	dal_str sql = DAL_STR_INIT;
+	dal_stmt *stmt = NULL;
+	dal_value *params = NULL, v;
+	int *cols = NULL;
+	size_t w, r, k, j;
+	bool st_created = repo->col_created >= 0 && !b->has_created,
+	     st_updated = repo->col_updated >= 0 && !b->has_updated;
+	size_t created_at = SIZE_MAX;
+	int error;
+
+	w = b->ncols + st_created + st_updated;
+	if (!(cols = calloc(w + 1, sizeof(int))) || !(params = calloc(w + 1, sizeof(*params)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	for (k = 0; k < b->ncols; k++) {
+		cols[k] = b->cols[k];
+		if (b->cols[k] == repo->col_created)
+			created_at = k;
+	}
+	j = b->ncols;
+	if (st_created)
+		cols[j++] = repo->col_created;
+	if (st_updated)
+		cols[j++] = repo->col_updated;
+	if ((error = dal__sql_bulk_insert(&sql, repo->db->drv->dialect, repo->model, cols, w, 1)) < 0 ||
+	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
+		goto done;
+	for (r = 0; r < b->nrows; r++) {
+		int64_t id = 0;
+		for (k = 0; k < b->ncols; k++)
+			if ((error = value_at(&params[k], b, r, k)) < 0)
+				goto done;
+		j = b->ncols;
+		if (st_created)
+			params[j++] = dal_timestamp(now);
+		if (st_updated)
+			params[j++] = created_at != SIZE_MAX ? params[created_at] : dal_timestamp(now);
+		error = dal__stmt_exec(stmt, params, w);
+		if (error == DAL__ROW && (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
+			id = v.type == DAL_TYPE_INT ? v.v.i : 0;
+			error = dal__stmt_step(stmt);
+		}
+		while (error == DAL__ROW)
+			error = dal__stmt_step(stmt);
+		stmt->conn->drv->reset(stmt);
+		if (error < 0) {
+			error = at_rows(b, error, r, r);
+			goto done;
+		}
+		if ((error = audit_hook(b, "BULK_CREATE", &id, 1)) < 0)
+			goto done;
+		if (ids_out)
+			ids_out[r] = id;
+	}
+	error = 0;
+done:
+	dal__stmt_release(stmt);
+	dal__str_dispose(&sql);
+	free(cols);
+	free(params);
+	return error;
+}
+
+int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *columns, size_t ncolumns,
+                         const dal_value *values, size_t nrows)
+{
+	bulk b = { 0 };
+	int *which = NULL;
+	size_t nwhich = 0;
+	int error;
+	bool fast;
+
+	DAL_ASSERT_ARG(repo);
+	b.repo = repo;
+	b.what = "bulk create";
+	b.values = values;
+	b.nrows = nrows;
+	fast = repo->db->drv->bulk_insert != NULL && repo->db->drv->dialect->next_ids_sql != NULL;
+	if ((error = map_columns(&b, columns, ncolumns, false)) < 0 || (error = check_missing(&b)) < 0 ||
+	    (error = check_rows(&b)) < 0)
+		goto done;
+	if (b.id_at >= 0) {
+		int64_t *given = NULL;
+		size_t r;
+		if (nrows && !(given = malloc(nrows * sizeof(*given)))) {
+			error = dal__error_nomem();
+			goto done;
+		}
+		for (r = 0; r < nrows; r++)
+			given[r] = values[r * ncolumns + (size_t)b.id_at].v.i;
+		error = check_ids_unique(&b, given);
+		free(given);
+		if (error < 0)
+			goto done;
+	}
+	if (nrows == 0)
+		goto done;
+	if (!(which = calloc(b.ncols + 1, sizeof(int)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	if (repo->check_unique && unique_given(&b, which, &nwhich) && !repo->db->drv->bulk_insert) {
+		error = dal__error(DAL_EUNSUPPORTED, "bulk create of '%s': unique among live rows needs a staging "
+			"table, which %s cannot fill", repo->model->table, repo->db->drv->name);
+		goto done;
+	}
+	if ((error = begin(&b)) < 0)
+		goto done;
+	if (nwhich && repo->check_unique) {
+		if ((error = stage_create(&b, false, which, nwhich)) == 0) {
+			error = stage_rows(&b, NULL, which, nwhich);
+			error = error ? error : check_unique_staged(&b, false);
+			error = stage_drop_after(&b, error);
+		}
+	}
+	if (error == 0)
+		error = fast ? create_fast(&b, ids_out, dal_now()) : create_generic(&b, ids_out, dal_now());
+	error = end(&b, error);
+	if (error == 0)
+		cache_hook(repo, ids_out, ids_out ? nrows : 0);
+done:
+	end(&b, error);
+	free(which);
+	bulk_free(&b);
+	return error;
+}
+
+/* ---- update ---- */
+
+static int update_fast(int64_t *changes, bulk *b, const int64_t *ids, int64_t now)
+{
+	dal_repo *repo = b->repo;
+	dal_str sql = DAL_STR_INIT;
+	int *all;
+	size_t k;
+	bool stamp = repo->col_updated >= 0 && !b->has_updated;
+	dal_value p = dal_timestamp(now);
+	int error;
+
+	if (!(all = calloc(b->ncols, sizeof(int))))
+		return dal__error_nomem();
+	for (k = 0; k < b->ncols; k++)
+		all[k] = (int)k;
+	error = stage_create(b, true, all, b->ncols);
+	if (error < 0) {
+		free(all);
+		return error;
+	}
+	error = stage_rows(b, ids, all, b->ncols);
+	free(all);
+	if (error == 0 && repo->check_unique)
+		error = check_unique_staged(b, true);
+	if (error == 0)
+		error = dal__sql_bulk_update_from(&sql, repo->db->drv->dialect, repo->model, STAGE, b->cols, b->ncols,
+			stamp);
+	error = error ? error : run(changes, b, sql.ptr, &p, stamp ? 1 : 0);
+	error = error ? error : audit_hook(b, "BULK_UPDATE", ids, b->nrows);
+	dal__str_dispose(&sql);
+	return stage_drop_after(b, error);
+}
+
+/* One transaction, one prepared UPDATE by id reused for every row. */
+static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t now)
+{
+	dal_repo *repo = b->repo;
+	const dal_model *m = repo->model;
+	dal_str sql = DAL_STR_INIT;
+	dal_stmt *stmt = NULL;
+	bool *set = NULL;
+	int *order = NULL;   /* input position of each set model column, in model order; -1: updated_at stamp */
+	dal_value *params = NULL;
+	size_t n = 0, i, k, r;
+	int error;
+
+	*changes = 0;
+	if (!(set = calloc(m->ncolumns, sizeof(bool))) || !(order = calloc(m->ncolumns, sizeof(int))) ||
+	    !(params = calloc(m->ncolumns + 1, sizeof(*params)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	for (k = 0; k < b->ncols; k++)
+		set[b->cols[k]] = true;
+	if (repo->col_updated >= 0)
+		set[repo->col_updated] = true;
+	for (i = 0; i < m->ncolumns; i++) {
+		if (!set[i])
+			continue;
+		order[n] = -1;
+		for (k = 0; k < b->ncols; k++)
+			if (b->cols[k] == (int)i)
+				order[n] = (int)k;
+		n++;
+	}
+	if ((error = dal__sql_update(&sql, repo->db->drv->dialect, m, set, -1, false)) < 0 ||
+	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
+		goto done;
+	for (r = 0; r < b->nrows; r++) {
+		for (i = 0; i < n; i++) {
+			if (order[i] < 0)
+				params[i] = dal_timestamp(now);
+			else if ((error = value_at(&params[i], b, r, (size_t)order[i])) < 0)
+				goto done;
+		}
+		params[n] = dal_int(ids[r]);
+		error = dal__stmt_exec(stmt, params, n + 1);
+		while (error == DAL__ROW)
+			error = dal__stmt_step(stmt);
+		if (error == DAL__DONE)
+			*changes += stmt->conn->drv->changes(stmt);
+		stmt->conn->drv->reset(stmt);
+		if (error < 0) {
+			error = at_rows(b, error, r, r);
+			goto done;
+		}
+	}
+	error = audit_hook(b, "BULK_UPDATE", ids, b->nrows);
+done:
+	dal__stmt_release(stmt);
+	dal__str_dispose(&sql);
+	free(set);
+	free(order);
+	free(params);
+	return error;
+}
+
+int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids, const char *const *columns,
+                         size_t ncolumns, const dal_value *values, size_t nrows)
+{
+	bulk b = { 0 };
+	int64_t changes = 0;
+	int error;
+
+	if (count_out)
+		*count_out = 0;
+	DAL_ASSERT_ARG(repo);
+	b.repo = repo;
+	b.what = "bulk update";
+	b.values = values;
+	b.nrows = nrows;
+	if (ncolumns == 0)
+		return dal__error(DAL_EINVAL, "bulk update of '%s': no columns given", repo->model->table);
+	if (nrows && !ids)
+		return dal__error(DAL_EINVAL, "bulk update of '%s': 'ids' is NULL with %zu rows", repo->model->table, nrows);
+	if ((error = map_columns(&b, columns, ncolumns, true)) < 0 || (error = check_rows(&b)) < 0 ||
+	    (error = check_ids_unique(&b, ids)) < 0 || nrows == 0)
+		goto done;
+	if ((error = begin(&b)) < 0)
+		goto done;
+	if (repo->db->drv->bulk_insert)
+		error = update_fast(&changes, &b, ids, dal_now());
+	else if (repo->check_unique)
+		error = dal__error(DAL_EUNSUPPORTED, "bulk update of '%s': unique among live rows needs a staging "
+			"table, which %s cannot fill", repo->model->table, repo->db->drv->name);
+	else
+		error = update_generic(&changes, &b, ids, dal_now());
+	error = end(&b, error);
+	if (error == 0) {
+		cache_hook(repo, ids, nrows);
+		if (count_out)
+			*count_out = changes;
+	}
+done:
+	end(&b, error);
+	bulk_free(&b);
+	return error;
+}
+
+/* ---- delete ---- */
+
+/* `{1,2,3}`: PostgreSQL's array input, for `= ANY(?::bigint[])`. */
+static int id_array(dal_str *out, const int64_t *ids, size_t n)
+{
+	size_t i;
+	int error = dal__str_putc(out, '{');
+
+	for (i = 0; i < n && error == 0; i++)
+		error = dal__str_printf(out, i ? ",%lld" : "%lld", (long long)ids[i]);
+	return error ? error : dal__str_putc(out, '}');
+}
+
+static int delete_any(int64_t *changes, bulk *b, const int64_t *ids, const dal_value *stamps, size_t nst,
+                      const char *sql)
+{
+	dal_str arr = DAL_STR_INIT;
+	dal_value p[3];
+	size_t r0, k;
+	int error = 0;
+
+	for (k = 0; k < nst; k++)
+		p[k] = stamps[k];
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += ANY_CHUNK) {
+		size_t n = b->nrows - r0 < ANY_CHUNK ? b->nrows - r0 : ANY_CHUNK;
+		int64_t c = 0;
+		dal__str_clear(&arr);
+		if ((error = id_array(&arr, ids + r0, n)) < 0)
+			break;
+		p[nst] = dal_textn(arr.ptr, arr.len);
+		if ((error = run(&c, b, sql, p, nst + 1)) == 0)
+			*changes += c;
+	}
+	dal__str_dispose(&arr);
+	return error;
+}
+
+static int delete_staged(int64_t *changes, bulk *b, const int64_t *ids, const dal_value *stamps, size_t nst,
+                         const char *sql)
+{
+	const dal_model *m = b->repo->model;
+	dal_str ddl = DAL_STR_INIT;
+	dal_value *mat = NULL;
+	const char *names[1] = { "id" };
+	int col = b->repo->col_id;
+	size_t r0, r;
+	int error;
+
+	if (!(mat = malloc(CHUNK * sizeof(*mat))))
+		return dal__error_nomem();
+	if ((error = dal__sql_bulk_temp(&ddl, b->repo->db->drv->dialect, m, STAGE, false, &col, 1)) < 0 ||
+	    (error = exec_sql(b, ddl.ptr)) < 0)
+		goto done;
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += CHUNK) {
+		size_t n = b->nrows - r0 < CHUNK ? b->nrows - r0 : CHUNK;
+		for (r = 0; r < n; r++)
+			mat[r] = dal_int(ids[r0 + r]);
+		error = stage_insert(b, STAGE, names, 1, mat, n, r0);
+	}
+	error = error ? error : run(changes, b, sql, stamps, nst);
+	error = stage_drop_after(b, error);
+done:
+	dal__str_dispose(&ddl);
+	free(mat);
+	return error;
+}
+
+/* Prepared DELETE / soft UPDATE of `id IN (?, .. LIST_IDS)`, reused chunk after chunk. */
+#define LIST_IDS 100
+
+static int delete_list(int64_t *changes, bulk *b, bool soft, const int64_t *ids, const dal_value *stamps,
+                       size_t nst)
+{
+	dal_value p[LIST_IDS + 2];
+	size_t r0, k;
+	int error = 0;
+
+	for (k = 0; k < nst; k++)
+		p[k] = stamps[k];
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += LIST_IDS) {
+		size_t n = b->nrows - r0 < LIST_IDS ? b->nrows - r0 : LIST_IDS;
+		dal_str sql = DAL_STR_INIT;
+		int64_t c = 0;
+		/* The SQL text is the same for every full chunk: the statement cache keeps it prepared. */
+		error = dal__sql_bulk_delete(&sql, b->repo->db->drv->dialect, b->repo->model, soft, DAL__IDS_LIST, NULL, n);
+		for (k = 0; k < n; k++)
+			p[nst + k] = dal_int(ids[r0 + k]);
+		if (error == 0 && (error = run(&c, b, sql.ptr, p, nst + n)) == 0)
+			*changes += c;
+		dal__str_dispose(&sql);
+	}
+	return error;
+}
+
+int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids, size_t n, bool soft)
+{
+	bulk b = { 0 };
+	const dal_driver *drv;
+	dal_str sql = DAL_STR_INIT;
+	dal_value stamps[2];
+	size_t nst = 0;
+	int64_t changes = 0, now;
+	dal__bulk_ids how;
+	int error;
+
+	if (count_out)
+		*count_out = 0;
+	DAL_ASSERT_ARG(repo);
+	drv = repo->db->drv;
+	b.repo = repo;
+	b.what = soft ? "bulk soft delete" : "bulk delete";
+	b.nrows = n;
+	if (soft && !repo->soft)
+		return dal__error(DAL_EUNSUPPORTED, "bulk soft delete of '%s': the model has no deleted_at column",
+			repo->model->table);
+	if (n && !ids)
+		return dal__error(DAL_EINVAL, "bulk delete of '%s': 'ids' is NULL with %zu ids", repo->model->table, n);
+	if (n == 0)
+		return 0;
+	now = dal_now();
+	if (soft) {
+		stamps[nst++] = dal_timestamp(now);
+		if (repo->col_updated >= 0)
+			stamps[nst++] = dal_timestamp(now);
+	}
+	how = (drv->caps & DAL_CAP_ANY_ARRAY) ? DAL__IDS_ANY : drv->bulk_insert ? DAL__IDS_TEMP : DAL__IDS_LIST;
+	if (how != DAL__IDS_LIST &&
+	    (error = dal__sql_bulk_delete(&sql, drv->dialect, repo->model, soft, how, STAGE, 0)) < 0)
+		goto done;
+	if ((error = begin(&b)) < 0)
+		goto done;
+	if (how == DAL__IDS_ANY)
+		error = delete_any(&changes, &b, ids, stamps, nst, sql.ptr);
+	else if (how == DAL__IDS_TEMP)
+		error = delete_staged(&changes, &b, ids, stamps, nst, sql.ptr);
+	else
+		error = delete_list(&changes, &b, soft, ids, stamps, nst);
+	error = error ? error : audit_hook(&b, "BULK_DELETE", ids, n);
+	error = end(&b, error);
+	if (error == 0) {
+		cache_hook(repo, ids, n);
+		if (count_out)
+			*count_out = changes;
+	}
+done:
+	end(&b, error);
+	dal__str_dispose(&sql);
+	return error;
+}
