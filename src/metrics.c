@@ -222,7 +222,10 @@ static double percentile(const uint64_t *hist, uint64_t count, int64_t max_us, d
 
 	if (count == 0)
 		return 0.0;
-	want = (uint64_t)ceil(q * (double)count);
+	/* Rounded up by hand: no libm for one ceil(). */
+	want = (uint64_t)(q * (double)count);
+	if ((double)want < q * (double)count)
+		want++;
 	if (want == 0)
 		want = 1;
 	for (i = 0; i < DAL__HIST_N; i++) {
