@@ -6,6 +6,7 @@
  * handed out, a held connection is reported once as a leak.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,8 @@
 #define OVERFLOW 3
 
 static char url[1024], app_url[1200];
-static int failures;
-static volatile int stop;
+static atomic_int failures;
+static atomic_int stop;
 static int max_seen;
 
 #define EXPECT(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -267,6 +268,6 @@ int main(int argc, char **argv)
 	test_terminated_idle(mon);
 	test_leak();
 	dal_close(mon);
-	printf("pool_stress: %s (%d failure(s))\n", failures ? "FAILED" : "ok", failures);
-	return failures ? 1 : 0;
+	printf("pool_stress: %s (%d failure(s))\n", atomic_load(&failures) ? "FAILED" : "ok", atomic_load(&failures));
+	return atomic_load(&failures) ? 1 : 0;
 }
