@@ -15,8 +15,10 @@
 #define CHUNK 16384
 /* Ids per `= ANY(array)` statement. */
 #define ANY_CHUNK 50000
-/* Rows per multi-row INSERT on the generic path; 1 is a reused single-row INSERT. */
-#define TUPLES 1
+/* Rows per multi-row INSERT on the generic path (SQLite). Measured on 100,000 rows
+ * against a raw prepared INSERT in one transaction: 1 row per statement 0.49x
+ * (RETURNING per row), 8 0.75x, 32 0.93x, 100 ~1.1x. */
+#define TUPLES 64
 /* The staging table of a bulk call (a temporary table, dropped before the call returns). */
 #define STAGE "_dal_bulk"
 #define SAVEPOINT "dal_bulk"
@@ -571,71 +573,122 @@ done:
 	return error;
 }
 
-/* Engines without bulk_insert (SQLite): one transaction, one prepared INSERT reused for every row. */
+/* The generic path's INSERT for `t` rows at a time and its parameters. */
+typedef struct gen_insert {
+	bulk *b;
+	int *cols;
+	size_t w;
+	size_t created_at;     /* input position of created_at, or SIZE_MAX */
+	bool st_created, st_updated;
+	int64_t now;
+	dal_value *params;     /* TUPLES * w */
+	int64_t *ids;          /* TUPLES */
+} gen_insert;
+
+/* Rows r0 .. r0+n-1 through one INSERT of n tuples; their ids, ascending, into g->ids. */
+static int insert_rows(gen_insert *g, size_t r0, size_t n)
+{
+	bulk *b = g->b;
+	dal_str sql = DAL_STR_INIT;
+	dal_stmt *stmt = NULL;
+	dal_value v;
+	size_t r, k, j, got = 0;
+	int error;
+
+	if ((error = dal__sql_bulk_insert(&sql, b->repo->db->drv->dialect, b->repo->model, g->cols, g->w, n)) < 0 ||
+	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
+		goto done;
+	for (r = 0; r < n; r++) {
+		dal_value *p = &g->params[r * g->w];
+		for (k = 0; k < b->ncols; k++)
+			if ((error = value_at(&p[k], b, r0 + r, k)) < 0)
+				goto done;
+		j = b->ncols;
+		if (g->st_created)
+			p[j++] = dal_timestamp(g->now);
+		if (g->st_updated)
+			p[j++] = g->created_at != SIZE_MAX ? p[g->created_at] : dal_timestamp(g->now);
+	}
+	for (error = dal__stmt_exec(stmt, g->params, n * g->w); error == DAL__ROW; error = dal__stmt_step(stmt)) {
+		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+			break;
+		if (got < n)
+			g->ids[got++] = v.type == DAL_TYPE_INT ? v.v.i : 0;
+	}
+	stmt->conn->drv->reset(stmt);
+	/* RETURNING's order is unspecified; ids grow in insert order within the call's write lock. */
+	if (error == 0 && n > 1)
+		qsort(g->ids, got, sizeof(*g->ids), cmp_i64);
+done:
+	dal__stmt_release(stmt);
+	dal__str_dispose(&sql);
+	return error;
+}
+
+/*
+ * Engines without bulk_insert (SQLite): one transaction, INSERTs of TUPLES rows
+ * reused chunk after chunk. A failed INSERT undoes only itself, so its rows are
+ * tried again one by one to name the row at fault.
+ */
 static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 {
 	const dal_repo *repo = b->repo;
-	dal_str sql = DAL_STR_INIT;
-	dal_stmt *stmt = NULL;
-	dal_value *params = NULL, v;
-	int *cols = NULL;
-	size_t w, r, k, j;
-	bool st_created = repo->col_created >= 0 && !b->has_created,
-	     st_updated = repo->col_updated >= 0 && !b->has_updated;
-	size_t created_at = SIZE_MAX;
-	int error;
+	gen_insert g = { 0 };
+	size_t r0, k, j, tuples;
+	int error = 0;
 
-	w = b->ncols + st_created + st_updated;
-	if (!(cols = calloc(w + 1, sizeof(int))) || !(params = calloc(w + 1, sizeof(*params)))) {
+	g.b = b;
+	g.now = now;
+	g.created_at = SIZE_MAX;
+	g.st_created = repo->col_created >= 0 && !b->has_created;
+	g.st_updated = repo->col_updated >= 0 && !b->has_updated;
+	g.w = b->ncols + g.st_created + g.st_updated;
+	/* SQLite takes at most 32766 parameters per statement. */
+	tuples = TUPLES;
+	if (g.w && tuples * g.w > 32766)
+		tuples = 32766 / g.w;
+	if (g.w == 0)
+		tuples = 1;
+	if (!(g.cols = calloc(g.w + 1, sizeof(int))) || !(g.params = calloc(tuples * g.w + 1, sizeof(dal_value))) ||
+	    !(g.ids = calloc(tuples, sizeof(int64_t)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
 	for (k = 0; k < b->ncols; k++) {
-		cols[k] = b->cols[k];
+		g.cols[k] = b->cols[k];
 		if (b->cols[k] == repo->col_created)
-			created_at = k;
+			g.created_at = k;
 	}
 	j = b->ncols;
-	if (st_created)
-		cols[j++] = repo->col_created;
-	if (st_updated)
-		cols[j++] = repo->col_updated;
-	if ((error = dal__sql_bulk_insert(&sql, repo->db->drv->dialect, repo->model, cols, w, 1)) < 0 ||
-	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
-		goto done;
-	for (r = 0; r < b->nrows; r++) {
-		int64_t id = 0;
-		for (k = 0; k < b->ncols; k++)
-			if ((error = value_at(&params[k], b, r, k)) < 0)
-				goto done;
-		j = b->ncols;
-		if (st_created)
-			params[j++] = dal_timestamp(now);
-		if (st_updated)
-			params[j++] = created_at != SIZE_MAX ? params[created_at] : dal_timestamp(now);
-		error = dal__stmt_exec(stmt, params, w);
-		if (error == DAL__ROW && (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
-			id = v.type == DAL_TYPE_INT ? v.v.i : 0;
-			error = dal__stmt_step(stmt);
+	if (g.st_created)
+		g.cols[j++] = repo->col_created;
+	if (g.st_updated)
+		g.cols[j++] = repo->col_updated;
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += tuples) {
+		size_t n = b->nrows - r0 < tuples ? b->nrows - r0 : tuples, r;
+		if ((error = insert_rows(&g, r0, n)) < 0) {
+			if (n == 1 || error == DAL_EINVAL || error == DAL_ENOMEM) {
+				error = n == 1 && error != DAL_EINVAL ? at_rows(b, error, r0, r0) : error;
+				break;
+			}
+			for (r = 0; r < n && (error = insert_rows(&g, r0 + r, 1)) == 0; r++)
+				;
+			if (error == 0)
+				error = dal__error(DAL_ERROR, "%s of '%s': rows %zu-%zu failed together, not alone",
+					b->what, repo->model->table, r0, r0 + n - 1);
+			else
+				error = at_rows(b, error, r0 + r, r0 + r);
+			break;
 		}
-		while (error == DAL__ROW)
-			error = dal__stmt_step(stmt);
-		stmt->conn->drv->reset(stmt);
-		if (error < 0) {
-			error = at_rows(b, error, r, r);
-			goto done;
-		}
-		if ((error = audit_hook(b, "BULK_CREATE", &id, 1)) < 0)
-			goto done;
+		if ((error = audit_hook(b, "BULK_CREATE", g.ids, n)) < 0)
+			break;
 		if (ids_out)
-			ids_out[r] = id;
+			memcpy(ids_out + r0, g.ids, n * sizeof(int64_t));
 	}
-	error = 0;
 done:
-	dal__stmt_release(stmt);
-	dal__str_dispose(&sql);
-	free(cols);
-	free(params);
+	free(g.cols);
+	free(g.params);
+	free(g.ids);
 	return error;
 }
 
