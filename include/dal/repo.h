@@ -161,7 +161,9 @@ DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_
  * "bulk create of 'users': row 500: ...". Large inputs go to the engine in
  * chunks, so the memory dal adds stays bounded. Fast paths: SQLite one
  * transaction and one reused prepared statement; PostgreSQL COPY and set-based
- * UPDATE/DELETE; DuckDB the Appender and set-based UPDATE/DELETE.
+ * UPDATE/DELETE; DuckDB the Appender and set-based UPDATE/DELETE. They do not
+ * write audit rows yet: on a repository opened with DAL_AUDIT they return
+ * DAL_EUNSUPPORTED rather than change rows unaudited.
  */
 
 /**

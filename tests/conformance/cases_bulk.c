@@ -515,6 +515,26 @@ static void test_bulk_in_unit_of_work(void **state)
 	dal_repo_close(repo);
 }
 
+/* Bulk calls write no audit rows yet: an audited repository refuses them instead. */
+static void test_bulk_audited_refused(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *plain = open_repo(fx, &users), *repo = NULL;
+	int64_t ids[1] = { 1 }, count = -1;
+	user_rows u;
+
+	CHECK_OK(dal_repo_open(&repo, fx->db, &users, DAL_AUDIT));
+	user_rows_make(&u, 1, 0);
+	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_bulk_create(NULL, repo, user_names, 3, u.v, 1));
+	CHECK_MSG("audit");
+	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_bulk_update(&count, repo, ids, user_names, 1, u.v, 1));
+	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_bulk_delete(&count, repo, ids, 1, true));
+	assert_int_equal(count_of(plain, true), 0);
+	user_rows_free(&u);
+	dal_repo_close(repo);
+	dal_repo_close(plain);
+}
+
 FX_CASES(cases_bulk,
 	FX_CASE(test_bulk_create_sizes),
 	FX_CASE(test_bulk_create_types_and_nulls),
@@ -524,4 +544,5 @@ FX_CASES(cases_bulk,
 	FX_CASE(test_bulk_delete_soft_restore_hard),
 	FX_CASE(test_bulk_bad_input),
 	FX_CASE(test_bulk_in_unit_of_work),
+	FX_CASE(test_bulk_audited_refused),
 );
