@@ -3,6 +3,10 @@
 #
 #   pg-test-server.sh start DIR   make DIR, start a server, write its URL to DIR/url
 #   pg-test-server.sh stop DIR    stop the server and remove DIR
+#   pg-test-server.sh restart DIR fast|immediate [SECONDS]
+#                                 stop the server in that pg_ctl mode, leave it down
+#                                 SECONDS (default 0), start it again on the same
+#                                 port (fault tests)
 #
 # The server listens on 127.0.0.1 only, on a free port, with its unix socket
 # inside DIR, fsync off (test data need not survive a power loss) and
@@ -29,13 +33,15 @@ die() {
 }
 
 usage() {
-	echo "usage: $0 start|stop DIR" >&2
+	echo "usage: $0 start|stop DIR, or $0 restart DIR fast|immediate [SECONDS]" >&2
 	exit 2
 }
 
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || { [ "${1:-}" = restart ] && [ $# -ge 3 ] && [ $# -le 4 ]; } || usage
 CMD=$1
 DIR=$2
+MODE=${3:-}
+DOWN=${4:-0}
 case "$DIR" in
 /*) ;;
 *) DIR=$(pwd)/$DIR ;;
@@ -149,8 +155,24 @@ stop() {
 	rm -rf "$DIR"
 }
 
+# The port and the socket folder live in postgresql.conf, so the server comes
+# back where clients (and a later `stop`) expect it. -m immediate is a crash:
+# the start replays the WAL.
+restart() {
+	case "$MODE" in fast | immediate) ;; *) usage ;; esac
+	[ -d "$DIR/data" ] && [ -n "$PGBIN" ] || die "no server in $DIR"
+	as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -m "$MODE" -w -t 30 stop >/dev/null 2>&1 ||
+		die "pg_ctl -m $MODE stop failed (see $DIR/server.log)"
+	sleep "$DOWN"
+	if ! as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start >/dev/null 2>&1; then
+		tail -n 20 "$DIR/server.log" >&2 2>/dev/null || true
+		die "the server did not start again"
+	fi
+}
+
 case "$CMD" in
 start) start ;;
 stop) stop ;;
+restart) restart ;;
 *) usage ;;
 esac
