@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dal/uow.h"
+#include "repo/undo.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -22,6 +23,7 @@ struct dal_uow {
 	pthread_t thread;
 	atomic_bool dead;        /* rolled back under it (out-of-order end, dal_close) */
 	bool doomed;             /* outermost only: a nested rollback failed, so nothing may commit */
+	bool emulated;           /* nested without a savepoint: an undo log on the connection (repo/undo.h) */
 	bool registered;         /* in its db's list (under registry_mu) */
 	dal_uow *thread_next;    /* this thread's open units, innermost first */
 	dal_uow *db_prev, *db_next;
@@ -114,6 +116,7 @@ static void savepoint_name(char *buf, size_t n, unsigned depth)
 /* The outermost transaction is over (committed or not): the connection goes back. */
 static void give_back(dal_db *db, dal_conn *conn)
 {
+	dal__undo_discard_all(conn);
 	conn->in_tx = false;
 	dal__pool_release(db, conn);
 }
@@ -189,10 +192,6 @@ static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 	char name[32];
 	int error;
 
-	if (!(db->drv->caps & DAL_CAP_SAVEPOINT) || !db->drv->savepoint)
-		return dal__error(DAL_EUNSUPPORTED, "%s has no savepoints: a nested unit of work cannot undo only its "
-			"own work on this engine (emulation is not available yet); end the outer unit first",
-			db->drv->name);
 	if (opts->isolation > outer->isolation)
 		return dal__error(DAL_EINVAL, "a nested unit of work runs in its outer unit's transaction: its "
 			"isolation (%d) cannot be stronger than the outer's (%d)", opts->isolation, outer->isolation);
@@ -200,6 +199,13 @@ static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 	u->depth = outer->depth + 1;
 	u->conn = outer->conn;
 	u->isolation = outer->isolation;
+	/* Without savepoints the repository layer records how to undo each change instead. */
+	if (!(db->drv->caps & DAL_CAP_SAVEPOINT) || !db->drv->savepoint) {
+		if ((error = dal__undo_begin(u->conn)) < 0)
+			return error;
+		u->emulated = true;
+		return 0;
+	}
 	savepoint_name(name, sizeof(name), u->depth);
 	if ((error = db->drv->savepoint(u->conn, name)) < 0)
 		return error;
@@ -277,6 +283,15 @@ static int end_nested(dal_uow *u, bool commit)
 	char name[32];
 	int error;
 
+	if (u->emulated) {
+		if (commit) {
+			dal__undo_commit(u->conn);
+			return 0;
+		}
+		if ((error = dal__undo_rollback(u->conn)) >= 0)
+			return 0;
+		goto doom;
+	}
 	savepoint_name(name, sizeof(name), u->depth);
 	if (commit) {
 		if ((error = drv->release(u->conn, name)) >= 0)
@@ -287,6 +302,7 @@ static int end_nested(dal_uow *u, bool commit)
 	} else if ((error = drv->rollback_to(u->conn, name)) >= 0) {
 		return 0;
 	}
+doom:
 	/* The outer transaction may hold part of this unit's work: it must not commit. */
 	while (root->outer)
 		root = root->outer;
@@ -383,6 +399,7 @@ void dal__uow_close_all(dal_db *db)
 		atomic_store(&u->dead, true);
 		/* Each stack's outermost unit holds the connection. */
 		if (!u->outer) {
+			dal__undo_discard_all(u->conn);
 			if (!u->conn->broken && u->conn->drv->rollback(u->conn) < 0)
 				u->conn->broken = true;
 			give_back(db, u->conn);

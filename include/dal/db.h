@@ -67,7 +67,9 @@ DAL_API const char *dal_db_url_redacted(const dal_db *db);
  * @param nparams number of parameters
  * @return DAL_OK; DAL_EINVAL for NULL arguments or a parameter count the SQL does not
  *         have; DAL_ESQL for SQL the engine rejects; DAL_ECONSTRAINT, DAL_EBUSY,
- *         DAL_ECONN, DAL_ESERIALIZE from the engine.
+ *         DAL_ECONN, DAL_ESERIALIZE from the engine; DAL_EUNSUPPORTED for a statement
+ *         that may write, inside a nested unit of work on an engine without savepoints
+ *         (DuckDB: its rollback could not undo it; see dal/uow.h).
  */
 DAL_API int dal_exec(int64_t *changes_out, dal_db *db, const char *sql,
                      const dal_value *params, size_t nparams);

@@ -14,9 +14,17 @@
  * A begin on a thread that already has an open unit on the same dal_db is
  * nested: a savepoint inside the outer transaction, to any depth. Committing a
  * nested unit keeps its work in the outer one (it is only made durable when the
- * outermost commits); rolling it back undoes exactly its own work. On an engine
- * without savepoints (DuckDB) a nested begin fails with DAL_EUNSUPPORTED for
- * now (emulation with an undo log is planned); nesting is never silently flattened.
+ * outermost commits); rolling it back undoes exactly its own work.
+ *
+ * Per engine: SQLite and PostgreSQL nest with SAVEPOINT / RELEASE / ROLLBACK TO.
+ * DuckDB has no savepoints: there a nested unit keeps an undo log of the
+ * repository changes made in it (create, update, soft delete, restore, hard
+ * delete, each bulk call, and their audit rows), read in the same transaction
+ * before each change, and its rollback applies the log newest first; its commit
+ * hands the log to the enclosing nested unit. In such a unit dal_exec(),
+ * dal_query() and dal_query_each() of a statement that may write fail with
+ * DAL_EUNSUPPORTED (it could not be undone); read-only statements run. Models
+ * used there must outlive the outermost unit. Nesting is never silently flattened.
  *
  * Units must end innermost first. Ending one that is not the innermost open
  * unit of its dal_db on this thread is DAL_EINVAL and rolls back the whole
@@ -74,8 +82,7 @@ typedef struct dal_uow_opts {
  * @param opts options (copied); NULL means DAL_UOW_OPTS_INIT
  * @return DAL_OK; DAL_EINVAL for a NULL argument, a bad opts version or value, or a
  *         nested unit asking for a stronger isolation than its outer unit;
- *         DAL_EUNSUPPORTED for a nested unit on an engine without savepoints, or
- *         SERIALIZABLE on DuckDB; DAL_ETIMEOUT when no connection is free; DAL_ECONN,
+ *         DAL_EUNSUPPORTED for SERIALIZABLE on DuckDB; DAL_ETIMEOUT when no connection is free; DAL_ECONN,
  *         DAL_EBUSY from the engine; DAL_ENOMEM.
  */
 DAL_API int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts);
@@ -100,12 +107,17 @@ DAL_API int dal_uow_commit(dal_uow *uow);
 /**
  * Roll back and free a unit of work; a nested unit undoes exactly its own work.
  *
+ * On DuckDB a nested unit's rollback runs its undo log; if a statement failed in
+ * the transaction before (DuckDB then aborts all of it) that cannot run: the
+ * engine's error is returned and the outermost unit can only roll back.
+ *
  * @param uow the unit (NULL is DAL_EINVAL)
  * @return DAL_OK (also for a dead unit, which is only freed); DAL_EINVAL if it is not
  *         the innermost open unit of its dal_db on this thread (the whole stack is then
  *         rolled back and it is freed), or was begun on another thread (nothing is done);
  *         DAL_ECONN if the engine could not roll back (the connection is then discarded,
- *         which rolls back on the server).
+ *         which rolls back on the server); for a nested unit on DuckDB, the error of an
+ *         undo statement (the outermost unit's commit then fails: nothing commits half).
  */
 DAL_API int dal_uow_rollback(dal_uow *uow);
 

@@ -7,6 +7,7 @@
 #include "audit/audit.h"
 #include "conn.h"
 #include "repo/repo.h"
+#include "repo/undo.h"
 #include "sql/build.h"
 
 /* ---- the tables ---- */
@@ -336,6 +337,9 @@ int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit
 	if (!ctx)
 		ctx = &none;
 	if ((error = reserve(&last, prev, s->conn, n)) < 0)
+		return error;
+	/* In a nested unit emulated without savepoints, its rollback puts the chain head back. */
+	if (s->conn->undo && (error = dal__undo_audit(s->conn, last - (int64_t)n, prev)) < 0)
 		return error;
 	if (n > 1)
 		return write_bulk(s, ctx, recs, n, last - (int64_t)n + 1, prev, ts);

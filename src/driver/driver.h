@@ -79,6 +79,10 @@ typedef struct dal_conn {
 	bool leak_reported;
 	struct dal_conn *lent_prev, *lent_next;
 	size_t bulk_failed_row;           /* see bulk_insert */
+	/* The undo log of the innermost nested unit of work emulated on this connection
+	 * (engines without DAL_CAP_SAVEPOINT), or NULL: repository writes record their
+	 * undo only while it is set (src/repo/undo.h). */
+	struct dal__undo *undo;
 } dal_conn;
 
 /* The base of every engine statement. */
@@ -127,6 +131,8 @@ typedef struct dal_driver {
 	/* Ready to bind and step again; drops unread rows. */
 	int (*reset)(dal_stmt *stmt);
 	void (*finalize)(dal_stmt *stmt);
+	/* True if the prepared statement only reads (SELECT, EXPLAIN). Optional: NULL is "may write". */
+	bool (*readonly)(dal_stmt *stmt);
 
 	int (*begin)(dal_conn *conn, unsigned flags);
 	int (*commit)(dal_conn *conn);   /* a loss while COMMIT is in flight: DAL_ECOMMIT_UNKNOWN */

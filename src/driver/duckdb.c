@@ -314,6 +314,13 @@ static void close_result(duck_stmt *s)
 			duckdb_destroy_logical_type(&s->cols[i].ltype);
 }
 
+static bool duck_readonly(dal_stmt *stmt)
+{
+	duckdb_statement_type kind = ((duck_stmt *)stmt)->kind;
+
+	return kind == DUCKDB_STATEMENT_TYPE_SELECT || kind == DUCKDB_STATEMENT_TYPE_EXPLAIN;
+}
+
 static void duck_finalize(dal_stmt *stmt)
 {
 	duck_stmt *s = (duck_stmt *)stmt;
@@ -996,6 +1003,7 @@ const dal_driver dal__driver_duckdb = {
 	.changes = duck_changes,
 	.reset = duck_reset,
 	.finalize = duck_finalize,
+	.readonly = duck_readonly,
 	.begin = duck_begin,
 	.commit = duck_commit,
 	.rollback = duck_rollback,

@@ -316,6 +316,11 @@ static const dal_dialect sqlite_dialect = {
 	.table_count_sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
 };
 
+static bool sqlite_readonly(dal_stmt *stmt)
+{
+	return sqlite3_stmt_readonly(((sqlite_stmt *)stmt)->st) != 0;
+}
+
 const dal_driver dal__driver_sqlite = {
 	.scheme = "sqlite",
 	.name = "sqlite",
@@ -334,6 +339,7 @@ const dal_driver dal__driver_sqlite = {
 	.changes = sqlite_changes,
 	.reset = sqlite_reset,
 	.finalize = sqlite_finalize,
+	.readonly = sqlite_readonly,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "repo/undo.h"
 #include "row.h"
 #include "sql/build.h"
 #include "sql/bulk.h"
@@ -569,6 +570,8 @@ static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
 		if (error == 0)
 			error = stage_insert(b, m->table, names, w, mat, n, r0);
 		if (error == 0)
+			error = dal__undo_created(b->s.conn, m, ids, n);
+		if (error == 0)
 			error = audit_hook(b, "BULK_CREATE", ids, n);
 		if (error == 0 && ids_out)
 			memcpy(ids_out + r0, ids, n * sizeof(*ids));
@@ -628,6 +631,8 @@ static int insert_rows(gen_insert *g, size_t r0, size_t n)
 	/* RETURNING's order is unspecified; ids grow in insert order within the call's write lock. */
 	if (error == 0 && n > 1)
 		qsort(g->ids, got, sizeof(*g->ids), cmp_i64);
+	if (error == 0)
+		error = dal__undo_created(b->s.conn, b->repo->model, g->ids, got);
 done:
 	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);
@@ -767,6 +772,46 @@ done:
 	return error;
 }
 
+/* ---- undo in nested units emulated without savepoints (repo/undo.h) ---- */
+
+/* The old rows of `ids`, read set-based before an update (`cols`: the columns it sets) or a
+ * delete; recorded with undo_after() once the call's writes are done. */
+static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n, bool update, bool soft)
+{
+	const dal_repo *repo = b->repo;
+	bool *set = NULL;
+	size_t k;
+	int error;
+
+	*op = NULL;
+	if (!b->s.conn->undo)
+		return 0;
+	if ((update || soft) && !(set = calloc(repo->model->ncolumns, sizeof(bool))))
+		return dal__error_nomem();
+	for (k = 0; update && k < b->ncols; k++)
+		set[b->cols[k]] = true;
+	if (soft)
+		set[repo->col_deleted] = true;
+	if (set && repo->col_updated >= 0)
+		set[repo->col_updated] = true;
+	error = dal__undo_read(op, b->s.conn, repo->model, ids, n, update ? repo->soft : soft, !update && !soft, set);
+	free(set);
+	return error;
+}
+
+/* A failed call may have changed some rows: setting old values back is harmless on
+ * the others, inserting deleted rows back is not (the scope then cannot be undone). */
+static void undo_after(bulk *b, dal__undo_op **op, int error, bool reinsert)
+{
+	if (error == 0 || (*op && !reinsert)) {
+		dal__undo_push(b->s.conn, *op);
+	} else if (*op) {
+		dal__undo_op_free(*op);
+		dal__undo_broken(b->s.conn);
+	}
+	*op = NULL;
+}
+
 /* ---- update ---- */
 
 static int update_fast(int64_t *changes, bulk *b, const int64_t *ids, int64_t now)
@@ -869,6 +914,7 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
                          size_t ncolumns, const dal_value *values, size_t nrows)
 {
 	bulk b = { 0 };
+	dal__undo_op *undo = NULL;
 	int64_t changes = 0;
 	int error;
 
@@ -888,7 +934,7 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 	if ((error = map_columns(&b, columns, ncolumns, true)) < 0 || (error = check_rows(&b)) < 0 ||
 	    (error = check_ids_unique(&b, ids)) < 0 || nrows == 0)
 		goto done;
-	if ((error = begin(&b)) < 0)
+	if ((error = begin(&b)) < 0 || (error = undo_before(&undo, &b, ids, nrows, true, false)) < 0)
 		goto done;
 	if (repo->db->drv->bulk_insert)
 		error = update_fast(&changes, &b, ids, dal_now());
@@ -897,6 +943,7 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 			"table, which %s cannot fill", repo->model->table, repo->db->drv->name);
 	else
 		error = update_generic(&changes, &b, ids, dal_now());
+	undo_after(&b, &undo, error, false);
 	error = end(&b, error);
 	if (error == 0) {
 		cache_hook(repo, ids, nrows);
@@ -904,6 +951,7 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 			*count_out = changes;
 	}
 done:
+	dal__undo_op_free(undo);
 	end(&b, error);
 	bulk_free(&b);
 	return error;
@@ -1006,6 +1054,7 @@ static int delete_list(int64_t *changes, bulk *b, bool soft, const int64_t *ids,
 int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids, size_t n, bool soft)
 {
 	bulk b = { 0 };
+	dal__undo_op *undo = NULL;
 	const dal_driver *drv;
 	dal_str sql = DAL_STR_INIT;
 	dal_value stamps[2];
@@ -1040,7 +1089,7 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 	if (how != DAL__IDS_LIST &&
 	    (error = dal__sql_bulk_delete(&sql, drv->dialect, repo->model, soft, how, STAGE, 0)) < 0)
 		goto done;
-	if ((error = begin(&b)) < 0)
+	if ((error = begin(&b)) < 0 || (error = undo_before(&undo, &b, ids, n, false, soft)) < 0)
 		goto done;
 	if (how == DAL__IDS_ANY)
 		error = delete_any(&changes, &b, ids, stamps, nst, sql.ptr);
@@ -1048,6 +1097,7 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 		error = delete_staged(&changes, &b, ids, stamps, nst, sql.ptr);
 	else
 		error = delete_list(&changes, &b, soft, ids, stamps, nst);
+	undo_after(&b, &undo, error, !soft);
 	error = error ? error : audit_hook(&b, "BULK_DELETE", ids, n);
 	error = end(&b, error);
 	if (error == 0) {
@@ -1056,6 +1106,7 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 			*count_out = changes;
 	}
 done:
+	dal__undo_op_free(undo);
 	end(&b, error);
 	dal__str_dispose(&sql);
 	return error;

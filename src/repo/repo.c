@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "repo/undo.h"
 #include "row.h"
 #include "sql/build.h"
 
@@ -394,6 +395,56 @@ static int audit_old(dal_row **old, dal_repo *repo, dal_session *s, int64_t id, 
 	return dal__repo_run(old, NULL, repo, s, live ? repo->sql_get_lock : repo->sql_get_any_lock, &p, 1);
 }
 
+/* ---- undo in nested units emulated without savepoints (repo/undo.h) ---- */
+
+/* deleted_at and updated_at: what soft delete and restore change. */
+static bool *stamp_mask(const dal_repo *repo)
+{
+	bool *set = calloc(repo->model->ncolumns, sizeof(bool));
+
+	if (set) {
+		set[repo->col_deleted] = true;
+		if (repo->col_updated >= 0)
+			set[repo->col_updated] = true;
+	}
+	return set;
+}
+
+/*
+ * How to undo a change of row `id` about to be made: set back the columns of
+ * `set` (NULL: deleted_at and updated_at), or insert the row back (`reinsert`).
+ * `old` is the row when the caller has read it already; else it is read here
+ * (live only with `live`). Nothing outside an emulated nested unit, or when
+ * there is no such row (the change then changes nothing).
+ */
+static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_t id, bool live, bool reinsert,
+                       const bool *set, const dal_row *old)
+{
+	dal_row *row = NULL;
+	dal_value p = dal_int(id);
+	bool *stamps = NULL;
+	int error = 0;
+
+	*op = NULL;
+	if (!s->conn->undo)
+		return 0;
+	if (!old) {
+		error = dal__repo_run(&row, NULL, repo, s, live ? repo->sql_get : repo->sql_get_any, &p, 1);
+		if (error < 0)
+			return error == DAL_ENOTFOUND ? 0 : error;
+		old = row;
+	}
+	if (!reinsert && !set && !(set = stamps = stamp_mask(repo)))
+		error = dal__error_nomem();
+	if (error == 0)
+		error = dal__undo_row(op, repo->model, dal_row_at(old, 0), reinsert, set);
+	if (error < 0)
+		dal__undo_broken(s->conn);
+	free(stamps);
+	dal_row_free(row);
+	return error;
+}
+
 int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields)
 {
 	write_buf b = { 0 };
@@ -425,6 +476,10 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 		error = check_unique(repo, &s, b.vals, b.set, INT64_MIN);
 	if (error == 0)
 		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
+	if (error == 0 && s.conn->undo) {
+		int64_t id = dal_row_int(row, "id");
+		error = dal__undo_created(s.conn, repo->model, &id, 1);
+	}
 	if (error == 0 && audited(repo))
 		error = audit_one(repo, &s, "CREATE", dal_row_int(row, "id"), NULL, NULL, dal_row_at(row, 0), NULL);
 	error = dal__session_close(&s, error);
@@ -491,6 +546,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	const char *sql = NULL;
 	char *tmp = NULL;
 	dal_row *row = NULL, *old = NULL;
+	dal__undo_op *undo = NULL;
 	int64_t changes = 0;
 	size_t n, k;
 	int error;
@@ -523,9 +579,15 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (error == 0 && audited(repo))
 		error = audit_old(&old, repo, &s, id, true);
 	if (error == 0)
+		error = undo_before(&undo, repo, &s, id, true, false, b.set, old);
+	if (error == 0)
 		error = dal__repo_run(out ? &row : NULL, &changes, repo, &s, sql, b.params, k);
 	if (error == 0 && !out && changes == 0)
 		error = DAL_ENOTFOUND;
+	if (error == 0) {
+		dal__undo_push(s.conn, undo);
+		undo = NULL;
+	}
 	if (error == 0 && audited(repo))
 		error = audit_update(repo, &s, id, old, &b);
 	error = dal__session_close(&s, error);
@@ -537,6 +599,7 @@ done:
 	else
 		dal_row_free(row);
 	dal_row_free(old);
+	dal__undo_op_free(undo);
 	free(tmp);
 	write_buf_free(&b);
 	return error;
@@ -548,6 +611,7 @@ static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value
 {
 	dal_session s;
 	dal_row *old = NULL;
+	dal__undo_op *undo = NULL;
 	dal_value *nv = NULL;
 	bool *mask = NULL;
 	size_t n = repo->model->ncolumns;
@@ -557,7 +621,13 @@ static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value
 		return error;
 	error = audit_old(&old, repo, &s, id, soft);
 	if (error == 0)
+		error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, old);
+	if (error == 0)
 		error = dal__repo_run(NULL, NULL, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+	if (error == 0) {
+		dal__undo_push(s.conn, undo);
+		undo = NULL;
+	}
 	if (error == 0 && !soft)
 		error = audit_one(repo, &s, "DELETE", id, dal_row_at(old, 0), NULL, NULL, NULL);
 	if (error == 0 && soft) {
@@ -581,6 +651,7 @@ static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value
 	free(nv);
 	free(mask);
 	dal_row_free(old);
+	dal__undo_op_free(undo);
 	return error;
 }
 
@@ -588,6 +659,7 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 {
 	dal_session s;
 	dal_value p[3];
+	dal__undo_op *undo = NULL;
 	int64_t changes = 0, now = dal_now();
 	size_t k = 0;
 	int error;
@@ -606,8 +678,15 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 		return delete_audited(repo, id, soft, p, k);
 	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
 		return error;
-	error = dal__repo_run(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+	error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, NULL);
+	if (error == 0)
+		error = dal__repo_run(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+	if (error == 0 && changes > 0) {
+		dal__undo_push(s.conn, undo);
+		undo = NULL;
+	}
 	error = dal__session_close(&s, error);
+	dal__undo_op_free(undo);
 	if (error == 0 && changes == 0)
 		error = dal__error(DAL_ENOTFOUND, "table '%s' has no %srow with id %lld", repo->model->table,
 			soft ? "live " : "", (long long)id);
@@ -617,6 +696,7 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 {
 	dal_row *row = NULL;
+	dal__undo_op *undo = NULL;
 	dal_value p[3], idv = dal_int(id), *nv = NULL;
 	int64_t changes = 0, now = dal_now();
 	size_t k = 0, i;
@@ -650,7 +730,13 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 	if (repo->col_updated > repo->col_deleted)
 		p[k++] = dal_timestamp(now);
 	p[k++] = idv;
+	if ((error = undo_before(&undo, repo, s, id, false, false, NULL, row)) < 0)
+		goto done;
 	error = dal__repo_run(NULL, &changes, repo, s, repo->sql_restore, p, k);
+	if (error == 0) {
+		dal__undo_push(s->conn, undo);
+		undo = NULL;
+	}
 	if (error == 0 && audited(repo)) {
 		size_t n = repo->model->ncolumns;
 		if (!(nv = calloc(n, sizeof(dal_value))) || !(mask = calloc(n, sizeof(bool)))) {
@@ -667,6 +753,7 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 		error = audit_one(repo, s, "RESTORE", id, dal_row_at(row, 0), mask, nv, mask);
 	}
 done:
+	dal__undo_op_free(undo);
 	free(nv);
 	free(mask);
 	free(set);

@@ -319,21 +319,17 @@ static void test_rollback_leaves_no_audit_row(void **state)
 	CHECK_OK(dal_uow_rollback(uow));
 	dal_repo_close(ur);
 	assert_int_equal(audit_rows(fx), 0);
-	/* Nested: the inner unit's audit row goes with it, the outer's stays. */
-	if (fx_is(fx, "duckdb")) {
-		print_message("skipped nested part: DuckDB has no SAVEPOINT (nested units are DAL_EUNSUPPORTED)\n");
-	} else {
-		CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
-		CHECK_OK(dal_uow_repo(&ur, uow, &accts, DAL_AUDIT));
-		add(ur, "D", "d@x");
-		CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
-		add(ur, "E", "e@x");
-		CHECK_OK(dal_uow_rollback(inner));
-		CHECK_OK(dal_uow_commit(uow));
-		dal_repo_close(ur);
-		assert_int_equal(audit_rows(fx), 1);
-		assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM audit_logs WHERE new_values IS NOT NULL", NULL, 0), 1);
-	}
+	/* Nested: the inner unit's audit row goes with it, the outer's stays (DuckDB: by the undo log). */
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&ur, uow, &accts, DAL_AUDIT));
+	add(ur, "D", "d@x");
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	add(ur, "E", "e@x");
+	CHECK_OK(dal_uow_rollback(inner));
+	CHECK_OK(dal_uow_commit(uow));
+	dal_repo_close(ur);
+	assert_int_equal(audit_rows(fx), 1);
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM audit_logs WHERE new_values IS NOT NULL", NULL, 0), 1);
 	assert_verify_ok(fx);
 	dal_repo_close(repo);
 }

@@ -68,25 +68,12 @@ static int64_t count_name(fixture *fx, const char *name)
 	return fx_scalar(fx, "SELECT COUNT(*) FROM users WHERE name = ?", p, 1);
 }
 
+/* Nested units run on every engine: savepoints, or (DuckDB) an undo log of repository changes. */
 static bool nesting(const fixture *fx)
 {
-	return !fx_is(fx, "duckdb");
-}
-
-/* On an engine without savepoints a nested begin must say so; the caller then skips. */
-static bool nested_refused(dal_db *db)
-{
-	dal_uow *inner = (dal_uow *)1;
-
-	CHECK_ERR(DAL_EUNSUPPORTED, dal_uow_begin(&inner, db, NULL));
-	assert_null(inner);
-	CHECK_MSG("savepoint");
+	(void)fx;
 	return true;
 }
-
-#define NESTING_OR_SKIP(fx, outer_uow) \
-	do { if (!nesting(fx)) { nested_refused((fx)->db); CHECK_OK(dal_uow_rollback(outer_uow)); \
-		FX_SKIP("DuckDB has no SAVEPOINT: a nested unit is DAL_EUNSUPPORTED until the undo-log emulation lands"); } } while (0)
 
 static void test_commit(void **state)
 {
@@ -266,10 +253,6 @@ static void test_nested_inner_rollback(void **state)
 	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
 	CHECK_OK(dal_uow_repo(&repo, outer, &users, 0));
 	add_user(repo, "Outer");
-	if (!nesting(fx)) {
-		dal_repo_close(repo);
-		NESTING_OR_SKIP(fx, outer);
-	}
 	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
 	add_user(repo, "Inner");
 	assert_int_equal(count_name(fx, "Inner"), 1);
@@ -300,10 +283,6 @@ static void test_depth3(void **state)
 		snprintf(c, sizeof(c), "c%d", level);
 		CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
 		add_user(repo, a);
-		if (!nesting(fx)) {
-			dal_repo_close(repo);
-			NESTING_OR_SKIP(fx, l1);
-		}
 		CHECK_OK(dal_uow_begin(&l2, fx->db, NULL));
 		add_user(repo, b);
 		CHECK_OK(dal_uow_begin(&l3, fx->db, NULL));
@@ -377,11 +356,6 @@ static void test_out_of_order(void **state)
 	CHECK_OK(dal_uow_rollback(l1));
 	assert_int_equal(count(fx, "users"), 0);
 
-	if (!nesting(fx)) {
-		CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
-		dal_repo_close(repo);
-		NESTING_OR_SKIP(fx, l1);
-	}
 	/* Committing the outermost while two are nested in it. */
 	CHECK_OK(dal_uow_begin(&l1, fx->db, NULL));
 	add_user(repo, "a");
@@ -427,17 +401,12 @@ static void test_nested_begin_by_engine(void **state)
 
 	schema(fx);
 	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
-	if (nesting(fx)) {
-		CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
-		CHECK_OK(dal_uow_commit(inner));
-		/* A nested unit cannot make the outer transaction stricter. */
-		ser.isolation = DAL_ISOLATION_SERIALIZABLE;
-		CHECK_ERR(DAL_EINVAL, dal_uow_begin(&inner, fx->db, &ser));
-		assert_null(inner);
-	} else {
-		nested_refused(fx->db);
-		CHECK_MSG("duckdb");
-	}
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	CHECK_OK(dal_uow_commit(inner));
+	/* A nested unit cannot make the outer transaction stricter (DuckDB has no SERIALIZABLE at all). */
+	ser.isolation = DAL_ISOLATION_SERIALIZABLE;
+	CHECK_ERR(fx_is(fx, "duckdb") ? DAL_EUNSUPPORTED : DAL_EINVAL, dal_uow_begin(&inner, fx->db, &ser));
+	assert_null(inner);
 	CHECK_OK(dal_uow_commit(outer));
 }
 
@@ -820,6 +789,187 @@ static void test_connection_lost_before_commit(void **state)
 	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM lost", NULL, 0), 1);
 }
 
+/* ---- a nested unit undoes every kind of repository change (DuckDB: the undo log) ---- */
+
+static const dal_column item_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
+	DAL_COL("qty", DAL_TYPE_INT, 0, 0),
+	DAL_COL("note", DAL_TYPE_TEXT, 0, 0),
+	DAL_COL_CREATED_AT(),
+	DAL_COL_UPDATED_AT(),
+	DAL_COL_DELETED_AT(),
+};
+static const dal_model items = DAL_MODEL("items", item_cols);
+
+/* Every row and value of `items` and the audit trail, as text, on this thread's connection. */
+static char *snapshot(fixture *fx)
+{
+	static const char *const sqls[] = {
+		"SELECT id, name, qty, note, created_at, updated_at, deleted_at FROM items ORDER BY id",
+		"SELECT id, action, resource_id, prev_hash, row_hash FROM audit_logs ORDER BY id",
+		"SELECT last_id, last_hash FROM audit_chain",
+	};
+	size_t cap = 1 << 16, len = 0, q, r, c;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	out[0] = '\0';
+	for (q = 0; q < 3; q++) {
+		dal_result *res = NULL;
+		CHECK_OK(dal_query(&res, fx->db, sqls[q], NULL, 0));
+		for (r = 0; r < dal_result_rows(res); r++) {
+			for (c = 0; c < dal_result_columns(res); c++) {
+				const dal_value *v = dal_result_get(res, r, c);
+				char cell[160];
+				int n;
+				switch (v->type) {
+				case DAL_TYPE_NULL: n = snprintf(cell, sizeof(cell), "null|"); break;
+				case DAL_TYPE_INT: n = snprintf(cell, sizeof(cell), "%lld|", (long long)v->v.i); break;
+				case DAL_TYPE_TIMESTAMP: n = snprintf(cell, sizeof(cell), "t%lld|", (long long)v->v.ts); break;
+				case DAL_TYPE_DOUBLE: n = snprintf(cell, sizeof(cell), "%.17g|", v->v.d); break;
+				case DAL_TYPE_BOOL: n = snprintf(cell, sizeof(cell), "%d|", v->v.b); break;
+				default: n = snprintf(cell, sizeof(cell), "'%.*s'|", (int)v->len, v->v.s); break;
+				}
+				while (len + (size_t)n + 2 > cap) {
+					cap *= 2;
+					assert_non_null(out = realloc(out, cap));
+				}
+				memcpy(out + len, cell, (size_t)n + 1);
+				len += (size_t)n;
+			}
+			out[len++] = '\n';
+			out[len] = '\0';
+		}
+		dal_result_free(res);
+	}
+	return out;
+}
+
+static void assert_same(const char *before, const char *after, const char *when)
+{
+	const char *a = before, *b = after;
+	int line = 1;
+
+	if (strcmp(before, after) == 0)
+		return;
+	while (*a && *a == *b) {
+		line += *a == '\n';
+		a++;
+		b++;
+	}
+	fail_msg("%s: the table differs from before the inner begin at line %d: was \"%.80s\", is \"%.80s\"",
+		when, line, a, b);
+}
+
+static void test_nested_undoes_every_change(void **state)
+{
+	enum { BASE = 250, NEW = 150 };
+	fixture *fx = FX(state);
+	const dal_model *ms[] = { &items };
+	const char *const cols[] = { "name", "qty" };
+	const char *const upcols[] = { "qty", "note" };
+	dal_value vals[NEW * 2], upvals[NEW * 2];
+	int64_t ids[BASE], newids[NEW], upids[NEW], softids[120], hardids[110], n = 0;
+	char names[NEW][16];
+	dal_uow *outer = NULL, *inner = NULL, *inner2 = NULL;
+	dal_repo *repo = NULL, *audited = NULL;
+	dal_field up[] = { DAL_FIELD("name", dal_text("renamed")), DAL_FIELD("qty", dal_int(-1)) };
+	dal_field up2[] = { DAL_FIELD("note", dal_text("inner2")) };
+	dal_audit_report rep;
+	char *before, *after;
+	size_t i;
+
+	CHECK_OK(dal_init_database(fx->db, ms, 1, DAL_AUTO_MIGRATE));
+	CHECK_OK(dal_repo_open(&repo, fx->db, &items, 0));
+	CHECK_OK(dal_repo_open(&audited, fx->db, &items, DAL_AUDIT));
+	for (i = 0; i < BASE; i++) {
+		snprintf(names[i % NEW], sizeof(names[0]), "base%zu", i);
+		vals[(i % NEW) * 2] = dal_text(names[i % NEW]);
+		vals[(i % NEW) * 2 + 1] = dal_int((int64_t)i);
+		if (i % NEW == NEW - 1 || i == BASE - 1)
+			CHECK_OK(dal_repo_bulk_create(ids + i - i % NEW, repo, cols, 2, vals, i % NEW + 1));
+	}
+	CHECK_OK(dal_repo_delete(repo, ids[3], true));     /* restored inside */
+	{
+		dal_field f[] = { DAL_FIELD("name", dal_text("audited")) };
+		CHECK_OK(dal_repo_create(NULL, audited, f, 1));  /* the audit chain has a head before */
+	}
+
+	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	{
+		dal_field f[] = { DAL_FIELD("name", dal_text("outer")) };
+		CHECK_OK(dal_repo_create(NULL, repo, f, 1));
+	}
+	before = snapshot(fx);
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	{
+		dal_field f[] = { DAL_FIELD("name", dal_text("inner")), DAL_FIELD("note", dal_text("x")) };
+		CHECK_OK(dal_repo_create(NULL, repo, f, 2));
+		CHECK_OK(dal_repo_create(NULL, audited, f, 2));
+	}
+	CHECK_OK(dal_repo_update(NULL, repo, ids[1], up, 2));
+	CHECK_OK(dal_repo_update(NULL, audited, ids[11], up, 2));
+	CHECK_OK(dal_repo_delete(repo, ids[2], true));
+	CHECK_OK(dal_repo_delete(audited, ids[12], true));
+	CHECK_OK(dal_repo_restore(repo, ids[3]));
+	CHECK_OK(dal_repo_delete(repo, ids[4], false));
+	CHECK_OK(dal_repo_delete(audited, ids[14], false));
+	for (i = 0; i < NEW; i++) {
+		snprintf(names[i], sizeof(names[0]), "new%zu", i);
+		vals[i * 2] = dal_text(names[i]);
+		vals[i * 2 + 1] = i % 3 ? dal_int((int64_t)i) : dal_null();
+		upids[i] = ids[20 + i];
+		upvals[i * 2] = dal_int(1000 + (int64_t)i);
+		upvals[i * 2 + 1] = dal_text("bulk");
+	}
+	CHECK_OK(dal_repo_bulk_create(newids, repo, cols, 2, vals, NEW));
+	CHECK_OK(dal_repo_bulk_update(&n, repo, upids, upcols, 2, upvals, NEW));
+	assert_int_equal(n, NEW);
+	for (i = 0; i < 120; i++)
+		softids[i] = ids[100 + i];
+	CHECK_OK(dal_repo_bulk_delete(&n, repo, softids, 120, true));
+	assert_int_equal(n, 120);
+	/* Hard: rows soft-deleted just now, untouched ones, and rows created in this unit. */
+	for (i = 0; i < 110; i++)
+		hardids[i] = i < 50 ? ids[200 + i] : newids[i - 50];
+	CHECK_OK(dal_repo_bulk_delete(&n, repo, hardids, 110, false));
+	assert_int_equal(n, 110);
+	/* A unit nested once more commits into this one: this one's rollback undoes it too. */
+	CHECK_OK(dal_uow_begin(&inner2, fx->db, NULL));
+	CHECK_OK(dal_repo_update(NULL, repo, ids[1], up2, 1));
+	CHECK_OK(dal_uow_commit(inner2));
+	/* And one rolled back on its own. */
+	CHECK_OK(dal_uow_begin(&inner2, fx->db, NULL));
+	CHECK_OK(dal_repo_update(NULL, repo, ids[5], up2, 1));
+	CHECK_OK(dal_uow_rollback(inner2));
+	/* Raw SQL: on an engine without savepoints a write cannot be undone, so it is refused; reads run. */
+	if (fx_is(fx, "duckdb")) {
+		CHECK_ERR(DAL_EUNSUPPORTED, dal_exec(NULL, fx->db, "UPDATE items SET qty = 7", NULL, 0));
+		CHECK_MSG("cannot be undone");
+	} else {
+		CHECK_OK(dal_exec(NULL, fx->db, "UPDATE items SET qty = 7 WHERE id = ?", &(dal_value){ DAL_TYPE_INT, 0, { .i = ids[6] } }, 1));
+	}
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM items WHERE name LIKE 'new%'", NULL, 0), NEW - 60);
+	after = snapshot(fx);
+	assert_true(strcmp(before, after) != 0);
+	free(after);
+	CHECK_OK(dal_uow_rollback(inner));
+	after = snapshot(fx);
+	assert_same(before, after, "after the inner rollback");
+	free(after);
+	CHECK_OK(dal_uow_commit(outer));
+	after = snapshot(fx);
+	assert_same(before, after, "after the outer commit");
+	free(after);
+	free(before);
+	CHECK_OK(dal_audit_verify(&rep, fx->db));
+	if (!rep.ok)
+		fail_msg("audit chain broken after the inner rollback: row %lld: %s", (long long)rep.bad_id, rep.reason);
+	dal_repo_close(repo);
+	dal_repo_close(audited);
+}
+
 FX_CASES(cases_uow,
 	FX_CASE(test_commit),
 	FX_CASE(test_rollback),
@@ -829,6 +979,7 @@ FX_CASES(cases_uow,
 	FX_CASE(test_nested_inner_rollback),
 	FX_CASE(test_depth3),
 	FX_CASE(test_out_of_order),
+	FX_CASE(test_nested_undoes_every_change),
 	FX_CASE(test_nested_begin_by_engine),
 	FX_CASE(test_options),
 	FX_CASE(test_run_tx),

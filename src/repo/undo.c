@@ -1,0 +1,574 @@
+/* Undo logs for nested units of work emulated without savepoints. */
+#include "repo/undo.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "conn.h"
+#include "row.h"
+#include "sql/build.h"
+#include "sql/bulk.h"
+#include "util/error.h"
+#include "util/str.h"
+
+/* The staging table of a set-based undo or read (a temporary table, dropped at once). */
+#define STAGE "_dal_undo"
+/* Ids per `IN (?, ..)` statement; more rows than this go through a staging table where
+ * the engine fills one fast (a prepared statement per row by id scans on DuckDB). */
+#define LIST_IDS 100
+
+enum { OP_DELETE, OP_SET, OP_INSERT, OP_AUDIT };
+
+struct dal__undo_op {
+	dal__undo_op *next;          /* older */
+	int kind;
+	const dal_model *model;      /* borrowed */
+	bool *set;                   /* OP_SET: columns to set back */
+	size_t nrows;
+	int64_t *ids;                /* OP_DELETE */
+	dal_value *vals;             /* OP_SET, OP_INSERT: nrows whole rows, model order */
+	char *bytes;                 /* text and blob contents of vals */
+	int64_t audit_last;          /* OP_AUDIT */
+	char audit_hash[65];
+};
+
+void dal__undo_op_free(dal__undo_op *op)
+{
+	if (!op)
+		return;
+	free(op->set);
+	free(op->ids);
+	free(op->vals);
+	free(op->bytes);
+	free(op);
+}
+
+static void ops_free(dal__undo_op *op)
+{
+	dal__undo_op *next;
+
+	for (; op; op = next) {
+		next = op->next;
+		dal__undo_op_free(op);
+	}
+}
+
+/* ---- the log stack ---- */
+
+int dal__undo_begin(dal_conn *conn)
+{
+	dal__undo *log = calloc(1, sizeof(*log));
+
+	if (!log)
+		return dal__error_nomem();
+	log->outer = conn->undo;
+	conn->undo = log;
+	return 0;
+}
+
+static void pop(dal_conn *conn)
+{
+	dal__undo *log = conn->undo;
+
+	conn->undo = log->outer;
+	ops_free(log->ops);
+	free(log);
+}
+
+void dal__undo_commit(dal_conn *conn)
+{
+	dal__undo *log = conn->undo, *outer;
+
+	if (!log)
+		return;
+	if ((outer = log->outer) != NULL && log->ops) {
+		/* This scope's changes are newer than everything the outer log holds. */
+		log->oldest->next = outer->ops;
+		if (!outer->ops)
+			outer->oldest = log->oldest;
+		outer->ops = log->ops;
+		log->ops = log->oldest = NULL;
+	}
+	if (outer && log->broken)
+		outer->broken = true;
+	pop(conn);
+}
+
+void dal__undo_discard_all(dal_conn *conn)
+{
+	while (conn->undo)
+		pop(conn);
+}
+
+void dal__undo_push(dal_conn *conn, dal__undo_op *op)
+{
+	dal__undo *log = conn->undo;
+
+	if (!op)
+		return;
+	if (!log) {
+		dal__undo_op_free(op);
+		return;
+	}
+	op->next = log->ops;
+	log->ops = op;
+	if (!log->oldest)
+		log->oldest = op;
+}
+
+void dal__undo_broken(dal_conn *conn)
+{
+	if (conn->undo)
+		conn->undo->broken = true;
+}
+
+/* ---- recording ---- */
+
+static dal__undo_op *op_new(int kind, const dal_model *m)
+{
+	dal__undo_op *op = calloc(1, sizeof(*op));
+
+	if (op) {
+		op->kind = kind;
+		op->model = m;
+	}
+	return op;
+}
+
+int dal__undo_created(dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n)
+{
+	dal__undo_op *op;
+
+	if (!conn->undo || n == 0)
+		return 0;
+	if (!(op = op_new(OP_DELETE, m)) || !(op->ids = malloc(n * sizeof(*ids)))) {
+		dal__undo_op_free(op);
+		dal__undo_broken(conn);
+		return dal__error_nomem();
+	}
+	memcpy(op->ids, ids, n * sizeof(*ids));
+	op->nrows = n;
+	dal__undo_push(conn, op);
+	return 0;
+}
+
+int dal__undo_audit(dal_conn *conn, int64_t last_id, const char *last_hash)
+{
+	dal__undo_op *op;
+
+	if (!conn->undo || conn->undo->audit_marked)
+		return 0;
+	if (!(op = op_new(OP_AUDIT, NULL))) {
+		dal__undo_broken(conn);
+		return dal__error_nomem();
+	}
+	op->audit_last = last_id;
+	snprintf(op->audit_hash, sizeof(op->audit_hash), "%s", last_hash);
+	dal__undo_push(conn, op);
+	conn->undo->audit_marked = true;
+	return 0;
+}
+
+/* Rows copied in: text and blobs go to `bytes` as offsets until rows_finish(). */
+typedef struct rows_buf {
+	dal_value *vals;
+	size_t nrows, cap, width;
+	dal_str bytes;
+} rows_buf;
+
+static int rows_add(rows_buf *rb, const dal_value *row)
+{
+	dal_value *dst;
+	size_t i;
+	int error;
+
+	if (rb->nrows == rb->cap) {
+		size_t ncap = rb->cap ? rb->cap * 2 : 8;
+		dal_value *v = realloc(rb->vals, ncap * rb->width * sizeof(*v));
+		if (!v)
+			return dal__error_nomem();
+		rb->vals = v;
+		rb->cap = ncap;
+	}
+	dst = rb->vals + rb->nrows * rb->width;
+	for (i = 0; i < rb->width; i++) {
+		dst[i] = row[i];
+		if (row[i].type == DAL_TYPE_TEXT || row[i].type == DAL_TYPE_JSON || row[i].type == DAL_TYPE_BLOB) {
+			size_t off = rb->bytes.len;
+			if ((error = dal__str_putn(&rb->bytes, row[i].v.s, row[i].len)) < 0 ||
+			    (error = dal__str_putc(&rb->bytes, '\0')) < 0)
+				return error;
+			dst[i].v.s = (const char *)(uintptr_t)off;
+		}
+	}
+	rb->nrows++;
+	return 0;
+}
+
+static void rows_dispose(rows_buf *rb)
+{
+	free(rb->vals);
+	dal__str_dispose(&rb->bytes);
+}
+
+/* Hand the rows to `op`, pointers fixed. */
+static void rows_finish(dal__undo_op *op, rows_buf *rb)
+{
+	size_t i;
+
+	op->nrows = rb->nrows;
+	op->vals = rb->vals;
+	op->bytes = dal__str_detach(&rb->bytes);
+	for (i = 0; op->bytes && i < rb->nrows * rb->width; i++) {
+		dal_value *v = &op->vals[i];
+		if (v->type == DAL_TYPE_TEXT || v->type == DAL_TYPE_JSON || v->type == DAL_TYPE_BLOB)
+			v->v.s = op->bytes + (uintptr_t)v->v.s;
+	}
+	rb->vals = NULL;
+}
+
+static int set_mask(dal__undo_op *op, const dal_model *m, const bool *set)
+{
+	size_t i;
+	int id = dal_model_column_index(m, "id");
+
+	if (!(op->set = calloc(m->ncolumns, sizeof(bool))))
+		return dal__error_nomem();
+	for (i = 0; i < m->ncolumns; i++)
+		op->set[i] = (set ? set[i] : true) && (int)i != id;
+	return 0;
+}
+
+int dal__undo_row(dal__undo_op **out, const dal_model *m, const dal_value *row, bool reinsert, const bool *set)
+{
+	rows_buf rb = { NULL, 0, 0, m->ncolumns, DAL_STR_INIT };
+	dal__undo_op *op;
+	int error;
+
+	*out = NULL;
+	if (!(op = op_new(reinsert ? OP_INSERT : OP_SET, m)))
+		return dal__error_nomem();
+	if ((error = (reinsert ? 0 : set_mask(op, m, set))) < 0 || (error = rows_add(&rb, row)) < 0) {
+		rows_dispose(&rb);
+		dal__undo_op_free(op);
+		return error;
+	}
+	rows_finish(op, &rb);
+	*out = op;
+	return 0;
+}
+
+static int q(dal_str *out, const dal_dialect *d, const char *name)
+{
+	int error = dal__str_putc(out, d->quote);
+
+	error = error ? error : dal__str_puts(out, name);
+	return error ? error : dal__str_putc(out, d->quote);
+}
+
+/* Run SQL to the end; each row (if any) goes to `rb` as model values. */
+static int run(dal_conn *conn, const dal_model *m, const char *sql, const dal_value *params, size_t n,
+               rows_buf *rb, dal_value *scratch)
+{
+	dal_stmt *stmt = NULL;
+	size_t i;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
+		return error;
+	for (error = dal__stmt_exec(stmt, params, n); error == DAL__ROW; error = dal__stmt_step(stmt)) {
+		if (!rb)
+			continue;
+		for (i = 0; i < m->ncolumns && error >= 0; i++) {
+			dal_value v;
+			if ((error = conn->drv->column(stmt, (int)i, &v)) == 0)
+				error = dal__value_to_column(&scratch[i], m, i, &v);
+		}
+		if (error < 0 || (error = rows_add(rb, scratch)) < 0)
+			break;
+	}
+	dal__stmt_release(stmt);
+	return error < 0 ? error : 0;
+}
+
+/* Stage ids and, with `set`, those columns of `rows` into STAGE. */
+static int stage(dal_conn *conn, const dal_model *m, const int64_t *ids, const dal_value *rows, size_t n,
+                 const bool *set)
+{
+	const dal_dialect *d = conn->drv->dialect;
+	int id = dal_model_column_index(m, "id");
+	int *cols = calloc(m->ncolumns + 1, sizeof(int));
+	const char **names = calloc(m->ncolumns + 1, sizeof(char *));
+	dal_value *mat = NULL;
+	dal_str ddl = DAL_STR_INIT;
+	size_t k = 0, i, r, w;
+	int error = 0;
+
+	if (!cols || !names) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	cols[k++] = id;
+	for (i = 0; set && i < m->ncolumns; i++)
+		if (set[i] && (int)i != id)
+			cols[k++] = (int)i;
+	w = k;
+	for (i = 0; i < w; i++)
+		names[i] = m->columns[cols[i]].name;
+	if (!(mat = calloc(n * w + 1, sizeof(*mat)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	for (r = 0; r < n; r++)
+		for (i = 0; i < w; i++)
+			mat[r * w + i] = rows ? rows[r * m->ncolumns + (size_t)cols[i]] : dal_int(ids[r]);
+	error = dal__sql_bulk_temp(&ddl, d, m, STAGE, false, cols, w);
+	error = error ? error : dal__conn_exec(conn, ddl.ptr);
+	error = error ? error : conn->drv->bulk_insert(conn, STAGE, names, w, mat, n);
+done:
+	dal__str_dispose(&ddl);
+	free(cols);
+	free(names);
+	free(mat);
+	return error;
+}
+
+static int unstage(dal_conn *conn, int error)
+{
+	int e = dal__conn_exec(conn, "DROP TABLE \"" STAGE "\"");
+
+	return error < 0 ? error : e;
+}
+
+static bool staged(const dal_conn *conn, size_t n)
+{
+	return n > LIST_IDS && conn->drv->bulk_insert != NULL;
+}
+
+/* "<head> WHERE id IN (SELECT id FROM STAGE)" or "<head> WHERE id IN (?, ..)" (k ids) [AND live]. */
+static int where_ids(dal_str *s, const dal_dialect *d, const dal_model *m, bool stage_tbl, size_t k, bool live)
+{
+	size_t i;
+	int error = dal__str_puts(s, " WHERE ");
+
+	error = error ? error : q(s, d, "id");
+	error = error ? error : dal__str_puts(s, " IN (");
+	if (stage_tbl) {
+		error = error ? error : dal__str_puts(s, "SELECT \"id\" FROM \"" STAGE "\"");
+	} else {
+		for (i = 0; i < k && error == 0; i++)
+			error = dal__str_puts(s, i ? ", ?" : "?");
+	}
+	error = error ? error : dal__str_putc(s, ')');
+	if (error == 0 && live && dal_model_soft_delete(m)) {
+		error = dal__str_puts(s, " AND ");
+		error = error ? error : q(s, d, "deleted_at");
+		error = error ? error : dal__str_puts(s, " IS NULL");
+	}
+	return error;
+}
+
+/* Run "<head> WHERE id IN ..." for the ids, set-based. */
+static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const int64_t *ids, size_t n, bool live,
+                   rows_buf *rb, dal_value *scratch)
+{
+	const dal_dialect *d = conn->drv->dialect;
+	dal_value p[LIST_IDS];
+	size_t r0, k;
+	int error = 0;
+
+	if (staged(conn, n)) {
+		dal_str s = DAL_STR_INIT;
+		if ((error = stage(conn, m, ids, NULL, n, NULL)) == 0) {
+			error = dal__str_puts(&s, head);
+			error = error ? error : where_ids(&s, d, m, true, 0, live);
+			error = error ? error : run(conn, m, s.ptr, NULL, 0, rb, scratch);
+			error = unstage(conn, error);
+		}
+		dal__str_dispose(&s);
+		return error;
+	}
+	for (r0 = 0; r0 < n && error == 0; r0 += LIST_IDS) {
+		dal_str s = DAL_STR_INIT;
+		size_t c = n - r0 < LIST_IDS ? n - r0 : LIST_IDS;
+		for (k = 0; k < c; k++)
+			p[k] = dal_int(ids[r0 + k]);
+		error = dal__str_puts(&s, head);
+		error = error ? error : where_ids(&s, d, m, false, c, live);
+		error = error ? error : run(conn, m, s.ptr, p, c, rb, scratch);
+		dal__str_dispose(&s);
+	}
+	return error;
+}
+
+int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n,
+                   bool live_only, bool reinsert, const bool *set)
+{
+	const dal_dialect *d = conn->drv->dialect;
+	rows_buf rb = { NULL, 0, 0, m->ncolumns, DAL_STR_INIT };
+	dal_value *scratch = calloc(m->ncolumns, sizeof(dal_value));
+	dal__undo_op *op = op_new(reinsert ? OP_INSERT : OP_SET, m);
+	dal_str head = DAL_STR_INIT;
+	int error;
+
+	*out = NULL;
+	if (!scratch || !op) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	if (!reinsert && (error = set_mask(op, m, set)) < 0)
+		goto done;
+	error = dal__str_puts(&head, "SELECT ");
+	error = error ? error : dal__sql_columns(&head, d, m);
+	error = error ? error : dal__str_puts(&head, " FROM ");
+	error = error ? error : q(&head, d, m->table);
+	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, &rb, scratch);
+	if (error == 0) {
+		rows_finish(op, &rb);
+		*out = op;
+		op = NULL;
+	}
+done:
+	rows_dispose(&rb);
+	dal__str_dispose(&head);
+	dal__undo_op_free(op);
+	free(scratch);
+	return error;
+}
+
+/* ---- applying ---- */
+
+static int undo_delete(dal_conn *conn, const dal__undo_op *op)
+{
+	dal_str head = DAL_STR_INIT;
+	int error = dal__str_puts(&head, "DELETE FROM ");
+
+	error = error ? error : q(&head, conn->drv->dialect, op->model->table);
+	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, NULL, NULL);
+	dal__str_dispose(&head);
+	return error;
+}
+
+static int undo_set(dal_conn *conn, const dal__undo_op *op)
+{
+	const dal_model *m = op->model;
+	const dal_dialect *d = conn->drv->dialect;
+	int id = dal_model_column_index(m, "id");
+	dal_value *p = NULL;
+	dal_str s = DAL_STR_INIT;
+	size_t i, r, k, nset = 0;
+	int error = 0;
+
+	for (i = 0; i < m->ncolumns; i++)
+		nset += op->set[i];
+	if (nset == 0 || op->nrows == 0)
+		return 0;
+	if (staged(conn, op->nrows)) {
+		/* UPDATE .. FROM the staged old values, whether the rows are live or not. */
+		error = dal__str_puts(&s, "UPDATE ");
+		error = error ? error : q(&s, d, m->table);
+		error = error ? error : dal__str_puts(&s, " SET ");
+		for (i = 0, k = 0; i < m->ncolumns && error == 0; i++) {
+			if (!op->set[i])
+				continue;
+			error = k++ ? dal__str_puts(&s, ", ") : 0;
+			error = error ? error : q(&s, d, m->columns[i].name);
+			error = error ? error : dal__str_puts(&s, " = s.");
+			error = error ? error : q(&s, d, m->columns[i].name);
+		}
+		error = error ? error : dal__str_puts(&s, " FROM \"" STAGE "\" AS s WHERE ");
+		error = error ? error : q(&s, d, m->table);
+		error = error ? error : dal__str_puts(&s, ".\"id\" = s.\"id\"");
+		if (error == 0 && (error = stage(conn, m, NULL, op->vals, op->nrows, op->set)) == 0) {
+			error = run(conn, m, s.ptr, NULL, 0, NULL, NULL);
+			error = unstage(conn, error);
+		}
+		dal__str_dispose(&s);
+		return error;
+	}
+	if ((error = dal__sql_update(&s, d, m, op->set, 0, false)) < 0)
+		goto done;
+	if (!(p = calloc(nset + 1, sizeof(*p)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	for (r = 0; r < op->nrows && error == 0; r++) {
+		const dal_value *row = &op->vals[r * m->ncolumns];
+		for (i = 0, k = 0; i < m->ncolumns; i++)
+			if (op->set[i])
+				p[k++] = row[i];
+		p[k++] = row[id];
+		error = run(conn, m, s.ptr, p, k, NULL, NULL);
+	}
+done:
+	free(p);
+	dal__str_dispose(&s);
+	return error;
+}
+
+static int undo_insert(dal_conn *conn, const dal__undo_op *op)
+{
+	const dal_model *m = op->model;
+	const char **names = NULL;
+	bool *all = NULL;
+	dal_str s = DAL_STR_INIT;
+	size_t i, r;
+	int error = 0;
+
+	if (op->nrows == 0)
+		return 0;
+	if (conn->drv->bulk_insert) {
+		if (!(names = calloc(m->ncolumns, sizeof(*names))))
+			return dal__error_nomem();
+		for (i = 0; i < m->ncolumns; i++)
+			names[i] = m->columns[i].name;
+		error = conn->drv->bulk_insert(conn, m->table, names, m->ncolumns, op->vals, op->nrows);
+		free(names);
+		return error;
+	}
+	if (!(all = calloc(m->ncolumns, sizeof(bool))))
+		return dal__error_nomem();
+	for (i = 0; i < m->ncolumns; i++)
+		all[i] = true;
+	error = dal__sql_insert(&s, conn->drv->dialect, m, all);
+	for (r = 0; r < op->nrows && error == 0; r++)
+		error = run(conn, m, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, NULL, NULL);
+	dal__str_dispose(&s);
+	free(all);
+	return error;
+}
+
+static int undo_audit(dal_conn *conn, const dal__undo_op *op)
+{
+	dal_value last = dal_int(op->audit_last), head[2] = { dal_int(op->audit_last), dal_text(op->audit_hash) };
+	int error = run(conn, NULL, "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" > ?", &last, 1, NULL, NULL);
+
+	return error ? error : run(conn, NULL, "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
+		"WHERE \"id\" = 1", head, 2, NULL, NULL);
+}
+
+int dal__undo_rollback(dal_conn *conn)
+{
+	dal__undo *log = conn->undo;
+	dal__undo_op *op;
+	int error = 0;
+
+	if (!log)
+		return 0;
+	if (log->broken)
+		error = dal__error(DAL_ERROR, "nested unit of work: a change made in it could not be recorded for undo, "
+			"so its rollback cannot undo exactly its own work; the outer unit cannot commit");
+	for (op = log->ops; op && error == 0; op = op->next) {
+		switch (op->kind) {
+		case OP_DELETE: error = undo_delete(conn, op); break;
+		case OP_SET: error = undo_set(conn, op); break;
+		case OP_INSERT: error = undo_insert(conn, op); break;
+		default: error = undo_audit(conn, op); break;
+		}
+	}
+	pop(conn);
+	return error;
+}
