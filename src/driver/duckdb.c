@@ -217,6 +217,8 @@ static void duck_db_close(void *shared)
 	free(sh);
 }
 
+static int duck_exec(dal_conn *conn, const char *sql);
+
 static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
 {
 	duck_shared *sh = shared;
@@ -233,6 +235,18 @@ static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const 
 	if (duckdb_connect(sh->db, &c->con) != DuckDBSuccess) {
 		free(c);
 		return dal__error(DAL_ECONN, "duckdb: cannot open a connection to the database");
+	}
+	/*
+	 * dal reuses prepared statements, and DuckDB plans one once, folding what the
+	 * table's statistics say at that moment: a COUNT(*) ... WHERE deleted_at IS
+	 * NULL prepared on an empty table keeps answering 0 after rows arrive. These
+	 * two optimizers act on plan-time statistics; without them a reused plan
+	 * stays right as the data changes.
+	 */
+	if (duck_exec(&c->base, "SET disabled_optimizers = 'statistics_propagation,compressed_materialization'") < 0) {
+		duckdb_disconnect(&c->con);
+		free(c);
+		return DAL_ECONN;
 	}
 	*out = &c->base;
 	return 0;

@@ -329,6 +329,25 @@ static void test_password_never_leaks(void **state)
 	(void)dbpart;
 }
 
+/* A statement prepared while the table is empty is reused after rows arrive:
+ * its answers must follow the data (DuckDB folds plan-time statistics). */
+static void test_reused_statement_follows_data(void **state)
+{
+	fixture *fx = FX(state);
+	static const char *count = "SELECT COUNT(*) FROM rt WHERE s IS NULL AND i > 5";
+	dal_value p[2];
+	int i;
+
+	create_rt(fx);
+	assert_int_equal(fx_scalar(fx, count, NULL, 0), 0);
+	for (i = 1; i <= 3; i++) {
+		p[0] = dal_int(i);
+		p[1] = dal_int(i * 10);
+		CHECK_OK(dal_exec(NULL, fx->db, "INSERT INTO rt (id, i) VALUES (?, ?)", p, 2));
+		assert_int_equal(fx_scalar(fx, count, NULL, 0), i);
+	}
+}
+
 /* A server that accepts the TCP connection and never answers: the connect
  * timeout must end the wait with DAL_ECONN. */
 static void test_silent_server_times_out(void **state)
@@ -377,4 +396,5 @@ FX_CASES(cases_base,
 	FX_CASE(test_bad_arguments),
 	FX_CASE(test_dead_connection),
 	FX_CASE(test_password_never_leaks),
-	FX_CASE(test_silent_server_times_out));
+	FX_CASE(test_silent_server_times_out),
+	FX_CASE(test_reused_statement_follows_data));
