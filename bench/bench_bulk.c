@@ -2,6 +2,7 @@
  * Bulk operations against each engine's fastest raw path, in the same run:
  *   bench <engine> bulk_create|bulk_update|bulk_delete dal=<rows/s> raw=<rows/s> ratio=<dal/raw>
  *   bench <engine> bulk_create_1m peak_rss_mib=<n>   (a child process: fork + exec of this program)
+ *   bench <engine> bulk_create_audit dal=<rows/s with DAL_AUDIT> raw=<rows/s, the same call without> ratio=
  * Raw: SQLite prepared statements in one transaction; PostgreSQL COPY, COPY into a
  * temporary table + UPDATE ... FROM, DELETE ... = ANY($1); DuckDB the Appender,
  * Appender into a temporary table + UPDATE ... FROM / DELETE ... IN (SELECT).
@@ -468,6 +469,44 @@ static void report(const char *engine, const times *d, const times *r)
 	fflush(stdout);
 }
 
+/* One bulk create of the input through dal, with or without DAL_AUDIT; rows/s. */
+static double create_once(const char *url, const input *in, unsigned flags)
+{
+	const dal_model *ms[1] = { &dal_m };
+	dal_db *db = NULL;
+	dal_repo *repo = NULL;
+	double t0, rate;
+
+	if (dal_open(&db, url, NULL) < 0)
+		die(url);
+	dal_exec(NULL, db, "DROP TABLE IF EXISTS bulk_dal", NULL, 0);
+	if (dal_init_database(db, ms, 1, DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, db, &dal_m, flags) < 0)
+		die("schema");
+	t0 = seconds();
+	if (dal_repo_bulk_create(NULL, repo, in_cols, 3, in->v, in->n) < 0)
+		die(flags ? "audited bulk create" : "bulk create");
+	rate = (double)in->n / (seconds() - t0);
+	dal_repo_close(repo);
+	dal_close(db);
+	return rate;
+}
+
+/* Best of `rounds`, audited and not taking turns. */
+static void bench_audit(const char *engine, const char *url, const input *in, int rounds)
+{
+	double d = 0, r = 0, x;
+	int k;
+
+	for (k = 0; k < rounds; k++) {
+		if ((x = create_once(url, in, DAL_AUDIT)) > d)
+			d = x;
+		if ((x = create_once(url, in, 0)) > r)
+			r = x;
+	}
+	printf("bench %s bulk_create_audit dal=%.0f raw=%.0f ratio=%.2f\n", engine, d, r, d / r);
+	fflush(stdout);
+}
+
 /* Best of `rounds` for each operation, dal and raw taking turns. */
 static void bench_engine(const char *engine, const char *dal_url, const char *raw_url,
                          void (*raw)(times *, const char *, const input *), const char *raw_target,
@@ -513,6 +552,7 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	snprintf(rurl, sizeof(rurl), "sqlite:///%s", rpath);
 	bench_engine("sqlite", url, rurl, raw_sqlite, rpath, &in, rounds);
+	bench_audit("sqlite", url, &in, rounds);
 	run_child(argv[0], "sqlite", url, big);
 #ifdef DAL_WITH_DUCKDB
 	/* One process per DuckDB file: dal and raw work on files of their own. */
@@ -521,10 +561,12 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof(url), "duckdb:///%s", path);
 	snprintf(rurl, sizeof(rurl), "duckdb:///%s", rpath);
 	bench_engine("duckdb", url, rurl, raw_duckdb, rpath, &in, rounds);
+	bench_audit("duckdb", url, &in, rounds);
 	run_child(argv[0], "duckdb", url, big);
 #endif
 	if (pg && *pg) {
 		bench_engine("postgresql", pg, pg, raw_postgres, pg, &in, rounds);
+		bench_audit("postgresql", pg, &in, rounds);
 		run_child(argv[0], "postgresql", pg, big);
 	} else {
 		printf("bench postgresql skipped: DAL_BENCH_PG_URL is not set (make bench sets it)\n");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "dal/uow.h"
 #include "repo/undo.h"
 #include "util/error.h"
@@ -25,6 +26,8 @@ struct dal_uow {
 	bool doomed;             /* outermost only: a nested rollback failed, so nothing may commit */
 	bool emulated;           /* nested without a savepoint: an undo log on the connection (repo/undo.h) */
 	bool registered;         /* in its db's list (under registry_mu) */
+	dal__audit_ctx actx;     /* copied from dal_uow_opts.audit_ctx */
+	bool has_actx;
 	dal_uow *thread_next;    /* this thread's open units, innermost first */
 	dal_uow *db_prev, *db_next;
 };
@@ -48,6 +51,15 @@ static dal_uow *innermost(dal_db *db)
 		if (!is_dead(u) && u->db == db)
 			return u;
 	return NULL;
+}
+
+const dal__audit_ctx *dal__uow_audit_ctx(dal_db *db)
+{
+	dal_uow *u = thread_units ? innermost(db) : NULL;
+
+	while (u && !u->has_actx)
+		u = u->outer;
+	return u ? &u->actx : NULL;
 }
 
 dal_conn *dal__uow_conn(dal_db *db)
@@ -105,6 +117,7 @@ static void uow_free(dal_uow *u)
 		db_unlink(u);
 		pthread_mutex_unlock(&registry_mu);
 	}
+	dal__audit_ctx_free(&u->actx);
 	free(u);
 }
 
@@ -164,8 +177,6 @@ static int check_opts(const dal_uow_opts *opts, const dal_db *db)
 			opts->version, DAL_UOW_OPTS_VERSION);
 	if (opts->isolation < DAL_ISOLATION_DEFAULT || opts->isolation > DAL_ISOLATION_SERIALIZABLE)
 		return dal__error(DAL_EINVAL, "dal_uow_opts: isolation %d is not a dal_isolation", opts->isolation);
-	if (opts->audit_ctx)
-		return dal__error(DAL_EINVAL, "dal_uow_opts: audit_ctx is reserved and must be NULL in this version");
 	/* One writer at a time (SQLite) is serializable by nature; several writers under
 	 * snapshot isolation (DuckDB) allow write skew, so SERIALIZABLE would be a lie. */
 	if (opts->isolation == DAL_ISOLATION_SERIALIZABLE && !(db->drv->caps & DAL_CAP_SERIALIZABLE) &&
@@ -243,11 +254,17 @@ int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts)
 		return error;
 	if (!(u = calloc(1, sizeof(*u))))
 		return dal__error_nomem();
+	if (opts->audit_ctx && (error = dal__audit_ctx_copy(&u->actx, opts->audit_ctx)) < 0) {
+		free(u);
+		return error;
+	}
+	u->has_actx = opts->audit_ctx != NULL;
 	u->db = db;
 	u->thread = pthread_self();
 	atomic_init(&u->dead, false);
 	outer = innermost(db);
 	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts)) < 0) {
+		dal__audit_ctx_free(&u->actx);
 		free(u);
 		return error;
 	}

@@ -6,6 +6,9 @@
 
 /* The connection of this thread's open unit of work on `db`, or NULL. */
 dal_conn *dal__uow_conn(dal_db *db);
+/* The audit context of this thread's innermost open unit on `db` (a nested unit
+ * without its own inherits its outer unit's), or NULL. Borrowed. */
+const struct dal__audit_ctx *dal__uow_audit_ctx(dal_db *db);
 /* At dal_close: roll back every unit still open on `db` (any thread), log it, leave the handles dead. */
 void dal__uow_close_all(dal_db *db);
 

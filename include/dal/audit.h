@@ -3,9 +3,12 @@
  * @brief The audit trail: who changed what, when; queryable, tamper-evident, with history and as-of reads.
  *
  * A repository opened with DAL_AUDIT writes one row to the table `audit_logs`
- * for every change it makes (CREATE, UPDATE, SOFT_DELETE, DELETE, RESTORE), on
- * the same connection and inside the same transaction as the change: both
- * commit or neither does. dal_init_database() with DAL_AUTO_MIGRATE creates
+ * for every change it makes (CREATE, UPDATE, SOFT_DELETE, DELETE, RESTORE; and
+ * per entity a bulk call changed, BULK_CREATE, BULK_UPDATE, BULK_DELETE: soft
+ * with the new deleted_at in new_values, hard with none), on the same
+ * connection and inside the same transaction as the change: both commit or
+ * neither does. The context recorded is the repository's (dal_repo_set_context()),
+ * else that of the unit of work it runs in (dal_uow_opts.audit_ctx). dal_init_database() with DAL_AUTO_MIGRATE creates
  * `audit_logs` and its one-row chain head `audit_chain` whenever at least one
  * model is given.
  *
@@ -36,7 +39,7 @@ DAL_BEGIN_DECLS
 
 /**
  * Who is making the changes. Every string is optional (NULL: not recorded),
- * copied by dal_repo_set_context(). Start from DAL_AUDIT_CTX_INIT.
+ * copied by dal_repo_set_context() and dal_uow_begin(). Start from DAL_AUDIT_CTX_INIT.
  */
 typedef struct dal_audit_ctx {
 	unsigned int version;         /**< DAL_AUDIT_CTX_VERSION */
@@ -53,7 +56,7 @@ typedef struct dal_audit_ctx {
 typedef struct dal_audit_log {
 	int64_t id;                  /**< position in the chain, from 1 */
 	const char *user_id;
-	const char *action;          /**< "CREATE", "UPDATE", "SOFT_DELETE", "DELETE", "RESTORE", "BULK_*" */
+	const char *action;          /**< "CREATE", "UPDATE", "SOFT_DELETE", "DELETE", "RESTORE", "BULK_CREATE", "BULK_UPDATE", "BULK_DELETE" */
 	const char *resource_type;   /**< the model's table name */
 	int64_t resource_id;         /**< the entity's id */
 	const char *old_values;      /**< JSON object, or NULL (CREATE) */
@@ -145,6 +148,8 @@ DAL_API int dal_audit_verify(dal_audit_report *out, dal_db *db);
 
 /**
  * Set the context recorded with the repository's changes (copied; NULL clears it).
+ * A context set here wins over the unit of work's (dal_uow_opts.audit_ctx); once
+ * cleared, the repository records its unit's context again.
  *
  * @return DAL_OK; DAL_EINVAL for a NULL repository or a bad version; DAL_ENOMEM.
  */

@@ -161,9 +161,10 @@ DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_
  * "bulk create of 'users': row 500: ...". Large inputs go to the engine in
  * chunks, so the memory dal adds stays bounded. Fast paths: SQLite one
  * transaction and one reused prepared statement; PostgreSQL COPY and set-based
- * UPDATE/DELETE; DuckDB the Appender and set-based UPDATE/DELETE. They do not
- * write audit rows yet: on a repository opened with DAL_AUDIT they return
- * DAL_EUNSUPPORTED rather than change rows unaudited.
+ * UPDATE/DELETE; DuckDB the Appender and set-based UPDATE/DELETE. On a
+ * repository opened with DAL_AUDIT each call writes one BULK_CREATE, BULK_UPDATE
+ * or BULK_DELETE audit row per entity it changed, in the call's transaction
+ * (dal/audit.h); an update or delete then first reads the old rows, set-based.
  */
 
 /**

@@ -46,6 +46,8 @@ DAL_BEGIN_DECLS
 
 typedef struct dal_uow dal_uow;
 
+struct dal_audit_ctx;   /* dal/audit.h */
+
 #define DAL_UOW_OPTS_VERSION 1
 
 /** Isolation of a unit of work. */
@@ -62,7 +64,13 @@ typedef struct dal_uow_opts {
 	unsigned int version;     /**< DAL_UOW_OPTS_VERSION */
 	int isolation;            /**< dal_isolation */
 	bool read_only;           /**< the unit only reads (PostgreSQL enforces it; SQLite then takes no write lock up front) */
-	const void *audit_ctx;    /**< reserved for the audit context; must be NULL for now */
+	/**
+	 * Who makes the unit's changes (dal/audit.h), copied by dal_uow_begin(); NULL: none of its own.
+	 * Audited repositories used in the unit (and in units nested in it) record it unless they
+	 * have a context of their own from dal_repo_set_context(), which wins. A nested unit
+	 * without one inherits its outer unit's. A bad version is DAL_EINVAL at begin.
+	 */
+	const struct dal_audit_ctx *audit_ctx;
 } dal_uow_opts;
 
 #define DAL_UOW_OPTS_INIT { DAL_UOW_OPTS_VERSION, DAL_ISOLATION_DEFAULT, false, NULL }
@@ -80,8 +88,8 @@ typedef struct dal_uow_opts {
  *             dal_uow_rollback(). NULL on failure.
  * @param db   the database (borrowed: must outlive the unit)
  * @param opts options (copied); NULL means DAL_UOW_OPTS_INIT
- * @return DAL_OK; DAL_EINVAL for a NULL argument, a bad opts version or value, or a
- *         nested unit asking for a stronger isolation than its outer unit;
+ * @return DAL_OK; DAL_EINVAL for a NULL argument, a bad opts version or value (also of
+ *         opts->audit_ctx), or a nested unit asking for a stronger isolation than its outer unit;
  *         DAL_EUNSUPPORTED for SERIALIZABLE on DuckDB; DAL_ETIMEOUT when no connection is free; DAL_ECONN,
  *         DAL_EBUSY from the engine; DAL_ENOMEM.
  */

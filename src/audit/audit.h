@@ -15,6 +15,8 @@ typedef struct dal__audit_ctx {
 } dal__audit_ctx;
 
 void dal__audit_ctx_free(dal__audit_ctx *c);
+/* Copy a public context (sanitized); DAL_EINVAL for a bad version. */
+int dal__audit_ctx_copy(dal__audit_ctx *out, const dal_audit_ctx *ctx);
 
 /* One audit row to write; JSON texts are dal-made (or NULL). */
 typedef struct dal__audit_rec {

@@ -115,23 +115,35 @@ static int copy(char **out, const char *s)
 	return dal__utf8_sanitize(out, s, s ? strlen(s) : 0);
 }
 
+int dal__audit_ctx_copy(dal__audit_ctx *out, const dal_audit_ctx *ctx)
+{
+	dal__audit_ctx c = { 0 };
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (ctx->version == 0 || ctx->version > DAL_AUDIT_CTX_VERSION)
+		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_ctx", ctx->version);
+	if ((error = copy(&c.user_id, ctx->user_id)) < 0 || (error = copy(&c.session_id, ctx->session_id)) < 0 ||
+	    (error = copy(&c.correlation_id, ctx->correlation_id)) < 0 ||
+	    (error = copy(&c.ip_address, ctx->ip_address)) < 0 || (error = copy(&c.user_agent, ctx->user_agent)) < 0) {
+		dal__audit_ctx_free(&c);
+		return error;
+	}
+	*out = c;
+	return 0;
+}
+
 int dal_repo_set_context(dal_repo *repo, const dal_audit_ctx *ctx)
 {
 	dal__audit_ctx c = { 0 };
 	int error;
 
 	DAL_ASSERT_ARG(repo);
-	if (ctx && (ctx->version == 0 || ctx->version > DAL_AUDIT_CTX_VERSION))
-		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_ctx", ctx->version);
-	if (ctx && ((error = copy(&c.user_id, ctx->user_id)) < 0 || (error = copy(&c.session_id, ctx->session_id)) < 0 ||
-	            (error = copy(&c.correlation_id, ctx->correlation_id)) < 0 ||
-	            (error = copy(&c.ip_address, ctx->ip_address)) < 0 ||
-	            (error = copy(&c.user_agent, ctx->user_agent)) < 0)) {
-		dal__audit_ctx_free(&c);
+	if (ctx && (error = dal__audit_ctx_copy(&c, ctx)) < 0)
 		return error;
-	}
 	dal__audit_ctx_free(&repo->audit_ctx);
 	repo->audit_ctx = c;
+	repo->has_audit_ctx = ctx != NULL;
 	return 0;
 }
 

@@ -24,6 +24,15 @@
 #define STAGE "_dal_bulk"
 #define SAVEPOINT "dal_bulk"
 
+/* Audit rows queued by a bulk call, written AUDIT_BATCH at a time. */
+typedef struct audit_batch {
+	dal__audit_rec *recs;
+	char **json;               /* old, new of each rec (owned) */
+	size_t n;
+	dal_value *nv;             /* ncolumns: a new row being built */
+	bool *mask;                /* ncolumns */
+} audit_batch;
+
 typedef struct bulk {
 	dal_repo *repo;
 	const char *what;          /* "bulk create", for messages */
@@ -36,32 +45,88 @@ typedef struct bulk {
 	dal_session s;
 	bool savepoint;            /* inside the caller's transaction: undo only this call on failure */
 	bool open;
+	audit_batch audit;
 } bulk;
 
-/* ---- hooks ---- */
+/* ---- audit: one BULK_* row per entity, in the call's transaction ---- */
 
-/*
- * HOOK(audit): one BULK_CREATE / BULK_UPDATE / BULK_DELETE audit row per
- * entity, on the call's connection and in its transaction, is written here
- * once the audit trail lands; `ids` are the rows the call wrote (for update
- * and delete, the ids asked for: the audit writer keeps the ones it finds).
- */
-static int audit_hook(bulk *b, const char *action, const int64_t *ids, size_t n)
+/* Audit rows per dal__audit_write(): bounds the JSON held at once. */
+#define AUDIT_BATCH 4096
+
+static bool audited(const bulk *b)
 {
-	(void)b;
-	(void)action;
-	(void)ids;
-	(void)n;
+	return (b->repo->flags & DAL_AUDIT) != 0;
+}
+
+static void audit_clear(audit_batch *a)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * a->n; i++)
+		free(a->json[i]);
+	a->n = 0;
+}
+
+static void audit_free(audit_batch *a)
+{
+	if (a->json)
+		audit_clear(a);
+	free(a->recs);
+	free(a->json);
+	free(a->nv);
+	free(a->mask);
+	memset(a, 0, sizeof(*a));
+}
+
+static int audit_flush(bulk *b)
+{
+	audit_batch *a = &b->audit;
+	int error;
+
+	if (a->n == 0)
+		return 0;
+	error = dal__audit_write(&b->s, dal__repo_audit_ctx(b->repo), a->recs, a->n);
+	audit_clear(a);
+	return error;
+}
+
+static int audit_alloc(bulk *b)
+{
+	audit_batch *a = &b->audit;
+	size_t n = b->repo->model->ncolumns;
+
+	if (a->recs)
+		return 0;
+	if (!(a->recs = calloc(AUDIT_BATCH, sizeof(*a->recs))) || !(a->json = calloc(2 * AUDIT_BATCH, sizeof(char *))) ||
+	    !(a->nv = calloc(n, sizeof(dal_value))) || !(a->mask = calloc(n, sizeof(bool))))
+		return dal__error_nomem();
 	return 0;
 }
 
-/* Until audit_hook() writes rows, an audited repository must not change rows unaudited. */
-static int audit_refuse(const dal_repo *repo, const char *what)
+/* Queue one audit row; old/new are whole rows (model order) with masks of the columns to record. */
+static int audit_add(bulk *b, const char *action, int64_t id, const dal_value *old_vals, const bool *old_mask,
+                     const dal_value *new_vals, const bool *new_mask)
 {
-	if (!(repo->flags & DAL_AUDIT))
-		return 0;
-	return dal__error(DAL_EUNSUPPORTED, "%s of '%s': bulk operations do not write audit rows yet; "
-		"open the repository without DAL_AUDIT or use the single-row calls", what, repo->model->table);
+	audit_batch *a = &b->audit;
+	const dal_model *m = b->repo->model;
+	char *o = NULL, *n = NULL;
+	int error = 0;
+
+	if ((error = audit_alloc(b)) < 0)
+		return error;
+	if (old_vals)
+		error = dal__audit_json(&o, m, old_vals, old_mask);
+	if (error == 0 && new_vals)
+		error = dal__audit_json(&n, m, new_vals, new_mask);
+	if (error < 0) {
+		free(o);
+		free(n);
+		return error;
+	}
+	a->json[2 * a->n] = o;
+	a->json[2 * a->n + 1] = n;
+	a->recs[a->n++] = (dal__audit_rec){ action, m->table, id, o, n };
+	return a->n == AUDIT_BATCH ? audit_flush(b) : 0;
 }
 
 /* HOOK(cache): the read cache forgets these ids after the call's commit (or the unit's). */
@@ -277,6 +342,7 @@ static int end(bulk *b, int error)
 
 static void bulk_free(bulk *b)
 {
+	audit_free(&b->audit);
 	free(b->cols);
 }
 
@@ -571,8 +637,8 @@ static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
 			error = stage_insert(b, m->table, names, w, mat, n, r0);
 		if (error == 0)
 			error = dal__undo_created(b->s.conn, m, ids, n);
-		if (error == 0)
-			error = audit_hook(b, "BULK_CREATE", ids, n);
+		for (r = 0; r < n && error == 0 && audited(b); r++)
+			error = audit_add(b, "BULK_CREATE", ids[r], NULL, NULL, &mat[r * w], NULL);
 		if (error == 0 && ids_out)
 			memcpy(ids_out + r0, ids, n * sizeof(*ids));
 	}
@@ -639,6 +705,29 @@ done:
 	return error;
 }
 
+/* BULK_CREATE rows of the INSERT just made: the whole row as stored (no column has an engine default). */
+static int audit_created(gen_insert *g, size_t n)
+{
+	bulk *b = g->b;
+	const dal_model *m = b->repo->model;
+	size_t r, i, k;
+	int error = 0;
+
+	for (r = 0; r < n && error == 0; r++) {
+		dal_value *nv;
+		if ((error = audit_alloc(b)) < 0)
+			break;
+		nv = b->audit.nv;
+		for (i = 0; i < m->ncolumns; i++)
+			nv[i] = dal_null();
+		for (k = 0; k < g->w; k++)
+			nv[g->cols[k]] = g->params[r * g->w + k];
+		nv[b->repo->col_id] = dal_int(g->ids[r]);
+		error = audit_add(b, "BULK_CREATE", g->ids[r], NULL, NULL, nv, NULL);
+	}
+	return error;
+}
+
 /*
  * Engines without bulk_insert (SQLite): one transaction, INSERTs of TUPLES rows
  * reused chunk after chunk. A failed INSERT undoes only itself, so its rows are
@@ -694,7 +783,7 @@ static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 				error = at_rows(b, error, r0 + r, r0 + r);
 			break;
 		}
-		if ((error = audit_hook(b, "BULK_CREATE", g.ids, n)) < 0)
+		if (audited(b) && (error = audit_created(&g, n)) < 0)
 			break;
 		if (ids_out)
 			memcpy(ids_out + r0, g.ids, n * sizeof(int64_t));
@@ -720,8 +809,6 @@ int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *co
 	b.what = "bulk create";
 	b.values = values;
 	b.nrows = nrows;
-	if ((error = audit_refuse(repo, b.what)) < 0)
-		return error;
 	fast = repo->db->drv->bulk_insert != NULL && repo->db->drv->dialect->next_ids_sql != NULL;
 	if ((error = map_columns(&b, columns, ncolumns, false)) < 0 || (error = check_missing(&b)) < 0 ||
 	    (error = check_rows(&b)) < 0)
@@ -762,6 +849,8 @@ int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *co
 	}
 	if (error == 0)
 		error = fast ? create_fast(&b, ids_out, dal_now()) : create_generic(&b, ids_out, dal_now());
+	if (error == 0)
+		error = audit_flush(&b);
 	error = end(&b, error);
 	if (error == 0)
 		cache_hook(repo, ids_out, ids_out ? nrows : 0);
@@ -775,7 +864,8 @@ done:
 /* ---- undo in nested units emulated without savepoints (repo/undo.h) ---- */
 
 /* The old rows of `ids`, read set-based before an update (`cols`: the columns it sets) or a
- * delete; recorded with undo_after() once the call's writes are done. */
+ * delete, for the undo log and the audit rows alike (one read); recorded with undo_after()
+ * once the call's writes are done. Neither audited nor in an emulated nested unit: no read. */
 static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n, bool update, bool soft)
 {
 	const dal_repo *repo = b->repo;
@@ -784,7 +874,7 @@ static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n,
 	int error;
 
 	*op = NULL;
-	if (!b->s.conn->undo)
+	if (!b->s.conn->undo && !audited(b))
 		return 0;
 	if ((update || soft) && !(set = calloc(repo->model->ncolumns, sizeof(bool))))
 		return dal__error_nomem();
@@ -794,7 +884,10 @@ static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n,
 		set[repo->col_deleted] = true;
 	if (set && repo->col_updated >= 0)
 		set[repo->col_updated] = true;
-	error = dal__undo_read(op, b->s.conn, repo->model, ids, n, update ? repo->soft : soft, !update && !soft, set);
+	/* Audited where writers wait on row locks (PostgreSQL): lock the rows read, so the
+	 * old values recorded are the ones replaced (as single-row writes do). */
+	error = dal__undo_read(op, b->s.conn, repo->model, ids, n, update ? repo->soft : soft, !update && !soft, set,
+		audited(b) && (repo->db->drv->caps & DAL_CAP_MULTI_WRITER) && (repo->db->drv->caps & DAL_CAP_SERIALIZABLE));
 	free(set);
 	return error;
 }
@@ -810,6 +903,136 @@ static void undo_after(bulk *b, dal__undo_op **op, int error, bool reinsert)
 		dal__undo_broken(b->s.conn);
 	}
 	*op = NULL;
+}
+
+/* ---- audit of update and delete ---- */
+
+/* The old rows `op` read, in input order of their ids: pos[i] = input row, at[i] = old row. */
+typedef struct old_order { size_t pos, at; } old_order;
+
+static int by_pos(const void *a, const void *c)
+{
+	const old_order *x = a, *y = c;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int by_id(const void *a, const void *c)
+{
+	const id_at *x = a, *y = c;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int old_in_order(old_order **out, size_t *nout, const bulk *b, const int64_t *ids, size_t nids,
+                        const dal_value *rows, size_t nrows)
+{
+	size_t ncol = b->repo->model->ncolumns, i, k = 0;
+	id_at *v = malloc((nids ? nids : 1) * sizeof(*v));
+	old_order *o = malloc((nrows ? nrows : 1) * sizeof(*o));
+
+	*out = NULL;
+	*nout = 0;
+	if (!v || !o) {
+		free(v);
+		free(o);
+		return dal__error_nomem();
+	}
+	for (i = 0; i < nids; i++) {
+		v[i].id = ids[i];
+		v[i].row = i;
+	}
+	qsort(v, nids, sizeof(*v), by_id_then_row);
+	for (i = 0; i < nrows; i++) {
+		id_at key = { rows[i * ncol + (size_t)b->repo->col_id].v.i, 0 };
+		const id_at *hit = bsearch(&key, v, nids, sizeof(*v), by_id);
+		if (!hit)
+			continue;
+		/* A repeated id (delete): its first position. */
+		while (hit > v && hit[-1].id == key.id)
+			hit--;
+		o[k].pos = hit->row;
+		o[k++].at = i;
+	}
+	free(v);
+	qsort(o, k, sizeof(*o), by_pos);
+	*out = o;
+	*nout = k;
+	return 0;
+}
+
+/* BULK_UPDATE: for each row read before (the rows the update changed), id and the columns
+ * whose value changed, before and after, as a single-row UPDATE records them. */
+static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, int64_t now)
+{
+	const dal_repo *repo = b->repo;
+	size_t ncol = repo->model->ncolumns, nold = 0, no = 0, i, k, j;
+	const dal_value *rows = dal__undo_op_rows(old, &nold);
+	bool stamp = repo->col_updated >= 0 && !b->has_updated;
+	old_order *o = NULL;
+	int error;
+
+	if ((error = audit_alloc(b)) < 0 || (error = old_in_order(&o, &no, b, ids, b->nrows, rows, nold)) < 0)
+		return error;
+	for (j = 0; j < no && error == 0; j++) {
+		const dal_value *ov = &rows[o[j].at * ncol];
+		dal_value *nv = b->audit.nv;
+		bool *mask = b->audit.mask;
+		memcpy(nv, ov, ncol * sizeof(*nv));
+		memset(mask, 0, ncol * sizeof(*mask));
+		for (k = 0; k < b->ncols && error == 0; k++) {
+			error = value_at(&nv[b->cols[k]], b, o[j].pos, k);
+			mask[b->cols[k]] = true;
+		}
+		if (stamp) {
+			nv[repo->col_updated] = dal_timestamp(now);
+			mask[repo->col_updated] = true;
+		}
+		for (i = 0; i < ncol; i++)
+			mask[i] = (int)i == repo->col_id || (mask[i] && !dal_value_equal(&ov[i], &nv[i]));
+		if (error == 0)
+			error = audit_add(b, "BULK_UPDATE", ids[o[j].pos], ov, mask, nv, mask);
+	}
+	free(o);
+	return error;
+}
+
+/* BULK_DELETE: for each row read before (the rows the delete removed), the whole old row;
+ * a soft delete also records the new deleted_at (and updated_at), a hard one no new values. */
+static int audit_deleted(bulk *b, const int64_t *ids, const dal__undo_op *old, const dal_value *stamps, size_t nst)
+{
+	const dal_repo *repo = b->repo;
+	size_t ncol = repo->model->ncolumns, nold = 0, no = 0, j;
+	const dal_value *rows = dal__undo_op_rows(old, &nold);
+	old_order *o = NULL;
+	int error;
+
+	if (!audited(b))
+		return 0;
+	if ((error = audit_alloc(b)) < 0 || (error = old_in_order(&o, &no, b, ids, b->nrows, rows, nold)) < 0)
+		return error;
+	for (j = 0; j < no && error == 0; j++) {
+		const dal_value *ov = &rows[o[j].at * ncol];
+		dal_value *nv = b->audit.nv;
+		bool *mask = b->audit.mask;
+		if (nst == 0) {
+			error = audit_add(b, "BULK_DELETE", ids[o[j].pos], ov, NULL, NULL, NULL);
+			continue;
+		}
+		memcpy(nv, ov, ncol * sizeof(*nv));
+		memset(mask, 0, ncol * sizeof(*mask));
+		nv[repo->col_deleted] = stamps[0];
+		mask[repo->col_deleted] = true;
+		if (repo->col_updated >= 0 && nst > 1) {
+			nv[repo->col_updated] = stamps[1];
+			mask[repo->col_updated] = true;
+		}
+		error = audit_add(b, "BULK_DELETE", ids[o[j].pos], ov, NULL, nv, mask);
+	}
+	free(o);
+	if (error == 0)
+		error = audit_flush(b);
+	return error;
 }
 
 /* ---- update ---- */
@@ -841,7 +1064,6 @@ static int update_fast(int64_t *changes, bulk *b, const int64_t *ids, int64_t no
 		error = dal__sql_bulk_update_from(&sql, repo->db->drv->dialect, repo->model, STAGE, b->cols, b->ncols,
 			stamp);
 	error = error ? error : run(changes, b, sql.ptr, &p, stamp ? 1 : 0);
-	error = error ? error : audit_hook(b, "BULK_UPDATE", ids, b->nrows);
 	dal__str_dispose(&sql);
 	return stage_drop_after(b, error);
 }
@@ -900,7 +1122,6 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 			goto done;
 		}
 	}
-	error = audit_hook(b, "BULK_UPDATE", ids, b->nrows);
 done:
 	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);
@@ -915,7 +1136,7 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 {
 	bulk b = { 0 };
 	dal__undo_op *undo = NULL;
-	int64_t changes = 0;
+	int64_t changes = 0, now = dal_now();
 	int error;
 
 	if (count_out)
@@ -925,8 +1146,6 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 	b.what = "bulk update";
 	b.values = values;
 	b.nrows = nrows;
-	if ((error = audit_refuse(repo, b.what)) < 0)
-		return error;
 	if (ncolumns == 0)
 		return dal__error(DAL_EINVAL, "bulk update of '%s': no columns given", repo->model->table);
 	if (nrows && !ids)
@@ -937,12 +1156,14 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 	if ((error = begin(&b)) < 0 || (error = undo_before(&undo, &b, ids, nrows, true, false)) < 0)
 		goto done;
 	if (repo->db->drv->bulk_insert)
-		error = update_fast(&changes, &b, ids, dal_now());
+		error = update_fast(&changes, &b, ids, now);
 	else if (repo->check_unique)
 		error = dal__error(DAL_EUNSUPPORTED, "bulk update of '%s': unique among live rows needs a staging "
 			"table, which %s cannot fill", repo->model->table, repo->db->drv->name);
 	else
-		error = update_generic(&changes, &b, ids, dal_now());
+		error = update_generic(&changes, &b, ids, now);
+	if (error == 0 && audited(&b) && (error = audit_updated(&b, ids, undo, now)) == 0)
+		error = audit_flush(&b);
 	undo_after(&b, &undo, error, false);
 	error = end(&b, error);
 	if (error == 0) {
@@ -1070,8 +1291,6 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 	b.repo = repo;
 	b.what = soft ? "bulk soft delete" : "bulk delete";
 	b.nrows = n;
-	if ((error = audit_refuse(repo, b.what)) < 0)
-		return error;
 	if (soft && !repo->soft)
 		return dal__error(DAL_EUNSUPPORTED, "bulk soft delete of '%s': the model has no deleted_at column",
 			repo->model->table);
@@ -1097,8 +1316,8 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 		error = delete_staged(&changes, &b, ids, stamps, nst, sql.ptr);
 	else
 		error = delete_list(&changes, &b, soft, ids, stamps, nst);
+	error = error ? error : audit_deleted(&b, ids, undo, stamps, nst);
 	undo_after(&b, &undo, error, !soft);
-	error = error ? error : audit_hook(&b, "BULK_DELETE", ids, n);
 	error = end(&b, error);
 	if (error == 0) {
 		cache_hook(repo, ids, n);
@@ -1108,6 +1327,7 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 done:
 	dal__undo_op_free(undo);
 	end(&b, error);
+	bulk_free(&b);
 	dal__str_dispose(&sql);
 	return error;
 }

@@ -8,6 +8,7 @@
 #include "repo/undo.h"
 #include "row.h"
 #include "sql/build.h"
+#include "uow.h"
 
 typedef int (*build_fn)(dal_str *out, const dal_dialect *d, const dal_model *m);
 
@@ -367,6 +368,16 @@ static bool audited(const dal_repo *repo)
 	return (repo->flags & DAL_AUDIT) != 0;
 }
 
+const dal__audit_ctx *dal__repo_audit_ctx(const dal_repo *repo)
+{
+	const dal__audit_ctx *u;
+
+	if (repo->has_audit_ctx)
+		return &repo->audit_ctx;
+	u = dal__uow_audit_ctx(repo->db);
+	return u ? u : &repo->audit_ctx;
+}
+
 /* One audit row: old and new values are whole rows (model order) with masks of the columns to record. */
 static int audit_one(dal_repo *repo, dal_session *s, const char *action, int64_t id,
                      const dal_value *old_vals, const bool *old_mask, const dal_value *new_vals, const bool *new_mask)
@@ -380,7 +391,7 @@ static int audit_one(dal_repo *repo, dal_session *s, const char *action, int64_t
 		error = dal__audit_json(&n, repo->model, new_vals, new_mask);
 	if (error == 0) {
 		dal__audit_rec r = { action, repo->model->table, id, o, n };
-		error = dal__audit_write(s, &repo->audit_ctx, &r, 1);
+		error = dal__audit_write(s, dal__repo_audit_ctx(repo), &r, 1);
 	}
 	free(o);
 	free(n);

@@ -37,7 +37,11 @@ struct dal_repo {
 	dal_value *scratch;             /* ncolumns values for reading a row */
 	char *sql_get_lock, *sql_get_any_lock;  /* the old row of an audited write, locked where rows lock */
 	dal__audit_ctx audit_ctx;
+	bool has_audit_ctx;             /* set by dal_repo_set_context: it wins over a unit's */
 };
+
+/* The context of the repository's audit rows: its own, else its unit of work's, else none. */
+const dal__audit_ctx *dal__repo_audit_ctx(const dal_repo *repo);
 
 /* Read the current row of `stmt` (every model column, in order) into a new or reused row. */
 int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);

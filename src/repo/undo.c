@@ -373,7 +373,7 @@ static int where_ids(dal_str *s, const dal_dialect *d, const dal_model *m, bool 
 
 /* Run "<head> WHERE id IN ..." for the ids, set-based. */
 static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const int64_t *ids, size_t n, bool live,
-                   rows_buf *rb, dal_value *scratch)
+                   const char *tail, rows_buf *rb, dal_value *scratch)
 {
 	const dal_dialect *d = conn->drv->dialect;
 	dal_value p[LIST_IDS];
@@ -385,6 +385,7 @@ static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const i
 		if ((error = stage(conn, m, ids, NULL, n, NULL)) == 0) {
 			error = dal__str_puts(&s, head);
 			error = error ? error : where_ids(&s, d, m, true, 0, live);
+			error = error ? error : dal__str_puts(&s, tail);
 			error = error ? error : run(conn, m, s.ptr, NULL, 0, rb, scratch);
 			error = unstage(conn, error);
 		}
@@ -398,6 +399,7 @@ static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const i
 			p[k] = dal_int(ids[r0 + k]);
 		error = dal__str_puts(&s, head);
 		error = error ? error : where_ids(&s, d, m, false, c, live);
+		error = error ? error : dal__str_puts(&s, tail);
 		error = error ? error : run(conn, m, s.ptr, p, c, rb, scratch);
 		dal__str_dispose(&s);
 	}
@@ -405,7 +407,7 @@ static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const i
 }
 
 int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n,
-                   bool live_only, bool reinsert, const bool *set)
+                   bool live_only, bool reinsert, const bool *set, bool lock)
 {
 	const dal_dialect *d = conn->drv->dialect;
 	rows_buf rb = { NULL, 0, 0, m->ncolumns, DAL_STR_INIT };
@@ -425,7 +427,8 @@ int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const
 	error = error ? error : dal__sql_columns(&head, d, m);
 	error = error ? error : dal__str_puts(&head, " FROM ");
 	error = error ? error : q(&head, d, m->table);
-	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, &rb, scratch);
+	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, lock ? " FOR UPDATE" : "", &rb,
+		scratch);
 	if (error == 0) {
 		rows_finish(op, &rb);
 		*out = op;
@@ -439,6 +442,12 @@ done:
 	return error;
 }
 
+const dal_value *dal__undo_op_rows(const dal__undo_op *op, size_t *n)
+{
+	*n = op ? op->nrows : 0;
+	return op ? op->vals : NULL;
+}
+
 /* ---- applying ---- */
 
 static int undo_delete(dal_conn *conn, const dal__undo_op *op)
@@ -447,7 +456,7 @@ static int undo_delete(dal_conn *conn, const dal__undo_op *op)
 	int error = dal__str_puts(&head, "DELETE FROM ");
 
 	error = error ? error : q(&head, conn->drv->dialect, op->model->table);
-	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, NULL, NULL);
+	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, "", NULL, NULL);
 	dal__str_dispose(&head);
 	return error;
 }

@@ -40,12 +40,16 @@ void dal__undo_discard_all(dal_conn *conn);
 
 /* Rows just inserted with these ids: their undo deletes them. */
 int dal__undo_created(dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n);
-/* Old rows before a change, read set-based on `conn` (live rows only with `live_only`).
+/* Old rows before a change, read set-based on `conn` (live rows only with `live_only`;
+ * `lock`: FOR UPDATE, so the rows read are the ones the change then replaces).
  * `reinsert`: the change deletes them (the undo inserts them back with their ids);
  * else the undo sets back the columns of `set` (model order; NULL: all but id).
  * Record the op with dal__undo_push() once the change succeeded, else free it. */
 int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n,
-                   bool live_only, bool reinsert, const bool *set);
+                   bool live_only, bool reinsert, const bool *set, bool lock);
+/* The whole rows (ncolumns values each, model order) an op read or was made from;
+ * borrowed, valid until the op is freed or pushed. */
+const dal_value *dal__undo_op_rows(const dal__undo_op *op, size_t *n);
 /* The same from an old row in hand (ncolumns values in model order). */
 int dal__undo_row(dal__undo_op **out, const dal_model *m, const dal_value *row, bool reinsert, const bool *set);
 /* Record `op` (NULL: nothing) in conn's log; takes ownership. */

@@ -515,23 +515,211 @@ static void test_bulk_in_unit_of_work(void **state)
 	dal_repo_close(repo);
 }
 
-/* Bulk calls write no audit rows yet: an audited repository refuses them instead. */
-static void test_bulk_audited_refused(void **state)
+/* Audit rows of `action` on bk_users (user_id too when given). */
+static int64_t audit_count(fixture *fx, const char *action, const char *user)
 {
+	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
+	dal_audit_logs *logs = NULL;
+	int64_t n;
+
+	f.resource_type = "bk_users";
+	f.action = action;
+	f.user_id = user;
+	CHECK_OK(dal_audit_query(&logs, fx->db, &f));
+	n = (int64_t)dal_audit_logs_count(logs);
+	dal_audit_logs_free(logs);
+	return n;
+}
+
+static void assert_verified(fixture *fx)
+{
+	dal_audit_report rep;
+
+	CHECK_OK(dal_audit_verify(&rep, fx->db));
+	if (!rep.ok)
+		fail_msg("audit chain broken: row %lld: %s", (long long)rep.bad_id, rep.reason);
+}
+
+/* The one audit row of `action` for entity `id`; owned by the caller. */
+static dal_audit_logs *audit_of(fixture *fx, const char *action, int64_t id)
+{
+	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
+	dal_audit_logs *logs = NULL;
+
+	f.resource_type = "bk_users";
+	f.action = action;
+	f.resource_id = id;
+	f.has_resource_id = true;
+	CHECK_OK(dal_audit_query(&logs, fx->db, &f));
+	assert_int_equal(dal_audit_logs_count(logs), 1);
+	return logs;
+}
+
+#define CONTAINS(hay, needle) \
+	do { if (!(hay) || !strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", \
+		(hay) ? (hay) : "(null)", (needle)); } while (0)
+
+/* Audited bulk calls: one BULK_* row per entity actually changed, in the call's transaction. */
+static void test_bulk_audited(void **state)
+{
+	static const char *const c_name[] = { "name" };
 	fixture *fx = FX(state);
 	dal_repo *plain = open_repo(fx, &users), *repo = NULL;
-	int64_t ids[1] = { 1 }, count = -1;
+	int64_t ids[1000], missing[3], count = -1;
+	dal_value names[1002];
+	dal_audit_logs *logs = NULL;
+	const dal_audit_log *e;
 	user_rows u;
+	size_t i;
 
 	CHECK_OK(dal_repo_open(&repo, fx->db, &users, DAL_AUDIT));
-	user_rows_make(&u, 1, 0);
-	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_bulk_create(NULL, repo, user_names, 3, u.v, 1));
-	CHECK_MSG("audit");
-	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_bulk_update(&count, repo, ids, user_names, 1, u.v, 1));
-	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_bulk_delete(&count, repo, ids, 1, true));
-	assert_int_equal(count_of(plain, true), 0);
+	user_rows_make(&u, 1000, 0);
+	CHECK_OK(dal_repo_bulk_create(ids, repo, user_names, 3, u.v, 1000));
+	assert_int_equal(audit_count(fx, "BULK_CREATE", NULL), 1000);
+	/* New values as a single CREATE records them, audit rows in input order. */
+	logs = audit_of(fx, "BULK_CREATE", ids[7]);
+	e = dal_audit_logs_at(logs, 0);
+	assert_null(e->old_values);
+	CONTAINS(e->new_values, "\"u7\"");
+	CONTAINS(e->new_values, "\"e7@x\"");
+	CONTAINS(e->new_values, "\"created_at\"");
+	dal_audit_logs_free(logs);
+	{
+		dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
+		f.action = "BULK_CREATE";
+		CHECK_OK(dal_audit_query(&logs, fx->db, &f));
+		for (i = 0; i < 1000; i++)
+			assert_int_equal(dal_audit_logs_at(logs, 999 - i)->resource_id, ids[i]);
+		dal_audit_logs_free(logs);
+	}
+	assert_verified(fx);
+
+	/* A failed bulk call leaves no audit row. */
+	u.v[600 * 3 + 1] = dal_text("e3@x");
+	CHECK_ERR(DAL_ECONSTRAINT, dal_repo_bulk_create(NULL, repo, user_names, 3, u.v, 1000));
+	u.v[600 * 3 + 1] = dal_text("e600@x");
+	assert_int_equal(audit_count(fx, NULL, NULL), 1000);
+
+	/* Update 500 rows and 2 missing ids: 500 rows, old and new values of what changed. */
+	for (i = 0; i < 502; i++)
+		names[i] = i % 2 ? dal_text("odd") : dal_text("even");
+	{
+		int64_t upids[502];
+		for (i = 0; i < 500; i++)
+			upids[i] = ids[i];
+		upids[500] = 999999;
+		upids[501] = 999998;
+		CHECK_OK(dal_repo_bulk_update(&count, repo, upids, c_name, 1, names, 502));
+	}
+	assert_int_equal(count, 500);
+	assert_int_equal(audit_count(fx, "BULK_UPDATE", NULL), 500);
+	logs = audit_of(fx, "BULK_UPDATE", ids[3]);
+	e = dal_audit_logs_at(logs, 0);
+	CONTAINS(e->old_values, "\"u3\"");
+	CONTAINS(e->new_values, "\"odd\"");
+	CONTAINS(e->old_values, "\"id\"");
+	CONTAINS(e->new_values, "\"updated_at\"");
+	assert_null(strstr(e->new_values, "\"email\""));
+	dal_audit_logs_free(logs);
+	/* A failing update (a duplicate email) rolls its audit rows back with it. */
+	{
+		static const char *const c_email[] = { "email" };
+		dal_value em[2] = { dal_text("dup@x"), dal_text("dup@x") };
+		CHECK_ERR(DAL_ECONSTRAINT, dal_repo_bulk_update(&count, repo, ids, c_email, 1, em, 2));
+	}
+	assert_int_equal(audit_count(fx, NULL, NULL), 1500);
+
+	/* Soft delete of 100 live rows and 1 missing id, then hard delete of 50 of them. */
+	for (i = 0; i < 3; i++)
+		missing[i] = 777777 + (int64_t)i;
+	CHECK_OK(dal_repo_bulk_delete(&count, repo, ids, 100, true));
+	CHECK_OK(dal_repo_bulk_delete(&count, repo, missing, 3, true));
+	assert_int_equal(count, 0);
+	assert_int_equal(audit_count(fx, "BULK_DELETE", NULL), 100);
+	logs = audit_of(fx, "BULK_DELETE", ids[5]);
+	e = dal_audit_logs_at(logs, 0);
+	CONTAINS(e->old_values, "\"e5@x\"");
+	CONTAINS(e->new_values, "\"deleted_at\"");
+	dal_audit_logs_free(logs);
+	CHECK_OK(dal_repo_bulk_delete(&count, repo, ids + 950, 50, false));
+	assert_int_equal(count, 50);
+	assert_int_equal(audit_count(fx, "BULK_DELETE", NULL), 150);
+	logs = audit_of(fx, "BULK_DELETE", ids[960]);
+	e = dal_audit_logs_at(logs, 0);
+	CONTAINS(e->old_values, "\"u960\"");
+	assert_null(e->new_values);
+	dal_audit_logs_free(logs);
+	/* As-of reads replay BULK_* rows like their single-row kin. */
+	{
+		dal_row *row = NULL;
+		CHECK_OK(dal_repo_get_as_of(&row, repo, ids[300], dal_now()));
+		assert_string_equal(dal_row_text(row, "name"), "even");
+		assert_string_equal(dal_row_text(row, "email"), "e300@x");
+		dal_row_free(row);
+		CHECK_ERR(DAL_ENOTFOUND, dal_repo_get_as_of(&row, repo, ids[5], dal_now()));
+	}
+	assert_verified(fx);
 	user_rows_free(&u);
 	dal_repo_close(repo);
+	dal_repo_close(plain);
+}
+
+/* A unit's audit context goes to the rows of repositories without their own. */
+static void test_bulk_audit_unit_context(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *plain = open_repo(fx, &users), *in = NULL, *own = NULL;
+	dal_audit_ctx unit_ctx = DAL_AUDIT_CTX_INIT, own_ctx = DAL_AUDIT_CTX_INIT, inner_ctx = DAL_AUDIT_CTX_INIT;
+	dal_uow_opts opts = DAL_UOW_OPTS_INIT, inner_opts = DAL_UOW_OPTS_INIT;
+	dal_uow *uow = NULL, *nested = NULL;
+	int64_t ids[30];
+	user_rows u;
+
+	unit_ctx.user_id = "unit-user";
+	unit_ctx.correlation_id = "req-1";
+	own_ctx.user_id = "own-user";
+	inner_ctx.user_id = "inner-user";
+	opts.audit_ctx = &unit_ctx;
+	inner_opts.audit_ctx = &inner_ctx;
+	user_rows_make(&u, 30, 0);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, &opts));
+	unit_ctx.user_id = "changed after begin";   /* copied at begin */
+	CHECK_OK(dal_uow_repo(&in, uow, &users, DAL_AUDIT));
+	CHECK_OK(dal_uow_repo(&own, uow, &users, DAL_AUDIT));
+	CHECK_OK(dal_repo_set_context(own, &own_ctx));
+	CHECK_OK(dal_repo_bulk_create(ids, in, user_names, 3, u.v, 10));
+	CHECK_OK(dal_repo_bulk_create(ids + 10, own, user_names, 3, u.v + 30, 5));
+	{
+		dal_field f[] = { DAL_FIELD("name", dal_text("single")) };
+		CHECK_OK(dal_repo_update(NULL, in, ids[0], f, 1));
+	}
+	/* Nested: without a context of its own it inherits; with one, it uses it. */
+	CHECK_OK(dal_uow_begin(&nested, fx->db, NULL));
+	CHECK_OK(dal_repo_bulk_create(ids + 15, in, user_names, 3, u.v + 45, 3));
+	CHECK_OK(dal_uow_commit(nested));
+	CHECK_OK(dal_uow_begin(&nested, fx->db, &inner_opts));
+	CHECK_OK(dal_repo_bulk_create(ids + 18, in, user_names, 3, u.v + 54, 2));
+	CHECK_OK(dal_uow_commit(nested));
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(audit_count(fx, NULL, "unit-user"), 14);
+	assert_int_equal(audit_count(fx, NULL, "own-user"), 5);
+	assert_int_equal(audit_count(fx, NULL, "inner-user"), 2);
+	assert_int_equal(audit_count(fx, NULL, "changed after begin"), 0);
+	{
+		dal_audit_logs *logs = audit_of(fx, "BULK_CREATE", ids[2]);
+		assert_string_equal(dal_audit_logs_at(logs, 0)->correlation_id, "req-1");
+		dal_audit_logs_free(logs);
+	}
+	/* Outside the unit the repository has no context. */
+	CHECK_OK(dal_repo_bulk_create(ids + 20, in, user_names, 3, u.v + 60, 1));
+	assert_int_equal(audit_count(fx, NULL, "unit-user"), 14);
+	/* A bad context version fails at begin. */
+	unit_ctx.version = 99;
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&uow, fx->db, &opts));
+	assert_verified(fx);
+	user_rows_free(&u);
+	dal_repo_close(in);
+	dal_repo_close(own);
 	dal_repo_close(plain);
 }
 
@@ -544,5 +732,6 @@ FX_CASES(cases_bulk,
 	FX_CASE(test_bulk_delete_soft_restore_hard),
 	FX_CASE(test_bulk_bad_input),
 	FX_CASE(test_bulk_in_unit_of_work),
-	FX_CASE(test_bulk_audited_refused),
+	FX_CASE(test_bulk_audited),
+	FX_CASE(test_bulk_audit_unit_context),
 );

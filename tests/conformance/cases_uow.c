@@ -923,17 +923,17 @@ static void test_nested_undoes_every_change(void **state)
 		upvals[i * 2] = dal_int(1000 + (int64_t)i);
 		upvals[i * 2 + 1] = dal_text("bulk");
 	}
-	CHECK_OK(dal_repo_bulk_create(newids, repo, cols, 2, vals, NEW));
-	CHECK_OK(dal_repo_bulk_update(&n, repo, upids, upcols, 2, upvals, NEW));
+	CHECK_OK(dal_repo_bulk_create(newids, audited, cols, 2, vals, NEW));
+	CHECK_OK(dal_repo_bulk_update(&n, audited, upids, upcols, 2, upvals, NEW));
 	assert_int_equal(n, NEW);
 	for (i = 0; i < 120; i++)
 		softids[i] = ids[100 + i];
-	CHECK_OK(dal_repo_bulk_delete(&n, repo, softids, 120, true));
+	CHECK_OK(dal_repo_bulk_delete(&n, audited, softids, 120, true));
 	assert_int_equal(n, 120);
 	/* Hard: rows soft-deleted just now, untouched ones, and rows created in this unit. */
 	for (i = 0; i < 110; i++)
 		hardids[i] = i < 50 ? ids[200 + i] : newids[i - 50];
-	CHECK_OK(dal_repo_bulk_delete(&n, repo, hardids, 110, false));
+	CHECK_OK(dal_repo_bulk_delete(&n, audited, hardids, 110, false));
 	assert_int_equal(n, 110);
 	/* A unit nested once more commits into this one: this one's rollback undoes it too. */
 	CHECK_OK(dal_uow_begin(&inner2, fx->db, NULL));
