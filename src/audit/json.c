@@ -1,5 +1,6 @@
 /* Audit JSON: values to JSON and back, UTF-8 repair, and the canonical form hashed. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,102 @@ static int jsonb_key_cmp(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
+/* A JSON string of `s`: invalid UTF-8 and NUL replaced by U+FFFD, as text_json() does. */
+static int put_json_string(dal_str *o, const char *s, size_t len)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start, k;
+	int error = dal__str_putc(o, '"');
+
+	while (i < len && error == 0) {
+		for (start = i; i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\'; i++)
+			;
+		if (i > start && (error = dal__str_putn(o, s + start, i - start)) < 0)
+			break;
+		if (i == len)
+			break;
+		if (p[i] == '"' || p[i] == '\\') {
+			char e[2] = { '\\', (char)p[i] };
+			error = dal__str_putn(o, e, 2);
+			i++;
+		} else if (p[i] < 0x20 && p[i] != 0) {
+			char e[6] = { '\\', 'u', '0', '0', hexd[p[i] >> 4], hexd[p[i] & 15] };
+			error = dal__str_putn(o, e, 6);
+			i++;
+		} else if ((k = utf8_seq(p + i, len - i)) > 0) {
+			error = dal__str_putn(o, s + i, k);
+			i += k;
+		} else {
+			error = dal__str_puts(o, "\xEF\xBF\xBD");
+			i++;
+		}
+	}
+	return error ? error : dal__str_putc(o, '"');
+}
+
+/* The object written directly, for the common column types (the bulk path writes one per
+ * row); 1 if a value needs jansson (JSON documents, blobs), then nothing is kept. */
+static int fast_json(char **out, const dal_model *m, const dal_value *vals, const char **names, size_t n)
+{
+	dal_str o = DAL_STR_INIT;
+	char buf[DAL_TIMESTAMP_BUFSIZE + 40];
+	size_t i;
+	int error = dal__str_putc(&o, '{');
+
+	for (i = 0; i < n && error == 0; i++) {
+		int col = dal_model_column_index(m, names[i]);
+		const dal_value *v = &vals[col];
+		int len;
+		error = i ? dal__str_putc(&o, ',') : 0;
+		error = error ? error : put_json_string(&o, names[i], strlen(names[i]));
+		error = error ? error : dal__str_putc(&o, ':');
+		if (error)
+			break;
+		if ((m->columns[col].flags & DAL_SENSITIVE) && v->type != DAL_TYPE_NULL) {
+			error = dal__str_puts(&o, "\"" REDACTED "\"");
+			continue;
+		}
+		switch (v->type) {
+		case DAL_TYPE_NULL: error = dal__str_puts(&o, "null"); break;
+		case DAL_TYPE_BOOL: error = dal__str_puts(&o, v->v.b ? "true" : "false"); break;
+		case DAL_TYPE_INT:
+			len = snprintf(buf, sizeof(buf), "%lld", (long long)v->v.i);
+			error = dal__str_putn(&o, buf, (size_t)len);
+			break;
+		case DAL_TYPE_DOUBLE:
+			if (isnan(v->v.d) || isinf(v->v.d)) {
+				error = dal__str_puts(&o, isnan(v->v.d) ? "\"NaN\"" : v->v.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+				break;
+			}
+			len = snprintf(buf, sizeof(buf), "%.17g", v->v.d);
+			if (!strpbrk(buf, ".eE"))
+				len += snprintf(buf + len, sizeof(buf) - (size_t)len, ".0");
+			error = dal__str_putn(&o, buf, (size_t)len);
+			break;
+		case DAL_TYPE_TIMESTAMP:
+			if (dal_timestamp_format(buf, v->v.ts) < 0) {
+				len = snprintf(buf, sizeof(buf), "%lld", (long long)v->v.ts);
+				error = dal__str_putn(&o, buf, (size_t)len);
+				break;
+			}
+			buf[10] = 'T';
+			strcat(buf, "Z");
+			error = put_json_string(&o, buf, strlen(buf));
+			break;
+		case DAL_TYPE_TEXT: error = put_json_string(&o, v->v.s ? v->v.s : "", v->v.s ? v->len : 0); break;
+		default:
+			dal__str_dispose(&o);
+			return 1;
+		}
+	}
+	error = error ? error : dal__str_putc(&o, '}');
+	if (error == 0 && !(*out = dal__str_detach(&o)))
+		error = dal__error_nomem();
+	dal__str_dispose(&o);
+	return error;
+}
+
 int dal__audit_json(char **out, const dal_model *m, const dal_value *vals, const bool *mask)
 {
 	const char **names = NULL;
@@ -197,7 +294,7 @@ int dal__audit_json(char **out, const dal_model *m, const dal_value *vals, const
 	int error = 0;
 
 	*out = NULL;
-	if (!(names = malloc((m->ncolumns + 1) * sizeof(*names))) || !(obj = json_object())) {
+	if (!(names = malloc((m->ncolumns + 1) * sizeof(*names)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
@@ -205,6 +302,13 @@ int dal__audit_json(char **out, const dal_model *m, const dal_value *vals, const
 		if (!mask || mask[i])
 			names[n++] = m->columns[i].name;
 	qsort(names, n, sizeof(*names), jsonb_key_cmp);
+	if ((error = fast_json(out, m, vals, names, n)) <= 0)
+		goto done;
+	error = 0;
+	if (!(obj = json_object())) {
+		error = dal__error_nomem();
+		goto done;
+	}
 	for (i = 0; i < n && error == 0; i++) {
 		int col = dal_model_column_index(m, names[i]);
 		json_t *j = (m->columns[col].flags & DAL_SENSITIVE) && vals[col].type != DAL_TYPE_NULL
