@@ -144,6 +144,31 @@ static double run_raw(const raw_ops *raw, void *h, enum op op, int64_t n, int64_
 	return (double)n / (seconds() - t0);
 }
 
+/* create with audit on against the same dal call with audit off (raw=audit_off). */
+static void bench_create_audit(const char *engine, const char *url)
+{
+	dal_db *db = NULL;
+	dal_repo *plain = NULL, *audited = NULL;
+	double best[2] = { 0, 0 }, r;
+	int64_t n = n_write / 3;
+	int round, which;
+
+	if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&plain, db, &dal_model_, 0) < 0 ||
+	    dal_repo_open(&audited, db, &dal_model_, DAL_AUDIT) < 0)
+		die("create_audit");
+	for (round = 0; round < 3; round++)
+		for (which = 0; which < 2; which++) {
+			r = run_dal(which ? audited : plain, OP_CREATE, n, n_write, n_write * (4 + round * 2 + which));
+			best[which] = r > best[which] ? r : best[which];
+		}
+	printf("bench %s create_audit dal=%.0f raw=audit_off:%.0f ratio=%.2f\n", engine, best[1], best[0],
+		best[1] / best[0]);
+	fflush(stdout);
+	dal_repo_close(plain);
+	dal_repo_close(audited);
+	dal_close(db);
+}
+
 static void bench_engine(const raw_ops *raw, const char *url, const char *raw_target)
 {
 	const dal_model *models[] = { &dal_model_, &raw_model };
@@ -187,6 +212,7 @@ static void bench_engine(const raw_ops *raw, const char *url, const char *raw_ta
 			best_dal / best_raw);
 		fflush(stdout);
 	}
+	bench_create_audit(raw->engine, url);
 }
 
 int main(void)
