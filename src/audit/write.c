@@ -248,6 +248,34 @@ static dal_value opt_text(const char *s)
 	return s ? dal_text(s) : dal_null();
 }
 
+/* Hash one audit row at `id` after `prev` and lay out its 14 column values. */
+static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, const dal__audit_rec *r,
+                    int64_t id, const char *prev, int64_t ts)
+{
+	dal__audit_content c = { id, prev, ts, r->action, r->resource_type, r->resource_id, true, ctx->user_id,
+		ctx->session_id, ctx->correlation_id, ctx->ip_address, ctx->user_agent, r->old_values, r->new_values,
+		r->old_values ? strlen(r->old_values) : 0, r->new_values ? strlen(r->new_values) : 0 };
+	int error;
+
+	if ((error = dal__audit_hash(hash, &c)) < 0)
+		return error;
+	p[0] = dal_int(id);
+	p[1] = opt_text(ctx->user_id);
+	p[2] = dal_text(r->action);
+	p[3] = dal_text(r->resource_type);
+	p[4] = dal_int(r->resource_id);
+	p[5] = r->old_values ? dal_json(r->old_values) : dal_null();
+	p[6] = r->new_values ? dal_json(r->new_values) : dal_null();
+	p[7] = dal_timestamp(ts);
+	p[8] = opt_text(ctx->session_id);
+	p[9] = opt_text(ctx->correlation_id);
+	p[10] = opt_text(ctx->ip_address);
+	p[11] = opt_text(ctx->user_agent);
+	p[12] = dal_text(prev);
+	p[13] = dal_text(hash);
+	return 0;
+}
+
 /* Take n positions at the chain's end: this locks the head row until commit. */
 static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
 {
@@ -321,26 +349,8 @@ static int write_bulk(dal_session *s, const dal__audit_ctx *ctx, const dal__audi
 		const dal__audit_rec *r = &recs[i];
 		const char *prev = i ? hashes[i - 1] : prev0;
 		dal_value *p = &v[k * 14];
-		dal__audit_content c = { first + (int64_t)i, prev, ts, r->action, r->resource_type,
-			r->resource_id, true, ctx->user_id, ctx->session_id, ctx->correlation_id, ctx->ip_address,
-			ctx->user_agent, r->old_values, r->new_values, r->old_values ? strlen(r->old_values) : 0,
-			r->new_values ? strlen(r->new_values) : 0 };
-		if ((error = dal__audit_hash(hashes[i], &c)) < 0)
+		if ((error = seal_row(p, hashes[i], ctx, r, first + (int64_t)i, prev, ts)) < 0)
 			break;
-		p[0] = dal_int(c.id);
-		p[1] = opt_text(ctx->user_id);
-		p[2] = dal_text(r->action);
-		p[3] = dal_text(r->resource_type);
-		p[4] = dal_int(r->resource_id);
-		p[5] = r->old_values ? dal_json(r->old_values) : dal_null();
-		p[6] = r->new_values ? dal_json(r->new_values) : dal_null();
-		p[7] = dal_timestamp(ts);
-		p[8] = opt_text(ctx->session_id);
-		p[9] = opt_text(ctx->correlation_id);
-		p[10] = opt_text(ctx->ip_address);
-		p[11] = opt_text(ctx->user_agent);
-		p[12] = dal_text(prev);
-		p[13] = dal_text(hashes[i]);
 		if (++k == per || i + 1 == n) {
 			if (copy) {
 				error = conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, audit_names, 14, v, k);
@@ -392,27 +402,9 @@ int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		const dal__audit_rec *r = &recs[i];
-		dal__audit_content c = { last - (int64_t)n + 1 + (int64_t)i, prev, ts, r->action, r->resource_type,
-			r->resource_id, true, ctx->user_id, ctx->session_id, ctx->correlation_id, ctx->ip_address,
-			ctx->user_agent, r->old_values, r->new_values, r->old_values ? strlen(r->old_values) : 0,
-			r->new_values ? strlen(r->new_values) : 0 };
 		dal_value p[14];
-		if ((error = dal__audit_hash(hash, &c)) < 0)
+		if ((error = seal_row(p, hash, ctx, r, last - (int64_t)n + 1 + (int64_t)i, prev, ts)) < 0)
 			break;
-		p[0] = dal_int(c.id);
-		p[1] = opt_text(ctx->user_id);
-		p[2] = dal_text(r->action);
-		p[3] = dal_text(r->resource_type);
-		p[4] = dal_int(r->resource_id);
-		p[5] = r->old_values ? dal_json(r->old_values) : dal_null();
-		p[6] = r->new_values ? dal_json(r->new_values) : dal_null();
-		p[7] = dal_timestamp(ts);
-		p[8] = opt_text(ctx->session_id);
-		p[9] = opt_text(ctx->correlation_id);
-		p[10] = opt_text(ctx->ip_address);
-		p[11] = opt_text(ctx->user_agent);
-		p[12] = dal_text(prev);
-		p[13] = dal_text(hash);
 		error = dal__stmt_exec(stmt, p, 14);
 		while (error == DAL__ROW)
 			error = dal__stmt_step(stmt);

@@ -22,14 +22,7 @@ static const dal_column acct_cols[] = {
 static const dal_model accts = DAL_MODEL("au_accounts", acct_cols);
 
 static const dal_column type_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("b", DAL_TYPE_BOOL, 0, 0),
-	DAL_COL("i", DAL_TYPE_INT, 0, 0),
-	DAL_COL("d", DAL_TYPE_DOUBLE, 0, 0),
-	DAL_COL("s", DAL_TYPE_TEXT, 0, 0),
-	DAL_COL("bl", DAL_TYPE_BLOB, 0, 0),
-	DAL_COL("ts", DAL_TYPE_TIMESTAMP, 0, 0),
-	DAL_COL("j", DAL_TYPE_JSON, 0, 0),
+	FX_ALL_TYPE_COLUMNS,
 };
 static const dal_model types = DAL_MODEL("au_types", type_cols);
 

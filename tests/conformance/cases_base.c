@@ -15,14 +15,7 @@
 #include "row.h"
 
 static const dal_column rt_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("b", DAL_TYPE_BOOL, 0, 0),
-	DAL_COL("i", DAL_TYPE_INT, 0, 0),
-	DAL_COL("d", DAL_TYPE_DOUBLE, 0, 0),
-	DAL_COL("s", DAL_TYPE_TEXT, 0, 0),
-	DAL_COL("bl", DAL_TYPE_BLOB, 0, 0),
-	DAL_COL("ts", DAL_TYPE_TIMESTAMP, 0, 0),
-	DAL_COL("j", DAL_TYPE_JSON, 0, 0),
+	FX_ALL_TYPE_COLUMNS,
 };
 static const dal_model rt_model = DAL_MODEL("rt", rt_cols);
 

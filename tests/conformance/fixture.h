@@ -20,6 +20,12 @@ typedef struct fixture {
 
 #define FX(state) ((fixture *)*(state))
 
+/* id plus one column of every dal type: b, i, d, s, bl, ts, j. */
+#define FX_ALL_TYPE_COLUMNS \
+	DAL_COL_ID(), DAL_COL("b", DAL_TYPE_BOOL, 0, 0), DAL_COL("i", DAL_TYPE_INT, 0, 0), \
+	DAL_COL("d", DAL_TYPE_DOUBLE, 0, 0), DAL_COL("s", DAL_TYPE_TEXT, 0, 0), DAL_COL("bl", DAL_TYPE_BLOB, 0, 0), \
+	DAL_COL("ts", DAL_TYPE_TIMESTAMP, 0, 0), DAL_COL("j", DAL_TYPE_JSON, 0, 0)
+
 /* Per-case setup and teardown: a fresh, empty database. */
 int fx_setup(void **state);
 int fx_teardown(void **state);
