@@ -905,6 +905,21 @@ static void undo_after(bulk *b, dal__undo_op **op, int error, bool reinsert)
 	*op = NULL;
 }
 
+/* The end of an update or delete: hand the undo record on, commit or roll back,
+ * then tell the cache and the caller. */
+static int finish_changed(bulk *b, dal__undo_op **undo, int error, bool reinsert, const int64_t *ids,
+                          size_t n, int64_t changes, int64_t *count_out)
+{
+	undo_after(b, undo, error, reinsert);
+	error = end(b, error);
+	if (error == 0) {
+		cache_hook(b->repo, ids, n);
+		if (count_out)
+			*count_out = changes;
+	}
+	return error;
+}
+
 /* ---- audit of update and delete ---- */
 
 /* The old rows `op` read, in input order of their ids: pos[i] = input row, at[i] = old row. */
@@ -1164,13 +1179,7 @@ int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 		error = update_generic(&changes, &b, ids, now);
 	if (error == 0 && audited(&b) && (error = audit_updated(&b, ids, undo, now)) == 0)
 		error = audit_flush(&b);
-	undo_after(&b, &undo, error, false);
-	error = end(&b, error);
-	if (error == 0) {
-		cache_hook(repo, ids, nrows);
-		if (count_out)
-			*count_out = changes;
-	}
+	error = finish_changed(&b, &undo, error, false, ids, nrows, changes, count_out);
 done:
 	dal__undo_op_free(undo);
 	end(&b, error);
@@ -1317,13 +1326,7 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 	else
 		error = delete_list(&changes, &b, soft, ids, stamps, nst);
 	error = error ? error : audit_deleted(&b, ids, undo, stamps, nst);
-	undo_after(&b, &undo, error, !soft);
-	error = end(&b, error);
-	if (error == 0) {
-		cache_hook(repo, ids, n);
-		if (count_out)
-			*count_out = changes;
-	}
+	error = finish_changed(&b, &undo, error, !soft, ids, n, changes, count_out);
 done:
 	dal__undo_op_free(undo);
 	end(&b, error);
