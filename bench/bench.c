@@ -26,6 +26,8 @@ static const dal_model dal_model_ = DAL_MODEL("bench_dal", cols);
 static const dal_model raw_model = DAL_MODEL("bench_raw", cols);
 
 static int64_t n_write, n_read;
+/* BENCH_ONLY=create_audit runs just that line, BENCH_ENGINE=sqlite one engine (for working on them). */
+static const char *only;
 
 int64_t bench_now(void) { return dal_now(); }
 
@@ -171,6 +173,7 @@ static void bench_create_audit(const char *engine, const char *url)
 
 static void bench_engine(const raw_ops *raw, const char *url, const char *raw_target)
 {
+	const char *engine = getenv("BENCH_ENGINE");
 	const dal_model *models[] = { &dal_model_, &raw_model };
 	dal_db *db = NULL;
 	dal_repo *repo = NULL;
@@ -178,12 +181,20 @@ static void bench_engine(const raw_ops *raw, const char *url, const char *raw_ta
 	int64_t rows = n_write;
 	int op, round;
 
+	if (engine && strcmp(engine, raw->engine) != 0)
+		return;
 	if (dal_open(&db, url, NULL) < 0)
 		die(url);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bench_dal", NULL, 0);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bench_raw", NULL, 0);
 	if (dal_init_database(db, models, 2, DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, db, &dal_model_, 0) < 0)
 		die("schema");
+	if (only && strcmp(only, "create_audit") == 0) {
+		dal_repo_close(repo);
+		dal_close(db);
+		bench_create_audit(raw->engine, url);
+		return;
+	}
 	/* DuckDB allows one process per file: the raw side shares dal's database by
 	 * running after dal is closed, so each side gets the file in turn. */
 	for (op = OP_CREATE; op <= OP_FIND; op++) {
@@ -221,6 +232,7 @@ int main(void)
 	const char *pg = getenv("DAL_BENCH_PG_URL");
 	bool quick = getenv("BENCH_QUICK") && strcmp(getenv("BENCH_QUICK"), "0") != 0;
 
+	only = getenv("BENCH_ONLY");
 	n_write = quick ? 300 : 6000;
 	n_read = quick ? 1000 : 30000;
 	snprintf(dir, sizeof(dir), "%s/dal-bench-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
