@@ -27,6 +27,7 @@ struct dal_uow {
 	bool emulated;           /* nested without a savepoint: an undo log on the connection (repo/undo.h) */
 	bool registered;         /* in its db's list (under registry_mu) */
 	dal__audit_ctx actx;     /* copied from dal_uow_opts.audit_ctx */
+	size_t audit_mark;       /* nested: the audit rows held when it began (audit/pending.c) */
 	bool has_actx;
 	dal_uow *thread_next;    /* this thread's open units, innermost first */
 	dal_uow *db_prev, *db_next;
@@ -130,6 +131,7 @@ static void savepoint_name(char *buf, size_t n, unsigned depth)
 static void give_back(dal_db *db, dal_conn *conn)
 {
 	dal__undo_discard_all(conn);
+	dal__audit_pending_drop(conn);
 	conn->in_tx = false;
 	dal__pool_release(db, conn);
 }
@@ -210,6 +212,7 @@ static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 	u->depth = outer->depth + 1;
 	u->conn = outer->conn;
 	u->isolation = outer->isolation;
+	u->audit_mark = dal__audit_pending_mark(u->conn);
 	/* Without savepoints the repository layer records how to undo each change instead. */
 	if (!(db->drv->caps & DAL_CAP_SAVEPOINT) || !db->drv->savepoint) {
 		if ((error = dal__undo_begin(u->conn)) < 0)
@@ -300,6 +303,9 @@ static int end_nested(dal_uow *u, bool commit)
 	char name[32];
 	int error;
 
+	/* Its audit rows still held go with it; those already written go with the savepoint. */
+	if (!commit)
+		dal__audit_pending_truncate(u->conn, u->audit_mark);
 	if (u->emulated) {
 		if (commit) {
 			dal__undo_commit(u->conn);
@@ -314,6 +320,7 @@ static int end_nested(dal_uow *u, bool commit)
 		if ((error = drv->release(u->conn, name)) >= 0)
 			return 0;
 		/* Not released: undo it, so that the outer unit holds none of it. */
+		dal__audit_pending_truncate(u->conn, u->audit_mark);
 		if (drv->rollback_to(u->conn, name) >= 0)
 			return error;
 	} else if ((error = drv->rollback_to(u->conn, name)) >= 0) {
@@ -346,7 +353,8 @@ static int end_outer(dal_uow *u, bool commit)
 		give_back(u->db, conn);
 		return 0;
 	}
-	if ((error = conn->drv->commit(conn)) < 0) {
+	/* The unit's audit rows join the chain now, so the head is held only for this and the commit. */
+	if ((error = dal__audit_flush(conn)) < 0 || (error = conn->drv->commit(conn)) < 0) {
 		/* The transaction may still be open (SQLite BUSY on COMMIT): nothing half stays. */
 		abandon(u->db, conn);
 		return error;

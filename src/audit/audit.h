@@ -25,10 +25,28 @@ typedef struct dal__audit_rec {
 	int64_t resource_id;
 	const char *old_values;
 	const char *new_values;
+	int64_t timestamp;             /* when the change was made; 0: when the row is written */
 } dal__audit_rec;
 
-/* Append `n` rows to the chain on the session's connection and transaction. */
+/* Record `n` rows on the session's connection and transaction: in a unit of work
+ * they wait for its commit (src/audit/pending.c), else they go to the chain now. */
 int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
+/* Append `n` rows to the chain now. */
+int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
+
+/* ---- a unit of work's rows, held until its commit (pending.c) ---- */
+
+/* Whether `n` more rows may wait; else the unit's rows go to the chain at once. */
+bool dal__audit_defer_fits(const dal_conn *conn, const dal__audit_rec *recs, size_t n);
+/* Hold copies of the rows and of the context. */
+int dal__audit_defer(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
+/* Write what is held to the chain (before COMMIT, or before the unit reads the trail). */
+int dal__audit_flush(dal_conn *conn);
+/* How many rows are held: a nested unit's rollback goes back to its mark. */
+size_t dal__audit_pending_mark(const dal_conn *conn);
+void dal__audit_pending_truncate(dal_conn *conn, size_t mark);
+/* Forget everything held (rollback, connection given back). */
+void dal__audit_pending_drop(dal_conn *conn);
 
 /* A JSON object of the columns of `m` whose `mask` is set (NULL: all), from
  * `vals` in model order; DAL_SENSITIVE columns redacted. Free with free(). */
@@ -60,6 +78,17 @@ typedef struct dal__audit_content {
 	size_t old_len, new_len;
 } dal__audit_content;
 
+/* row_hash = link(id, prev_hash, resource_id, content hash): see docs/audit.md. */
 int dal__audit_hash(char hex[65], const dal__audit_content *c);
+int dal__audit_content_hash(char hex[65], const dal__audit_content *c);
+int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, int64_t rid, const char content[65]);
+
+/* Engines with DAL_CAP_WRITABLE_CTE: an audited create as one statement, the model's
+ * INSERT ... RETURNING wrapped; its parameters, then these, in that order. */
+#define DAL__AUDIT_CREATE_PARAMS 10
+int dal__audit_create_sql(dal_str *out, const char *insert_sql);
+/* `content` (65 bytes) must outlive the statement: p[0] points into it. */
+int dal__audit_create_params(dal_value p[DAL__AUDIT_CREATE_PARAMS], char content[65], const dal__audit_ctx *ctx,
+                             const char *resource_type, const char *json, int64_t ts);
 
 #endif

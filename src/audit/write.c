@@ -14,7 +14,7 @@
 
 static const dal_column audit_cols[] = {
 	DAL_COL_ID(),
-	DAL_COL("user_id", DAL_TYPE_TEXT, DAL_INDEX, 0),
+	DAL_COL("user_id", DAL_TYPE_TEXT, 0, 0)            /* indexed below */,
 	DAL_COL("action", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
 	DAL_COL("resource_type", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
 	DAL_COL("resource_id", DAL_TYPE_INT, 0, 0),
@@ -22,7 +22,7 @@ static const dal_column audit_cols[] = {
 	DAL_COL("new_values", DAL_TYPE_JSON, 0, 0),
 	DAL_COL("timestamp", DAL_TYPE_TIMESTAMP, DAL_NOT_NULL | DAL_INDEX, 0),
 	DAL_COL("session_id", DAL_TYPE_TEXT, 0, 0),
-	DAL_COL("correlation_id", DAL_TYPE_TEXT, DAL_INDEX, 0),
+	DAL_COL("correlation_id", DAL_TYPE_TEXT, 0, 0)     /* indexed below */,
 	DAL_COL("ip_address", DAL_TYPE_TEXT, 0, 0),
 	DAL_COL("user_agent", DAL_TYPE_TEXT, 0, 0),
 	DAL_COL("prev_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
@@ -37,6 +37,7 @@ static const dal_column head_cols[] = {
 	DAL_COL("first_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
 	DAL_COL("last_id", DAL_TYPE_INT, DAL_NOT_NULL, 0),
 	DAL_COL("last_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
+	DAL_COL("prev_hash", DAL_TYPE_TEXT, 0, 0),   /* last_hash before the last write (see sql_create_cte) */
 };
 static const dal_model head_model = DAL_MODEL(DAL__AUDIT_HEAD, head_cols);
 
@@ -75,23 +76,41 @@ static int run(dal_conn *conn, const char *sql, const dal_value *params, size_t 
 	return error < 0 ? error : 0;
 }
 
+/*
+ * user_id and correlation_id are often NULL (no context): where the engine has
+ * partial indexes those rows stay out of them, which spares an audited write two
+ * index pages. `col = ?` implies `col IS NOT NULL`, so lookups still use them.
+ */
+static int context_index(dal_str *ddl, const dal_driver *drv, const char *name, const char *col)
+{
+	int error = dal__str_puts(ddl, DAL_SQL_SEP);
+
+	error = error ? error : dal__sql_create_index(ddl, drv->dialect, DAL__AUDIT_TABLE, name, &col, 1);
+	if (error == 0 && (drv->caps & DAL_CAP_PARTIAL_INDEX))
+		error = dal__str_printf(ddl, " WHERE \"%s\" IS NOT NULL", col);
+	return error;
+}
+
 int dal__audit_create_schema(dal_session *s)
 {
 	static const char *const by_resource[] = { "resource_type", "resource_id" };
-	const dal_dialect *d = s->conn->drv->dialect;
+	const dal_driver *drv = s->conn->drv;
 	dal_str ddl = DAL_STR_INIT;
-	dal_value p[2] = { dal_text(GENESIS), dal_text(GENESIS) };
+	dal_value p[3] = { dal_text(GENESIS), dal_text(GENESIS), dal_text(GENESIS) };
 	int error;
 
-	error = dal__sql_create_table(&ddl, s->conn->drv, &audit_model);
+	error = dal__sql_create_table(&ddl, drv, &audit_model);
 	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
-	error = error ? error : dal__sql_create_index(&ddl, d, DAL__AUDIT_TABLE, "ix_audit_logs_resource", by_resource, 2);
+	error = error ? error : dal__sql_create_index(&ddl, drv->dialect, DAL__AUDIT_TABLE, "ix_audit_logs_resource",
+		by_resource, 2);
+	error = error ? error : context_index(&ddl, drv, "ix_audit_logs_user_id", "user_id");
+	error = error ? error : context_index(&ddl, drv, "ix_audit_logs_correlation_id", "correlation_id");
 	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
-	error = error ? error : dal__sql_create_table(&ddl, s->conn->drv, &head_model);
+	error = error ? error : dal__sql_create_table(&ddl, drv, &head_model);
 	error = error ? error : exec_all(s->conn, ddl.ptr);
 	/* ON CONFLICT: two processes may initialize at once. */
 	error = error ? error : run(s->conn, "INSERT INTO \"" DAL__AUDIT_HEAD "\" (\"id\", \"first_id\", \"first_hash\", "
-		"\"last_id\", \"last_hash\") VALUES (1, 1, ?, 0, ?) ON CONFLICT DO NOTHING", p, 2, NULL);
+		"\"last_id\", \"last_hash\", \"prev_hash\") VALUES (1, 1, ?, 0, ?, ?) ON CONFLICT DO NOTHING", p, 3, NULL);
 	dal__str_dispose(&ddl);
 	return error;
 }
@@ -199,22 +218,34 @@ static int put_i64(dal_str *o, int64_t v, char end)
 	return dal__str_putn(o, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-int dal__audit_hash(char hex[65], const dal__audit_content *c)
+static int sha256_hex(char hex[65], const void *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
+
+	hex[0] = '\0';
+	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return dal__error(DAL_ERROR, "audit trail: SHA-256 failed in libcrypto");
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	return 0;
+}
+
+/* Everything but the row's place in the chain and its resource id: known before the
+ * row is written, so PostgreSQL can link it in the statement that writes it. */
+int dal__audit_content_hash(char hex[65], const dal__audit_content *c)
+{
 	dal_str o = DAL_STR_INIT;
 	int error;
 
-	error = dal__str_puts(&o, "dal-audit-1;");
-	error = error ? error : put_i64(&o, c->id, ';');
-	error = error ? error : put_str(&o, c->prev_hash);
+	error = dal__str_puts(&o, "dal-audit-2c;");
 	error = error ? error : put_i64(&o, c->timestamp, ';');
 	error = error ? error : put_str(&o, c->action);
 	error = error ? error : put_str(&o, c->resource_type);
-	error = error ? error : (c->has_resource_id ? dal__str_putc(&o, 'r') : dal__str_putc(&o, 'z'));
-	error = error || !c->has_resource_id ? error : put_i64(&o, c->resource_id, ';');
 	error = error ? error : put_str(&o, c->user_id);
 	error = error ? error : put_str(&o, c->session_id);
 	error = error ? error : put_str(&o, c->correlation_id);
@@ -222,15 +253,38 @@ int dal__audit_hash(char hex[65], const dal__audit_content *c)
 	error = error ? error : put_str(&o, c->user_agent);
 	error = error ? error : put_json(&o, c->old_values, c->old_len);
 	error = error ? error : put_json(&o, c->new_values, c->new_len);
-	if (error == 0 && EVP_Digest(o.ptr, o.len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		error = dal__error(DAL_ERROR, "audit trail: SHA-256 failed in libcrypto");
-	for (i = 0; error == 0 && i < mdlen && i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[error == 0 ? 64 : 0] = '\0';
+	error = error ? error : sha256_hex(hex, o.ptr, o.len);
 	dal__str_dispose(&o);
 	return error;
+}
+
+/* The link, as plain text so that SQL can compute it too (see sql_create_cte):
+ * "dal-audit-2;<id>;<prev_hash>;<resource_id or nothing>;<content hash>". */
+int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, int64_t rid, const char content[65])
+{
+	dal_str o = DAL_STR_INIT;
+	int error;
+
+	error = dal__str_puts(&o, "dal-audit-2;");
+	error = error ? error : put_i64(&o, id, ';');
+	error = error ? error : dal__str_puts(&o, prev);
+	error = error ? error : dal__str_putc(&o, ';');
+	error = error || !has_rid ? error : put_i64(&o, rid, ';');
+	error = error || has_rid ? error : dal__str_putc(&o, ';');
+	error = error ? error : dal__str_puts(&o, content);
+	error = error ? error : sha256_hex(hex, o.ptr, o.len);
+	dal__str_dispose(&o);
+	return error;
+}
+
+int dal__audit_hash(char hex[65], const dal__audit_content *c)
+{
+	char content[65];
+	int error;
+
+	if ((error = dal__audit_content_hash(content, c)) < 0)
+		return error;
+	return dal__audit_link(hex, c->id, c->prev_hash ? c->prev_hash : "", c->has_resource_id, c->resource_id, content);
 }
 
 /* ---- writing ---- */
@@ -252,11 +306,14 @@ static dal_value opt_text(const char *s)
 static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, const dal__audit_rec *r,
                     int64_t id, const char *prev, int64_t ts)
 {
-	dal__audit_content c = { id, prev, ts, r->action, r->resource_type, r->resource_id, true, ctx->user_id,
-		ctx->session_id, ctx->correlation_id, ctx->ip_address, ctx->user_agent, r->old_values, r->new_values,
-		r->old_values ? strlen(r->old_values) : 0, r->new_values ? strlen(r->new_values) : 0 };
+	dal__audit_content c;
 	int error;
 
+	if (r->timestamp)
+		ts = r->timestamp;
+	c = (dal__audit_content){ id, prev, ts, r->action, r->resource_type, r->resource_id, true, ctx->user_id,
+		ctx->session_id, ctx->correlation_id, ctx->ip_address, ctx->user_agent, r->old_values, r->new_values,
+		r->old_values ? strlen(r->old_values) : 0, r->new_values ? strlen(r->new_values) : 0 };
 	if ((error = dal__audit_hash(hash, &c)) < 0)
 		return error;
 	p[0] = dal_int(id);
@@ -276,16 +333,19 @@ static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, cons
 	return 0;
 }
 
-/* Take n positions at the chain's end: this locks the head row until commit. */
-static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
+static const char sql_advance[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + ? WHERE \"id\" = 1";
+static const char sql_read_head[] = "SELECT \"last_id\", \"last_hash\" FROM \"" DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
+
+/* Read (last_id, last_hash) from the head query `sql`. */
+static int read_end(int64_t *last, char prev[65], dal_conn *conn, const char *sql, const dal_value *p, size_t np)
 {
 	dal_stmt *stmt = NULL;
-	dal_value p = dal_int((int64_t)n), v;
+	dal_value v;
 	int error;
 
-	if ((error = dal__conn_prepare(&stmt, conn, sql_reserve, 0)) < 0)
+	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
 		return error;
-	error = dal__stmt_exec(stmt, &p, 1);
+	error = dal__stmt_exec(stmt, p, np);
 	if (error == DAL__DONE)
 		error = dal__error(DAL_EINVAL, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row "
 			"(run dal_init_database with DAL_AUTO_MIGRATE)");
@@ -296,13 +356,48 @@ static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
 				memcpy(prev, v.v.s, 64);
 				prev[64] = '\0';
 			} else
-				error = dal__error(DAL_EINVAL, "audit trail: the chain head's last_hash is not a SHA-256");
+				error = dal__error(DAL_EINVAL, "audit trail: the chain's last hash is not a SHA-256 "
+					"(a row written outside dal? dal_audit_verify names it)");
 		}
 		while (error == 0 && (error = dal__stmt_step(stmt)) == DAL__ROW)
 			;
 	}
 	dal__stmt_release(stmt);
 	return error < 0 ? error : 0;
+}
+
+/*
+ * Take n positions at the chain's end. The head row's UPDATE locks it until
+ * commit; engines whose writers are serialized anyway read the end instead
+ * (dialect audit_head_sql); without a safe UPDATE ... RETURNING the UPDATE is
+ * followed by a read of the row it locked.
+ */
+static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
+{
+	const char *head = conn->drv->dialect->audit_head_sql;
+	dal_value p = dal_int((int64_t)n);
+	int error;
+
+	if (head) {
+		error = read_end(last, prev, conn, head, NULL, 0);
+		*last += (int64_t)n;
+		return error;
+	}
+	if (conn->drv->caps & DAL_CAP_UPDATE_RETURNING)
+		return read_end(last, prev, conn, sql_reserve, &p, 1);
+	if ((error = run(conn, sql_advance, &p, 1, NULL)) < 0)
+		return error;
+	return read_end(last, prev, conn, sql_read_head, NULL, 0);
+}
+
+/* The head row takes the chain's new end; nothing to do where the end is read from the rows. */
+static int seal(dal_conn *conn, const char *hash)
+{
+	dal_value h = dal_text(hash);
+
+	if (conn->drv->dialect->audit_head_sql)
+		return 0;
+	return run(conn, sql_seal, &h, 1, NULL);
 }
 
 #define BULK_ROWS 200   /* 2,800 parameters a statement: within every engine's limit */
@@ -329,10 +424,9 @@ static const char *const audit_names[14] = { "id", "user_id", "action", "resourc
 
 /* Many rows through the engine's bulk insert where it has one (COPY, the Appender), else
  * in multi-row INSERTs (set-based: DuckDB's per-row INSERT is slow); then the head. */
-static int write_bulk(dal_session *s, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n,
+static int write_bulk(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n,
                       int64_t first, const char *prev0, int64_t ts)
 {
-	dal_conn *conn = s->conn;
 	bool copy = conn->drv->bulk_insert != NULL;
 	size_t per = copy ? (n < COPY_ROWS ? n : COPY_ROWS) : BULK_ROWS;
 	dal_value *v = calloc(per * 14, sizeof(dal_value));
@@ -363,14 +457,12 @@ static int write_bulk(dal_session *s, const dal__audit_ctx *ctx, const dal__audi
 					break;
 				built = k;
 			}
-			error = run(s->conn, sql.ptr, v, k * 14, NULL);
+			error = run(conn, sql.ptr, v, k * 14, NULL);
 			k = 0;
 		}
 	}
-	if (error == 0) {
-		dal_value h = dal_text(hashes[n - 1]);
-		error = run(s->conn, sql_seal, &h, 1, NULL);
-	}
+	if (error == 0)
+		error = seal(conn, hashes[n - 1]);
 done:
 	dal__str_dispose(&sql);
 	free(v);
@@ -379,6 +471,23 @@ done:
 }
 
 int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
+{
+	static const dal__audit_ctx none = { 0 };
+	int error;
+
+	if (n == 0)
+		return 0;
+	/* Not lent for this call and in a transaction: the thread's unit of work. */
+	if (!s->owned && s->conn->in_tx) {
+		if (dal__audit_defer_fits(s->conn, recs, n))
+			return dal__audit_defer(s->conn, ctx ? ctx : &none, recs, n);
+		if ((error = dal__audit_flush(s->conn)) < 0)
+			return error;
+	}
+	return dal__audit_write_now(s->conn, ctx, recs, n);
+}
+
+int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
 {
 	static const dal__audit_ctx none = { 0 };
 	dal_stmt *stmt = NULL;
@@ -391,14 +500,15 @@ int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit
 		return 0;
 	if (!ctx)
 		ctx = &none;
-	if ((error = reserve(&last, prev, s->conn, n)) < 0)
+	if ((error = reserve(&last, prev, conn, n)) < 0)
 		return error;
 	/* In a nested unit emulated without savepoints, its rollback puts the chain head back. */
-	if (s->conn->undo && (error = dal__undo_audit(s->conn, last - (int64_t)n, prev)) < 0)
+	if (conn->undo && !conn->drv->dialect->audit_head_sql &&
+	    (error = dal__undo_audit(conn, last - (int64_t)n, prev)) < 0)
 		return error;
 	if (n > 1)
-		return write_bulk(s, ctx, recs, n, last - (int64_t)n + 1, prev, ts);
-	if ((error = dal__conn_prepare(&stmt, s->conn, sql_insert, 0)) < 0)
+		return write_bulk(conn, ctx, recs, n, last - (int64_t)n + 1, prev, ts);
+	if ((error = dal__conn_prepare(&stmt, conn, sql_insert, 0)) < 0)
 		return error;
 	for (i = 0; i < n && error == 0; i++) {
 		const dal__audit_rec *r = &recs[i];
@@ -414,13 +524,65 @@ int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit
 			/* Ready the cached statement for the next row. */
 			dal__stmt_release(stmt);
 			stmt = NULL;
-			error = dal__conn_prepare(&stmt, s->conn, sql_insert, 0);
+			error = dal__conn_prepare(&stmt, conn, sql_insert, 0);
 		}
 	}
 	dal__stmt_release(stmt);
-	if (error == 0) {
-		dal_value h = dal_text(prev);
-		error = run(s->conn, sql_seal, &h, 1, NULL);
-	}
+	if (error == 0)
+		error = seal(conn, prev);
 	return error;
+}
+
+/* ---- a create and its audit row in one statement ---- */
+
+/*
+ * On PostgreSQL an audited create is one statement, so it costs one round trip
+ * like a plain one: the entity INSERT, the move of the chain head (its row lock
+ * orders the chain, held until the statement's own commit) and the audit INSERT
+ * as data-modifying CTEs. The head's UPDATE computes the row's link hash in SQL
+ * from the content hash dal sends (dal__audit_link() spells the same text), and
+ * keeps the hash it replaced in prev_hash, as RETURNING shows only new values.
+ */
+static const char cte_head[] =
+	"), \"h\" AS (UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + 1, \"prev_hash\" = \"last_hash\", "
+	"\"last_hash\" = encode(sha256(convert_to('dal-audit-2;' || (\"last_id\" + 1) || ';' || \"last_hash\" || ';' "
+	"|| coalesce((SELECT \"id\" FROM \"e\")::text, '') || ';' || ?::text, 'UTF8')), 'hex') WHERE \"id\" = 1 "
+	"RETURNING \"last_id\", \"prev_hash\", \"last_hash\"), "
+	"\"a\" AS (INSERT INTO \"" DAL__AUDIT_TABLE "\" (\"id\", \"user_id\", \"action\", \"resource_type\", "
+	"\"resource_id\", \"new_values\", \"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", "
+	"\"user_agent\", \"prev_hash\", \"row_hash\") SELECT \"h\".\"last_id\", ?, ?, ?, \"e\".\"id\", ?, ?, ?, ?, ?, ?, "
+	"\"h\".\"prev_hash\", \"h\".\"last_hash\" FROM \"h\", \"e\") SELECT * FROM \"e\"";
+
+int dal__audit_create_sql(dal_str *out, const char *insert_sql)
+{
+	int error = dal__str_puts(out, "WITH \"e\" AS (");
+
+	error = error ? error : dal__str_puts(out, insert_sql);
+	return error ? error : dal__str_puts(out, cte_head);
+}
+
+int dal__audit_create_params(dal_value p[DAL__AUDIT_CREATE_PARAMS], char content[65], const dal__audit_ctx *ctx,
+                             const char *resource_type, const char *json, int64_t ts)
+{
+	static const dal__audit_ctx none = { 0 };
+	dal__audit_content c = { 0 };
+	int error;
+
+	if (!ctx)
+		ctx = &none;
+	c = (dal__audit_content){ 0, NULL, ts, "CREATE", resource_type, 0, false, ctx->user_id, ctx->session_id,
+		ctx->correlation_id, ctx->ip_address, ctx->user_agent, NULL, json, 0, strlen(json) };
+	if ((error = dal__audit_content_hash(content, &c)) < 0)
+		return error;
+	p[0] = dal_text(content);
+	p[1] = opt_text(ctx->user_id);
+	p[2] = dal_text("CREATE");
+	p[3] = dal_text(resource_type);
+	p[4] = dal_json(json);
+	p[5] = dal_timestamp(ts);
+	p[6] = opt_text(ctx->session_id);
+	p[7] = opt_text(ctx->correlation_id);
+	p[8] = opt_text(ctx->ip_address);
+	p[9] = opt_text(ctx->user_agent);
+	return 0;
 }

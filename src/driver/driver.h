@@ -26,6 +26,11 @@
 #define DAL_CAP_MULTI_CONN    (1u << 7)  /* several connections may share the database */
 #define DAL_CAP_STREAM_SORTED (1u << 8)  /* an ORDER BY streams in bounded memory (index or spilling sort) */
 #define DAL_CAP_TX_DDL        (1u << 9)  /* CREATE TABLE/INDEX commit or roll back with their transaction */
+#define DAL_CAP_WRITABLE_CTE  (1u << 10) /* WITH x AS (INSERT/UPDATE ... RETURNING) and sha256() in SQL */
+/* UPDATE ... RETURNING is safe with writers at once. Not on DuckDB 1.4.4: there, transactions
+ * running it at once corrupt the strings later INSERTs store (tests/conformance
+ * test_parallel_writers_one_chain); dal updates, then reads the row back. */
+#define DAL_CAP_UPDATE_RETURNING (1u << 11)
 
 /* What step() returns besides a negative DAL_E* code. */
 enum { DAL__DONE = 0, DAL__ROW = 1 };
@@ -57,6 +62,10 @@ typedef struct dal_dialect {
 	/* With DAL_CAP_BULK_INSERT: draws ? ids from the table's id sequence, one per row,
 	 * %s = table; NULL where ids come from the insert itself. */
 	const char *next_ids_sql;
+	/* One row (last_id, last_hash): the audit chain's end, read without writing the head
+	 * row, for engines whose writers are serialized anyway (the row lock orders nothing
+	 * there and costs a page per write). NULL: the head row, locked by its UPDATE. */
+	const char *audit_head_sql;
 } dal_dialect;
 
 struct dal_driver;
@@ -83,6 +92,8 @@ typedef struct dal_conn {
 	 * (engines without DAL_CAP_SAVEPOINT), or NULL: repository writes record their
 	 * undo only while it is set (src/repo/undo.h). */
 	struct dal__undo *undo;
+	/* Audit rows of the unit of work on this connection, written at its commit (src/audit/pending.c). */
+	struct dal__audit_pending *audit_pending;
 } dal_conn;
 
 /* The base of every engine statement. */

@@ -1090,8 +1090,8 @@ static const dal_dialect pg_dialect = {
 const dal_driver dal__driver_postgres = {
 	.scheme = "postgresql",
 	.name = "postgresql",
-	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_SERIALIZABLE | DAL_CAP_STREAM_SORTED | DAL_CAP_TX_DDL |
-		DAL_CAP_MULTI_WRITER | DAL_CAP_ANY_ARRAY | DAL_CAP_MULTI_CONN | DAL_CAP_BULK_INSERT,
+	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_SERIALIZABLE | DAL_CAP_STREAM_SORTED |
+		DAL_CAP_TX_DDL | DAL_CAP_WRITABLE_CTE | DAL_CAP_UPDATE_RETURNING | DAL_CAP_MULTI_WRITER | DAL_CAP_ANY_ARRAY | DAL_CAP_MULTI_CONN | DAL_CAP_BULK_INSERT,
 	.dialect = &pg_dialect,
 	.connect = pg_connect,
 	.disconnect = pg_disconnect,

@@ -313,6 +313,10 @@ static const dal_dialect sqlite_dialect = {
 	.autoinc_pk = "INTEGER PRIMARY KEY AUTOINCREMENT",
 	.autoinc_pre = NULL,
 	.like_escape = " ESCAPE '\\'",
+	/* AUTOINCREMENT keeps the largest id ever used, so a deleted tail still shows. */
+	.audit_head_sql = "SELECT coalesce((SELECT \"seq\" FROM sqlite_sequence WHERE \"name\" = 'audit_logs'), 0), "
+		"coalesce((SELECT \"row_hash\" FROM \"audit_logs\" ORDER BY \"id\" DESC LIMIT 1), "
+		"(SELECT \"first_hash\" FROM \"audit_chain\" WHERE \"id\" = 1))",
 	.table_count_sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
 };
 
@@ -325,7 +329,7 @@ const dal_driver dal__driver_sqlite = {
 	.scheme = "sqlite",
 	.name = "sqlite",
 	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_MULTI_CONN |
-	        DAL_CAP_STREAM_SORTED | DAL_CAP_TX_DDL,
+	        DAL_CAP_STREAM_SORTED | DAL_CAP_TX_DDL | DAL_CAP_UPDATE_RETURNING,
 	.dialect = &sqlite_dialect,
 	.connect = sqlite_connect,
 	.disconnect = sqlite_disconnect,

@@ -125,7 +125,7 @@ static int audit_add(bulk *b, const char *action, int64_t id, const dal_value *o
 	}
 	a->json[2 * a->n] = o;
 	a->json[2 * a->n + 1] = n;
-	a->recs[a->n++] = (dal__audit_rec){ action, m->table, id, o, n };
+	a->recs[a->n++] = (dal__audit_rec){ action, m->table, id, o, n, 0 };
 	return a->n == AUDIT_BATCH ? audit_flush(b) : 0;
 }
 

@@ -128,6 +128,7 @@ void dal_repo_close(dal_repo *repo)
 		return;
 	for (i = 0; i < DAL__SQL_SLOTS; i++) {
 		free(repo->inserts[i].sql);
+		free(repo->audited_inserts[i].sql);
 		free(repo->updates[i].sql);
 		free(repo->selects[i].sql);
 	}
@@ -238,12 +239,12 @@ static uint64_t mask_of(const bool *set, size_t n)
 }
 
 /* The INSERT or UPDATE text for this column set, built once. */
-enum { SQL_INSERT, SQL_UPDATE_RETURNING, SQL_UPDATE };
+enum { SQL_INSERT, SQL_UPDATE_RETURNING, SQL_UPDATE, SQL_INSERT_AUDITED };
 
 static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *slots, const bool *set, int kind)
 {
 	uint64_t mask = repo->model->ncolumns < 64 ? mask_of(set, repo->model->ncolumns) : 0;
-	bool insert = kind == SQL_INSERT;
+	bool insert = kind == SQL_INSERT || kind == SQL_INSERT_AUDITED;
 
 	/* The top bit tells an UPDATE without RETURNING from one with it. */
 	if (mask && kind == SQL_UPDATE)
@@ -259,6 +260,12 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 		}
 	error = insert ? dal__sql_insert(&s, repo->db->drv->dialect, repo->model, set)
 	               : dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, -1, kind == SQL_UPDATE_RETURNING);
+	if (error == 0 && kind == SQL_INSERT_AUDITED) {
+		dal_str w = DAL_STR_INIT;
+		error = dal__audit_create_sql(&w, s.ptr);
+		dal__str_dispose(&s);
+		s = w;
+	}
 	if (error == 0 && !(*tmp = dal__str_detach(&s)))
 		error = DAL_ENOMEM;
 	dal__str_dispose(&s);
@@ -390,7 +397,7 @@ static int audit_one(dal_repo *repo, dal_session *s, const char *action, int64_t
 	if (error == 0 && new_vals)
 		error = dal__audit_json(&n, repo->model, new_vals, new_mask);
 	if (error == 0) {
-		dal__audit_rec r = { action, repo->model->table, id, o, n };
+		dal__audit_rec r = { action, repo->model->table, id, o, n, 0 };
 		error = dal__audit_write(s, dal__repo_audit_ctx(repo), &r, 1);
 	}
 	free(o);
@@ -456,6 +463,72 @@ static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_
 	return error;
 }
 
+/* CREATE records every column as stored but the id, which is the audit row's resource_id. */
+static bool *all_but_id(const dal_repo *repo)
+{
+	bool *mask = malloc(repo->model->ncolumns * sizeof(bool));
+	size_t i;
+
+	for (i = 0; mask && i < repo->model->ncolumns; i++)
+		mask[i] = (int)i != repo->col_id;
+	return mask;
+}
+
+static int audit_created(dal_repo *repo, dal_session *s, const dal_row *row)
+{
+	bool *mask = all_but_id(repo);
+	int error;
+
+	if (!mask)
+		return dal__error_nomem();
+	error = audit_one(repo, s, "CREATE", dal_row_int(row, "id"), NULL, NULL, dal_row_at(row, 0), mask);
+	free(mask);
+	return error;
+}
+
+/*
+ * Whether an audited create can go as one statement (DAL_CAP_WRITABLE_CTE):
+ * in no unit of work (there the audit row waits for the commit) and only when
+ * dal knows every stored value beforehand: no JSON column (the engine re-prints
+ * documents) and no default left to the database.
+ */
+static bool create_in_one(const dal_repo *repo, const bool *set)
+{
+	const dal_model *m = repo->model;
+	size_t i;
+
+	if (!audited(repo) || !(repo->db->drv->caps & DAL_CAP_WRITABLE_CTE) || dal__uow_conn(repo->db))
+		return false;
+	for (i = 0; i < m->ncolumns; i++)
+		if (m->columns[i].type == DAL_TYPE_JSON || (!set[i] && (m->columns[i].flags & DAL_DEFAULT_NOW)))
+			return false;
+	return true;
+}
+
+static int create_audited_in_one(dal_row **row, dal_repo *repo, dal_session *s, const write_buf *b)
+{
+	size_t n = repo->model->ncolumns, k;
+	const char *sql = NULL;
+	char *tmp = NULL, *json = NULL, content[65];
+	bool *mask = all_but_id(repo);
+	dal_value *p = calloc(n + DAL__AUDIT_CREATE_PARAMS, sizeof(dal_value));
+	int error = !mask || !p ? dal__error_nomem() : 0;
+
+	error = error ? error : sql_for(&sql, &tmp, repo, repo->audited_inserts, b->set, SQL_INSERT_AUDITED);
+	error = error ? error : dal__audit_json(&json, repo->model, b->vals, mask);
+	if (error == 0) {
+		k = pack(p, b->vals, b->set, n);
+		error = dal__audit_create_params(p + k, content, dal__repo_audit_ctx(repo), repo->model->table, json,
+			dal_now());
+		error = error ? error : dal__repo_run(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS);
+	}
+	free(json);
+	free(tmp);
+	free(mask);
+	free(p);
+	return error;
+}
+
 int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields)
 {
 	write_buf b = { 0 };
@@ -466,7 +539,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	int64_t now;
 	size_t n;
 	int error;
-	bool unique;
+	bool unique, one;
 
 	if (out)
 		*out = NULL;
@@ -478,21 +551,25 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	stamp(&b, repo->col_created, now);
 	/* A model may have neither timestamp role: never index with -1. */
 	stamp(&b, repo->col_updated, repo->col_created >= 0 ? b.vals[repo->col_created].v.ts : now);
-	if ((error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
-		goto done;
 	unique = needs_unique_check(repo, b.set);
-	if ((error = dal__session_open(&s, repo->db, unique || audited(repo) ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+	one = !unique && create_in_one(repo, b.set);
+	if (!one && (error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
+		goto done;
+	if ((error = dal__session_open(&s, repo->db, unique || (audited(repo) && !one) ?
+	                               DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
 		goto done;
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, INT64_MIN);
-	if (error == 0)
+	if (error == 0 && one)
+		error = create_audited_in_one(&row, repo, &s, &b);
+	else if (error == 0)
 		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
 	if (error == 0 && s.conn->undo) {
 		int64_t id = dal_row_int(row, "id");
 		error = dal__undo_created(s.conn, repo->model, &id, 1);
 	}
-	if (error == 0 && audited(repo))
-		error = audit_one(repo, &s, "CREATE", dal_row_int(row, "id"), NULL, NULL, dal_row_at(row, 0), NULL);
+	if (error == 0 && audited(repo) && !one)
+		error = audit_created(repo, &s, row);
 	error = dal__session_close(&s, error);
 done:
 	if (error == 0 && out)
@@ -561,12 +638,14 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	int64_t changes = 0;
 	size_t n, k;
 	int error;
-	bool unique;
+	bool unique, returning, reread;
 
 	if (out)
 		*out = NULL;
 	DAL_ASSERT_ARG(repo);
 	n = repo->model->ncolumns;
+	returning = out && (repo->db->drv->caps & DAL_CAP_UPDATE_RETURNING);
+	reread = out && !returning;
 	if (nfields == 0)
 		return dal__error(DAL_EINVAL, "update of '%s' id %lld: no fields given", repo->model->table, (long long)id);
 	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
@@ -578,12 +657,13 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (repo->col_updated >= 0 && !b.set[repo->col_updated])
 		stamp(&b, repo->col_updated, dal_now());
 	/* Without an out row there is nothing to return: a plain UPDATE is cheaper. */
-	if ((error = sql_for(&sql, &tmp, repo, repo->updates, b.set, out ? SQL_UPDATE_RETURNING : SQL_UPDATE)) < 0)
+	if ((error = sql_for(&sql, &tmp, repo, repo->updates, b.set, returning ? SQL_UPDATE_RETURNING : SQL_UPDATE)) < 0)
 		goto done;
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
 	unique = needs_unique_check(repo, b.set);
-	if ((error = dal__session_open(&s, repo->db, unique || audited(repo) ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+	if ((error = dal__session_open(&s, repo->db, unique || reread || audited(repo) ?
+	                               DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
 		goto done;
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, id);
@@ -592,9 +672,11 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, true, false, b.set, old);
 	if (error == 0)
-		error = dal__repo_run(out ? &row : NULL, &changes, repo, &s, sql, b.params, k);
-	if (error == 0 && !out && changes == 0)
+		error = dal__repo_run(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k);
+	if (error == 0 && !returning && changes == 0)
 		error = DAL_ENOTFOUND;
+	if (error == 0 && reread)
+		error = dal__repo_run(&row, NULL, repo, &s, repo->sql_get_any, &b.params[k - 1], 1);
 	if (error == 0) {
 		dal__undo_push(s.conn, undo);
 		undo = NULL;
