@@ -1,24 +1,37 @@
-#include "dal/config.h"
+#include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util/error.h"
 
+static const dal_config defaults = DAL_CONFIG_INIT;
+
+/* The members a caller built against `version` has. */
+static size_t config_size(unsigned int version)
+{
+	return version >= 2 ? sizeof(dal_config) : offsetof(dal_config, cache_max_entries);
+}
+
 int dal_config_init(dal_config *config, unsigned int version)
 {
-	static const dal_config defaults = DAL_CONFIG_INIT;
-
 	if (!config)
 		return dal__error(DAL_EINVAL, "invalid argument: 'config' is NULL");
 	if (version == 0 || version > DAL_CONFIG_VERSION)
 		return dal__error(DAL_EINVAL, "invalid version %u on dal_config (this dal knows 1-%d)",
 			version, DAL_CONFIG_VERSION);
-	*config = defaults;
+	memcpy(config, &defaults, config_size(version));
 	config->version = version;
 	return 0;
+}
+
+void dal__config_copy(dal_config *dst, const dal_config *src)
+{
+	*dst = defaults;
+	memcpy(dst, src, config_size(src->version));
 }
 
 /* An integer variable; `scale` turns seconds into the field's unit. */
@@ -92,6 +105,8 @@ int dal_config_from_env(dal_config *c)
 	    (error = env_int(&c->pre_ping_idle_ms, "DAL_PRE_PING_IDLE_MS", 1, -1)) < 0 ||
 	    (error = env_bool(&c->echo_params, "DAL_ECHO_PARAMS")) < 0 ||
 	    (error = env_bool(&c->metrics, "DAL_METRICS")) < 0 ||
+	    (error = env_int(&c->cache_max_entries, "DAL_CACHE_SIZE", 1, 0)) < 0 ||
+	    (error = env_int(&c->cache_ttl_ms, "DAL_CACHE_TTL_MS", 1, 0)) < 0 ||
 	    (error = env_sync(&c->sqlite_synchronous)) < 0)
 		return error;
 	return 0;

@@ -5,6 +5,7 @@
 #include <threads.h>
 #include <time.h>
 
+#include "config.h"
 #include "conn.h"
 #include "uow.h"
 #include "util/error.h"
@@ -24,6 +25,8 @@ static int check_config(const dal_config *cfg)
 			"recycle_s and slow_query_ms >= 0");
 	if (cfg->max_page_size < 1 || cfg->busy_timeout_ms < 0)
 		return dal__error(DAL_EINVAL, "dal_config: max_page_size must be >= 1, busy_timeout_ms >= 0");
+	if (cfg->version >= 2 && (cfg->cache_max_entries < 0 || cfg->cache_ttl_ms < 0))
+		return dal__error(DAL_EINVAL, "dal_config: cache_max_entries and cache_ttl_ms must be >= 0");
 	return 0;
 }
 
@@ -55,7 +58,7 @@ int dal_open(dal_db **out, const char *url, const dal_config *config)
 		url = config->url ? config->url : "sqlite:///./app.db";
 	if (!(db = calloc(1, sizeof(*db))))
 		return dal__error_nomem();
-	db->cfg = *config;
+	dal__config_copy(&db->cfg, config);
 	db->cfg.url = NULL;
 	if ((error = dal__url_parse(&db->url, url)) < 0)
 		goto fail_url;

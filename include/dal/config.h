@@ -9,7 +9,7 @@
 
 DAL_BEGIN_DECLS
 
-#define DAL_CONFIG_VERSION 1
+#define DAL_CONFIG_VERSION 2
 
 /** SQLite's synchronous level for file databases (see docs/engines.md). */
 typedef enum dal_sqlite_sync {
@@ -41,9 +41,12 @@ typedef struct dal_config {
 	int pre_ping_idle_ms;        /**< ping a connection idle longer than this before lending it; 0 = always, -1 = never */
 	bool echo_params;            /**< with echo, also log parameter values (off: values never reach the log) */
 	bool metrics;                /**< collect query metrics (dal_metrics_get); off saves two clock reads per statement */
+	/* Since version 2. */
+	int cache_max_entries;       /**< rows the read cache keeps for DAL_CACHE repositories (docs/cache.md); 0 = off */
+	int cache_ttl_ms;            /**< a cached row is read from the database again after this long; 0 = no age limit */
 } dal_config;
 
-#define DAL_CONFIG_INIT { DAL_CONFIG_VERSION, NULL, 5, 10, 30000, 3600, 1000, false, 0, 10, 3, 5000, DAL_SQLITE_SYNC_NORMAL, 128, 1000, 5, 30000, false, true }
+#define DAL_CONFIG_INIT { DAL_CONFIG_VERSION, NULL, 5, 10, 30000, 3600, 1000, false, 0, 10, 3, 5000, DAL_SQLITE_SYNC_NORMAL, 128, 1000, 5, 30000, false, true, 10000, 60000 }
 
 /**
  * Fill @p config with the defaults of @p version.
@@ -57,7 +60,8 @@ DAL_API int dal_config_init(dal_config *config, unsigned int version);
  * DAL_POOL_SIZE, DAL_MAX_OVERFLOW, DAL_POOL_TIMEOUT (seconds), DAL_POOL_RECYCLE (seconds),
  * DAL_SLOW_QUERY_MS, DAL_ECHO (0/1), DAL_LEAK_THRESHOLD (seconds), DAL_CONNECT_TIMEOUT
  * (seconds), DAL_CONNECT_RETRIES, DAL_BUSY_TIMEOUT_MS, DAL_SQLITE_SYNCHRONOUS (NORMAL/FULL),
- * DAL_MAX_PAGE_SIZE, DAL_PRE_PING_IDLE_MS, DAL_ECHO_PARAMS (0/1), DAL_METRICS (0/1).
+ * DAL_MAX_PAGE_SIZE, DAL_PRE_PING_IDLE_MS, DAL_ECHO_PARAMS (0/1), DAL_METRICS (0/1),
+ * DAL_CACHE_SIZE (rows, 0 = off), DAL_CACHE_TTL_MS (0 = no age limit).
  *
  * @param config filled; config->url is borrowed from the environment or static storage
  * @return DAL_OK; DAL_EINVAL naming the variable whose value is not a valid number.
