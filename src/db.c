@@ -5,6 +5,7 @@
 #include <threads.h>
 #include <time.h>
 
+#include "cache.h"
 #include "config.h"
 #include "conn.h"
 #include "uow.h"
@@ -71,7 +72,8 @@ int dal_open(dal_db **out, const char *url, const dal_config *config)
 			db->drv->db_close(db->shared);
 		goto fail_url;
 	}
-	if ((error = dal__pool_init(&db->pool, db)) < 0 || (error = first_connection(db)) < 0) {
+	if ((error = dal__pool_init(&db->pool, db)) < 0 || (error = dal__cache_new(&db->cache, &db->cfg)) < 0 ||
+	    (error = first_connection(db)) < 0) {
 		dal_close(db);
 		return error;
 	}
@@ -92,6 +94,7 @@ void dal_close(dal_db *db)
 	if (db->drv->db_close)
 		db->drv->db_close(db->shared);
 	dal__metrics_dispose(&db->metrics);
+	dal__cache_free(db->cache);
 	dal__url_dispose(&db->url);
 	free(db);
 }

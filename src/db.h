@@ -34,6 +34,7 @@ struct dal_db {
 	dal_pool pool;
 	dal_metrics_state metrics;
 	struct dal_uow *uows;  /* units of work open on it, any thread (src/uow.c's lock) */
+	struct dal__cache *cache;  /* the read cache (src/cache.h); NULL when off */
 };
 
 int dal__pool_init(dal_pool *pool, const dal_db *db);

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "cache.h"
 #include "uow.h"
 
 int dal__session_open(dal_session *s, dal_db *db, unsigned tx)
@@ -29,6 +30,9 @@ int dal__session_open(dal_session *s, dal_db *db, unsigned tx)
 
 int dal__session_close(dal_session *s, int error)
 {
+	/* A failed COMMIT may still have committed: only a failure before it undid the work. */
+	bool may_stand = error >= 0;
+
 	if (!s->conn)
 		return error;
 	if (s->began) {
@@ -38,8 +42,10 @@ int dal__session_close(dal_session *s, int error)
 			s->conn->broken = true;
 		s->conn->in_tx = false;
 	}
-	if (s->owned)
+	if (s->owned) {
+		dal__cache_settle(s->conn, may_stand);
 		dal__pool_release(s->db, s->conn);
+	}
 	s->conn = NULL;
 	return error;
 }

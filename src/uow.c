@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "cache.h"
 #include "dal/uow.h"
 #include "repo/undo.h"
 #include "util/error.h"
@@ -130,6 +131,8 @@ static void savepoint_name(char *buf, size_t n, unsigned depth)
 /* The outermost transaction is over (committed or not): the connection goes back. */
 static void give_back(dal_db *db, dal_conn *conn)
 {
+	/* Committed work has released its read-cache holds already: what is left was rolled back. */
+	dal__cache_settle(conn, false);
 	dal__undo_discard_all(conn);
 	dal__audit_pending_drop(conn);
 	conn->in_tx = false;
@@ -354,7 +357,14 @@ static int end_outer(dal_uow *u, bool commit)
 		return 0;
 	}
 	/* The unit's audit rows join the chain now, so the head is held only for this and the commit. */
-	if ((error = dal__audit_flush(conn)) < 0 || (error = conn->drv->commit(conn)) < 0) {
+	if ((error = dal__audit_flush(conn)) < 0) {
+		abandon(u->db, conn);
+		return error;
+	}
+	error = conn->drv->commit(conn);
+	/* Even a failed COMMIT may have landed (DAL_ECOMMIT_UNKNOWN): dropping rows is harmless. */
+	dal__cache_settle(conn, true);
+	if (error < 0) {
 		/* The transaction may still be open (SQLite BUSY on COMMIT): nothing half stays. */
 		abandon(u->db, conn);
 		return error;

@@ -27,7 +27,7 @@ typedef struct dal_repo dal_repo;
 /** Repository flags. */
 typedef enum dal_repo_flag {
 	DAL_AUDIT = 1u << 0,  /**< record every change in audit_logs (the audit trail issue) */
-	DAL_CACHE = 1u << 1   /**< keep rows read by id in the read cache (the read cache issue) */
+	DAL_CACHE = 1u << 1   /**< serve dal_repo_get from the db's read cache (docs/cache.md) */
 } dal_repo_flag;
 
 /** A column and its value, for create and update. */
@@ -66,7 +66,8 @@ DAL_API void dal_repo_close(dal_repo *repo);
 DAL_API int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields);
 
 /**
- * Read one live row by primary key.
+ * Read one live row by primary key. With DAL_CACHE and outside a unit of work the
+ * row may come from the db's read cache (a copy; docs/cache.md).
  *
  * @param out the row; owned by the caller, free with dal_row_free(). NULL on failure.
  * @return DAL_OK; DAL_ENOTFOUND if absent or soft-deleted; DAL_ECONN, DAL_EBUSY from the engine.
@@ -211,6 +212,31 @@ DAL_API int dal_repo_bulk_update(int64_t *count_out, dal_repo *repo, const int64
  *         model without deleted_at; DAL_ECONN, DAL_EBUSY from the engine.
  */
 DAL_API int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids, size_t n, bool soft);
+
+/*
+ * The read cache (DAL_CACHE; docs/cache.md). Every repository of a dal_db, with
+ * DAL_CACHE or without, drops the rows it writes from the cache when its write
+ * commits. Raw SQL (dal_exec) and other programs do not: after such a write, say
+ * which rows changed with these calls, or wait for the cache's TTL.
+ */
+
+/**
+ * Drop the cached row @p id of the repository's table, for every repository of its
+ * dal_db. Inside a unit of work the row is kept out of the cache until the unit ends
+ * and dropped if it commits: call it in the unit that makes the raw write.
+ *
+ * @param repo the repository (with or without DAL_CACHE)
+ * @param id   primary key; an id that is not cached is not an error
+ * @return DAL_OK; DAL_EINVAL if repo is NULL.
+ */
+DAL_API int dal_repo_invalidate(dal_repo *repo, int64_t id);
+
+/**
+ * Drop every cached row of the repository's table, as dal_repo_invalidate() does for one.
+ *
+ * @return DAL_OK; DAL_EINVAL if repo is NULL.
+ */
+DAL_API int dal_repo_invalidate_all(dal_repo *repo);
 
 /** The repository's model (borrowed). */
 DAL_API const dal_model *dal_repo_model(const dal_repo *repo);

@@ -94,6 +94,10 @@ typedef struct dal_conn {
 	struct dal__undo *undo;
 	/* Audit rows of the unit of work on this connection, written at its commit (src/audit/pending.c). */
 	struct dal__audit_pending *audit_pending;
+	/* What the transaction on this connection holds in the read cache until it
+	 * ends (src/cache.h): ids it wrote, or the whole cache when they could not be recorded. */
+	struct dal__cache_holds *cache_holds;
+	struct dal__cache *cache_held_whole;
 } dal_conn;
 
 /* The base of every engine statement. */

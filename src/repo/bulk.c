@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "conn.h"
 #include "repo/undo.h"
 #include "row.h"
@@ -129,12 +130,12 @@ static int audit_add(bulk *b, const char *action, int64_t id, const dal_value *o
 	return a->n == AUDIT_BATCH ? audit_flush(b) : 0;
 }
 
-/* HOOK(cache): the read cache forgets these ids after the call's commit (or the unit's). */
-static void cache_hook(dal_repo *repo, const int64_t *ids, size_t n)
+/* The read cache holds these ids until the call's transaction (or the unit's) ends and
+ * forgets them if it commits. Called before the call commits, so no reader sees the
+ * committed change while the old row is still served. */
+static void cache_hook(bulk *b, const int64_t *ids, size_t n)
 {
-	(void)repo;
-	(void)ids;
-	(void)n;
+	dal__cache_hold(b->s.conn, b->repo->cache_tab, ids, n);
 }
 
 /* ---- errors ---- */
@@ -851,9 +852,9 @@ int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *co
 		error = fast ? create_fast(&b, ids_out, dal_now()) : create_generic(&b, ids_out, dal_now());
 	if (error == 0)
 		error = audit_flush(&b);
+	/* New ids have no cached row; the ones the caller sees are held all the same. */
+	cache_hook(&b, ids_out, ids_out && error == 0 ? nrows : 0);
 	error = end(&b, error);
-	if (error == 0)
-		cache_hook(repo, ids_out, ids_out ? nrows : 0);
 done:
 	end(&b, error);
 	free(which);
@@ -911,12 +912,10 @@ static int finish_changed(bulk *b, dal__undo_op **undo, int error, bool reinsert
                           size_t n, int64_t changes, int64_t *count_out)
 {
 	undo_after(b, undo, error, reinsert);
+	cache_hook(b, ids, n);
 	error = end(b, error);
-	if (error == 0) {
-		cache_hook(b->repo, ids, n);
-		if (count_out)
-			*count_out = changes;
-	}
+	if (error == 0 && count_out)
+		*count_out = changes;
 	return error;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "conn.h"
 #include "repo/undo.h"
 #include "row.h"
@@ -112,7 +113,9 @@ int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned f
 	repo->col_deleted = dal_model_column_index(model, "deleted_at");
 	repo->soft = dal_model_soft_delete(model);
 	repo->check_unique = repo->soft && !(db->drv->caps & DAL_CAP_PARTIAL_INDEX);
-	if ((error = build_fixed(repo)) < 0) {
+	/* Every repository, cached or not, tells the cache what it writes. */
+	if ((error = dal__cache_table(&repo->cache_tab, db->cache, model->table)) < 0 ||
+	    (error = build_fixed(repo)) < 0) {
 		dal_repo_close(repo);
 		return error;
 	}
@@ -368,6 +371,14 @@ static void stamp(write_buf *b, int col, int64_t now)
 	}
 }
 
+/* ---- read cache ---- */
+
+/* Held from before the change (which may commit by itself) until its transaction ends. */
+static void cache_hold(dal_repo *repo, dal_session *s, int64_t id)
+{
+	dal__cache_hold(s->conn, repo->cache_tab, &id, 1);
+}
+
 /* ---- audit ---- */
 
 static bool audited(const dal_repo *repo)
@@ -568,6 +579,8 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 		int64_t id = dal_row_int(row, "id");
 		error = dal__undo_created(s.conn, repo->model, &id, 1);
 	}
+	if (error == 0)
+		cache_hold(repo, &s, dal_row_int(row, "id"));
 	if (error == 0 && audited(repo) && !one)
 		error = audit_created(repo, &s, row);
 	error = dal__session_close(&s, error);
@@ -581,8 +594,22 @@ done:
 	return error;
 }
 
+/*
+ * A DAL_CACHE repository outside a unit of work reads through the shared cache.
+ * Inside one it does not: the unit may see its own uncommitted writes, or an
+ * older snapshot than the cache's.
+ */
+static bool from_cache(dal_row **out, dal__cache_ticket *t, dal_repo *repo, int64_t id)
+{
+	memset(t, 0, sizeof(*t));
+	if (!(repo->flags & DAL_CACHE) || dal__uow_conn(repo->db))
+		return false;
+	return dal__cache_get(out, t, repo->cache_tab, repo->model, id) == 0;
+}
+
 int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id)
 {
+	dal__cache_ticket ticket;
 	dal_session s;
 	dal_value p = dal_int(id);
 	int error;
@@ -590,10 +617,14 @@ int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id)
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
 	DAL_ASSERT_ARG(repo);
+	if (from_cache(out, &ticket, repo, id))
+		return 0;
 	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
 		return error;
 	error = dal__repo_run(out, NULL, repo, &s, repo->sql_get, &p, 1);
 	error = dal__session_close(&s, error);
+	if (error == 0)
+		dal__cache_fill(&ticket, *out);
 	if (error == DAL_ENOTFOUND)
 		error = dal__error(DAL_ENOTFOUND, "table '%s' has no live row with id %lld", repo->model->table, (long long)id);
 	if (error < 0) {
@@ -665,6 +696,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if ((error = dal__session_open(&s, repo->db, unique || reread || audited(repo) ?
 	                               DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
 		goto done;
+	cache_hold(repo, &s, id);
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, id);
 	if (error == 0 && audited(repo))
@@ -712,6 +744,7 @@ static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value
 
 	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
+	cache_hold(repo, &s, id);
 	error = audit_old(&old, repo, &s, id, soft);
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, old);
@@ -771,6 +804,7 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 		return delete_audited(repo, id, soft, p, k);
 	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
 		return error;
+	cache_hold(repo, &s, id);
 	error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, NULL);
 	if (error == 0)
 		error = dal__repo_run(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
@@ -865,6 +899,7 @@ int dal_repo_restore(dal_repo *repo, int64_t id)
 			repo->model->table);
 	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
+	cache_hold(repo, &s, id);
 	error = restore_in(repo, &s, id);
 	return dal__session_close(&s, error);
 }
@@ -888,4 +923,29 @@ int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 		return 0;
 	*out = error == 0;
 	return error;
+}
+
+int dal_repo_invalidate(dal_repo *repo, int64_t id)
+{
+	dal_conn *conn;
+
+	DAL_ASSERT_ARG(repo);
+	/* In a unit, the raw write this follows is not committed yet: hold until the unit ends. */
+	if ((conn = dal__uow_conn(repo->db)) != NULL)
+		dal__cache_hold(conn, repo->cache_tab, &id, 1);
+	else
+		dal__cache_invalidate(repo->cache_tab, &id, 1);
+	return 0;
+}
+
+int dal_repo_invalidate_all(dal_repo *repo)
+{
+	dal_conn *conn;
+
+	DAL_ASSERT_ARG(repo);
+	if ((conn = dal__uow_conn(repo->db)) != NULL)
+		dal__cache_hold_table(conn, repo->cache_tab);
+	else
+		dal__cache_invalidate_all(repo->cache_tab);
+	return 0;
 }

@@ -39,6 +39,7 @@ struct dal_repo {
 	char *sql_get_lock, *sql_get_any_lock;  /* the old row of an audited write, locked where rows lock */
 	dal__audit_ctx audit_ctx;
 	bool has_audit_ctx;             /* set by dal_repo_set_context: it wins over a unit's */
+	struct dal__cache_tab *cache_tab;  /* the table in the db's read cache; NULL when it is off */
 };
 
 /* The context of the repository's audit rows: its own, else its unit of work's, else none. */
