@@ -3,9 +3,11 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "db.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -254,6 +256,20 @@ static void fill_stat(dal_statement_stats *out, const dal__stmt_stat *st)
 	out->max_s = (double)st->max_us / 1e6;
 }
 
+static void cache_snapshot(dal_metrics *out, dal_db *db)
+{
+	dal__cache_stats c;
+
+	dal__cache_stats_get(&c, db->cache);
+	out->cache_hits = c.hits;
+	out->cache_misses = c.misses;
+	out->cache_evictions = c.evictions;
+	out->cache_expirations = c.expirations;
+	out->cache_invalidations = c.invalidations;
+	out->cache_entries = c.entries;
+	out->cache_max_entries = c.max_entries;
+}
+
 static void snapshot(dal_metrics *out, dal_db *db)
 {
 	dal_metrics_state *m = &db->metrics;
@@ -323,6 +339,7 @@ static void snapshot(dal_metrics *out, dal_db *db)
 	out->pool_broken = p.broken;
 	out->pool_recycled = p.recycled;
 	out->pool_leaks = p.leaks;
+	cache_snapshot(out, db);
 }
 
 int dal_metrics_get(dal_metrics *out, dal_db *db)
@@ -339,8 +356,8 @@ int dal_metrics_get(dal_metrics *out, dal_db *db)
 	if (!(full = malloc(sizeof(*full))))
 		return dal__error_nomem();
 	snapshot(full, db);
-	/* Only version 1 exists: later versions copy up to their own size. */
-	memcpy(out, full, sizeof(*full));
+	/* A caller built against version 1 has a shorter struct. */
+	memcpy(out, full, version >= 2 ? sizeof(*full) : offsetof(dal_metrics, cache_hits));
 	out->version = version;
 	free(full);
 	return 0;
@@ -361,6 +378,7 @@ int dal_metrics_reset(dal_db *db)
 	clear_stmts(m);
 	pthread_mutex_unlock(&m->mu);
 	dal__pool_reset_counters(db);
+	dal__cache_reset_counters(db->cache);
 	return 0;
 }
 
@@ -438,6 +456,11 @@ static json_t *metrics_json(const dal_metrics *m, const char *engine)
 			"count", (json_int_t)m->top[i].count, "errors", (json_int_t)m->top[i].errors,
 			"total_seconds", m->top[i].total_s, "max_seconds", m->top[i].max_s));
 	json_object_set_new(o, "top_statements", arr);
+	json_object_set_new(o, "cache", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"hits", (json_int_t)m->cache_hits, "misses", (json_int_t)m->cache_misses,
+		"evictions", (json_int_t)m->cache_evictions, "expirations", (json_int_t)m->cache_expirations,
+		"invalidations", (json_int_t)m->cache_invalidations, "entries", (json_int_t)m->cache_entries,
+		"max_entries", (json_int_t)m->cache_max_entries));
 	return o;
 }
 
@@ -523,6 +546,21 @@ static void prom_d(dal_str *s, const char *name, const char *type, const char *h
 	dal__str_printf(s, "%s{%s} %.9g\n", name, lbl, v);
 }
 
+static void prom_cache(dal_str *s, const dal_metrics *m, const char *lbl)
+{
+	prom_u(s, "dal_cache_hits_total", "counter", "Reads by id answered from the read cache.", lbl, m->cache_hits);
+	prom_u(s, "dal_cache_misses_total", "counter", "Cacheable reads by id that went to the database.", lbl,
+		m->cache_misses);
+	prom_u(s, "dal_cache_evictions_total", "counter", "Cached rows dropped to stay within the bound.", lbl,
+		m->cache_evictions);
+	prom_u(s, "dal_cache_expirations_total", "counter", "Cached rows dropped for age.", lbl,
+		m->cache_expirations);
+	prom_u(s, "dal_cache_invalidations_total", "counter", "Cached rows dropped because they were written.", lbl,
+		m->cache_invalidations);
+	prom_u(s, "dal_cache_entries", "gauge", "Rows in the read cache.", lbl, m->cache_entries);
+	prom_u(s, "dal_cache_max_entries", "gauge", "The most rows the read cache keeps.", lbl, m->cache_max_entries);
+}
+
 int dal_metrics_prometheus(char **out, dal_db *db)
 {
 	dal_str s = DAL_STR_INIT;
@@ -586,6 +624,7 @@ int dal_metrics_prometheus(char **out, dal_db *db)
 	prom_u(&s, "dal_pool_leaks_total", "counter", "Connections reported as held too long.", lbl, m->pool_leaks);
 	prom_u(&s, "dal_tx_retries_total", "counter", "Units of work retried after a serialization failure.", lbl,
 		m->retries);
+	prom_cache(&s, m, lbl);
 
 	prom_head(&s, "dal_statement_duration_seconds_total", "counter",
 		"Time spent per statement text (the top statements by total time).");

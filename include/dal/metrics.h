@@ -15,7 +15,7 @@
 
 DAL_BEGIN_DECLS
 
-#define DAL_METRICS_VERSION 1
+#define DAL_METRICS_VERSION 2
 
 /** Slow queries kept (the most recent ones). */
 #define DAL_METRICS_SLOW_MAX 100
@@ -88,6 +88,14 @@ typedef struct dal_metrics {
 	/* The statements with the most total time, largest first. */
 	size_t top_count;
 	dal_statement_stats top[DAL_METRICS_TOP_MAX];
+	/* The read cache (DAL_CACHE, docs/cache.md), since version 2; all 0 when it is off. */
+	uint64_t cache_hits;            /**< dal_repo_get calls answered from the cache */
+	uint64_t cache_misses;          /**< cacheable dal_repo_get calls that read the database */
+	uint64_t cache_evictions;       /**< rows dropped to stay within config cache_max_entries */
+	uint64_t cache_expirations;     /**< rows dropped for age (config cache_ttl_ms) */
+	uint64_t cache_invalidations;   /**< cached rows dropped because they were written or invalidated */
+	uint64_t cache_entries;         /**< rows cached now (live, not reset) */
+	uint64_t cache_max_entries;     /**< the bound, config cache_max_entries */
 } dal_metrics;
 
 /** A C initializer: `dal_metrics m = DAL_METRICS_INIT;` (in C++ set version by hand). */
@@ -104,7 +112,8 @@ DAL_API int dal_metrics_get(dal_metrics *out, dal_db *db);
 
 /**
  * Start counting again: statement counters, histogram, slow queries, statement
- * totals and pool counters go to zero (the pool status is live, not reset).
+ * totals, pool and cache counters go to zero (the pool status and the cached
+ * rows are live, not reset).
  *
  * @return DAL_OK; DAL_EINVAL if db is NULL.
  */
