@@ -68,5 +68,6 @@ extern const fx_cases cases_uow;
 extern const fx_cases cases_metrics;
 extern const fx_cases cases_audit;
 extern const fx_cases cases_bulk;
+extern const fx_cases cases_cache;
 
 #endif

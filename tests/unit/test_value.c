@@ -131,6 +131,24 @@ static void test_config(void **state)
 	setenv("DAL_SQLITE_SYNCHRONOUS", "FULL", 1);
 	assert_int_equal(dal_config_from_env(&c), 0);
 	assert_int_equal(c.sqlite_synchronous, DAL_SQLITE_SYNC_FULL);
+	unsetenv("DAL_SQLITE_SYNCHRONOUS");
+	assert_int_equal(c.cache_max_entries, 10000);
+	assert_int_equal(c.cache_ttl_ms, 60000);
+	setenv("DAL_CACHE_SIZE", "0", 1);
+	setenv("DAL_CACHE_TTL_MS", "250", 1);
+	assert_int_equal(dal_config_from_env(&c), 0);
+	assert_int_equal(c.cache_max_entries, 0);
+	assert_int_equal(c.cache_ttl_ms, 250);
+	setenv("DAL_CACHE_SIZE", "-1", 1);
+	assert_int_equal(dal_config_from_env(&c), DAL_EINVAL);
+	assert_non_null(strstr(dal_error_last()->message, "DAL_CACHE_SIZE"));
+	unsetenv("DAL_CACHE_SIZE");
+	unsetenv("DAL_CACHE_TTL_MS");
+	/* A caller built against version 1 has no cache members: they are not written. */
+	memset(&c, 0x5a, sizeof(c));
+	assert_int_equal(dal_config_init(&c, 1), 0);
+	assert_int_equal(c.pool_size, 5);
+	assert_int_equal(c.cache_max_entries, 0x5a5a5a5a);
 }
 
 static void test_errors(void **state)
