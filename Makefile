@@ -44,11 +44,12 @@ tsan:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" test
 
 # The tests that run threads, under ThreadSanitizer (run by .ci/run): pool, units of
-# work, metrics and the restart storm on PostgreSQL, and the conformance cases
-# (metrics, pool, cross-thread units) on SQLite file and PostgreSQL. DuckDB is left
+# work, metrics and the restart storm on PostgreSQL, the read cache on SQLite file and
+# PostgreSQL, and the conformance cases (metrics, pool, cross-thread units, cache) on
+# SQLite file and PostgreSQL. DuckDB is left
 # out: libduckdb.so's own threads are not instrumented and would give false reports.
 # ctest adds the pg fixture's start and stop tests itself.
-TSAN_TESTS = ^(conformance-(sqlite-file|postgres)|stress-(pool|uow-counter|restart-storm)-postgres)$$
+TSAN_TESTS = ^(conformance-(sqlite-file|postgres)|stress-(pool|uow-counter|restart-storm)-postgres|stress-cache-(sqlite-file|postgres))$$
 tsan-stress:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" build
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
