@@ -146,53 +146,32 @@ static double run_raw(const raw_ops *raw, void *h, enum op op, int64_t n, int64_
 	return (double)n / (seconds() - t0);
 }
 
-/* create with audit on against the same dal call with audit off (raw=audit_off). */
-static void bench_create_audit(const char *engine, const char *url)
+/*
+ * A dal operation on a repository with `flag` against the same operation without
+ * it, where no raw counterpart exists: `bench <engine> <label> dal=<with>
+ * raw=<baseline>:<without>`. Creates draw fresh keys per round and side.
+ */
+static void bench_flag(const char *engine, const char *url, const char *label, const char *baseline,
+                       unsigned flag, enum op op, int64_t n)
 {
 	dal_db *db = NULL;
-	dal_repo *plain = NULL, *audited = NULL;
-	double best[2] = { 0, 0 }, r;
-	int64_t n = n_write / 3;
-	int round, which;
-
-	if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&plain, db, &dal_model_, 0) < 0 ||
-	    dal_repo_open(&audited, db, &dal_model_, DAL_AUDIT) < 0)
-		die("create_audit");
-	for (round = 0; round < 3; round++)
-		for (which = 0; which < 2; which++) {
-			r = run_dal(which ? audited : plain, OP_CREATE, n, n_write, n_write * (4 + round * 2 + which));
-			best[which] = r > best[which] ? r : best[which];
-		}
-	printf("bench %s create_audit dal=%.0f raw=audit_off:%.0f ratio=%.2f\n", engine, best[1], best[0],
-		best[1] / best[0]);
-	fflush(stdout);
-	dal_repo_close(plain);
-	dal_repo_close(audited);
-	dal_close(db);
-}
-
-/* get through the read cache (DAL_CACHE) against the same dal get without it (raw=uncached);
- * every row read fits the default cache, so after the first round each get is a hit. */
-static void bench_get_cached(const char *engine, const char *url)
-{
-	dal_db *db = NULL;
-	dal_repo *plain = NULL, *cached = NULL;
+	dal_repo *repo[2] = { NULL, NULL };
 	double best[2] = { 0, 0 }, r;
 	int round, which;
 
-	if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&plain, db, &dal_model_, 0) < 0 ||
-	    dal_repo_open(&cached, db, &dal_model_, DAL_CACHE) < 0)
-		die("get_cached");
+	if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&repo[0], db, &dal_model_, 0) < 0 ||
+	    dal_repo_open(&repo[1], db, &dal_model_, flag) < 0)
+		die(label);
 	for (round = 0; round < 3; round++)
 		for (which = 0; which < 2; which++) {
-			r = run_dal(which ? cached : plain, OP_GET, n_read, n_write, 0);
+			r = run_dal(repo[which], op, n, n_write, n_write * (4 + round * 2 + which));
 			best[which] = r > best[which] ? r : best[which];
 		}
-	printf("bench %s get_cached dal=%.0f raw=uncached:%.0f ratio=%.2f\n", engine, best[1], best[0],
+	printf("bench %s %s dal=%.0f raw=%s:%.0f ratio=%.2f\n", engine, label, best[1], baseline, best[0],
 		best[1] / best[0]);
 	fflush(stdout);
-	dal_repo_close(plain);
-	dal_repo_close(cached);
+	dal_repo_close(repo[0]);
+	dal_repo_close(repo[1]);
 	dal_close(db);
 }
 
@@ -248,8 +227,9 @@ static void bench_engine(const raw_ops *raw, const char *url, const char *raw_ta
 			best_dal / best_raw);
 		fflush(stdout);
 	}
-	bench_create_audit(raw->engine, url);
-	bench_get_cached(raw->engine, url);
+	bench_flag(raw->engine, url, "create_audit", "audit_off", DAL_AUDIT, OP_CREATE, n_write / 3);
+	/* Every row read fits the default cache: after the first round each get is a hit. */
+	bench_flag(raw->engine, url, "get_cached", "uncached", DAL_CACHE, OP_GET, n_read);
 }
 
 int main(void)

@@ -55,7 +55,7 @@ struct dal__cache {
 	stripe stripes[STRIPES];
 	uint64_t gen_all;
 	unsigned held_all;     /* holds that could not be recorded: nothing is served */
-	uint64_t hits, misses, evictions, expirations, invalidations;
+	dal__cache_stats st;   /* counters; entries and max_entries are filled when read */
 };
 
 typedef struct hold_id {
@@ -292,17 +292,17 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 	s = stripe_of(c, hash);
 	pthread_mutex_lock(&c->mu);
 	if (is_held(c, tab, s)) {
-		c->misses++;
+		c->st.misses++;
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
 	if ((e = find(c, tab, id, hash)) != NULL && e->expires_us <= mono_us()) {
 		drop(c, e);
-		c->expirations++;
+		c->st.expirations++;
 		e = NULL;
 	}
 	if (!e || dal_row_model(e->row) != m) {
-		c->misses++;
+		c->st.misses++;
 		*t = (dal__cache_ticket){ c, tab, id, hash, s->gen, tab->gen, c->gen_all };
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
@@ -310,7 +310,7 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 	lru_unlink(c, e);
 	lru_push(c, e);
 	atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
-	c->hits++;
+	c->st.hits++;
 	pthread_mutex_unlock(&c->mu);
 	/* The row is immutable while cached: copied outside the lock. */
 	error = copy_row(out, m, e->row);
@@ -351,7 +351,7 @@ void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 		drop(c, old);
 	else if (c->count >= c->max && c->oldest) {
 		drop(c, c->oldest);
-		c->evictions++;
+		c->st.evictions++;
 	}
 	insert(c, e);
 	pthread_mutex_unlock(&c->mu);
@@ -368,7 +368,7 @@ static void forget(dal__cache *c, dal__cache_tab *tab, int64_t id)
 	stripe_of(c, hash)->gen++;
 	if ((e = find(c, tab, id, hash)) != NULL) {
 		drop(c, e);
-		c->invalidations++;
+		c->st.invalidations++;
 	}
 }
 
@@ -385,7 +385,7 @@ static void forget_all(dal__cache *c, dal__cache_tab *tab)
 		older = e->older;
 		if (!tab || e->tab == tab) {
 			drop(c, e);
-			c->invalidations++;
+			c->st.invalidations++;
 		}
 	}
 }
@@ -550,11 +550,7 @@ void dal__cache_stats_get(dal__cache_stats *out, dal__cache *c)
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->mu);
-	out->hits = c->hits;
-	out->misses = c->misses;
-	out->evictions = c->evictions;
-	out->expirations = c->expirations;
-	out->invalidations = c->invalidations;
+	*out = c->st;
 	out->entries = c->count;
 	out->max_entries = c->max;
 	pthread_mutex_unlock(&c->mu);
@@ -565,6 +561,6 @@ void dal__cache_reset_counters(dal__cache *c)
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->mu);
-	c->hits = c->misses = c->evictions = c->expirations = c->invalidations = 0;
+	memset(&c->st, 0, sizeof(c->st));
 	pthread_mutex_unlock(&c->mu);
 }

@@ -112,6 +112,13 @@ static int64_t cached_version(dal_db *db, dal_repo *repo, int64_t id)
 	return v;
 }
 
+/* Read `id` (from the database or the cache), then again from the cache: both `version`. */
+static void fill_and_hit(dal_db *db, dal_repo *repo, int64_t id, int64_t version)
+{
+	assert_int_equal(version_of(repo, id), version);
+	assert_int_equal(cached_version(db, repo, id), version);
+}
+
 /* ---- reads ---- */
 
 static void test_cache_hit_after_get(void **state)
@@ -172,8 +179,7 @@ static void test_cache_writes_invalidate(void **state)
 	ids[0] = id;
 	ids[1] = id2;
 
-	assert_int_equal(version_of(cached, id), 1);
-	assert_int_equal(cached_version(fx->db, cached, id), 1);
+	fill_and_hit(fx->db, cached, id, 1);
 	set_version(w, id, 2);
 	assert_int_equal(version_of(cached, id), 2);
 
@@ -185,8 +191,7 @@ static void test_cache_writes_invalidate(void **state)
 		CHECK_OK(dal_repo_update(&row, w, id, f, 1));
 		dal_row_free(row);
 	}
-	assert_int_equal(version_of(cached, id), 3);
-	assert_int_equal(cached_version(fx->db, cached, id), 3);
+	fill_and_hit(fx->db, cached, id, 3);
 	set_version(audited, id, 4);
 	assert_int_equal(version_of(cached, id), 4);
 
@@ -195,8 +200,7 @@ static void test_cache_writes_invalidate(void **state)
 	CHECK_OK(dal_repo_delete(w, id, true));
 	assert_int_equal(version_of(cached, id), -1);
 	CHECK_OK(dal_repo_restore(w, id));
-	assert_int_equal(version_of(cached, id), 4);
-	assert_int_equal(cached_version(fx->db, cached, id), 4);
+	fill_and_hit(fx->db, cached, id, 4);
 	CHECK_OK(dal_repo_delete(audited, id, true));
 	assert_int_equal(version_of(cached, id), -1);
 	CHECK_OK(dal_repo_restore(audited, id));
@@ -210,19 +214,16 @@ static void test_cache_writes_invalidate(void **state)
 	CHECK_OK(dal_repo_bulk_update(&n, w, ids, cols, 1, vals, 2));
 	assert_int_equal(n, 2);
 	assert_int_equal(version_of(cached, id), 5);
-	assert_int_equal(version_of(cached, id2), 6);
-	assert_int_equal(cached_version(fx->db, cached, id2), 6);
+	fill_and_hit(fx->db, cached, id2, 6);
 	CHECK_OK(dal_repo_bulk_delete(&n, w, ids, 2, true));
 	assert_int_equal(version_of(cached, id), -1);
 	assert_int_equal(version_of(cached, id2), -1);
 	CHECK_OK(dal_repo_restore(w, id2));
-	assert_int_equal(version_of(cached, id2), 6);
-	assert_int_equal(cached_version(fx->db, cached, id2), 6);
+	fill_and_hit(fx->db, cached, id2, 6);
 	CHECK_OK(dal_repo_delete(w, id2, false));
 	assert_int_equal(version_of(cached, id2), -1);
 	CHECK_OK(dal_repo_restore(w, id));
-	assert_int_equal(version_of(cached, id), 5);
-	assert_int_equal(cached_version(fx->db, cached, id), 5);
+	fill_and_hit(fx->db, cached, id, 5);
 	CHECK_OK(dal_repo_bulk_delete(&n, w, &id, 1, false));
 	assert_int_equal(version_of(cached, id), -1);
 
@@ -233,8 +234,7 @@ static void test_cache_writes_invalidate(void **state)
 		int64_t nids[2];
 		CHECK_OK(dal_repo_bulk_create(nids, w, ccols, 2, cv, 2));
 		assert_int_equal(version_of(cached, nids[0]), 7);
-		assert_int_equal(version_of(cached, nids[1]), 8);
-		assert_int_equal(cached_version(fx->db, cached, nids[1]), 8);
+		fill_and_hit(fx->db, cached, nids[1], 8);
 		vals[0] = dal_int(9);
 		CHECK_OK(dal_repo_bulk_update(&n, audited, &nids[1], cols, 1, vals, 1));
 		assert_int_equal(version_of(cached, nids[1]), 9);
@@ -322,8 +322,7 @@ static void test_cache_unit_write_not_shared(void **state)
 	dal_repo_close(in_unit);
 	o = get_elsewhere(fx->db, cached, a);
 	assert_int_equal(o.version, 2);
-	assert_int_equal(version_of(cached, a), 2);
-	assert_int_equal(cached_version(fx->db, cached, a), 2);
+	fill_and_hit(fx->db, cached, a, 2);
 	dal_repo_close(cached);
 	dal_repo_close(w);
 	if (fx_is(fx, "sqlite-memory"))
@@ -362,8 +361,7 @@ static void test_cache_rollback_leaves_it(void **state)
 	CHECK_OK(dal_uow_rollback(inner));
 	CHECK_OK(dal_uow_commit(outer));
 	assert_int_equal(version_of(cached, a), 1);
-	assert_int_equal(version_of(cached, b), 7);
-	assert_int_equal(cached_version(fx->db, cached, b), 7);
+	fill_and_hit(fx->db, cached, b, 7);
 	dal_repo_close(in_unit);
 	dal_repo_close(cached);
 }
