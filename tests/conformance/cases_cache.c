@@ -36,6 +36,16 @@ static void reopen(fixture *fx, const dal_config *cfg)
 	schema(fx);
 }
 
+/* A DAL_CACHE repository on the fixture's database reopened with `cfg`. */
+static dal_repo *reopen_cached(fixture *fx, const dal_config *cfg)
+{
+	dal_repo *repo = NULL;
+
+	reopen(fx, cfg);
+	CHECK_OK(dal_repo_open(&repo, fx->db, &items, DAL_CACHE));
+	return repo;
+}
+
 static int64_t add(dal_repo *repo, const char *name, int64_t version)
 {
 	dal_field f[] = { DAL_FIELD("name", dal_text(name)), DAL_FIELD("version", dal_int(version)) };
@@ -494,13 +504,12 @@ static void test_cache_eviction_bound(void **state)
 {
 	fixture *fx = FX(state);
 	dal_config cfg = DAL_CONFIG_INIT;
-	dal_repo *cached = NULL;
+	dal_repo *cached;
 	int64_t id[4];
 	int i;
 
 	cfg.cache_max_entries = 3;
-	reopen(fx, &cfg);
-	CHECK_OK(dal_repo_open(&cached, fx->db, &items, DAL_CACHE));
+	cached = reopen_cached(fx, &cfg);
 	for (i = 0; i < 4; i++)
 		id[i] = add(cached, "row", i);
 	for (i = 0; i < 3; i++)
@@ -531,12 +540,11 @@ static void test_cache_ttl(void **state)
 {
 	fixture *fx = FX(state);
 	dal_config cfg = DAL_CONFIG_INIT;
-	dal_repo *cached = NULL;
+	dal_repo *cached;
 	int64_t a;
 
 	cfg.cache_ttl_ms = 100;
-	reopen(fx, &cfg);
-	CHECK_OK(dal_repo_open(&cached, fx->db, &items, DAL_CACHE));
+	cached = reopen_cached(fx, &cfg);
 	a = add(cached, "ann", 1);
 	version_of(cached, a);
 	CHECK_COUNTS(fx->db, 0, 1, 0, 0, 0, 1);
@@ -552,12 +560,11 @@ static void test_cache_off(void **state)
 {
 	fixture *fx = FX(state);
 	dal_config cfg = DAL_CONFIG_INIT;
-	dal_repo *cached = NULL;
+	dal_repo *cached;
 	int64_t a;
 
 	cfg.cache_max_entries = 0;
-	reopen(fx, &cfg);
-	CHECK_OK(dal_repo_open(&cached, fx->db, &items, DAL_CACHE));
+	cached = reopen_cached(fx, &cfg);
 	a = add(cached, "ann", 1);
 	assert_int_equal(version_of(cached, a), 1);
 	set_version(cached, a, 2);
