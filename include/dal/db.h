@@ -58,7 +58,8 @@ DAL_API const char *dal_db_url_redacted(const dal_db *db);
  * Run one SQL statement with bound parameters, written as `?` on every engine
  * (on PostgreSQL dal rewrites them to $1..$n outside quotes; SQL that already
  * uses $n is sent as it is). Runs in its own transaction unless a unit of work
- * of this thread is open on @p db.
+ * of this thread is open on @p db. Writes here bypass the read cache: name the
+ * rows they change with dal_repo_invalidate() (docs/cache.md).
  *
  * @param changes_out rows inserted, updated or deleted; may be NULL
  * @param db     the database

@@ -579,6 +579,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 		int64_t id = dal_row_int(row, "id");
 		error = dal__undo_created(s.conn, repo->model, &id, 1);
 	}
+	/* A new id has no cached row to drop; held all the same, as by every write path. */
 	if (error == 0)
 		cache_hold(repo, &s, dal_row_int(row, "id"));
 	if (error == 0 && audited(repo) && !one)
