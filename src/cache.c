@@ -463,7 +463,7 @@ static hold_kind hold_prepare(dal__cache_holds **hp, dal_conn *conn, dal__cache_
 	return HOLD_WHOLE;
 }
 
-static void hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t n)
+void dal__cache_hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t n)
 {
 	dal__cache_holds *h = NULL;
 	dal__cache *c;
@@ -494,14 +494,9 @@ static void hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t
 	pthread_mutex_unlock(&c->mu);
 }
 
-void dal__cache_hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t n)
-{
-	hold(conn, tab, ids, n);
-}
-
 void dal__cache_hold_table(dal_conn *conn, dal__cache_tab *tab)
 {
-	hold(conn, tab, NULL, 1);
+	dal__cache_hold(conn, tab, NULL, 1);
 }
 
 void dal__cache_settle(dal_conn *conn, bool committed)

@@ -65,7 +65,8 @@ void dal__cache_invalidate_all(dal__cache_tab *tab);
 /*
  * Hold ids a write on `conn` is about to change (or just changed, uncommitted)
  * until its transaction ends. Never fails: what cannot be recorded id by id is
- * held table-wide, and failing that, cache-wide. NULL tab: no-op.
+ * held table-wide, and failing that, cache-wide. NULL tab: no-op. NULL ids
+ * (with n > 0): the whole table.
  */
 void dal__cache_hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t n);
 /* The same for every row of the table. */
