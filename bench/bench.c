@@ -196,7 +196,7 @@ static void bench_engine(const raw_ops *raw, const char *url, const char *raw_ta
 	if (only && strcmp(only, "create_audit") == 0) {
 		dal_repo_close(repo);
 		dal_close(db);
-		bench_create_audit(raw->engine, url);
+		bench_flag(raw->engine, url, "create_audit", "audit_off", DAL_AUDIT, OP_CREATE, n_write / 3);
 		return;
 	}
 	/* DuckDB allows one process per file: the raw side shares dal's database by
