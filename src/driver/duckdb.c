@@ -4,20 +4,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <threads.h>
+#include <time.h>
 
 #include "driver/driver.h"
 #include "util/error.h"
 #include "util/str.h"
 
-/* DuckDB lets one process hold a file, so every connection of a dal_db shares one database. */
+/*
+ * DuckDB lets one process hold a file, so every connection of a dal_db shares one database.
+ *
+ * Its writers run one at a time here, like SQLite's. DuckDB 1.4.4 lets transactions
+ * write at once, but two of them updating rows of one table at once can invalidate
+ * the database ("Unaligned fetch in validity and main column data for update") or
+ * corrupt the strings stored next (measured: tests/conformance
+ * test_parallel_writers_one_chain, and the same with the bare C API). So a write
+ * transaction, or a writing statement outside one, takes `writer` first, waiting up
+ * to busy_timeout_ms.
+ */
+typedef struct duck_writer {
+	char *key;                     /* the file's real path; NULL for :memory: (never shared) */
+	int refs;                      /* dal_dbs on it: DuckDB's instance cache shares the file's */
+	pthread_mutex_t mu;
+	pthread_cond_t freed;
+	const void *writer;            /* the connection writing now, or NULL */
+	struct duck_writer *next;
+} duck_writer;
+
 typedef struct duck_shared {
 	duckdb_database db;
+	duck_writer *w;
 } duck_shared;
 
 typedef struct duck_conn {
 	dal_conn base;
 	duckdb_connection con;
+	duck_shared *sh;
+	bool writes;                   /* holds sh->writer */
+	int busy_ms;                   /* its dal_db's busy_timeout_ms */
 	/*
 	 * A failed execution aborts DuckDB's transaction, and a later COMMIT then
 	 * succeeds while silently discarding everything; remember the first failure
@@ -184,6 +209,69 @@ static duckdb_state open_instance(const dal_url *url, duckdb_database *db, char 
 	return duckdb_get_or_create_from_cache(instance_cache, url->path, db, NULL, msg);
 }
 
+/* The writer lock of a database, one per file in the process (registry under writers_mu). */
+static pthread_mutex_t writers_mu = PTHREAD_MUTEX_INITIALIZER;
+static duck_writer *writers;
+
+static duck_writer *writer_new(char *key)
+{
+	duck_writer *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		free(key);
+		return NULL;
+	}
+	w->key = key;
+	w->refs = 1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->freed, NULL);
+	return w;
+}
+
+static duck_writer *writer_ref(const dal_url *url)
+{
+	char *key = url->memory ? NULL : realpath(url->path, NULL);
+	duck_writer *w;
+
+	if (!key)
+		return url->memory ? writer_new(NULL) : NULL;
+	pthread_mutex_lock(&writers_mu);
+	for (w = writers; w && strcmp(w->key, key) != 0; w = w->next)
+		;
+	if (w) {
+		w->refs++;
+		free(key);
+	} else if ((w = writer_new(key)) != NULL) {
+		w->next = writers;
+		writers = w;
+	}
+	pthread_mutex_unlock(&writers_mu);
+	return w;
+}
+
+static void writer_unref(duck_writer *w)
+{
+	duck_writer **p;
+	bool last;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&writers_mu);
+	last = --w->refs == 0;
+	for (p = &writers; last && w->key && *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&writers_mu);
+	if (!last)
+		return;
+	pthread_cond_destroy(&w->freed);
+	pthread_mutex_destroy(&w->mu);
+	free(w->key);
+	free(w);
+}
+
 static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
 {
 	duck_shared *sh;
@@ -203,8 +291,54 @@ static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
 		free(sh);
 		return error;
 	}
+	if (!(sh->w = writer_ref(url))) {
+		duckdb_close(&sh->db);
+		free(sh);
+		return dal__error_nomem();
+	}
 	*out = sh;
 	return 0;
+}
+
+/* Become the database's one writer, waiting for the current one up to busy_ms. */
+static int write_lock(duck_conn *c)
+{
+	duck_writer *w = c->sh->w;
+	struct timespec until;
+	int rc = 0;
+
+	if (c->writes)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += c->busy_ms / 1000;
+	until.tv_nsec += (long)(c->busy_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->writer && rc == 0)
+		rc = pthread_cond_timedwait(&w->freed, &w->mu, &until);
+	if (!w->writer) {
+		w->writer = c;
+		c->writes = true;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (!c->writes)
+		return dal__error(DAL_EBUSY, "duckdb: another transaction of this process has been writing for over "
+			"%d ms (DuckDB's writers run one at a time here; see docs/engines.md)", c->busy_ms);
+	return 0;
+}
+
+static void write_unlock(duck_conn *c)
+{
+	if (!c->writes)
+		return;
+	pthread_mutex_lock(&c->sh->w->mu);
+	c->sh->w->writer = NULL;
+	c->writes = false;
+	pthread_cond_signal(&c->sh->w->freed);
+	pthread_mutex_unlock(&c->sh->w->mu);
 }
 
 static void duck_db_close(void *shared)
@@ -214,6 +348,7 @@ static void duck_db_close(void *shared)
 	if (!sh)
 		return;
 	duckdb_close(&sh->db);
+	writer_unref(sh->w);
 	free(sh);
 }
 
@@ -225,13 +360,14 @@ static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const 
 	duck_conn *c;
 
 	(void)url;
-	(void)cfg;
 	*out = NULL;
 	if (!sh)
 		return dal__error(DAL_EINVAL, "duckdb: connect without an open database");
 	if (!(c = calloc(1, sizeof(*c))))
 		return dal__error_nomem();
 	c->base.drv = &dal__driver_duckdb;
+	c->sh = sh;
+	c->busy_ms = cfg ? cfg->busy_timeout_ms : 5000;
 	if (duckdb_connect(sh->db, &c->con) != DuckDBSuccess) {
 		free(c);
 		return dal__error(DAL_ECONN, "duckdb: cannot open a connection to the database");
@@ -256,6 +392,7 @@ static void duck_disconnect(dal_conn *c)
 {
 	if (!c)
 		return;
+	write_unlock(dconn(c));
 	duckdb_disconnect(&dconn(c)->con);
 	free(c);
 }
@@ -509,7 +646,13 @@ static int execute(duck_stmt *s)
 	int error;
 
 	s->nrows = s->changes = 0;
+	/* A write outside a transaction is one of its own: it too waits its turn. */
+	if (!c->in_tx && duckdb_prepared_statement_type(s->ps) != DUCKDB_STATEMENT_TYPE_SELECT &&
+	    (error = write_lock(c)) < 0)
+		return error;
 	rc = s->stream ? duckdb_execute_prepared_streaming(s->ps, &s->res) : duckdb_execute_prepared(s->ps, &s->res);
+	if (!c->in_tx)
+		write_unlock(c);
 	s->have_result = true;
 	if (rc != DuckDBSuccess) {
 		error = result_fail(c, &s->res);
@@ -819,9 +962,12 @@ static int duck_begin(dal_conn *conn, unsigned flags)
 	int error;
 
 	/* DuckDB has snapshot isolation only, and no read-only transactions to ask for. */
-	(void)flags;
-	if ((error = duck_exec(conn, "BEGIN TRANSACTION")) < 0)
+	if (!(flags & DAL__TX_READ_ONLY) && (error = write_lock(c)) < 0)
 		return error;
+	if ((error = duck_exec(conn, "BEGIN TRANSACTION")) < 0) {
+		write_unlock(c);
+		return error;
+	}
 	c->in_tx = true;
 	c->poisoned = false;
 	c->fail_code = 0;
@@ -831,6 +977,7 @@ static int duck_begin(dal_conn *conn, unsigned flags)
 
 static void end_tx(duck_conn *c)
 {
+	write_unlock(c);
 	c->in_tx = false;
 	c->poisoned = false;
 	c->fail_code = 0;
@@ -935,7 +1082,7 @@ static int duck_bulk_insert(dal_conn *conn, const char *table, const char *const
 
 	if (!table || !ncols || !cols || (nrows && !values))
 		return dal__error(DAL_EINVAL, "duckdb: bulk insert without a table, columns or values");
-	if (own_tx && (error = duck_exec(conn, "BEGIN TRANSACTION")) < 0)
+	if (own_tx && (error = duck_begin(conn, 0)) < 0)
 		return error;
 	if (duckdb_appender_create(c->con, NULL, table, &app) != DuckDBSuccess) {
 		error = appender_fail(c, app, table, NULL);
@@ -978,6 +1125,7 @@ done:
 		if (rc != DuckDBSuccess && error == 0)
 			error = result_fail(c, &res);
 		duckdb_destroy_result(&res);
+		end_tx(c);
 	} else if (error < 0) {
 		c->poisoned = true;
 	}

@@ -731,7 +731,7 @@ static void test_open_unit_does_not_hold_the_chain(void **state)
 
 	if (!fx_is(fx, "postgres")) {
 		dal_repo_close(repo);
-		FX_SKIP("writers run at once only on PostgreSQL (SQLite serializes them; on DuckDB the later fails)");
+		FX_SKIP("writers run at once only on PostgreSQL (SQLite and DuckDB run one writer at a time)");
 	}
 	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
 	CHECK_OK(dal_uow_repo(&ur, uow, &accts, DAL_AUDIT));

@@ -598,15 +598,16 @@ static void test_run_tx_retries(void **state)
 
 	schema(fx);
 	fx_exec(fx, "INSERT INTO users (id, name, created_at) VALUES (1, 'start', CURRENT_TIMESTAMP)");
-	if (fx_is(fx, "postgres") || fx_is(fx, "duckdb")) {
+	if (fx_is(fx, "postgres")) {
 		/* Writers run at once here: the loser of a write-write conflict gets DAL_ESERIALIZE. */
 		rr.isolation = DAL_ISOLATION_REPEATABLE_READ;
 		CHECK_OK(dal_run_tx(fx->db, &rr, conflicting, &a));
 		assert_int_equal(a.calls, 2);
 		assert_int_equal(retries(fx->db) - before, 1);
 		assert_int_equal(count_name(fx, "mine"), 1);
-	} else if (fx_is(fx, "sqlite-file")) {
-		/* One writer at a time: a unit that cannot get the write lock is DAL_EBUSY, retried, bounded. */
+	} else if (fx_is(fx, "sqlite-file") || fx_is(fx, "duckdb")) {
+		/* One writer at a time (SQLite's lock; on DuckDB dal's, see src/driver/duckdb.c): a unit
+		 * that cannot get the write lock is DAL_EBUSY, retried, bounded. */
 		dal_config cfg = DAL_CONFIG_INIT;
 		dal_db *impatient = NULL;
 		pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -617,6 +618,9 @@ static void test_run_tx_retries(void **state)
 
 		cfg.busy_timeout_ms = 20;
 		cfg.tx_max_attempts = 3;
+		/* Row 1 was inserted with its id: DuckDB's sequence does not know it. */
+		if (fx_is(fx, "duckdb"))
+			fx_exec(fx, "SELECT nextval('users_id_seq')");
 		CHECK_OK(fx_open_again(&impatient, fx, &cfg));
 		pthread_create(&t, NULL, hold_write_lock, args);
 		pthread_mutex_lock(&mu);
