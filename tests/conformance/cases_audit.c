@@ -854,6 +854,67 @@ static void test_parallel_writers_one_chain(void **state)
 	dal_repo_close(repo);
 }
 
+/* ---- PostgreSQL least privilege (docs/audit.md) ---- */
+
+static void grant_app_role(fixture *fx)
+{
+	fx_exec(fx, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dal_audit_app') THEN "
+		"CREATE ROLE dal_audit_app LOGIN PASSWORD 'app_pw'; END IF; END $$");
+	fx_exec(fx, "GRANT USAGE ON SCHEMA public TO dal_audit_app");
+	fx_exec(fx, "GRANT SELECT, INSERT, UPDATE, DELETE ON au_accounts TO dal_audit_app");
+	fx_exec(fx, "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO dal_audit_app");
+	fx_exec(fx, "REVOKE ALL ON audit_logs FROM dal_audit_app");
+	fx_exec(fx, "GRANT SELECT, INSERT ON audit_logs TO dal_audit_app");
+	fx_exec(fx, "GRANT SELECT, UPDATE ON audit_chain TO dal_audit_app");
+}
+
+/* The application role writes and reads the trail, and cannot change or remove it. */
+static void test_least_privilege(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = open_audited(fx, &accts, 0), *ar = NULL, *ur = NULL;
+	dal_field up[] = { DAL_FIELD("age", dal_int(31)) };
+	dal_audit_report r;
+	dal_db *app = NULL;
+	dal_uow *uow = NULL;
+	char url[1200];
+	const char *at = strchr(fx->url, '@');
+	int64_t id, n = 0;
+
+	if (!fx_is(fx, "postgres")) {
+		dal_repo_close(repo);
+		FX_SKIP("roles and grants: the least-privilege setup is PostgreSQL's");
+	}
+	grant_app_role(fx);
+	assert_non_null(at);
+	snprintf(url, sizeof(url), "postgresql://dal_audit_app:app_pw%s", at);
+	CHECK_OK(dal_open(&app, url, NULL));
+	CHECK_OK(dal_repo_open(&ar, app, &accts, DAL_AUDIT));
+	id = add(ar, "Ann", "ann@x");
+	CHECK_OK(dal_repo_update(NULL, ar, id, up, DAL_COUNT(up)));
+	CHECK_OK(dal_uow_begin(&uow, app, NULL));
+	CHECK_OK(dal_uow_repo(&ur, uow, &accts, DAL_AUDIT));
+	add(ur, "Bob", "bob@x");
+	CHECK_OK(dal_repo_delete(ur, id, true));
+	CHECK_OK(dal_uow_commit(uow));
+	dal_repo_close(ur);
+	assert_int_equal(audit_rows(fx), 4);
+	/* Its own trail is beyond its reach. */
+	CHECK_ERR(DAL_ESQL, dal_exec(NULL, app, "UPDATE audit_logs SET action = 'FORGED'", NULL, 0));
+	CHECK_ERR(DAL_ESQL, dal_exec(NULL, app, "DELETE FROM audit_logs", NULL, 0));
+	CHECK_ERR(DAL_ESQL, dal_exec(NULL, app, "TRUNCATE audit_logs", NULL, 0));
+	CHECK_OK(dal_audit_verify(&r, app));
+	assert_true(r.ok);
+	assert_int_equal(r.rows_checked, 4);
+	/* Cleanup deletes: a maintenance role runs it. */
+	CHECK_ERR(DAL_ESQL, dal_audit_cleanup(&n, app, 0));
+	CHECK_OK(dal_audit_cleanup(&n, fx->db, 0));
+	assert_int_equal(n, 4);
+	dal_repo_close(ar);
+	dal_close(app);
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_audit,
 	FX_CASE(test_every_action_and_context),
 	FX_CASE(test_no_audit_flag_writes_nothing),
@@ -870,4 +931,5 @@ FX_CASES(cases_audit,
 	FX_CASE(test_unit_reads_its_own_audit_rows),
 	FX_CASE(test_open_unit_does_not_hold_the_chain),
 	FX_CASE(test_parallel_writers_one_chain),
+	FX_CASE(test_least_privilege),
 );
