@@ -15,7 +15,7 @@
 enum {
 	OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
 	OID_OID = 26, OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_TIMESTAMP = 1114,
-	OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700, OID_JSONB = 3802
+	OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700, OID_JSONB = 3802, OID_VARCHAR = 1043
 };
 
 struct pg_stmt;
@@ -913,6 +913,21 @@ static int pg_rollback_to(dal_conn *c, const char *name)
 	return savepoint_sql(c, "ROLLBACK TO SAVEPOINT \"%s\"; RELEASE SAVEPOINT \"%s\"", name);
 }
 
+/* The years dal_timestamp_format() writes, 0001-9999, in microseconds since 1970. */
+#define TS_MIN (-62135596800LL * 1000000)
+#define TS_END (253402300800LL * 1000000)
+
+static int ts_outside(const char *col, size_t row, int64_t ts)
+{
+	return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': timestamp %lld is outside the years "
+		"0001-9999", row, col, (long long)ts);
+}
+
+static int text_nul(const char *col, size_t row)
+{
+	return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': text holds a NUL byte", row, col);
+}
+
 /* One value in COPY's text format: \N for NULL; backslash, tab, newline and CR escaped. */
 static int copy_value(dal_str *out, const dal_value *v, const char *col, size_t row)
 {
@@ -937,8 +952,7 @@ static int copy_value(dal_str *out, const dal_value *v, const char *col, size_t 
 		if (v->v.ts == INT64_MAX || v->v.ts == INT64_MIN)
 			return dal__str_puts(out, v->v.ts == INT64_MAX ? "infinity" : "-infinity");
 		if (dal_timestamp_format(buf, v->v.ts) < 0)
-			return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': timestamp %lld is outside "
-				"the years 0001-9999", row, col, (long long)v->v.ts);
+			return ts_outside(col, row, v->v.ts);
 		return dal__str_puts(out, buf);
 	case DAL_TYPE_BLOB:
 		/* bytea's hex input, its backslash doubled for COPY. */
@@ -956,7 +970,7 @@ static int copy_value(dal_str *out, const dal_value *v, const char *col, size_t 
 		p = v->len ? v->v.s : "";
 		n = v->len;
 		if (memchr(p, '\0', n))
-			return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': text holds a NUL byte", row, col);
+			return text_nul(col, row);
 		while (n) {
 			size_t run = 0;
 			int e;
@@ -978,6 +992,131 @@ static int copy_value(dal_str *out, const dal_value *v, const char *col, size_t 
 	return dal__error(DAL_EINVAL, "postgresql: row %zu, column '%s': unknown value type %d", row, col, (int)v->type);
 }
 
+/* ---- COPY's binary format: the server reads numbers and timestamps without parsing text ---- */
+
+/* Rows below this go as text: binary costs a round trip to learn the column types first.
+ * Measured (bulk create, 3 given columns): 1 row +130 us as binary, even at ~64 rows,
+ * binary 10-20% faster from 256 rows. */
+#define BINARY_MIN_ROWS 128
+/* Microseconds from 1970-01-01 (dal) to 2000-01-01 (PostgreSQL's epoch). */
+#define PG_EPOCH_US (946684800LL * 1000000)
+
+static void put_be(char *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = bytes - 1; i >= 0; i--, v >>= 8)
+		p[i] = (char)(v & 0xff);
+}
+
+/* Whether `v` can go to a column of type `type` in binary as the server would read its text form. */
+static bool binary_fits(Oid type, const dal_value *v)
+{
+	switch (v->type) {
+	case DAL_TYPE_NULL: return true;
+	case DAL_TYPE_BOOL: return type == OID_BOOL;
+	case DAL_TYPE_INT:
+		return type == OID_INT8 || (type == OID_INT4 && v->v.i >= INT32_MIN && v->v.i <= INT32_MAX) ||
+		       (type == OID_INT2 && v->v.i >= INT16_MIN && v->v.i <= INT16_MAX);
+	case DAL_TYPE_DOUBLE: return type == OID_FLOAT8;
+	case DAL_TYPE_TIMESTAMP: return type == OID_TIMESTAMP || type == OID_TIMESTAMPTZ;
+	case DAL_TYPE_TEXT:
+	case DAL_TYPE_JSON:
+		return (type == OID_TEXT || type == OID_VARCHAR || type == OID_JSON || type == OID_JSONB) &&
+		       v->len < INT32_MAX;
+	case DAL_TYPE_BLOB: return type == OID_BYTEA && v->len < INT32_MAX;
+	}
+	return false;
+}
+
+/* Any column of a type (or a value of a kind) binary_fits() does not know sends the whole COPY as text. */
+static bool binary_all_fit(const Oid *types, const dal_value *values, size_t nrows, size_t ncols)
+{
+	size_t r, k;
+
+	for (r = 0; r < nrows; r++)
+		for (k = 0; k < ncols; k++)
+			if (!binary_fits(types[k], &values[r * ncols + k]))
+				return false;
+	return true;
+}
+
+/* Fixed-size payloads: the value in big-endian order, `n` bytes of it. */
+static uint64_t binary_word(Oid type, const dal_value *v, int *n)
+{
+	uint64_t u;
+
+	*n = 8;
+	switch (v->type) {
+	case DAL_TYPE_BOOL:
+		*n = 1;
+		return v->v.b;
+	case DAL_TYPE_DOUBLE:
+		memcpy(&u, &v->v.d, sizeof(u));
+		return u;
+	case DAL_TYPE_TIMESTAMP:
+		/* dal's infinite ends are PostgreSQL's too (DT_NOBEGIN, DT_NOEND). */
+		if (v->v.ts == INT64_MAX || v->v.ts == INT64_MIN)
+			return (uint64_t)v->v.ts;
+		return (uint64_t)(v->v.ts - PG_EPOCH_US);
+	default:
+		*n = type == OID_INT2 ? 2 : type == OID_INT4 ? 4 : 8;
+		return (uint64_t)v->v.i;
+	}
+}
+
+/* Variable-length fields (text, json, jsonb, bytea) and NULL: a length (-1 for NULL), then the bytes. */
+static int binary_bytes(dal_str *out, const dal_value *v, bool jsonb)
+{
+	bool null = v->type == DAL_TYPE_NULL;
+	size_t len = null ? 0 : v->len + jsonb;
+	int error;
+
+	if ((error = dal__str_grow(out, 4 + len)) < 0)
+		return error;
+	put_be(out->ptr + out->len, null ? UINT32_MAX : (uint32_t)len, 4);
+	out->len += 4;
+	if (null)
+		return 0;
+	if (jsonb)
+		out->ptr[out->len++] = 1;   /* jsonb's binary format version */
+	if (v->len)
+		memcpy(out->ptr + out->len, v->v.p, v->len);
+	out->len += v->len;
+	return 0;
+}
+
+/* One field, checked as copy_value() checks it. */
+static int binary_value(dal_str *out, const dal_value *v, Oid type, const char *col, size_t row)
+{
+	uint64_t word;
+	int n, error;
+
+	switch (v->type) {
+	case DAL_TYPE_TEXT:
+	case DAL_TYPE_JSON:
+		if (v->len && memchr(v->v.s, '\0', v->len))
+			return text_nul(col, row);
+		/* fall through */
+	case DAL_TYPE_NULL:
+	case DAL_TYPE_BLOB:
+		return binary_bytes(out, v, type == OID_JSONB);
+	case DAL_TYPE_TIMESTAMP:
+		if (v->v.ts != INT64_MAX && v->v.ts != INT64_MIN && (v->v.ts < TS_MIN || v->v.ts >= TS_END))
+			return ts_outside(col, row, v->v.ts);
+		break;
+	default:
+		break;
+	}
+	word = binary_word(type, v, &n);
+	if ((error = dal__str_grow(out, 4 + (size_t)n)) < 0)
+		return error;
+	put_be(out->ptr + out->len, (uint64_t)n, 4);
+	put_be(out->ptr + out->len + 4, word, n);
+	out->len += 4 + (size_t)n;
+	return 0;
+}
+
 static int quote_name(dal_str *out, const char *name)
 {
 	if (!name || !*name || strchr(name, '"'))
@@ -985,7 +1124,43 @@ static int quote_name(dal_str *out, const char *name)
 	return dal__str_printf(out, "\"%s\"", name);
 }
 
-/* COPY's context names the line it stopped at ("COPY t, line 501, column c: ..."). */
+static int name_list(dal_str *out, const char *const *cols, size_t ncols)
+{
+	size_t k;
+	int error = 0;
+
+	for (k = 0; k < ncols && error == 0; k++)
+		if (!(k && (error = dal__str_puts(out, ", ")) < 0))
+			error = quote_name(out, cols[k]);
+	return error;
+}
+
+/* The server's type of each column, as COPY will resolve them: one round trip. */
+static int column_types(Oid *types, pg_conn *c, const char *table, const char *const *cols, size_t ncols)
+{
+	dal_str sql = DAL_STR_INIT;
+	PGresult *res = NULL;
+	size_t k;
+	int error;
+
+	if ((error = dal__str_puts(&sql, "SELECT ")) < 0 || (error = name_list(&sql, cols, ncols)) < 0 ||
+	    (error = dal__str_puts(&sql, " FROM ")) < 0 || (error = quote_name(&sql, table)) < 0 ||
+	    (error = dal__str_puts(&sql, " LIMIT 0")) < 0)
+		goto done;
+	res = PQexec(c->pg, sql.ptr);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQnfields(res) != ncols) {
+		error = pg_fail(c, res);
+		goto done;
+	}
+	for (k = 0; k < ncols; k++)
+		types[k] = PQftype(res, (int)k);
+done:
+	PQclear(res);
+	dal__str_dispose(&sql);
+	return error;
+}
+
+/* COPY's context names the line it stopped at ("COPY t, line 501, column c: ..."), in either format. */
 static void copy_line(const PGresult *res, size_t nrows, size_t *failed_row)
 {
 	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT), *p;
@@ -998,19 +1173,72 @@ static void copy_line(const PGresult *res, size_t nrows, size_t *failed_row)
 		*failed_row = (size_t)line - 1;
 }
 
+/* One row in the COPY's format (`types`: binary, NULL: text). */
+static int copy_row(dal_str *buf, const char *const *cols, size_t ncols, const dal_value *row, const Oid *types,
+                    size_t r)
+{
+	size_t k;
+	int error = 0;
+
+	if (types && (error = dal__str_grow(buf, 2)) == 0) {
+		put_be(buf->ptr + buf->len, ncols, 2);
+		buf->len += 2;
+	}
+	for (k = 0; k < ncols && error == 0; k++) {
+		if (types)
+			error = binary_value(buf, &row[k], types[k], cols[k], r);
+		else if (!(k && (error = dal__str_putc(buf, '\t')) < 0))
+			error = copy_value(buf, &row[k], cols[k], r);
+	}
+	return error ? error : types ? 0 : dal__str_putc(buf, '\n');
+}
+
+/* COPY's binary signature, flags and header extension length; the trailer is a field count of -1. */
+static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+/* Stream the rows in blocks of COPY_BLOCK bytes, so memory stays flat however many rows come. */
+#define COPY_BLOCK (256 * 1024)
+
+static int copy_data(pg_conn *c, const char *const *cols, size_t ncols, const dal_value *values, size_t nrows,
+                     const Oid *types)
+{
+	dal_str buf = DAL_STR_INIT;
+	size_t r;
+	int error = 0;
+
+	if (types)
+		error = dal__str_putn(&buf, binary_header, sizeof(binary_header));
+	for (r = 0; r < nrows && error == 0; r++) {
+		if ((error = copy_row(&buf, cols, ncols, &values[r * ncols], types, r)) < 0) {
+			c->base.bulk_failed_row = r;
+			break;
+		}
+		if (types && r + 1 == nrows)
+			error = dal__str_putn(&buf, "\377\377", 2);
+		if (error == 0 && (buf.len >= COPY_BLOCK || r + 1 == nrows)) {
+			if (PQputCopyData(c->pg, buf.ptr, (int)buf.len) != 1)
+				error = pg_fail(c, NULL);
+			dal__str_clear(&buf);
+		}
+	}
+	dal__str_dispose(&buf);
+	return error;
+}
+
 /*
- * COPY FROM STDIN in text format: one statement, so all rows or none, in the
- * caller's transaction if there is one. Data goes out in blocks of about
- * 256 KiB, so memory stays flat however many rows come.
+ * COPY FROM STDIN: one statement, so all rows or none, in the caller's
+ * transaction if there is one. Binary where every column and value allows it
+ * (measured on 100,000 rows of text, a double and timestamps: the server's
+ * text parsing of numbers and timestamps cost ~20%), else text.
  */
 static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
                           const dal_value *values, size_t nrows)
 {
 	pg_conn *c = pconn(conn);
-	dal_str sql = DAL_STR_INIT, buf = DAL_STR_INIT;
+	dal_str sql = DAL_STR_INIT;
 	PGresult *res = NULL;
+	Oid *types = NULL;
 	bool copying = false;
-	size_t r, k;
 	int error;
 
 	if (!table || !ncols || !cols || (nrows && !values))
@@ -1019,13 +1247,19 @@ static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *
 		return 0;
 	if ((error = check_idle(c, NULL)) < 0)
 		return error;
-	if ((error = dal__str_puts(&sql, "COPY ")) < 0 || (error = quote_name(&sql, table)) < 0 ||
-	    (error = dal__str_puts(&sql, " (")) < 0)
-		goto done;
-	for (k = 0; k < ncols; k++)
-		if ((k && (error = dal__str_puts(&sql, ", ")) < 0) || (error = quote_name(&sql, cols[k])) < 0)
+	if (nrows >= BINARY_MIN_ROWS) {
+		if (!(types = calloc(ncols, sizeof(*types))))
+			return dal__error_nomem();
+		if ((error = column_types(types, c, table, cols, ncols)) < 0)
 			goto done;
-	if ((error = dal__str_puts(&sql, ") FROM STDIN")) < 0)
+		if (!binary_all_fit(types, values, nrows, ncols)) {
+			free(types);
+			types = NULL;
+		}
+	}
+	if ((error = dal__str_puts(&sql, "COPY ")) < 0 || (error = quote_name(&sql, table)) < 0 ||
+	    (error = dal__str_puts(&sql, " (")) < 0 || (error = name_list(&sql, cols, ncols)) < 0 ||
+	    (error = dal__str_puts(&sql, types ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN")) < 0)
 		goto done;
 	res = PQexec(c->pg, sql.ptr);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -1033,24 +1267,8 @@ static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *
 		goto done;
 	}
 	copying = true;
-	for (r = 0; r < nrows; r++) {
-		for (k = 0; k < ncols; k++) {
-			if ((k && (error = dal__str_putc(&buf, '\t')) < 0) ||
-			    (error = copy_value(&buf, &values[r * ncols + k], cols[k], r)) < 0) {
-				conn->bulk_failed_row = r;
-				goto done;
-			}
-		}
-		if ((error = dal__str_putc(&buf, '\n')) < 0)
-			goto done;
-		if (buf.len >= 256 * 1024 || r + 1 == nrows) {
-			if (PQputCopyData(c->pg, buf.ptr, (int)buf.len) != 1) {
-				error = pg_fail(c, NULL);
-				goto done;
-			}
-			dal__str_clear(&buf);
-		}
-	}
+	if ((error = copy_data(c, cols, ncols, values, nrows, types)) < 0)
+		goto done;
 	copying = false;
 	if (PQputCopyEnd(c->pg, NULL) != 1) {
 		error = pg_fail(c, NULL);
@@ -1071,7 +1289,7 @@ done:
 			PQclear(res);
 	}
 	dal__str_dispose(&sql);
-	dal__str_dispose(&buf);
+	free(types);
 	return error;
 }
 
