@@ -42,7 +42,7 @@ int dal__str_puts(dal_str *s, const char *p)
 	return dal__str_putn(s, p, strlen(p));
 }
 
-int dal__str_putc(dal_str *s, char c)
+int dal__str_putc_slow(dal_str *s, char c)
 {
 	return dal__str_putn(s, &c, 1);
 }

@@ -18,7 +18,17 @@ typedef struct dal_str {
 int dal__str_grow(dal_str *s, size_t extra);
 int dal__str_putn(dal_str *s, const char *p, size_t n);
 int dal__str_puts(dal_str *s, const char *p);
-int dal__str_putc(dal_str *s, char c);
+int dal__str_putc_slow(dal_str *s, char c);
+
+/* Inline: JSON and hash encoders write byte by byte, and a call per byte showed in profiles. */
+static inline int dal__str_putc(dal_str *s, char c)
+{
+	if (s->len + 2 > s->cap || s->sink)
+		return dal__str_putc_slow(s, c);
+	s->ptr[s->len++] = c;
+	s->ptr[s->len] = '\0';
+	return 0;
+}
 int dal__str_printf(dal_str *s, const char *fmt, ...) DAL__PRINTF(2, 3);
 void dal__str_clear(dal_str *s);
 void dal__str_dispose(dal_str *s);
