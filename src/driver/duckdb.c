@@ -646,8 +646,9 @@ static int execute(duck_stmt *s)
 	int error;
 
 	s->nrows = s->changes = 0;
-	/* A write outside a transaction is one of its own: it too waits its turn. */
-	if (!c->in_tx && duckdb_prepared_statement_type(s->ps) != DUCKDB_STATEMENT_TYPE_SELECT &&
+	/* A write outside a transaction is one of its own: it too waits its turn; so does one
+	 * in a transaction begun read-only (dal enforces read_only on PostgreSQL only). */
+	if (!c->writes && duckdb_prepared_statement_type(s->ps) != DUCKDB_STATEMENT_TYPE_SELECT &&
 	    (error = write_lock(c)) < 0)
 		return error;
 	rc = s->stream ? duckdb_execute_prepared_streaming(s->ps, &s->res) : duckdb_execute_prepared(s->ps, &s->res);
