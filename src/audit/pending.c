@@ -21,6 +21,7 @@
 typedef struct pending_row {
 	dal__audit_rec rec;            /* strings owned, in `mem` */
 	size_t ctx;                    /* index into ctxs */
+	size_t bytes;                  /* what it counts against PENDING_MAX_BYTES */
 	char *mem;
 } pending_row;
 
@@ -84,6 +85,7 @@ static int hold(pending_row *row, const dal__audit_rec *r)
 	if (!m)
 		return dal__error_nomem();
 	row->mem = m;
+	row->bytes = lo + ln + 64;
 	row->rec = *r;
 	row->rec.action = memcpy(m, r->action, la);
 	row->rec.resource_type = memcpy(m + la, r->resource_type, lt);
@@ -134,10 +136,8 @@ int dal__audit_defer(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit
 	mark = p->n;
 	for (i = 0; i < n && error == 0; i++) {
 		p->rows[p->n].ctx = at;
-		if ((error = hold(&p->rows[p->n], &recs[i])) == 0) {
-			p->bytes += rec_bytes(&recs[i]);
-			p->n++;
-		}
+		if ((error = hold(&p->rows[p->n], &recs[i])) == 0)
+			p->bytes += p->rows[p->n++].bytes;
 	}
 	if (error < 0)
 		dal__audit_pending_truncate(conn, mark);
@@ -155,7 +155,7 @@ void dal__audit_pending_truncate(dal_conn *conn, size_t mark)
 
 	while (p && p->n > mark) {
 		pending_row *r = &p->rows[--p->n];
-		p->bytes -= rec_bytes(&r->rec);
+		p->bytes -= r->bytes;
 		free(r->mem);
 	}
 }

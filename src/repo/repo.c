@@ -100,7 +100,10 @@ int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned f
 	if ((error = dal_model_validate(model)) < 0)
 		return error;
 	if (!(repo = calloc(1, sizeof(*repo))) ||
-	    !(repo->scratch = calloc(model->ncolumns, sizeof(dal_value)))) {
+	    !(repo->scratch = calloc(model->ncolumns, sizeof(dal_value))) ||
+	    !(repo->created_mask = calloc(model->ncolumns, sizeof(bool)))) {
+		if (repo)
+			free(repo->scratch);
 		free(repo);
 		return dal__error_nomem();
 	}
@@ -108,6 +111,9 @@ int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned f
 	repo->model = model;
 	repo->flags = flags;
 	repo->col_id = dal_model_column_index(model, "id");
+	/* CREATE records every column as stored but the id, which is the audit row's resource_id. */
+	for (size_t i = 0; i < model->ncolumns; i++)
+		repo->created_mask[i] = (int)i != repo->col_id;
 	repo->col_created = dal_model_column_index(model, "created_at");
 	repo->col_updated = dal_model_column_index(model, "updated_at");
 	repo->col_deleted = dal_model_column_index(model, "deleted_at");
@@ -144,6 +150,7 @@ void dal_repo_close(dal_repo *repo)
 	free(repo->sql_get_any_lock);
 	dal__audit_ctx_free(&repo->audit_ctx);
 	free(repo->scratch);
+	free(repo->created_mask);
 	free(repo);
 }
 
@@ -474,27 +481,10 @@ static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_
 	return error;
 }
 
-/* CREATE records every column as stored but the id, which is the audit row's resource_id. */
-static bool *all_but_id(const dal_repo *repo)
-{
-	bool *mask = malloc(repo->model->ncolumns * sizeof(bool));
-	size_t i;
-
-	for (i = 0; mask && i < repo->model->ncolumns; i++)
-		mask[i] = (int)i != repo->col_id;
-	return mask;
-}
-
 static int audit_created(dal_repo *repo, dal_session *s, const dal_row *row)
 {
-	bool *mask = all_but_id(repo);
-	int error;
-
-	if (!mask)
-		return dal__error_nomem();
-	error = audit_one(repo, s, "CREATE", dal_row_int(row, "id"), NULL, NULL, dal_row_at(row, 0), mask);
-	free(mask);
-	return error;
+	return audit_one(repo, s, "CREATE", dal_row_int(row, "id"), NULL, NULL, dal_row_at(row, 0),
+		repo->created_mask);
 }
 
 /*
@@ -521,12 +511,11 @@ static int create_audited_in_one(dal_row **row, dal_repo *repo, dal_session *s, 
 	size_t n = repo->model->ncolumns, k;
 	const char *sql = NULL;
 	char *tmp = NULL, *json = NULL, content[65];
-	bool *mask = all_but_id(repo);
 	dal_value *p = calloc(n + DAL__AUDIT_CREATE_PARAMS, sizeof(dal_value));
-	int error = !mask || !p ? dal__error_nomem() : 0;
+	int error = !p ? dal__error_nomem() : 0;
 
 	error = error ? error : sql_for(&sql, &tmp, repo, repo->audited_inserts, b->set, SQL_INSERT_AUDITED);
-	error = error ? error : dal__audit_json(&json, repo->model, b->vals, mask);
+	error = error ? error : dal__audit_json(&json, repo->model, b->vals, repo->created_mask);
 	if (error == 0) {
 		k = pack(p, b->vals, b->set, n);
 		error = dal__audit_create_params(p + k, content, dal__repo_audit_ctx(repo), repo->model->table, json,
@@ -535,7 +524,6 @@ static int create_audited_in_one(dal_row **row, dal_repo *repo, dal_session *s, 
 	}
 	free(json);
 	free(tmp);
-	free(mask);
 	free(p);
 	return error;
 }

@@ -36,6 +36,7 @@ struct dal_repo {
 	dal_sql_entry updates[DAL__SQL_SLOTS];
 	dal_select_entry selects[DAL__SQL_SLOTS];
 	dal_value *scratch;             /* ncolumns values for reading a row */
+	bool *created_mask;             /* the columns a CREATE's audit values record: all but id */
 	char *sql_get_lock, *sql_get_any_lock;  /* the old row of an audited write, locked where rows lock */
 	dal__audit_ctx audit_ctx;
 	bool has_audit_ctx;             /* set by dal_repo_set_context: it wins over a unit's */
