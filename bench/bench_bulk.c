@@ -7,7 +7,8 @@
  * Raw: SQLite prepared statements in one transaction; PostgreSQL binary COPY, binary COPY
  * into a temporary table + UPDATE ... FROM, DELETE ... = ANY($1); DuckDB the Appender,
  * Appender into a temporary table + UPDATE ... FROM / DELETE ... IN (SELECT).
- * BENCH_QUICK=1 makes a short run. PostgreSQL runs when DAL_BENCH_PG_URL is set.
+ * BENCH_QUICK=1 makes a short run; BENCH_ENGINE and BENCH_ONLY pick an engine and a line.
+ * PostgreSQL runs when DAL_BENCH_PG_URL is set.
  */
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -544,6 +545,14 @@ static int child_rss_raw(const char *path, size_t n)
 }
 #endif
 
+/* BENCH_ENGINE=sqlite runs one engine, BENCH_ONLY=bulk_create_audit that line alone. */
+static bool wanted(const char *engine, const char *line)
+{
+	const char *e = getenv("BENCH_ENGINE"), *only = getenv("BENCH_ONLY");
+
+	return (!e || strcmp(e, engine) == 0) && (!only || strcmp(only, line) == 0);
+}
+
 /* `mode` --rss (dal on `target`, a URL) or --rss-raw (the raw engine on `target`, a path). */
 static void run_child(const char *self, const char *mode, const char *engine, const char *target, size_t n)
 {
@@ -551,6 +560,8 @@ static void run_child(const char *self, const char *mode, const char *engine, co
 	pid_t pid;
 	int status = 0;
 
+	if (!wanted(engine, "bulk_create_1m"))
+		return;
 	fflush(stdout);
 	snprintf(num, sizeof(num), "%zu", n);
 	if ((pid = fork()) == 0) {
@@ -597,6 +608,8 @@ static void bench_audit(const char *engine, const char *url, const input *in, in
 	double d = 0, r = 0, x;
 	int k;
 
+	if (!wanted(engine, "bulk_create_audit"))
+		return;
 	for (k = 0; k < rounds; k++) {
 		if ((x = create_once(url, in, DAL_AUDIT)) > d)
 			d = x;
@@ -615,6 +628,8 @@ static void bench_engine(const char *engine, const char *dal_url, const char *ra
 	times d = { 0, 0, 0 }, r = { 0, 0, 0 }, x;
 	int k;
 
+	if (!wanted(engine, "bulk_create"))
+		return;
 	for (k = 0; k < rounds; k++) {
 		dal_side(&x, dal_url, in);
 		d.create = x.create > d.create ? x.create : d.create;
@@ -674,7 +689,7 @@ int main(int argc, char **argv)
 		bench_engine("postgresql", pg, pg, raw_postgres, pg, &in, rounds);
 		bench_audit("postgresql", pg, &in, rounds);
 		run_child(argv[0], "--rss", "postgresql", pg, big);
-	} else {
+	} else if (wanted("postgresql", "bulk_create")) {
 		printf("bench postgresql skipped: DAL_BENCH_PG_URL is not set (make bench sets it)\n");
 	}
 	input_free(&in);
