@@ -78,10 +78,12 @@ typedef struct dal__audit_content {
 	size_t old_len, new_len;
 } dal__audit_content;
 
-/* row_hash = link(id, prev_hash, resource_id, content hash): see docs/audit.md. */
-int dal__audit_hash(char hex[65], const dal__audit_content *c);
-int dal__audit_content_hash(char hex[65], const dal__audit_content *c);
-int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, int64_t rid, const char content[65]);
+/* row_hash = link(id, prev_hash, resource_id, content hash): see docs/audit.md.
+ * `scratch` (or NULL) holds the text hashed, kept across rows by callers hashing many. */
+int dal__audit_hash(char hex[65], const dal__audit_content *c, dal_str *scratch);
+int dal__audit_content_hash(char hex[65], const dal__audit_content *c, dal_str *scratch);
+int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, int64_t rid, const char content[65],
+                    dal_str *scratch);
 
 /* Engines with DAL_CAP_WRITABLE_CTE: an audited create as one statement, the model's
  * INSERT ... RETURNING wrapped; its parameters, then these, in that order. */

@@ -493,6 +493,17 @@ static int canon_string(dal_str *o, const char *p, size_t n, size_t *i)
 	size_t k = *i + 1;
 	int error = 0;
 
+	/* Without escapes (column names, most values) the bytes are already decoded. */
+	while (k < n && p[k] != '"' && p[k] != '\\')
+		k++;
+	if (k < n && p[k] == '"') {
+		error = put_len(o, 's', k - *i - 1);
+		error = error ? error : dal__str_putn(o, p + *i + 1, k - *i - 1);
+		*i = k + 1;
+		return error;
+	}
+	k = *i + 1;
+
 	while (error == 0) {
 		unsigned long cp, lo;
 		if (k >= n) {
@@ -540,25 +551,44 @@ static int canon_string(dal_str *o, const char *p, size_t n, size_t *i)
 	return error;
 }
 
+/* `v` in decimal, without printf (hashing every audit row runs through here). */
+static int put_ll(dal_str *o, long long v)
+{
+	char buf[24], *q = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--q = '-';
+	return dal__str_putn(o, q, (size_t)(buf + sizeof(buf) - q));
+}
+
 /* A number as sign, significant digits and a power of ten: "1.50", "15e-1" and
  * jsonb's plain digits of a large double all come out the same. */
 static int canon_number(dal_str *o, const char *p, size_t n, size_t *i)
 {
-	dal_str d = DAL_STR_INIT;
-	size_t k = *i, a, b;
+	char small[64], *d = small;   /* the digits without the point; on the stack unless very many */
+	size_t k = *i, end, nd = 0, a, b;
 	long long exp = 0, e = 0;
 	bool neg = false, eneg = false;
-	int error = 0;
+	int error;
 
 	if (k < n && p[k] == '-') {
 		neg = true;
 		k++;
 	}
-	for (; k < n && p[k] >= '0' && p[k] <= '9' && error == 0; k++)
-		error = dal__str_putc(&d, p[k]);
+	for (end = k; end < n && ((p[end] >= '0' && p[end] <= '9') || p[end] == '.'); end++)
+		;
+	if (end - k > sizeof(small) && !(d = malloc(end - k)))
+		return dal__error_nomem();
+	for (; k < n && p[k] >= '0' && p[k] <= '9'; k++)
+		d[nd++] = p[k];
 	if (k < n && p[k] == '.')
-		for (k++; k < n && p[k] >= '0' && p[k] <= '9' && error == 0; k++, exp--)
-			error = dal__str_putc(&d, p[k]);
+		for (k++; k < n && p[k] >= '0' && p[k] <= '9'; k++, exp--)
+			d[nd++] = p[k];
 	if (k < n && (p[k] == 'e' || p[k] == 'E')) {
 		k++;
 		if (k < n && (p[k] == '+' || p[k] == '-'))
@@ -567,22 +597,23 @@ static int canon_number(dal_str *o, const char *p, size_t n, size_t *i)
 			if (e < 100000000)
 				e = e * 10 + (p[k] - '0');
 	}
-	exp += eneg ? -e : e;
-	if (error == 0) {
-		for (a = 0; a < d.len && d.ptr[a] == '0'; a++)
-			;
-		for (b = d.len; b > a && d.ptr[b - 1] == '0'; b--)
-			exp++;
-		if (a == b)
-			error = dal__str_puts(o, "n0;");
-		else {
-			error = dal__str_printf(o, "n%s", neg ? "-" : "");
-			error = error ? error : dal__str_putn(o, d.ptr + a, b - a);
-			error = error ? error : dal__str_printf(o, "e%lld;", exp);
-		}
-	}
-	dal__str_dispose(&d);
 	*i = k;
+	exp += eneg ? -e : e;
+	for (a = 0; a < nd && d[a] == '0'; a++)
+		;
+	for (b = nd; b > a && d[b - 1] == '0'; b--)
+		exp++;
+	if (a == b)
+		error = dal__str_puts(o, "n0;");
+	else {
+		error = dal__str_puts(o, neg ? "n-" : "n");
+		error = error ? error : dal__str_putn(o, d + a, b - a);
+		error = error ? error : dal__str_putc(o, 'e');
+		error = error ? error : put_ll(o, exp);
+		error = error ? error : dal__str_putc(o, ';');
+	}
+	if (d != small)
+		free(d);
 	return error;
 }
 

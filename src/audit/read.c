@@ -418,7 +418,7 @@ static int check_row(dal_audit_report *r, const dal_audit_log *e, const head *h,
 	c = (dal__audit_content){ e->id, e->prev_hash, e->timestamp, e->action, e->resource_type, e->resource_id,
 		true, e->user_id, e->session_id, e->correlation_id, e->ip_address, e->user_agent, e->old_values,
 		e->new_values, e->old_values ? strlen(e->old_values) : 0, e->new_values ? strlen(e->new_values) : 0 };
-	if ((error = dal__audit_hash(hash, &c)) < 0)
+	if ((error = dal__audit_hash(hash, &c, NULL)) < 0)
 		return error;
 	if (!e->row_hash || strcmp(e->row_hash, hash) != 0) {
 		fault(r, e->id, "row %lld does not match its hash: altered, moved, or inserted outside dal%.0lld", 0);

@@ -2,8 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "audit/audit.h"
 #include "conn.h"
 #include "repo/repo.h"
@@ -166,127 +164,6 @@ int dal_repo_set_context(dal_repo *repo, const dal_audit_ctx *ctx)
 	return 0;
 }
 
-/* ---- hashing ---- */
-
-static int put_field(dal_str *o, const char *s, size_t len)
-{
-	unsigned char b[9];
-	int i, error;
-
-	if (!s)
-		return dal__str_putc(o, 'z');
-	b[0] = 's';
-	for (i = 0; i < 8; i++)
-		b[1 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
-	if ((error = dal__str_putn(o, (const char *)b, 9)) < 0)
-		return error;
-	return dal__str_putn(o, s, len);
-}
-
-static int put_str(dal_str *o, const char *s)
-{
-	return put_field(o, s, s ? strlen(s) : 0);
-}
-
-static int put_json(dal_str *o, const char *s, size_t len)
-{
-	int error;
-
-	if (!s)
-		return dal__str_putc(o, 'z');
-	if ((error = dal__str_putc(o, 'j')) < 0)
-		return error;
-	/* Not valid JSON: it was not written by dal; hash the bytes, which then do not match. */
-	if (dal__json_canonical(o, s, len) < 0)
-		return put_field(o, s, len);
-	return dal__str_putc(o, 'J');
-}
-
-/* `v` in decimal then `end`: as "%lld<end>" without printf, which dominates a bulk write's hashing. */
-static int put_i64(dal_str *o, int64_t v, char end)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	*--p = end;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	return dal__str_putn(o, p, (size_t)(buf + sizeof(buf) - p));
-}
-
-static int sha256_hex(char hex[65], const void *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	hex[0] = '\0';
-	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return dal__error(DAL_ERROR, "audit trail: SHA-256 failed in libcrypto");
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	return 0;
-}
-
-/* Everything but the row's place in the chain and its resource id: known before the
- * row is written, so PostgreSQL can link it in the statement that writes it. */
-int dal__audit_content_hash(char hex[65], const dal__audit_content *c)
-{
-	dal_str o = DAL_STR_INIT;
-	int error;
-
-	error = dal__str_puts(&o, "dal-audit-2c;");
-	error = error ? error : put_i64(&o, c->timestamp, ';');
-	error = error ? error : put_str(&o, c->action);
-	error = error ? error : put_str(&o, c->resource_type);
-	error = error ? error : put_str(&o, c->user_id);
-	error = error ? error : put_str(&o, c->session_id);
-	error = error ? error : put_str(&o, c->correlation_id);
-	error = error ? error : put_str(&o, c->ip_address);
-	error = error ? error : put_str(&o, c->user_agent);
-	error = error ? error : put_json(&o, c->old_values, c->old_len);
-	error = error ? error : put_json(&o, c->new_values, c->new_len);
-	error = error ? error : sha256_hex(hex, o.ptr, o.len);
-	dal__str_dispose(&o);
-	return error;
-}
-
-/* The link, as plain text so that SQL can compute it too (see sql_create_cte):
- * "dal-audit-2;<id>;<prev_hash>;<resource_id or nothing>;<content hash>". */
-int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, int64_t rid, const char content[65])
-{
-	dal_str o = DAL_STR_INIT;
-	int error;
-
-	error = dal__str_puts(&o, "dal-audit-2;");
-	error = error ? error : put_i64(&o, id, ';');
-	error = error ? error : dal__str_puts(&o, prev);
-	error = error ? error : dal__str_putc(&o, ';');
-	error = error || !has_rid ? error : put_i64(&o, rid, ';');
-	error = error || has_rid ? error : dal__str_putc(&o, ';');
-	error = error ? error : dal__str_puts(&o, content);
-	error = error ? error : sha256_hex(hex, o.ptr, o.len);
-	dal__str_dispose(&o);
-	return error;
-}
-
-int dal__audit_hash(char hex[65], const dal__audit_content *c)
-{
-	char content[65];
-	int error;
-
-	if ((error = dal__audit_content_hash(content, c)) < 0)
-		return error;
-	return dal__audit_link(hex, c->id, c->prev_hash ? c->prev_hash : "", c->has_resource_id, c->resource_id, content);
-}
-
 /* ---- writing ---- */
 
 static const char sql_reserve[] =
@@ -304,7 +181,7 @@ static dal_value opt_text(const char *s)
 
 /* Hash one audit row at `id` after `prev` and lay out its 14 column values. */
 static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, const dal__audit_rec *r,
-                    int64_t id, const char *prev, int64_t ts)
+                    int64_t id, const char *prev, int64_t ts, dal_str *scratch)
 {
 	dal__audit_content c;
 	int error;
@@ -314,7 +191,7 @@ static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, cons
 	c = (dal__audit_content){ id, prev, ts, r->action, r->resource_type, r->resource_id, true, ctx->user_id,
 		ctx->session_id, ctx->correlation_id, ctx->ip_address, ctx->user_agent, r->old_values, r->new_values,
 		r->old_values ? strlen(r->old_values) : 0, r->new_values ? strlen(r->new_values) : 0 };
-	if ((error = dal__audit_hash(hash, &c)) < 0)
+	if ((error = dal__audit_hash(hash, &c, scratch)) < 0)
 		return error;
 	p[0] = dal_int(id);
 	p[1] = opt_text(ctx->user_id);
@@ -431,7 +308,7 @@ static int write_bulk(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audi
 	size_t per = copy ? (n < COPY_ROWS ? n : COPY_ROWS) : BULK_ROWS;
 	dal_value *v = calloc(per * 14, sizeof(dal_value));
 	char (*hashes)[65] = malloc(n * sizeof(*hashes));
-	dal_str sql = DAL_STR_INIT;
+	dal_str sql = DAL_STR_INIT, scratch = DAL_STR_INIT;
 	size_t i, k = 0, built = 0;
 	int error = 0;
 
@@ -443,7 +320,7 @@ static int write_bulk(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audi
 		const dal__audit_rec *r = &recs[i];
 		const char *prev = i ? hashes[i - 1] : prev0;
 		dal_value *p = &v[k * 14];
-		if ((error = seal_row(p, hashes[i], ctx, r, first + (int64_t)i, prev, ts)) < 0)
+		if ((error = seal_row(p, hashes[i], ctx, r, first + (int64_t)i, prev, ts, &scratch)) < 0)
 			break;
 		if (++k == per || i + 1 == n) {
 			if (copy) {
@@ -465,6 +342,7 @@ static int write_bulk(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audi
 		error = seal(conn, hashes[n - 1]);
 done:
 	dal__str_dispose(&sql);
+	dal__str_dispose(&scratch);
 	free(v);
 	free(hashes);
 	return error;
@@ -513,7 +391,7 @@ int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__a
 	for (i = 0; i < n && error == 0; i++) {
 		const dal__audit_rec *r = &recs[i];
 		dal_value p[14];
-		if ((error = seal_row(p, hash, ctx, r, last - (int64_t)n + 1 + (int64_t)i, prev, ts)) < 0)
+		if ((error = seal_row(p, hash, ctx, r, last - (int64_t)n + 1 + (int64_t)i, prev, ts, NULL)) < 0)
 			break;
 		error = dal__stmt_exec(stmt, p, 14);
 		while (error == DAL__ROW)
@@ -572,7 +450,7 @@ int dal__audit_create_params(dal_value p[DAL__AUDIT_CREATE_PARAMS], char content
 		ctx = &none;
 	c = (dal__audit_content){ 0, NULL, ts, "CREATE", resource_type, 0, false, ctx->user_id, ctx->session_id,
 		ctx->correlation_id, ctx->ip_address, ctx->user_agent, NULL, json, 0, strlen(json) };
-	if ((error = dal__audit_content_hash(content, &c)) < 0)
+	if ((error = dal__audit_content_hash(content, &c, NULL)) < 0)
 		return error;
 	p[0] = dal_text(content);
 	p[1] = opt_text(ctx->user_id);
