@@ -639,7 +639,7 @@ static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
 		if (error == 0)
 			error = dal__undo_created(b->s.conn, m, ids, n);
 		for (r = 0; r < n && error == 0 && audited(b); r++)
-			error = audit_add(b, "BULK_CREATE", ids[r], NULL, NULL, &mat[r * w], NULL);
+			error = audit_add(b, "BULK_CREATE", ids[r], NULL, NULL, &mat[r * w], repo->created_mask);
 		if (error == 0 && ids_out)
 			memcpy(ids_out + r0, ids, n * sizeof(*ids));
 	}
@@ -706,7 +706,8 @@ done:
 	return error;
 }
 
-/* BULK_CREATE rows of the INSERT just made: the whole row as stored (no column has an engine default). */
+/* BULK_CREATE rows of the INSERT just made: the row as stored but its id, the rows' resource_id
+ * (no column has an engine default). */
 static int audit_created(gen_insert *g, size_t n)
 {
 	bulk *b = g->b;
@@ -723,8 +724,7 @@ static int audit_created(gen_insert *g, size_t n)
 			nv[i] = dal_null();
 		for (k = 0; k < g->w; k++)
 			nv[g->cols[k]] = g->params[r * g->w + k];
-		nv[b->repo->col_id] = dal_int(g->ids[r]);
-		error = audit_add(b, "BULK_CREATE", g->ids[r], NULL, NULL, nv, NULL);
+		error = audit_add(b, "BULK_CREATE", g->ids[r], NULL, NULL, nv, b->repo->created_mask);
 	}
 	return error;
 }

@@ -651,6 +651,7 @@ static void test_bulk_audited(void **state)
 	CONTAINS(e->new_values, "\"u7\"");
 	CONTAINS(e->new_values, "\"e7@x\"");
 	CONTAINS(e->new_values, "\"created_at\"");
+	assert_null(strstr(e->new_values, "\"id\""));
 	dal_audit_logs_free(logs);
 	{
 		dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
