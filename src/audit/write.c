@@ -179,20 +179,30 @@ static dal_value opt_text(const char *s)
 	return s ? dal_text(s) : dal_null();
 }
 
-/* Hash one audit row at `id` after `prev` and lay out its 14 column values. */
-static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, const dal__audit_rec *r,
-                    int64_t id, const char *prev, int64_t ts, dal_str *scratch)
+/* The hashes of `n` rows from `first` on, after `prev`. */
+static int hash_rows(char (*hashes)[65], const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n,
+                     int64_t first, const char *prev, int64_t ts)
 {
-	dal__audit_content c;
-	int error;
+	dal_str scratch = DAL_STR_INIT;
+	size_t i;
+	int error = 0;
 
-	if (r->timestamp)
-		ts = r->timestamp;
-	c = (dal__audit_content){ id, prev, ts, r->action, r->resource_type, r->resource_id, true, ctx->user_id,
-		ctx->session_id, ctx->correlation_id, ctx->ip_address, ctx->user_agent, r->old_values, r->new_values,
-		r->old_values ? strlen(r->old_values) : 0, r->new_values ? strlen(r->new_values) : 0 };
-	if ((error = dal__audit_hash(hash, &c, scratch)) < 0)
-		return error;
+	for (i = 0; i < n && error == 0; i++) {
+		const dal__audit_rec *r = &recs[i];
+		dal__audit_content c = { first + (int64_t)i, i ? hashes[i - 1] : prev, r->timestamp ? r->timestamp : ts,
+			r->action, r->resource_type, r->resource_id, true, ctx->user_id, ctx->session_id, ctx->correlation_id,
+			ctx->ip_address, ctx->user_agent, r->old_values, r->new_values,
+			r->old_values ? strlen(r->old_values) : 0, r->new_values ? strlen(r->new_values) : 0 };
+		error = dal__audit_hash(hashes[i], &c, &scratch);
+	}
+	dal__str_dispose(&scratch);
+	return error;
+}
+
+/* One row's 14 column values, in sql_insert's order. */
+static void lay_out(dal_value *p, const dal__audit_ctx *ctx, const dal__audit_rec *r, int64_t id,
+                    const char *prev, const char *hash, int64_t ts)
+{
 	p[0] = dal_int(id);
 	p[1] = opt_text(ctx->user_id);
 	p[2] = dal_text(r->action);
@@ -200,18 +210,20 @@ static int seal_row(dal_value *p, char hash[65], const dal__audit_ctx *ctx, cons
 	p[4] = dal_int(r->resource_id);
 	p[5] = r->old_values ? dal_json(r->old_values) : dal_null();
 	p[6] = r->new_values ? dal_json(r->new_values) : dal_null();
-	p[7] = dal_timestamp(ts);
+	p[7] = dal_timestamp(r->timestamp ? r->timestamp : ts);
 	p[8] = opt_text(ctx->session_id);
 	p[9] = opt_text(ctx->correlation_id);
 	p[10] = opt_text(ctx->ip_address);
 	p[11] = opt_text(ctx->user_agent);
 	p[12] = dal_text(prev);
 	p[13] = dal_text(hash);
-	return 0;
 }
 
 static const char sql_advance[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + ? WHERE \"id\" = 1";
 static const char sql_read_head[] = "SELECT \"last_id\", \"last_hash\" FROM \"" DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
+/* Move the head from the end this connection last wrote, if it is still there. */
+static const char sql_move[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
+	"WHERE \"id\" = 1 AND \"last_id\" = ? AND \"last_hash\" = ?";
 
 /* Read (last_id, last_hash) from the head query `sql`. */
 static int read_end(int64_t *last, char prev[65], dal_conn *conn, const char *sql, const dal_value *p, size_t np)
@@ -299,52 +311,59 @@ static const char *const audit_names[14] = { "id", "user_id", "action", "resourc
 /* Rows per engine bulk insert (COPY, the Appender) of audit rows. */
 #define COPY_ROWS 4096
 
-/* Many rows through the engine's bulk insert where it has one (COPY, the Appender), else
- * in multi-row INSERTs (set-based: DuckDB's per-row INSERT is slow); then the head. */
-static int write_bulk(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n,
-                      int64_t first, const char *prev0, int64_t ts)
+/* `k` laid-out rows: through the engine's bulk insert where it has one (COPY, the Appender),
+ * else as one INSERT (multi-row where k > 1: DuckDB's per-row INSERT is slow). */
+static int insert_rows(dal_conn *conn, dal_str *sql, size_t *built, const dal_value *v, size_t k)
 {
-	bool copy = conn->drv->bulk_insert != NULL;
-	size_t per = copy ? (n < COPY_ROWS ? n : COPY_ROWS) : BULK_ROWS;
-	dal_value *v = calloc(per * 14, sizeof(dal_value));
-	char (*hashes)[65] = malloc(n * sizeof(*hashes));
-	dal_str sql = DAL_STR_INIT, scratch = DAL_STR_INIT;
-	size_t i, k = 0, built = 0;
-	int error = 0;
+	int error;
 
-	if (!v || !hashes) {
-		error = dal__error_nomem();
-		goto done;
+	if (k > 1 && conn->drv->bulk_insert)
+		return conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, audit_names, 14, v, k);
+	if (k == 1)
+		return run(conn, sql_insert, v, 14, NULL);
+	if (*built != k) {
+		dal__str_clear(sql);
+		if ((error = insert_many_sql(sql, k)) < 0)
+			return error;
+		*built = k;
 	}
+	return run(conn, sql->ptr, v, k * 14, NULL);
+}
+
+/* Insert `n` hashed rows from `first` on, after `prev`, in batches. */
+static int insert_all(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n,
+                      int64_t first, const char *prev, char (*hashes)[65], int64_t ts)
+{
+	size_t per = conn->drv->bulk_insert ? COPY_ROWS : BULK_ROWS, i, k = 0, built = 0;
+	dal_value *v = calloc((n < per ? n : per) * 14, sizeof(dal_value));
+	dal_str sql = DAL_STR_INIT;
+	int error = v ? 0 : dal__error_nomem();
+
 	for (i = 0; i < n && error == 0; i++) {
-		const dal__audit_rec *r = &recs[i];
-		const char *prev = i ? hashes[i - 1] : prev0;
-		dal_value *p = &v[k * 14];
-		if ((error = seal_row(p, hashes[i], ctx, r, first + (int64_t)i, prev, ts, &scratch)) < 0)
-			break;
+		lay_out(&v[k * 14], ctx, &recs[i], first + (int64_t)i, i ? hashes[i - 1] : prev, hashes[i], ts);
 		if (++k == per || i + 1 == n) {
-			if (copy) {
-				error = conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, audit_names, 14, v, k);
-				k = 0;
-				continue;
-			}
-			if (built != k) {
-				dal__str_clear(&sql);
-				if ((error = insert_many_sql(&sql, k)) < 0)
-					break;
-				built = k;
-			}
-			error = run(conn, sql.ptr, v, k * 14, NULL);
+			error = insert_rows(conn, &sql, &built, v, k);
 			k = 0;
 		}
 	}
-	if (error == 0)
-		error = seal(conn, hashes[n - 1]);
-done:
 	dal__str_dispose(&sql);
-	dal__str_dispose(&scratch);
 	free(v);
-	free(hashes);
+	return error;
+}
+
+/*
+ * The connection remembers the end it last wrote. Where that is still the
+ * chain's end, one UPDATE checks it and moves the head (on DuckDB, where each
+ * statement costs about a whole insert, that spares two of them); else the
+ * head is read and reserved as usual and the rows hashed again.
+ */
+static int move_from_hint(bool *moved, dal_conn *conn, int64_t last, const char *end_hash)
+{
+	dal_value p[4] = { dal_int(last), dal_text(end_hash), dal_int(conn->audit_end_id), dal_text(conn->audit_end) };
+	int64_t changes = 0;
+	int error = run(conn, sql_move, p, 4, &changes);
+
+	*moved = error == 0 && changes == 1;
 	return error;
 }
 
@@ -365,49 +384,55 @@ int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit
 	return dal__audit_write_now(s->conn, ctx, recs, n);
 }
 
+/* Hash the rows at the chain's end and move the head past them: from the end this
+ * connection last wrote where it can, else reserving the end as it stands. */
+static int take_end(int64_t *first, char prev[65], char (*hashes)[65], dal_conn *conn, const dal__audit_ctx *ctx,
+                    const dal__audit_rec *recs, size_t n, int64_t ts)
+{
+	bool head_sql = conn->drv->dialect->audit_head_sql != NULL, moved = false;
+	int64_t last;
+	int error;
+
+	if (!head_sql && conn->audit_end_id > 0) {
+		*first = conn->audit_end_id + 1;
+		memcpy(prev, conn->audit_end, 65);
+		if ((error = hash_rows(hashes, ctx, recs, n, *first, prev, ts)) < 0 ||
+		    (error = move_from_hint(&moved, conn, *first + (int64_t)n - 1, hashes[n - 1])) < 0)
+			return error;
+	}
+	if (!moved) {
+		if ((error = reserve(&last, prev, conn, n)) < 0)
+			return error;
+		*first = last - (int64_t)n + 1;
+		if ((error = hash_rows(hashes, ctx, recs, n, *first, prev, ts)) < 0 || (error = seal(conn, hashes[n - 1])) < 0)
+			return error;
+	}
+	/* In a nested unit emulated without savepoints, its rollback puts the chain head back. */
+	if (conn->undo && !head_sql && (error = dal__undo_audit(conn, *first - 1, prev)) < 0)
+		return error;
+	return 0;
+}
+
 int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
 {
 	static const dal__audit_ctx none = { 0 };
-	dal_stmt *stmt = NULL;
-	char prev[65], hash[65];
-	int64_t last = 0, ts = dal_now();
-	size_t i;
+	char prev[65], (*hashes)[65];
+	int64_t first = 0, ts = dal_now();
 	int error;
 
 	if (n == 0)
 		return 0;
+	if (!(hashes = malloc(n * sizeof(*hashes))))
+		return dal__error_nomem();
 	if (!ctx)
 		ctx = &none;
-	if ((error = reserve(&last, prev, conn, n)) < 0)
-		return error;
-	/* In a nested unit emulated without savepoints, its rollback puts the chain head back. */
-	if (conn->undo && !conn->drv->dialect->audit_head_sql &&
-	    (error = dal__undo_audit(conn, last - (int64_t)n, prev)) < 0)
-		return error;
-	if (n > 1)
-		return write_bulk(conn, ctx, recs, n, last - (int64_t)n + 1, prev, ts);
-	if ((error = dal__conn_prepare(&stmt, conn, sql_insert, 0)) < 0)
-		return error;
-	for (i = 0; i < n && error == 0; i++) {
-		const dal__audit_rec *r = &recs[i];
-		dal_value p[14];
-		if ((error = seal_row(p, hash, ctx, r, last - (int64_t)n + 1 + (int64_t)i, prev, ts, NULL)) < 0)
-			break;
-		error = dal__stmt_exec(stmt, p, 14);
-		while (error == DAL__ROW)
-			error = dal__stmt_step(stmt);
-		error = error < 0 ? error : 0;
-		memcpy(prev, hash, sizeof(prev));
-		if (error == 0 && i + 1 < n) {
-			/* Ready the cached statement for the next row. */
-			dal__stmt_release(stmt);
-			stmt = NULL;
-			error = dal__conn_prepare(&stmt, conn, sql_insert, 0);
-		}
-	}
-	dal__stmt_release(stmt);
+	error = take_end(&first, prev, hashes, conn, ctx, recs, n, ts);
+	error = error ? error : insert_all(conn, ctx, recs, n, first, prev, hashes, ts);
+	/* Only a hint: a rollback or another writer leaves it behind, and the next move sees so. */
+	conn->audit_end_id = error ? 0 : first + (int64_t)n - 1;
 	if (error == 0)
-		error = seal(conn, prev);
+		memcpy(conn->audit_end, hashes[n - 1], 65);
+	free(hashes);
 	return error;
 }
 

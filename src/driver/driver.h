@@ -94,6 +94,9 @@ typedef struct dal_conn {
 	struct dal__undo *undo;
 	/* Audit rows of the unit of work on this connection, written at its commit (src/audit/pending.c). */
 	struct dal__audit_pending *audit_pending;
+	/* The chain end this connection last wrote (id 0: none), a hint checked where used. */
+	int64_t audit_end_id;
+	char audit_end[65];
 	/* What the transaction on this connection holds in the read cache until it
 	 * ends (src/cache.h): ids it wrote, or the whole cache when they could not be recorded. */
 	struct dal__cache_holds *cache_holds;

@@ -690,6 +690,51 @@ static void test_unit_reads_its_own_audit_rows(void **state)
 	dal_repo_close(repo);
 }
 
+/*
+ * A connection remembers the chain end it last wrote and moves the head from
+ * there when it still is the end. Where it is not (its transaction rolled back,
+ * another handle wrote since) the end is read again: no gap, no fork.
+ */
+static void test_chain_end_moved_elsewhere(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = open_audited(fx, &accts, DAL_AUDIT), *ur = NULL, *r2 = NULL;
+	dal_audit_logs *logs = NULL;
+	dal_uow *uow = NULL;
+	dal_db *db2 = NULL;
+
+	add(repo, "Ann", "ann@x");
+	/* The unit's rows reach the chain (its read flushes them), then roll back. */
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&ur, uow, &accts, DAL_AUDIT));
+	add(ur, "Gone", "gone@x");
+	CHECK_OK(dal_repo_history(&logs, ur, 1));
+	dal_audit_logs_free(logs);
+	CHECK_OK(dal_uow_rollback(uow));
+	dal_repo_close(ur);
+	add(repo, "Bob", "bob@x");
+	assert_int_equal(audit_rows(fx), 2);
+	assert_int_equal(fx_scalar(fx, "SELECT MAX(id) FROM audit_logs", NULL, 0), 2);
+	assert_verify_ok(fx);
+	if (fx_is(fx, "sqlite-memory")) {
+		dal_repo_close(repo);
+		FX_SKIP("a second handle on an in-memory SQLite database is another database");
+	}
+	/* Two handles taking turns: each finds the end the other moved. */
+	CHECK_OK(fx_open_again(&db2, fx, NULL));
+	CHECK_OK(dal_repo_open(&r2, db2, &accts, DAL_AUDIT));
+	add(r2, "Cy", "cy@x");
+	add(repo, "Di", "di@x");
+	add(r2, "Ed", "ed@x");
+	add(repo, "Flo", "flo@x");
+	assert_int_equal(audit_rows(fx), 6);
+	assert_int_equal(fx_scalar(fx, "SELECT MAX(id) FROM audit_logs", NULL, 0), 6);
+	assert_verify_ok(fx);
+	dal_repo_close(r2);
+	dal_close(db2);
+	dal_repo_close(repo);
+}
+
 typedef struct create_elsewhere {
 	dal_db *db;
 	int rc;
@@ -929,6 +974,7 @@ FX_CASES(cases_audit,
 	FX_CASE(test_cleanup_and_long_chain),
 	FX_CASE(test_as_of),
 	FX_CASE(test_unit_reads_its_own_audit_rows),
+	FX_CASE(test_chain_end_moved_elsewhere),
 	FX_CASE(test_open_unit_does_not_hold_the_chain),
 	FX_CASE(test_parallel_writers_one_chain),
 	FX_CASE(test_least_privilege),
