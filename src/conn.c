@@ -214,6 +214,30 @@ int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n)
 	return dal__stmt_step(stmt);
 }
 
+int dal__conn_update_returning(dal_stmt **out, dal_conn *conn, const char *returning, const char *update,
+                               const char *select, const dal_value *params, size_t n)
+{
+	const char *sql = returning;
+	int error;
+
+	*out = NULL;
+	if (!(conn->drv->caps & DAL_CAP_UPDATE_RETURNING)) {
+		if ((error = dal__conn_prepare(out, conn, update, 0)) < 0)
+			return error;
+		error = dal__stmt_exec(*out, params, n);
+		dal__stmt_release(*out);
+		*out = NULL;
+		if (error < 0)
+			return error;
+		sql = select;
+		params = NULL;
+		n = 0;
+	}
+	if ((error = dal__conn_prepare(out, conn, sql, 0)) < 0)
+		return error;
+	return dal__stmt_exec(*out, params, n);
+}
+
 int dal__conn_exec(dal_conn *conn, const char *sql)
 {
 	bool timed = conn->db && dal__metrics_timed(&conn->db->metrics);

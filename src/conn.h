@@ -17,6 +17,14 @@ void dal__stmt_release(dal_stmt *stmt);
 int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n);
 /* The next row: DAL__ROW, DAL__DONE or a DAL_E* code. */
 int dal__stmt_step(dal_stmt *stmt);
+/*
+ * An UPDATE whose new values are wanted: `returning` (UPDATE ... RETURNING) where
+ * the engine has a safe one (DAL_CAP_UPDATE_RETURNING), else `update` with the
+ * same parameters and then `select` without any. As dal__stmt_exec(); *out is
+ * left on the first row, for the caller to release.
+ */
+int dal__conn_update_returning(dal_stmt **out, dal_conn *conn, const char *returning, const char *update,
+                               const char *select, const dal_value *params, size_t n);
 /* Timed SQL without parameters or rows. */
 int dal__conn_exec(dal_conn *conn, const char *sql);
 /* Finalize every cached statement (before disconnect). */

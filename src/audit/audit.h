@@ -62,6 +62,10 @@ int dal__utf8_sanitize(char **out, const char *s, size_t len);
  * engine's way of storing that document (whitespace, escapes, number forms). */
 int dal__json_canonical(dal_str *out, const char *json, size_t len);
 
+/* The (id, hash) pair at columns `col` and col + 1 of the row `stmt` is on: a place in
+ * the chain and the hash there, as audit_chain holds them. DAL_EINVAL if not that. */
+int dal__audit_head_pair(int64_t *id, char hash[65], dal_stmt *stmt, int col);
+
 /* audit_logs and audit_chain with their indexes and the chain's head row. */
 int dal__audit_create_schema(dal_session *s);
 

@@ -324,49 +324,53 @@ typedef struct head {
 	char first_hash[65], last_hash[65];
 } head;
 
-static int hash_of(char out[65], const dal_value *v)
+int dal__audit_head_pair(int64_t *id, char hash[65], dal_stmt *stmt, int col)
 {
-	if ((v->type != DAL_TYPE_TEXT && v->type != DAL_TYPE_JSON) || v->len != 64)
-		return dal__error(DAL_EINVAL, "audit trail: the chain head holds a hash that is not a SHA-256");
-	memcpy(out, v->v.s, 64);
-	out[64] = '\0';
-	return 0;
-}
-
-static int read_head(head *h, dal_session *s, const char *sql)
-{
-	dal_stmt *stmt = NULL;
+	const dal_driver *drv = stmt->conn->drv;
 	dal_value v;
 	int error;
 
-	memset(h, 0, sizeof(*h));
-	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+	if ((error = drv->column(stmt, col, &v)) < 0)
 		return error;
-	error = dal__stmt_exec(stmt, NULL, 0);
-	if (error == DAL__DONE)
-		error = dal__error(DAL_ENOTFOUND, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row");
-	if (error == DAL__ROW) {
-		dal_conn *c = s->conn;
-		error = c->drv->column(stmt, 0, &v);
-		if (error == 0 && int_of(&h->first_id, &v) < 0)
-			error = DAL_EINVAL;
-		error = error ? error : c->drv->column(stmt, 1, &v);
-		error = error ? error : hash_of(h->first_hash, &v);
-		error = error ? error : c->drv->column(stmt, 2, &v);
-		if (error == 0 && int_of(&h->last_id, &v) < 0)
-			error = DAL_EINVAL;
-		error = error ? error : c->drv->column(stmt, 3, &v);
+	if (int_of(id, &v) < 0)
+		return dal__error(DAL_EINVAL, "audit trail: the chain head holds an id that is not an integer");
+	if ((error = drv->column(stmt, col + 1, &v)) < 0)
+		return error;
+	if ((v.type != DAL_TYPE_TEXT && v.type != DAL_TYPE_JSON) || v.len != 64)
+		return dal__error(DAL_EINVAL, "audit trail: the chain head holds a hash that is not a SHA-256 "
+			"(a row written outside dal? dal_audit_verify names it)");
+	memcpy(hash, v.v.s, 64);
+	hash[64] = '\0';
+	return 0;
+}
+
+/* The head from `stmt`, just run (rc); released here. */
+static int read_head(head *h, dal_stmt *stmt, int rc)
+{
+	memset(h, 0, sizeof(*h));
+	if (rc == DAL__DONE)
+		rc = dal__error(DAL_ENOTFOUND, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row");
+	if (rc == DAL__ROW && (rc = dal__audit_head_pair(&h->first_id, h->first_hash, stmt, 0)) == 0 &&
+	    dal__audit_head_pair(&h->last_id, h->last_hash, stmt, 2) < 0) {
 		/* An end read from the rows (audit_head_sql) may be a row written outside dal:
 		 * a fault that verify names, not a reason to stop. */
-		if (error == 0 && hash_of(h->last_hash, &v) < 0) {
-			dal_error_clear();
-			h->last_hash[0] = '\0';
-		}
-		while (error == 0 && (error = dal__stmt_step(stmt)) == DAL__ROW)
-			;
+		dal_error_clear();
+		h->last_hash[0] = '\0';
 	}
+	while (rc == 0 && (rc = dal__stmt_step(stmt)) == DAL__ROW)
+		;
 	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	return rc < 0 ? rc : 0;
+}
+
+static int query_head(head *h, dal_session *s, const char *sql)
+{
+	dal_stmt *stmt = NULL;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+		return error;
+	return read_head(h, stmt, dal__stmt_exec(stmt, NULL, 0));
 }
 
 static int verify_head(head *h, dal_session *s)
@@ -376,9 +380,9 @@ static int verify_head(head *h, dal_session *s)
 	int error;
 
 	if (!end)
-		return read_head(h, s, sql_head);
+		return query_head(h, s, sql_head);
 	if ((error = dal__str_printf(&sql, sql_head_of, end)) == 0)
-		error = read_head(h, s, sql.ptr);
+		error = query_head(h, s, sql.ptr);
 	dal__str_dispose(&sql);
 	return error;
 }
@@ -478,26 +482,20 @@ done:
 
 /* ---- cleanup ---- */
 
-/* The head row, locked: by UPDATE ... RETURNING `sql`, or where that is unsafe (DuckDB) an
- * UPDATE and then a read. */
-static int lock_head(head *h, dal_session *s, const char *sql)
+/* The head row, locked by an UPDATE until the batch commits. */
+static int lock_head(head *h, dal_session *s)
 {
 	static const char touch[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" WHERE \"id\" = 1";
+	static const char touch_returning[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" "
+		"WHERE \"id\" = 1 RETURNING \"first_id\", \"first_hash\", \"last_id\", \"last_hash\"";
 	dal_stmt *stmt = NULL;
-	int error;
+	int rc = dal__conn_update_returning(&stmt, s->conn, touch_returning, touch, sql_head, NULL, 0);
 
-	if (s->conn->drv->caps & DAL_CAP_UPDATE_RETURNING)
-		return read_head(h, s, sql);
-	if ((error = dal__conn_prepare(&stmt, s->conn, touch, 0)) == 0)
-		error = dal__stmt_exec(stmt, NULL, 0);
-	dal__stmt_release(stmt);
-	return error < 0 ? error : read_head(h, s, sql_head);
+	return stmt ? read_head(h, stmt, rc) : rc;
 }
 
 static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutoff)
 {
-	static const char sql_lock[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" WHERE \"id\" = 1 "
-		"RETURNING \"first_id\", \"first_hash\", \"last_id\", \"last_hash\"";
 	static const char sql_old[] = "SELECT \"id\", \"row_hash\", \"timestamp\" FROM \"" DAL__AUDIT_TABLE "\" "
 		"WHERE \"id\" >= ? ORDER BY \"id\" LIMIT ?";
 	static const char sql_del[] = "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" >= ? AND \"id\" <= ?";
@@ -515,7 +513,7 @@ static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutof
 	*more = false;
 	if ((error = dal__session_open(&s, db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
-	if ((error = lock_head(&h, &s, sql_lock)) < 0)
+	if ((error = lock_head(&h, &s)) < 0)
 		goto done;
 	p[0] = dal_int(h.first_id);
 	p[1] = dal_int(CLEANUP_BATCH);
@@ -541,7 +539,7 @@ static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutof
 		/* Only a prefix of the chain goes, so what is left starts from a known hash. */
 		if (e.timestamp >= cutoff || id != (last ? last + 1 : h.first_id))
 			break;
-		if ((error = s.conn->drv->column(stmt, 1, &v)) < 0 || (error = hash_of(last_hash, &v)) < 0)
+		if ((error = dal__audit_head_pair(&id, last_hash, stmt, 0)) < 0)
 			break;
 		last = id;
 		error = dal__stmt_step(stmt);

@@ -225,58 +225,41 @@ static const char sql_read_head[] = "SELECT \"last_id\", \"last_hash\" FROM \"" 
 static const char sql_move[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
 	"WHERE \"id\" = 1 AND \"last_id\" = ? AND \"last_hash\" = ?";
 
-/* Read (last_id, last_hash) from the head query `sql`. */
-static int read_end(int64_t *last, char prev[65], dal_conn *conn, const char *sql, const dal_value *p, size_t np)
+/* (last_id, last_hash) from `stmt`, just run (rc); released here. */
+static int read_end(int64_t *last, char prev[65], dal_stmt *stmt, int rc)
 {
-	dal_stmt *stmt = NULL;
-	dal_value v;
-	int error;
-
-	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
-		return error;
-	error = dal__stmt_exec(stmt, p, np);
-	if (error == DAL__DONE)
-		error = dal__error(DAL_EINVAL, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row "
+	if (rc == DAL__DONE)
+		rc = dal__error(DAL_EINVAL, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row "
 			"(run dal_init_database with DAL_AUTO_MIGRATE)");
-	if (error == DAL__ROW && (error = conn->drv->column(stmt, 0, &v)) == 0) {
-		*last = v.type == DAL_TYPE_INT ? v.v.i : 0;
-		if ((error = conn->drv->column(stmt, 1, &v)) == 0) {
-			if ((v.type == DAL_TYPE_TEXT || v.type == DAL_TYPE_JSON) && v.len == 64) {
-				memcpy(prev, v.v.s, 64);
-				prev[64] = '\0';
-			} else
-				error = dal__error(DAL_EINVAL, "audit trail: the chain's last hash is not a SHA-256 "
-					"(a row written outside dal? dal_audit_verify names it)");
-		}
-		while (error == 0 && (error = dal__stmt_step(stmt)) == DAL__ROW)
-			;
-	}
+	if (rc == DAL__ROW)
+		rc = dal__audit_head_pair(last, prev, stmt, 0);
+	while (rc == 0 && (rc = dal__stmt_step(stmt)) == DAL__ROW)
+		;
 	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /*
  * Take n positions at the chain's end. The head row's UPDATE locks it until
  * commit; engines whose writers are serialized anyway read the end instead
- * (dialect audit_head_sql); without a safe UPDATE ... RETURNING the UPDATE is
- * followed by a read of the row it locked.
+ * (dialect audit_head_sql).
  */
 static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
 {
 	const char *head = conn->drv->dialect->audit_head_sql;
 	dal_value p = dal_int((int64_t)n);
-	int error;
+	dal_stmt *stmt = NULL;
+	int rc;
 
 	if (head) {
-		error = read_end(last, prev, conn, head, NULL, 0);
+		if ((rc = dal__conn_prepare(&stmt, conn, head, 0)) < 0 ||
+		    (rc = read_end(last, prev, stmt, dal__stmt_exec(stmt, NULL, 0))) < 0)
+			return rc;
 		*last += (int64_t)n;
-		return error;
+		return 0;
 	}
-	if (conn->drv->caps & DAL_CAP_UPDATE_RETURNING)
-		return read_end(last, prev, conn, sql_reserve, &p, 1);
-	if ((error = run(conn, sql_advance, &p, 1, NULL)) < 0)
-		return error;
-	return read_end(last, prev, conn, sql_read_head, NULL, 0);
+	rc = dal__conn_update_returning(&stmt, conn, sql_reserve, sql_advance, sql_read_head, &p, 1);
+	return stmt ? read_end(last, prev, stmt, rc) : rc;
 }
 
 /* The head row takes the chain's new end; nothing to do where the end is read from the rows. */
