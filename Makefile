@@ -29,6 +29,7 @@ bench: build
 	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench; rc=$$?; \
 	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench_pool || rc=1; \
 	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench_bulk || rc=1; \
+	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench_floor || rc=1; \
 	scripts/pg-test-server.sh stop $$dir >/dev/null; exit $$rc
 
 install: build
