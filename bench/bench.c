@@ -12,16 +12,9 @@
 #include <dal/dal.h>
 
 #include "bench.h"
+#include "model.h"
 
-static const dal_column cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("email", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_INDEX, 0),
-	DAL_COL("score", DAL_TYPE_DOUBLE, 0, 0),
-	DAL_COL_CREATED_AT(),
-	DAL_COL_UPDATED_AT(),
-	DAL_COL_DELETED_AT(),
-};
+static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model dal_model_ = DAL_MODEL("bench_dal", cols);
 static const dal_model raw_model = DAL_MODEL("bench_raw", cols);
 

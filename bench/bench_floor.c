@@ -23,13 +23,9 @@
 
 #include <dal/dal.h>
 
-static const dal_column cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("email", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_INDEX, 0),
-	DAL_COL("score", DAL_TYPE_DOUBLE, 0, 0),
-	DAL_COL_CREATED_AT(), DAL_COL_UPDATED_AT(), DAL_COL_DELETED_AT(),
-};
+#include "model.h"
+
+static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model m = DAL_MODEL("floor_data", cols);
 
 enum how { PLAIN, AUDIT, CTE };

@@ -171,6 +171,19 @@ static int live(dal_str *out, const dal_dialect *d, const dal_model *m, const ch
 	return error ? error : dal__str_puts(out, " IS NULL");
 }
 
+/* An update's batch row `b` joined to the live row `y` it changes. */
+static int join_live_target(dal_str *out, const dal_dialect *d, const dal_model *m)
+{
+	int error = dal__str_puts(out, " JOIN ");
+
+	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__str_puts(out, " AS y ON ");
+	error = error ? error : qa(out, d, "y", "id");
+	error = error ? error : dal__str_puts(out, " = ");
+	error = error ? error : qa(out, d, "b", "id");
+	return error ? error : live(out, d, m, "y");
+}
+
 int dal__sql_bulk_unique(dal_str *out, const dal_dialect *d, const dal_model *m, const char *name, int col,
                          bool update)
 {
@@ -187,15 +200,8 @@ int dal__sql_bulk_unique(dal_str *out, const dal_dialect *d, const dal_model *m,
 	error = error ? error : dal__str_puts(out, ") AS rn FROM ");
 	error = error ? error : q(out, d, name);
 	error = error ? error : dal__str_puts(out, " AS b");
-	if (error == 0 && update) {
-		error = dal__str_puts(out, " JOIN ");
-		error = error ? error : q(out, d, m->table);
-		error = error ? error : dal__str_puts(out, " AS y ON ");
-		error = error ? error : qa(out, d, "y", "id");
-		error = error ? error : dal__str_puts(out, " = ");
-		error = error ? error : qa(out, d, "b", "id");
-		error = error ? error : live(out, d, m, "y");
-	}
+	if (error == 0 && update)
+		error = join_live_target(out, d, m);
 	error = error ? error : dal__str_puts(out, " WHERE ");
 	error = error ? error : qa(out, d, "b", c);
 	error = error ? error : dal__str_puts(out, " IS NOT NULL) AS w WHERE rn > 1");
@@ -210,15 +216,8 @@ int dal__sql_bulk_unique(dal_str *out, const dal_dialect *d, const dal_model *m,
 	error = error ? error : qa(out, d, "x", c);
 	error = error ? error : dal__str_puts(out, " = ");
 	error = error ? error : qa(out, d, "b", c);
-	if (error == 0 && update) {
-		error = dal__str_puts(out, " JOIN ");
-		error = error ? error : q(out, d, m->table);
-		error = error ? error : dal__str_puts(out, " AS y ON ");
-		error = error ? error : qa(out, d, "y", "id");
-		error = error ? error : dal__str_puts(out, " = ");
-		error = error ? error : qa(out, d, "b", "id");
-		error = error ? error : live(out, d, m, "y");
-	}
+	if (error == 0 && update)
+		error = join_live_target(out, d, m);
 	error = error ? error : dal__str_puts(out, " WHERE 1 = 1");
 	error = error ? error : live(out, d, m, "x");
 	if (error == 0 && update) {

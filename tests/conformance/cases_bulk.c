@@ -3,23 +3,10 @@
 
 #include <stdlib.h>
 
-static const dal_column user_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 20),
-	DAL_COL("email", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 100),
-	DAL_COL("age", DAL_TYPE_INT, 0, 0),
-	DAL_COL_CREATED_AT(),
-	DAL_COL_UPDATED_AT(),
-	DAL_COL_DELETED_AT(),
-};
+static const dal_column user_cols[] = { FX_USER_COLUMNS };
 static const dal_model users = DAL_MODEL("bk_users", user_cols);
 
-/* No deleted_at: a plain unique column, no soft delete. */
-static const dal_column tag_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("label", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 50),
-	DAL_COL_CREATED_AT(),
-};
+static const dal_column tag_cols[] = { FX_TAG_COLUMNS };
 static const dal_model tags = DAL_MODEL("bk_tags", tag_cols);
 
 static const dal_column type_cols[] = {
@@ -27,18 +14,9 @@ static const dal_column type_cols[] = {
 };
 static const dal_model types = DAL_MODEL("bk_types", type_cols);
 
-#define CHECK_MSG(s) \
-	do { if (!strstr(dal_error_last()->message, (s))) fail_msg("message \"%s\" does not name \"%s\"", \
-		dal_error_last()->message, (s)); } while (0)
-
 static dal_repo *open_repo(fixture *fx, const dal_model *m)
 {
-	const dal_model *ms[1] = { m };
-	dal_repo *repo = NULL;
-
-	CHECK_OK(dal_init_database(fx->db, ms, 1, DAL_AUTO_MIGRATE));
-	CHECK_OK(dal_repo_open(&repo, fx->db, m, 0));
-	return repo;
+	return fx_open_repo(fx, m, 0);
 }
 
 static int64_t count_of(dal_repo *repo, bool include_deleted)

@@ -6,23 +6,10 @@
 
 /* ---- models ---- */
 
-static const dal_column user_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 20),
-	DAL_COL("email", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 100),
-	DAL_COL("age", DAL_TYPE_INT, 0, 0),
-	DAL_COL_CREATED_AT(),
-	DAL_COL_UPDATED_AT(),
-	DAL_COL_DELETED_AT(),
-};
+static const dal_column user_cols[] = { FX_USER_COLUMNS };
 static const dal_model users = DAL_MODEL("rp_users", user_cols);
 
-/* No deleted_at: no soft delete, and a plain unique column. */
-static const dal_column tag_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("label", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 50),
-	DAL_COL_CREATED_AT(),
-};
+static const dal_column tag_cols[] = { FX_TAG_COLUMNS };
 static const dal_model tags = DAL_MODEL("rp_tags", tag_cols);
 
 static const dal_column item_cols[] = {
@@ -74,19 +61,10 @@ static const dal_model bad_table = DAL_MODEL("rp bad; DROP", note_cols);
 
 /* ---- helpers ---- */
 
-/* The last error's message must contain `s`. */
-#define CHECK_MSG(s) \
-	do { if (!strstr(dal_error_last()->message, (s))) fail_msg("message \"%s\" does not name \"%s\"", \
-		dal_error_last()->message, (s)); } while (0)
-
 static dal_repo *open_repo(fixture *fx, const dal_model *m)
 {
-	const dal_model *ms[1] = { m };
-	dal_repo *repo = NULL;
+	dal_repo *repo = fx_open_repo(fx, m, 0);
 
-	CHECK_OK(dal_init_database(fx->db, ms, 1, DAL_AUTO_MIGRATE));
-	CHECK_OK(dal_repo_open(&repo, fx->db, m, 0));
-	assert_non_null(repo);
 	assert_ptr_equal(dal_repo_model(repo), m);
 	return repo;
 }

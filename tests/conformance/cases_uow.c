@@ -22,10 +22,6 @@ static const dal_column order_cols[] = {
 };
 static const dal_model orders = DAL_MODEL("orders", order_cols);
 
-#define CHECK_MSG(s) \
-	do { if (!strstr(dal_error_last()->message, (s))) fail_msg("message \"%s\" does not name \"%s\"", \
-		dal_error_last()->message, (s)); } while (0)
-
 static void schema(fixture *fx)
 {
 	const dal_model *ms[] = { &users, &orders };

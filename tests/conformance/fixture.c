@@ -60,6 +60,17 @@ int64_t fx_scalar(fixture *fx, const char *sql, const dal_value *params, size_t 
 	return out;
 }
 
+dal_repo *fx_open_repo(fixture *fx, const dal_model *m, unsigned flags)
+{
+	const dal_model *ms[1] = { m };
+	dal_repo *repo = NULL;
+
+	CHECK_OK(dal_init_database(fx->db, ms, 1, DAL_AUTO_MIGRATE));
+	CHECK_OK(dal_repo_open(&repo, fx->db, m, flags));
+	assert_non_null(repo);
+	return repo;
+}
+
 int fx_open_again(dal_db **out, fixture *fx, const dal_config *cfg)
 {
 	return dal_open(out, fx->url, cfg);

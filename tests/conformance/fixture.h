@@ -20,6 +20,16 @@ typedef struct fixture {
 
 #define FX(state) ((fixture *)*(state))
 
+/* A user: a name, a unique email, an age and soft delete. */
+#define FX_USER_COLUMNS \
+	DAL_COL_ID(), DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 20), \
+	DAL_COL("email", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 100), DAL_COL("age", DAL_TYPE_INT, 0, 0), \
+	DAL_COL_CREATED_AT(), DAL_COL_UPDATED_AT(), DAL_COL_DELETED_AT()
+
+/* No deleted_at: a plain unique column, no soft delete. */
+#define FX_TAG_COLUMNS \
+	DAL_COL_ID(), DAL_COL("label", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 50), DAL_COL_CREATED_AT()
+
 /* id plus one column of every dal type: b, i, d, s, bl, ts, j. */
 #define FX_ALL_TYPE_COLUMNS \
 	DAL_COL_ID(), DAL_COL("b", DAL_TYPE_BOOL, 0, 0), DAL_COL("i", DAL_TYPE_INT, 0, 0), \
@@ -45,6 +55,14 @@ const char *fx_type(const fixture *fx, dal_type type);
 #define CHECK_ERR(code, expr) \
 	do { int rc_ = (expr); if (rc_ != (code)) fail_msg("%s -> %d (%s), expected %s: %s", #expr, rc_, \
 		dal_strerror(rc_), #code, dal_error_last()->message); } while (0)
+
+/* The last error's message must contain `s`. */
+#define CHECK_MSG(s) \
+	do { if (!strstr(dal_error_last()->message, (s))) fail_msg("message \"%s\" does not name \"%s\"", \
+		dal_error_last()->message, (s)); } while (0)
+
+/* Create `m`'s table (DAL_AUTO_MIGRATE) and open a repository on it. */
+dal_repo *fx_open_repo(fixture *fx, const dal_model *m, unsigned flags);
 
 /* Run SQL with no parameters, asserting success. */
 void fx_exec(fixture *fx, const char *sql);
