@@ -82,12 +82,14 @@ static int env_sync(int *field)
 	return 0;
 }
 
-int dal_config_from_env(dal_config *c)
+int dal_config_from_env_version(dal_config *out, unsigned int version)
 {
+	dal_config full, *c = &full;
 	const char *url;
 	int error;
 
-	if ((error = dal_config_init(c, DAL_CONFIG_VERSION)) < 0)
+	/* Read into a whole struct, then hand over only the caller's version of it. */
+	if ((error = dal_config_init(out, version)) < 0 || (error = dal_config_init(c, DAL_CONFIG_VERSION)) < 0)
 		return error;
 	url = getenv("DATABASE_URL");
 	c->url = url && *url ? url : "sqlite:///./app.db";
@@ -109,5 +111,12 @@ int dal_config_from_env(dal_config *c)
 	    (error = env_int(&c->cache_ttl_ms, "DAL_CACHE_TTL_MS", 1, 0)) < 0 ||
 	    (error = env_sync(&c->sqlite_synchronous)) < 0)
 		return error;
+	memcpy(out, c, config_size(version));
+	out->version = version;
 	return 0;
+}
+
+int (dal_config_from_env)(dal_config *config)
+{
+	return dal_config_from_env_version(config, 1);
 }

@@ -63,10 +63,17 @@ DAL_API int dal_config_init(dal_config *config, unsigned int version);
  * DAL_MAX_PAGE_SIZE, DAL_PRE_PING_IDLE_MS, DAL_ECHO_PARAMS (0/1), DAL_METRICS (0/1),
  * DAL_CACHE_SIZE (rows, 0 = off), DAL_CACHE_TTL_MS (0 = no age limit).
  *
- * @param config filled; config->url is borrowed from the environment or static storage
- * @return DAL_OK; DAL_EINVAL naming the variable whose value is not a valid number.
+ * @param config filled up to the members of @p version; config->url is borrowed from
+ *        the environment or static storage
+ * @return DAL_OK; DAL_EINVAL naming the variable whose value is not a valid number, or
+ *         for a version this library does not know.
  */
+DAL_API int dal_config_from_env_version(dal_config *config, unsigned int version);
+
+/* The symbol programs built against version 1 call (it fills version 1's members);
+ * sources built with this header get the version they were built with. */
 DAL_API int dal_config_from_env(dal_config *config);
+#define dal_config_from_env(config) dal_config_from_env_version((config), DAL_CONFIG_VERSION)
 
 DAL_END_DECLS
 

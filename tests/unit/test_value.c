@@ -144,6 +144,15 @@ static void test_config(void **state)
 	assert_non_null(strstr(dal_error_last()->message, "DAL_CACHE_SIZE"));
 	unsetenv("DAL_CACHE_SIZE");
 	unsetenv("DAL_CACHE_TTL_MS");
+	/* A program built against version 1 calls the plain symbol: version 1's members only. */
+	memset(&c, 0x5a, sizeof(c));
+	setenv("DAL_POOL_SIZE", "7", 1);
+	assert_int_equal((dal_config_from_env)(&c), 0);
+	assert_int_equal(c.version, 1);
+	assert_int_equal(c.pool_size, 7);
+	assert_int_equal(c.cache_ttl_ms, 0x5a5a5a5a);
+	assert_int_equal(dal_config_from_env_version(&c, DAL_CONFIG_VERSION + 1), DAL_EINVAL);
+	unsetenv("DAL_POOL_SIZE");
 	/* A caller built against version 1 has no cache members: they are not written. */
 	memset(&c, 0x5a, sizeof(c));
 	assert_int_equal(dal_config_init(&c, 1), 0);
