@@ -229,11 +229,11 @@ static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 	return 0;
 }
 
-static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts)
+static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts, const char *file, int line)
 {
 	int error;
 
-	if ((error = dal__pool_acquire(&u->conn, db)) < 0)
+	if ((error = dal__pool_acquire_at(&u->conn, db, file, line)) < 0)
 		return error;
 	if ((error = db->drv->begin(u->conn, begin_flags(opts))) < 0) {
 		dal__pool_release(db, u->conn);
@@ -245,7 +245,12 @@ static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts)
 	return 0;
 }
 
-int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts)
+int (dal_uow_begin)(dal_uow **out, dal_db *db, const dal_uow_opts *opts)
+{
+	return dal_uow_begin_at(out, db, opts, __FILE__, __LINE__);
+}
+
+int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const char *file, int line)
 {
 	static const dal_uow_opts defaults = DAL_UOW_OPTS_INIT;
 	dal_uow *u = NULL, *outer;
@@ -269,7 +274,7 @@ int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts)
 	u->thread = pthread_self();
 	atomic_init(&u->dead, false);
 	outer = innermost(db);
-	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts)) < 0) {
+	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts, file, line)) < 0) {
 		dal__audit_ctx_free(&u->actx);
 		free(u);
 		return error;
@@ -488,7 +493,12 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int dal_run_tx(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload)
+int (dal_run_tx)(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload)
+{
+	return dal_run_tx_at(db, opts, fn, payload, __FILE__, __LINE__);
+}
+
+int dal_run_tx_at(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload, const char *file, int line)
 {
 	dal_uow *uow = NULL;
 	int attempts, attempt, error = 0;
@@ -502,7 +512,7 @@ int dal_run_tx(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload
 			dal__metrics_retry(&db->metrics);
 			backoff(attempt - 1);
 		}
-		if ((error = dal_uow_begin(&uow, db, opts)) < 0) {
+		if ((error = dal_uow_begin_at(&uow, db, opts, file, line)) < 0) {
 			if (retryable(error))
 				continue;
 			return error;

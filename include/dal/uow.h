@@ -94,6 +94,13 @@ typedef struct dal_uow_opts {
  *         DAL_EBUSY from the engine; DAL_ENOMEM.
  */
 DAL_API int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts);
+/**
+ * dal_uow_begin() with the caller's source place, which a connection leak report
+ * names (dal_config.leak_threshold_ms). The macro passes __FILE__ and __LINE__;
+ * the plain symbol, for callers that take its address, names dal's own.
+ */
+DAL_API int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const char *file, int line);
+#define dal_uow_begin(out, db, opts) dal_uow_begin_at((out), (db), (opts), __FILE__, __LINE__)
 
 /**
  * Commit and free a unit of work. A nested unit's work joins its outer unit.
@@ -169,6 +176,10 @@ typedef int (*dal_tx_fn)(dal_uow *uow, void *payload);
  *         are exhausted; errors as dal_uow_begin() and dal_uow_commit().
  */
 DAL_API int dal_run_tx(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload);
+/** dal_run_tx() with the caller's source place for leak reports, as dal_uow_begin_at(). */
+DAL_API int dal_run_tx_at(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload, const char *file,
+                          int line);
+#define dal_run_tx(db, opts, fn, payload) dal_run_tx_at((db), (opts), (fn), (payload), __FILE__, __LINE__)
 
 DAL_END_DECLS
 

@@ -344,6 +344,32 @@ static void test_leak_reported_once(void **state)
 	dal_close(db);
 }
 
+/* A unit of work held too long is reported where the program began it, not inside dal. */
+static void test_leak_names_the_unit(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_pool_status st;
+	dal_uow *uow = NULL;
+	char where[64];
+	int line;
+	dal_db *db;
+
+	cfg.leak_threshold_ms = 50;
+	db = open_with(fx, &cfg);
+	capture_start();
+	CHECK_OK(dal_uow_begin(&uow, db, NULL)); line = __LINE__;
+	sleep_ms(80);
+	CHECK_OK(dal_pool_status_get(&st, db));
+	CHECK_OK(dal_uow_commit(uow));
+	dal_log_set_handler(NULL, NULL);
+	snprintf(where, sizeof(where), "cases_metrics.c:%d", line);
+	if (captured_matching("connection leak") != 1 || captured_matching(where) != 1)
+		fail_msg("%d leak report(s), %d naming %s (first: %s)", captured_matching("connection leak"),
+			captured_matching(where), where, cap.n ? cap.lines[0] : "-");
+	dal_close(db);
+}
+
 /* ---- health ---- */
 
 static void check_no_secret(const fixture *fx, const char *text)
@@ -628,6 +654,7 @@ FX_CASES(cases_metrics,
 	FX_CASE(test_pool_timeout_names_holder),
 	FX_CASE(test_pool_overflow_closed),
 	FX_CASE(test_leak_reported_once),
+	FX_CASE(test_leak_names_the_unit),
 	FX_CASE(test_health),
 	FX_CASE(test_prometheus_strict),
 );
