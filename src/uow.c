@@ -182,8 +182,8 @@ static int check_opts(const dal_uow_opts *opts, const dal_db *db)
 			opts->version, DAL_UOW_OPTS_VERSION);
 	if (opts->isolation < DAL_ISOLATION_DEFAULT || opts->isolation > DAL_ISOLATION_SERIALIZABLE)
 		return dal__error(DAL_EINVAL, "dal_uow_opts: isolation %d is not a dal_isolation", opts->isolation);
-	/* One writer at a time (SQLite) is serializable by nature; several writers under
-	 * snapshot isolation (DuckDB) allow write skew, so SERIALIZABLE would be a lie. */
+	/* One writer at a time (SQLite; DuckDB under dal's writer lock) is serializable by
+	 * nature; several writers under snapshot isolation would allow write skew. */
 	if (opts->isolation == DAL_ISOLATION_SERIALIZABLE && !(db->drv->caps & DAL_CAP_SERIALIZABLE) &&
 	    (db->drv->caps & DAL_CAP_MULTI_WRITER))
 		return dal__error(DAL_EUNSUPPORTED, "%s: SERIALIZABLE isolation is not available (the engine has "

@@ -54,7 +54,7 @@ struct dal_audit_ctx;   /* dal/audit.h */
 typedef enum dal_isolation {
 	DAL_ISOLATION_DEFAULT = 0,          /**< the engine's default (PostgreSQL: read committed) */
 	DAL_ISOLATION_REPEATABLE_READ = 1,  /**< a snapshot for the whole unit */
-	DAL_ISOLATION_SERIALIZABLE = 2      /**< PostgreSQL and SQLite; DAL_EUNSUPPORTED on DuckDB (snapshot isolation) */
+	DAL_ISOLATION_SERIALIZABLE = 2      /**< PostgreSQL's; SQLite and DuckDB run one write transaction at a time */
 } dal_isolation;
 
 /**
@@ -90,7 +90,7 @@ typedef struct dal_uow_opts {
  * @param opts options (copied); NULL means DAL_UOW_OPTS_INIT
  * @return DAL_OK; DAL_EINVAL for a NULL argument, a bad opts version or value (also of
  *         opts->audit_ctx), or a nested unit asking for a stronger isolation than its outer unit;
- *         DAL_EUNSUPPORTED for SERIALIZABLE on DuckDB; DAL_ETIMEOUT when no connection is free; DAL_ECONN,
+ *         DAL_ETIMEOUT when no connection is free; DAL_ECONN,
  *         DAL_EBUSY from the engine; DAL_ENOMEM.
  */
 DAL_API int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts);

@@ -962,8 +962,13 @@ static int duck_begin(dal_conn *conn, unsigned flags)
 	duck_conn *c = dconn(conn);
 	int error;
 
-	/* DuckDB has snapshot isolation only, and no read-only transactions to ask for. */
-	if (!(flags & DAL__TX_READ_ONLY) && (error = write_lock(c)) < 0)
+	/*
+	 * DuckDB has snapshot isolation only, and no read-only transactions to ask for.
+	 * Write transactions take the writer lock before their snapshot, so they run one
+	 * after another: serializable. A SERIALIZABLE one begun read-only takes it too, as
+	 * a write of its own later would otherwise act on a snapshot older than the last commit.
+	 */
+	if ((!(flags & DAL__TX_READ_ONLY) || (flags & DAL__TX_SERIALIZABLE)) && (error = write_lock(c)) < 0)
 		return error;
 	if ((error = duck_exec(conn, "BEGIN TRANSACTION")) < 0) {
 		write_unlock(c);
@@ -1150,7 +1155,8 @@ const dal_driver dal__driver_duckdb = {
 	.scheme = "duckdb",
 	.name = "duckdb",
 	/* No SAVEPOINT in DuckDB; concurrent writers fail fast with a conflict (ESERIALIZE). */
-	.caps = DAL_CAP_RETURNING | DAL_CAP_MULTI_CONN | DAL_CAP_MULTI_WRITER | DAL_CAP_BULK_INSERT,
+	/* Not DAL_CAP_MULTI_WRITER: dal runs one write transaction at a time (duck_writer). */
+	.caps = DAL_CAP_RETURNING | DAL_CAP_MULTI_CONN | DAL_CAP_BULK_INSERT,
 	.dialect = &duck_dialect,
 	.db_open = duck_db_open,
 	.db_close = duck_db_close,

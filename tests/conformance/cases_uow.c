@@ -399,9 +399,9 @@ static void test_nested_begin_by_engine(void **state)
 	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
 	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
 	CHECK_OK(dal_uow_commit(inner));
-	/* A nested unit cannot make the outer transaction stricter (DuckDB has no SERIALIZABLE at all). */
+	/* A nested unit cannot make the outer transaction stricter. */
 	ser.isolation = DAL_ISOLATION_SERIALIZABLE;
-	CHECK_ERR(fx_is(fx, "duckdb") ? DAL_EUNSUPPORTED : DAL_EINVAL, dal_uow_begin(&inner, fx->db, &ser));
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&inner, fx->db, &ser));
 	assert_null(inner);
 	CHECK_OK(dal_uow_commit(outer));
 }
@@ -435,14 +435,9 @@ static void test_options(void **state)
 	dal_repo_close(repo);
 
 	o.isolation = DAL_ISOLATION_SERIALIZABLE;
-	if (fx_is(fx, "duckdb")) {
-		CHECK_ERR(DAL_EUNSUPPORTED, dal_uow_begin(&uow, fx->db, &o));
-		CHECK_MSG("SERIALIZABLE");
-	} else {
-		CHECK_OK(dal_uow_begin(&uow, fx->db, &o));
-		assert_int_equal(count(fx, "users"), 1);
-		CHECK_OK(dal_uow_commit(uow));
-	}
+	CHECK_OK(dal_uow_begin(&uow, fx->db, &o));
+	assert_int_equal(count(fx, "users"), 1);
+	CHECK_OK(dal_uow_commit(uow));
 
 	o.isolation = DAL_ISOLATION_DEFAULT;
 	o.read_only = true;
@@ -638,6 +633,64 @@ static void test_run_tx_retries(void **state)
 	} else {
 		FX_SKIP("sqlite :memory: has one connection: nothing can conflict with a unit of work");
 	}
+}
+
+/* "Insert if absent" as two SERIALIZABLE units at once, on a column without a unique
+ * constraint: write skew would insert twice. */
+static int insert_if_absent(dal_uow *uow, void *payload)
+{
+	dal_filter only[] = { DAL_WHERE("item", DAL_OP_EQ, dal_text("only")) };
+	dal_criteria c = DAL_CRITERIA_INIT;
+	dal_repo *repo = NULL;
+	int64_t n = -1;
+	int rc;
+
+	(void)payload;
+	c.filters = only;
+	c.nfilters = 1;
+	if ((rc = dal_uow_repo(&repo, uow, &orders, 0)) < 0)
+		return rc;
+	if ((rc = dal_repo_count(&n, repo, &c)) == 0 && n == 0) {
+		struct timespec t = { 0, 30 * 1000000L };   /* let the other unit read too */
+		dal_field f[] = { DAL_FIELD("user_id", dal_int(1)), DAL_FIELD("item", dal_text("only")) };
+		nanosleep(&t, NULL);
+		rc = dal_repo_create(NULL, repo, f, 2);
+	}
+	dal_repo_close(repo);
+	return rc;
+}
+
+typedef struct skew_unit {
+	dal_db *db;
+	int rc;
+} skew_unit;
+
+static void *serializable_insert(void *arg)
+{
+	dal_uow_opts ser = DAL_UOW_OPTS_INIT;
+	skew_unit *u = arg;
+
+	ser.isolation = DAL_ISOLATION_SERIALIZABLE;
+	u->rc = dal_run_tx(u->db, &ser, insert_if_absent, NULL);
+	return NULL;
+}
+
+static void test_serializable_no_write_skew(void **state)
+{
+	fixture *fx = FX(state);
+	skew_unit u[2] = { { fx->db, -1 }, { fx->db, -1 } };
+	pthread_t t[2];
+	int i;
+
+	schema(fx);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, serializable_insert, &u[i]), 0);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		if (u[i].rc != 0)
+			fail_msg("unit %d: %d (%s)", i, u[i].rc, dal_strerror(u[i].rc));
+	}
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM orders WHERE item = 'only'", NULL, 0), 1);
 }
 
 static char logged[512];
@@ -984,6 +1037,7 @@ FX_CASES(cases_uow,
 	FX_CASE(test_options),
 	FX_CASE(test_run_tx),
 	FX_CASE(test_run_tx_retries),
+	FX_CASE(test_serializable_no_write_skew),
 	FX_CASE(test_close_with_open_unit),
 	FX_CASE(test_commit_in_flight_lost),
 	FX_CASE(test_connection_lost_before_commit),
