@@ -313,6 +313,18 @@ static void test_pool_overflow_closed(void **state)
 	dal_close(db);
 }
 
+/* Exactly one leak report was captured, and it names this file at `line`. */
+static void assert_one_leak_at(int line)
+{
+	char where[64];
+
+	dal_log_set_handler(NULL, NULL);
+	snprintf(where, sizeof(where), "cases_metrics.c:%d", line);
+	if (captured_matching("connection leak") != 1 || captured_matching(where) != 1)
+		fail_msg("%d leak report(s), %d naming %s (first: %s)", captured_matching("connection leak"),
+			captured_matching(where), where, cap.n ? cap.lines[0] : "-");
+}
+
 static void test_leak_reported_once(void **state)
 {
 	fixture *fx = FX(state);
@@ -320,7 +332,6 @@ static void test_leak_reported_once(void **state)
 	dal_pool_status st;
 	dal_metrics m = DAL_METRICS_INIT;
 	dal_conn *a = NULL;
-	char where[64];
 	int line;
 	dal_db *db;
 
@@ -334,11 +345,7 @@ static void test_leak_reported_once(void **state)
 		exec_ok(db, "SELECT 2");
 	CHECK_OK(dal_pool_status_get(&st, db));
 	dal__pool_release(db, a);
-	dal_log_set_handler(NULL, NULL);
-	snprintf(where, sizeof(where), "cases_metrics.c:%d", line);
-	if (captured_matching("connection leak") != 1 || captured_matching(where) != 1)
-		fail_msg("%d leak report(s), %d naming %s (first: %s)", captured_matching("connection leak"),
-			captured_matching(where), where, cap.n ? cap.lines[0] : "-");
+	assert_one_leak_at(line);
 	CHECK_OK(dal_metrics_get(&m, db));
 	assert_int_equal(m.pool_leaks, 1);
 	dal_close(db);
@@ -351,7 +358,6 @@ static void test_leak_names_the_unit(void **state)
 	dal_config cfg = DAL_CONFIG_INIT;
 	dal_pool_status st;
 	dal_uow *uow = NULL;
-	char where[64];
 	int line;
 	dal_db *db;
 
@@ -362,11 +368,7 @@ static void test_leak_names_the_unit(void **state)
 	sleep_ms(80);
 	CHECK_OK(dal_pool_status_get(&st, db));
 	CHECK_OK(dal_uow_commit(uow));
-	dal_log_set_handler(NULL, NULL);
-	snprintf(where, sizeof(where), "cases_metrics.c:%d", line);
-	if (captured_matching("connection leak") != 1 || captured_matching(where) != 1)
-		fail_msg("%d leak report(s), %d naming %s (first: %s)", captured_matching("connection leak"),
-			captured_matching(where), where, cap.n ? cap.lines[0] : "-");
+	assert_one_leak_at(line);
 	dal_close(db);
 }
 
