@@ -18,6 +18,7 @@ build: setup $(BUILD)/CMakeCache.txt
 
 demo: build
 	$(BUILD)/examples/quickstart
+	$(BUILD)/examples/tour
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

@@ -1,4 +1,4 @@
-/* The main job until the repository lands: open DATABASE_URL, make a table,
+/* Raw SQL through dal: open DATABASE_URL, make a table,
  * write rows with bound parameters, read them back and say what happened. */
 #include <stdio.h>
 #include <stdlib.h>
