@@ -76,20 +76,12 @@ static int put_json(dal_str *o, const char *s, size_t len)
 	return dal__str_putc(o, 'J');
 }
 
-/* `v` in decimal then `end`: as "%lld<end>" without printf, which dominated a bulk write's hashing. */
+/* `v` in decimal then `end`. */
 static int put_i64(dal_str *o, int64_t v, char end)
 {
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int error = dal__str_put_i64(o, v);
 
-	*--p = end;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	return dal__str_putn(o, p, (size_t)(buf + sizeof(buf) - p));
+	return error ? error : dal__str_putc(o, end);
 }
 
 /* Everything but the row's place in the chain and its resource id: known before the

@@ -249,10 +249,7 @@ static int fast_json(char **out, const dal_model *m, const dal_value *vals, cons
 		switch (v->type) {
 		case DAL_TYPE_NULL: error = dal__str_puts(&o, "null"); break;
 		case DAL_TYPE_BOOL: error = dal__str_puts(&o, v->v.b ? "true" : "false"); break;
-		case DAL_TYPE_INT:
-			len = snprintf(buf, sizeof(buf), "%lld", (long long)v->v.i);
-			error = dal__str_putn(&o, buf, (size_t)len);
-			break;
+		case DAL_TYPE_INT: error = dal__str_put_i64(&o, v->v.i); break;
 		case DAL_TYPE_DOUBLE:
 			if (isnan(v->v.d) || isinf(v->v.d)) {
 				error = dal__str_puts(&o, isnan(v->v.d) ? "\"NaN\"" : v->v.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
@@ -551,21 +548,6 @@ static int canon_string(dal_str *o, const char *p, size_t n, size_t *i)
 	return error;
 }
 
-/* `v` in decimal, without printf (hashing every audit row runs through here). */
-static int put_ll(dal_str *o, long long v)
-{
-	char buf[24], *q = buf + sizeof(buf);
-	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
-
-	do {
-		*--q = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--q = '-';
-	return dal__str_putn(o, q, (size_t)(buf + sizeof(buf) - q));
-}
-
 /* A number as sign, significant digits and a power of ten: "1.50", "15e-1" and
  * jsonb's plain digits of a large double all come out the same. */
 static int canon_number(dal_str *o, const char *p, size_t n, size_t *i)
@@ -609,7 +591,7 @@ static int canon_number(dal_str *o, const char *p, size_t n, size_t *i)
 		error = dal__str_puts(o, neg ? "n-" : "n");
 		error = error ? error : dal__str_putn(o, d + a, b - a);
 		error = error ? error : dal__str_putc(o, 'e');
-		error = error ? error : put_ll(o, exp);
+		error = error ? error : dal__str_put_i64(o, exp);
 		error = error ? error : dal__str_putc(o, ';');
 	}
 	if (d != small)

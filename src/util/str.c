@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 int dal__str_grow(dal_str *s, size_t extra)
@@ -45,6 +46,20 @@ int dal__str_puts(dal_str *s, const char *p)
 int dal__str_putc_slow(dal_str *s, char c)
 {
 	return dal__str_putn(s, &c, 1);
+}
+
+int dal__str_put_i64(dal_str *s, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return dal__str_putn(s, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 int dal__str_printf(dal_str *s, const char *fmt, ...)

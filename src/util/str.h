@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "util/error.h"
 
 /** A growable NUL-terminated byte string. ptr is never NULL after a successful append. */
@@ -29,6 +30,8 @@ static inline int dal__str_putc(dal_str *s, char c)
 	s->ptr[s->len] = '\0';
 	return 0;
 }
+/* `v` in decimal, as "%lld" without printf (audit hashing and JSON write one per value). */
+int dal__str_put_i64(dal_str *s, int64_t v);
 int dal__str_printf(dal_str *s, const char *fmt, ...) DAL__PRINTF(2, 3);
 void dal__str_clear(dal_str *s);
 void dal__str_dispose(dal_str *s);
