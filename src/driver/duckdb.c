@@ -1154,8 +1154,8 @@ static const dal_dialect duck_dialect = {
 const dal_driver dal__driver_duckdb = {
 	.scheme = "duckdb",
 	.name = "duckdb",
-	/* No SAVEPOINT in DuckDB; concurrent writers fail fast with a conflict (ESERIALIZE). */
-	/* Not DAL_CAP_MULTI_WRITER: dal runs one write transaction at a time (duck_writer). */
+	/* No SAVEPOINT in DuckDB. Not DAL_CAP_MULTI_WRITER: dal runs one write transaction at
+	 * a time (duck_writer); a writer that waits past busy_timeout_ms gets DAL_EBUSY. */
 	.caps = DAL_CAP_RETURNING | DAL_CAP_MULTI_CONN | DAL_CAP_BULK_INSERT,
 	.dialect = &duck_dialect,
 	.db_open = duck_db_open,
