@@ -10,7 +10,7 @@ typedef struct raw_ops {
 	const char *engine;
 	void *(*open)(const char *target);      /* file path or PostgreSQL conninfo */
 	void (*close)(void *h);
-	int (*create)(void *h, int64_t i);      /* one committed insert */
+	int (*create)(void *h, int64_t i);      /* one committed insert that learns its id, as dal_repo_create does */
 	int (*get)(void *h, int64_t id);        /* read every column of one row */
 	int (*update)(void *h, int64_t id, int64_t i);  /* name and updated_at, committed */
 	int (*find)(void *h, const char *email);/* rows with that email, every column */

@@ -40,7 +40,7 @@ static void *d_open(const char *path)
 
 	if (duckdb_open(path, &x->db) != DuckDBSuccess || duckdb_connect(x->db, &x->con) != DuckDBSuccess)
 		return NULL;
-	duckdb_prepare(x->con, "INSERT INTO bench_raw (id, name, email, score, created_at, updated_at) VALUES (nextval('bench_raw_id_seq'), ?, ?, ?, ?, ?)", &x->ins);
+	duckdb_prepare(x->con, "INSERT INTO bench_raw (id, name, email, score, created_at, updated_at) VALUES (nextval('bench_raw_id_seq'), ?, ?, ?, ?, ?) RETURNING id", &x->ins);
 	duckdb_prepare(x->con, "SELECT id, name, email, score, created_at, updated_at, deleted_at FROM bench_raw WHERE id = ? AND deleted_at IS NULL", &x->get);
 	duckdb_prepare(x->con, "UPDATE bench_raw SET name = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", &x->upd);
 	duckdb_prepare(x->con, "SELECT id, name, email, score, created_at, updated_at, deleted_at FROM bench_raw WHERE email = ? AND deleted_at IS NULL ORDER BY id", &x->find);
@@ -72,7 +72,7 @@ static int d_create(void *p, int64_t i)
 	duckdb_bind_double(x->ins, 3, (double)i * 0.5);
 	duckdb_bind_timestamp(x->ins, 4, ts);
 	duckdb_bind_timestamp(x->ins, 5, ts);
-	return run(x->ins) == (idx_t)-1 ? -1 : 0;
+	return run(x->ins) == 1 ? 0 : -1;
 }
 
 static int d_get(void *p, int64_t id)

@@ -42,7 +42,7 @@ static void *p_open(const char *conninfo)
 		return NULL;
 	}
 	PQclear(PQexec(x->pg, "SET TimeZone='UTC'"));
-	prep(x->pg, "ins", "INSERT INTO bench_raw (name, email, score, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)");
+	prep(x->pg, "ins", "INSERT INTO bench_raw (name, email, score, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id");
 	prep(x->pg, "get", "SELECT id, name, email, score, created_at, updated_at, deleted_at FROM bench_raw WHERE id = $1 AND deleted_at IS NULL");
 	prep(x->pg, "upd", "UPDATE bench_raw SET name = $1, updated_at = $2 WHERE id = $3 AND deleted_at IS NULL");
 	prep(x->pg, "find", "SELECT id, name, email, score, created_at, updated_at, deleted_at FROM bench_raw WHERE email = $1 AND deleted_at IS NULL ORDER BY id");
@@ -66,7 +66,7 @@ static int p_create(void *p, int64_t i)
 	bench_email(email, sizeof(email), i);
 	snprintf(score, sizeof(score), "%.17g", (double)i * 0.5);
 	dal_timestamp_format(ts, bench_now());
-	return done(PQexecPrepared(x->pg, "ins", 5, v, NULL, NULL, 0), PGRES_COMMAND_OK, 0);
+	return done(PQexecPrepared(x->pg, "ins", 5, v, NULL, NULL, 0), PGRES_TUPLES_OK, 1);
 }
 
 static int p_get(void *p, int64_t id)
