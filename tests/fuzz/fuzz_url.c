@@ -46,6 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 #else
+#include "fuzz/mutate.h"
+
 static const char *const seeds[] = {
 	"sqlite:///relative.db", "sqlite:////abs/path.db", "sqlite:///:memory:", "duckdb:///x.duckdb",
 	"postgresql://user:pa%40ss@host:5432/db?sslmode=require&connect_timeout=5",
@@ -53,49 +55,15 @@ static const char *const seeds[] = {
 	"SELECT '?', \"?\", ? -- ?\n/* ? */ $1", "",
 };
 
-static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 int main(int argc, char **argv)
 {
 	static const char alphabet[] = ":/@?&=%[],.-_~'\";\\$ \t\nabcdefgh0123456789\x01\xff";
 	long iterations = argc > 1 ? atol(argv[1]) : 200000, i;
 	uint8_t buf[512];
 
-	for (i = 0; i < iterations; i++) {
-		const char *seed = seeds[next() % (sizeof(seeds) / sizeof(seeds[0]))];
-		size_t n = strlen(seed), k, edits = 1 + next() % 6;
-		memcpy(buf, seed, n);
-		for (k = 0; k < edits; k++) {
-			size_t at = n ? next() % (n + 1) : 0;
-			switch (next() % 3) {
-			case 0: /* replace */
-				if (at < n)
-					buf[at] = (uint8_t)alphabet[next() % (sizeof(alphabet) - 1)];
-				break;
-			case 1: /* insert */
-				if (n < sizeof(buf) - 1) {
-					memmove(buf + at + 1, buf + at, n - at);
-					buf[at] = (uint8_t)alphabet[next() % (sizeof(alphabet) - 1)];
-					n++;
-				}
-				break;
-			default: /* delete */
-				if (at < n) {
-					memmove(buf + at, buf + at + 1, n - at - 1);
-					n--;
-				}
-			}
-		}
-		check(buf, n);
-	}
+	for (i = 0; i < iterations; i++)
+		check(buf, fuzz_mutate(buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
+			sizeof(alphabet) - 1));
 	printf("fuzz_url: %ld inputs, no crash\n", iterations);
 	return 0;
 }

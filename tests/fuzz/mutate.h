@@ -1,0 +1,52 @@
+/* Seed mutation for the fuzzers built as plain programs: a seed, then a few
+ * bytes replaced, inserted or deleted. Deterministic, so a failure repeats. */
+#ifndef DAL_FUZZ_MUTATE_H
+#define DAL_FUZZ_MUTATE_H
+
+#include <stdint.h>
+#include <string.h>
+
+static uint64_t fuzz_rng = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t fuzz_next(void)
+{
+	fuzz_rng ^= fuzz_rng << 13;
+	fuzz_rng ^= fuzz_rng >> 7;
+	fuzz_rng ^= fuzz_rng << 17;
+	return fuzz_rng;
+}
+
+/* One of `seeds` (each shorter than `cap`) into `buf` with 1-6 edits from `alphabet`;
+ * returns the length. */
+static size_t fuzz_mutate(uint8_t *buf, size_t cap, const char *const *seeds, size_t nseeds, const char *alphabet,
+                          size_t nalpha)
+{
+	const char *seed = seeds[fuzz_next() % nseeds];
+	size_t n = strlen(seed), k, edits = 1 + fuzz_next() % 6;
+
+	memcpy(buf, seed, n);
+	for (k = 0; k < edits; k++) {
+		size_t at = n ? fuzz_next() % (n + 1) : 0;
+		switch (fuzz_next() % 3) {
+		case 0: /* replace */
+			if (at < n)
+				buf[at] = (uint8_t)alphabet[fuzz_next() % nalpha];
+			break;
+		case 1: /* insert */
+			if (n < cap - 1) {
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = (uint8_t)alphabet[fuzz_next() % nalpha];
+				n++;
+			}
+			break;
+		default: /* delete */
+			if (at < n) {
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+			}
+		}
+	}
+	return n;
+}
+
+#endif
