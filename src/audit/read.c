@@ -396,9 +396,18 @@ static void fault(dal_audit_report *r, int64_t id, const char *fmt, long long a)
 	snprintf(r->reason, sizeof(r->reason), fmt, (long long)id, a);
 }
 
-/* Check one row against the chain so far; `expect` is the next id, `prev` the last hash. */
-static int check_row(dal_audit_report *r, const dal_audit_log *e, const head *h, int64_t *expect, char prev[65])
+/* Where a walk of the chain has got to. */
+typedef struct walk {
+	head h;
+	int64_t expect;               /* the next id */
+	char prev[65];                /* the last hash */
+	dal_str scratch;              /* the text hashed, kept from row to row */
+} walk;
+
+/* Check one row against the chain so far. */
+static int check_row(dal_audit_report *r, const dal_audit_log *e, walk *w)
 {
+	const head *h = &w->h;
 	dal__audit_content c;
 	char hash[65];
 	int error;
@@ -411,25 +420,25 @@ static int check_row(dal_audit_report *r, const dal_audit_log *e, const head *h,
 		fault(r, e->id, "row %lld lies beyond the chain head (%lld): inserted outside dal", h->last_id);
 		return 0;
 	}
-	if (e->id > *expect) {
-		fault(r, *expect, "row %lld is missing: deleted (the chain goes on at row %lld)", e->id);
+	if (e->id > w->expect) {
+		fault(r, w->expect, "row %lld is missing: deleted (the chain goes on at row %lld)", e->id);
 		return 0;
 	}
-	if (!e->prev_hash || strcmp(e->prev_hash, prev) != 0) {
+	if (!e->prev_hash || strcmp(e->prev_hash, w->prev) != 0) {
 		fault(r, e->id, "row %lld does not link to row %lld: reordered, or inserted outside dal", e->id - 1);
 		return 0;
 	}
 	c = (dal__audit_content){ e->id, e->prev_hash, e->timestamp, e->action, e->resource_type, e->resource_id,
 		true, e->user_id, e->session_id, e->correlation_id, e->ip_address, e->user_agent, e->old_values,
 		e->new_values, e->old_values ? strlen(e->old_values) : 0, e->new_values ? strlen(e->new_values) : 0 };
-	if ((error = dal__audit_hash(hash, &c, NULL)) < 0)
+	if ((error = dal__audit_hash(hash, &c, &w->scratch)) < 0)
 		return error;
 	if (!e->row_hash || strcmp(e->row_hash, hash) != 0) {
 		fault(r, e->id, "row %lld does not match its hash: altered, moved, or inserted outside dal%.0lld", 0);
 		return 0;
 	}
-	memcpy(prev, e->row_hash, 65);
-	(*expect)++;
+	memcpy(w->prev, e->row_hash, 65);
+	w->expect++;
 	return 0;
 }
 
@@ -439,9 +448,7 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 	dal_session s;
 	dal_stmt *stmt = NULL;
 	dal_audit_log e;
-	head h;
-	char prev[65];
-	int64_t expect;
+	walk w = { .scratch = DAL_STR_INIT };
 	int error;
 
 	DAL_ASSERT_ARG(out);
@@ -451,10 +458,10 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 	/* One snapshot: the head and the rows must agree. */
 	if ((error = open_session(&s, db, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) < 0)
 		return error;
-	if ((error = verify_head(&h, &s)) < 0)
+	if ((error = verify_head(&w.h, &s)) < 0)
 		goto done;
-	expect = h.first_id;
-	memcpy(prev, h.first_hash, sizeof(prev));
+	w.expect = w.h.first_id;
+	memcpy(w.prev, w.h.first_hash, sizeof(w.prev));
 	if ((error = dal__conn_prepare(&stmt, s.conn, sql_rows, DAL__STMT_STREAM)) < 0)
 		goto done;
 	error = dal__stmt_exec(stmt, NULL, 0);
@@ -462,20 +469,22 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 		if ((error = entry_read(&e, stmt)) < 0)
 			break;
 		out->rows_checked++;
-		error = check_row(out, &e, &h, &expect, prev);
+		error = check_row(out, &e, &w);
 		entry_free(&e);
 		if (error < 0 || !out->ok)
 			break;
 		error = dal__stmt_step(stmt);
 	}
 	error = error < 0 ? error : 0;
-	if (error == 0 && out->ok && expect - 1 < h.last_id)
-		fault(out, expect, "row %lld is missing: deleted from the end of the chain (head is row %lld)", h.last_id);
-	if (error == 0 && out->ok && strcmp(prev, h.last_hash) != 0)
-		fault(out, h.last_id, "row %lld does not match the chain head's hash%.0lld", 0);
-	out->head_id = h.last_id;
-	memcpy(out->head_hash, h.last_hash, sizeof(out->head_hash));
+	if (error == 0 && out->ok && w.expect - 1 < w.h.last_id)
+		fault(out, w.expect, "row %lld is missing: deleted from the end of the chain (head is row %lld)",
+			w.h.last_id);
+	if (error == 0 && out->ok && strcmp(w.prev, w.h.last_hash) != 0)
+		fault(out, w.h.last_id, "row %lld does not match the chain head's hash%.0lld", 0);
+	out->head_id = w.h.last_id;
+	memcpy(out->head_hash, w.h.last_hash, sizeof(out->head_hash));
 done:
+	dal__str_dispose(&w.scratch);
 	dal__stmt_release(stmt);
 	return dal__session_close(&s, error);
 }
