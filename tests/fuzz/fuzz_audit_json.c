@@ -88,13 +88,8 @@ static const char *const seeds[] = {
 int main(int argc, char **argv)
 {
 	static const char alphabet[] = "{}[]\":,.-+eE0123456789\\u/ntfabrsdijlTZ:\x01\x7f\xc3\xa9\xff";
-	long iterations = argc > 1 ? atol(argv[1]) : 100000, i;
-	uint8_t buf[512];
 
-	for (i = 0; i < iterations; i++)
-		check(buf, fuzz_mutate(buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
-			sizeof(alphabet) - 1));
-	printf("fuzz_audit_json: %ld inputs, no crash\n", iterations);
-	return 0;
+	return fuzz_main(argc, argv, 100000, "fuzz_audit_json", seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
+		check);
 }
 #endif

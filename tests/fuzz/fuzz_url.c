@@ -58,13 +58,8 @@ static const char *const seeds[] = {
 int main(int argc, char **argv)
 {
 	static const char alphabet[] = ":/@?&=%[],.-_~'\";\\$ \t\nabcdefgh0123456789\x01\xff";
-	long iterations = argc > 1 ? atol(argv[1]) : 200000, i;
-	uint8_t buf[512];
 
-	for (i = 0; i < iterations; i++)
-		check(buf, fuzz_mutate(buf, sizeof(buf), seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
-			sizeof(alphabet) - 1));
-	printf("fuzz_url: %ld inputs, no crash\n", iterations);
-	return 0;
+	return fuzz_main(argc, argv, 200000, "fuzz_url", seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
+		check);
 }
 #endif

@@ -4,6 +4,8 @@
 #define DAL_FUZZ_MUTATE_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t fuzz_rng = 0x9E3779B97F4A7C15ULL;
@@ -47,6 +49,19 @@ static size_t fuzz_mutate(uint8_t *buf, size_t cap, const char *const *seeds, si
 		}
 	}
 	return n;
+}
+
+/* Run `fn` on argv[1] (else `dflt`) mutated seeds; a crash or abort() is the failure. */
+static int fuzz_main(int argc, char **argv, long dflt, const char *name, const char *const *seeds, size_t nseeds,
+                     const char *alphabet, void (*fn)(const uint8_t *data, size_t size))
+{
+	long iterations = argc > 1 ? atol(argv[1]) : dflt, i;
+	uint8_t buf[512];
+
+	for (i = 0; i < iterations; i++)
+		fn(buf, fuzz_mutate(buf, sizeof(buf), seeds, nseeds, alphabet, strlen(alphabet)));
+	printf("%s: %ld inputs, no crash\n", name, iterations);
+	return 0;
 }
 
 #endif
