@@ -64,15 +64,7 @@ static void check(const uint8_t *data, size_t size)
 	free(text);
 }
 
-#ifdef DAL_LIBFUZZER
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	check(data, size);
-	return 0;
-}
-#else
-#include "fuzz/mutate.h"
+#include "fuzz/driver.h"
 
 /* What dal writes, what jsonb prints back, and numbers in every form. */
 static const char *const seeds[] = {
@@ -85,11 +77,4 @@ static const char *const seeds[] = {
 	"\"\\ud800\" true false null", "",
 };
 
-int main(int argc, char **argv)
-{
-	static const char alphabet[] = "{}[]\":,.-+eE0123456789\\u/ntfabrsdijlTZ:\x01\x7f\xc3\xa9\xff";
-
-	return fuzz_main(argc, argv, 100000, "fuzz_audit_json", seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
-		check);
-}
-#endif
+DAL_FUZZ_MAIN(check, "fuzz_audit_json", 100000, seeds, "{}[]\":,.-+eE0123456789\\u/ntfabrsdijlTZ:\x01\x7f\xc3\xa9\xff")

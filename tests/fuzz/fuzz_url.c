@@ -38,15 +38,7 @@ static void check(const uint8_t *data, size_t size)
 	free(text);
 }
 
-#ifdef DAL_LIBFUZZER
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	check(data, size);
-	return 0;
-}
-#else
-#include "fuzz/mutate.h"
+#include "fuzz/driver.h"
 
 static const char *const seeds[] = {
 	"sqlite:///relative.db", "sqlite:////abs/path.db", "sqlite:///:memory:", "duckdb:///x.duckdb",
@@ -55,11 +47,4 @@ static const char *const seeds[] = {
 	"SELECT '?', \"?\", ? -- ?\n/* ? */ $1", "",
 };
 
-int main(int argc, char **argv)
-{
-	static const char alphabet[] = ":/@?&=%[],.-_~'\";\\$ \t\nabcdefgh0123456789\x01\xff";
-
-	return fuzz_main(argc, argv, 200000, "fuzz_url", seeds, sizeof(seeds) / sizeof(seeds[0]), alphabet,
-		check);
-}
-#endif
+DAL_FUZZ_MAIN(check, "fuzz_url", 200000, seeds, ":/@?&=%[],.-_~'\";\\$ \t\nabcdefgh0123456789\x01\xff")

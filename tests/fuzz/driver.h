@@ -1,13 +1,24 @@
-/* Seed mutation for the fuzzers built as plain programs: a seed, then a few
- * bytes replaced, inserted or deleted. Deterministic, so a failure repeats. */
-#ifndef DAL_FUZZ_MUTATE_H
-#define DAL_FUZZ_MUTATE_H
+/* The fuzzers' entry point: a libFuzzer target with -DDAL_LIBFUZZER, else a plain
+ * program mutating seeds (a seed, then a few bytes replaced, inserted or deleted;
+ * deterministic, so a failure repeats). */
+#ifndef DAL_FUZZ_DRIVER_H
+#define DAL_FUZZ_DRIVER_H
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef DAL_LIBFUZZER
+#define DAL_FUZZ_MAIN(check, name, iterations, seeds, alphabet) \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) \
+	{ \
+		(void)seeds; \
+		check(data, size); \
+		return 0; \
+	}
+#else
 static uint64_t fuzz_rng = 0x9E3779B97F4A7C15ULL;
 
 static uint64_t fuzz_next(void)
@@ -63,5 +74,14 @@ static int fuzz_main(int argc, char **argv, long dflt, const char *name, const c
 	printf("%s: %ld inputs, no crash\n", name, iterations);
 	return 0;
 }
+
+/* main(): `iterations` mutated seeds unless argv[1] says how many. */
+#define DAL_FUZZ_MAIN(check, name, iterations, seeds, alphabet) \
+	int main(int argc, char **argv) \
+	{ \
+		return fuzz_main(argc, argv, (iterations), (name), (seeds), sizeof(seeds) / sizeof((seeds)[0]), \
+			(alphabet), check); \
+	}
+#endif
 
 #endif
