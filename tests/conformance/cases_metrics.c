@@ -313,6 +313,18 @@ static void test_pool_overflow_closed(void **state)
 	dal_close(db);
 }
 
+/* A handle that reports connections held past 50 ms, with the log captured. */
+static dal_db *open_watched(fixture *fx)
+{
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_db *db;
+
+	cfg.leak_threshold_ms = 50;
+	db = open_with(fx, &cfg);
+	capture_start();
+	return db;
+}
+
 /* Exactly one leak report was captured, and it names this file at `line`. */
 static void assert_one_leak_at(int line)
 {
@@ -328,16 +340,12 @@ static void assert_one_leak_at(int line)
 static void test_leak_reported_once(void **state)
 {
 	fixture *fx = FX(state);
-	dal_config cfg = DAL_CONFIG_INIT;
 	dal_pool_status st;
 	dal_metrics m = DAL_METRICS_INIT;
 	dal_conn *a = NULL;
 	int line;
-	dal_db *db;
+	dal_db *db = open_watched(fx);
 
-	cfg.leak_threshold_ms = 50;
-	db = open_with(fx, &cfg);
-	capture_start();
 	CHECK_OK(dal__pool_acquire(&a, db)); line = __LINE__;
 	sleep_ms(80);
 	CHECK_OK(dal_pool_status_get(&st, db));
@@ -355,15 +363,11 @@ static void test_leak_reported_once(void **state)
 static void test_leak_names_the_unit(void **state)
 {
 	fixture *fx = FX(state);
-	dal_config cfg = DAL_CONFIG_INIT;
 	dal_pool_status st;
 	dal_uow *uow = NULL;
 	int line;
-	dal_db *db;
+	dal_db *db = open_watched(fx);
 
-	cfg.leak_threshold_ms = 50;
-	db = open_with(fx, &cfg);
-	capture_start();
 	CHECK_OK(dal_uow_begin(&uow, db, NULL)); line = __LINE__;
 	sleep_ms(80);
 	CHECK_OK(dal_pool_status_get(&st, db));
