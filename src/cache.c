@@ -63,7 +63,7 @@ typedef struct hold_id {
 	int64_t id;
 } hold_id;
 
-/* What one transaction holds (on its connection, freed when it ends). */
+/* What one transaction holds (its dal__tx's, freed when it ends). */
 typedef struct dal__cache_holds {
 	dal__cache *cache;
 	hold_id *ids;
@@ -442,16 +442,16 @@ static bool reserve(void **arr, size_t *cap, size_t need, size_t size)
 typedef enum { HOLD_IDS, HOLD_TABLE, HOLD_WHOLE } hold_kind;
 
 /* Room for the hold outside the lock; how much can be held precisely (ids NULL: the table). */
-static hold_kind hold_prepare(dal__cache_holds **hp, dal_conn *conn, dal__cache_tab *tab, const int64_t *ids,
+static hold_kind hold_prepare(dal__cache_holds **hp, dal__tx *tx, dal__cache_tab *tab, const int64_t *ids,
                               size_t n)
 {
-	dal__cache_holds *h = conn->cache_holds;
+	dal__cache_holds *h = tx->holds;
 
 	if (!h) {
 		if (!(h = calloc(1, sizeof(*h))))
 			return HOLD_WHOLE;
 		h->cache = tab->cache;
-		conn->cache_holds = h;
+		tx->holds = h;
 	}
 	*hp = h;
 	if (holds_table(h, tab))
@@ -463,22 +463,22 @@ static hold_kind hold_prepare(dal__cache_holds **hp, dal_conn *conn, dal__cache_
 	return HOLD_WHOLE;
 }
 
-void dal__cache_hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t n)
+void dal__cache_hold(dal__tx *tx, dal__cache_tab *tab, const int64_t *ids, size_t n)
 {
 	dal__cache_holds *h = NULL;
 	dal__cache *c;
 	hold_kind kind;
 	size_t i;
 
-	if (!tab || n == 0 || conn->cache_held_whole)
+	if (!tab || n == 0 || tx->held_whole)
 		return;
 	c = tab->cache;
-	kind = hold_prepare(&h, conn, tab, ids, n);
+	kind = hold_prepare(&h, tx, tab, ids, n);
 	pthread_mutex_lock(&c->mu);
 	if (kind == HOLD_WHOLE) {
 		c->held_all++;
 		c->gen_all++;
-		conn->cache_held_whole = c;
+		tx->held_whole = c;
 	} else if (kind == HOLD_TABLE && !holds_table(h, tab)) {
 		tab->held++;
 		tab->gen++;
@@ -494,15 +494,15 @@ void dal__cache_hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, si
 	pthread_mutex_unlock(&c->mu);
 }
 
-void dal__cache_hold_table(dal_conn *conn, dal__cache_tab *tab)
+void dal__cache_hold_table(dal__tx *tx, dal__cache_tab *tab)
 {
-	dal__cache_hold(conn, tab, NULL, 1);
+	dal__cache_hold(tx, tab, NULL, 1);
 }
 
-void dal__cache_settle(dal_conn *conn, bool committed)
+void dal__cache_settle(dal__tx *tx, bool committed)
 {
-	dal__cache_holds *h = conn->cache_holds;
-	dal__cache *c = h ? h->cache : conn->cache_held_whole;
+	dal__cache_holds *h = tx->holds;
+	dal__cache *c = h ? h->cache : tx->held_whole;
 	size_t i;
 
 	if (!c)
@@ -521,15 +521,15 @@ void dal__cache_settle(dal_conn *conn, bool committed)
 		h->tabs[i]->held--;
 		h->tabs[i]->gen++;
 	}
-	if (conn->cache_held_whole) {
+	if (tx->held_whole) {
 		if (committed)
 			forget_all(c, NULL);
 		c->held_all--;
 		c->gen_all++;
 	}
 	pthread_mutex_unlock(&c->mu);
-	conn->cache_held_whole = NULL;
-	conn->cache_holds = NULL;
+	tx->held_whole = NULL;
+	tx->holds = NULL;
 	if (h) {
 		free(h->ids);
 		free(h->tabs);

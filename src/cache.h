@@ -22,6 +22,7 @@
 #include "dal/config.h"
 #include "dal/row.h"
 #include "driver/driver.h"
+#include "tx.h"
 
 typedef struct dal__cache dal__cache;
 /* A table's name in the cache: lives as long as the cache. */
@@ -63,19 +64,19 @@ void dal__cache_invalidate(dal__cache_tab *tab, const int64_t *ids, size_t n);
 void dal__cache_invalidate_all(dal__cache_tab *tab);
 
 /*
- * Hold ids a write on `conn` is about to change (or just changed, uncommitted)
- * until its transaction ends. Never fails: what cannot be recorded id by id is
+ * Hold ids a write in `tx` is about to change (or just changed, uncommitted)
+ * until the transaction ends. Never fails: what cannot be recorded id by id is
  * held table-wide, and failing that, cache-wide. NULL tab: no-op. NULL ids
  * (with n > 0): the whole table.
  */
-void dal__cache_hold(dal_conn *conn, dal__cache_tab *tab, const int64_t *ids, size_t n);
+void dal__cache_hold(dal__tx *tx, dal__cache_tab *tab, const int64_t *ids, size_t n);
 /* The same for every row of the table. */
-void dal__cache_hold_table(dal_conn *conn, dal__cache_tab *tab);
+void dal__cache_hold_table(dal__tx *tx, dal__cache_tab *tab);
 /*
- * The transaction on `conn` ended: release its holds; with `committed` (or a
+ * The transaction `tx` ended: release its holds; with `committed` (or a
  * commit whose outcome is unknown) drop the rows it held first.
  */
-void dal__cache_settle(dal_conn *conn, bool committed);
+void dal__cache_settle(dal__tx *tx, bool committed);
 
 void dal__cache_stats_get(dal__cache_stats *out, dal__cache *c);
 void dal__cache_reset_counters(dal__cache *c);

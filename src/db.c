@@ -61,6 +61,7 @@ int dal_open(dal_db **out, const char *url, const dal_config *config)
 		return dal__error_nomem();
 	dal__config_copy(&db->cfg, config);
 	db->cfg.url = NULL;
+	pthread_mutex_init(&db->audit_end.mu, NULL);
 	if ((error = dal__url_parse(&db->url, url)) < 0)
 		goto fail_url;
 	if ((error = dal__driver_find(&db->drv, db->url.scheme)) < 0)
@@ -81,6 +82,7 @@ int dal_open(dal_db **out, const char *url, const dal_config *config)
 	return 0;
 fail_url:
 	dal__url_dispose(&db->url);
+	pthread_mutex_destroy(&db->audit_end.mu);
 	free(db);
 	return error;
 }
@@ -96,6 +98,7 @@ void dal_close(dal_db *db)
 	dal__metrics_dispose(&db->metrics);
 	dal__cache_free(db->cache);
 	dal__url_dispose(&db->url);
+	pthread_mutex_destroy(&db->audit_end.mu);
 	free(db);
 }
 

@@ -35,6 +35,13 @@ struct dal_db {
 	dal_metrics_state metrics;
 	struct dal_uow *uows;  /* units of work open on it, any thread (src/uow.c's lock) */
 	struct dal__cache *cache;  /* the read cache (src/cache.h); NULL when off */
+	/* The audit chain end this handle last wrote (id 0: none): a hint the audit
+	 * writer checks before it relies on it (src/audit/write.c). */
+	struct {
+		pthread_mutex_t mu;
+		int64_t id;
+		char hash[65];
+	} audit_end;
 };
 
 int dal__pool_init(dal_pool *pool, const dal_db *db);

@@ -43,7 +43,7 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 	if ((error = dal__conn_prepare(&rc->stmt, rc->conn, sql, flags)) < 0)
 		return error;
 	/* A nested unit emulated without savepoints undoes repository changes only. */
-	if (!rc->owned && rc->conn->undo && !(rc->conn->drv->readonly && rc->conn->drv->readonly(rc->stmt)))
+	if (!rc->owned && dal__uow_tx(db)->undo && !(rc->conn->drv->readonly && rc->conn->drv->readonly(rc->stmt)))
 		return dal__error(DAL_EUNSUPPORTED, "%s has no savepoints: in a nested unit of work there, a raw "
 			"statement that may write cannot be undone by the unit's rollback (only repository calls are "
 			"recorded); run it in the outermost unit, or write through a repository", rc->conn->drv->name);

@@ -2,23 +2,40 @@
 
 #include <string.h>
 
-#include "cache.h"
 #include "uow.h"
+#include "util/error.h"
 
-int dal__session_open(dal_session *s, dal_db *db, unsigned tx)
+static int join_unit(dal_session *s, dal__tx *tx, unsigned flags)
 {
+	int error;
+
+	s->tx = tx;
+	s->conn = tx->conn;
+	if (!(flags & DAL__SESSION_WRITE))
+		return 0;
+	if ((error = dal__scope_begin(&s->scope, tx, false)) < 0)
+		return error;
+	s->scoped = true;
+	return 0;
+}
+
+int dal__session_open(dal_session *s, dal_db *db, unsigned flags)
+{
+	dal__tx *unit;
 	int error;
 
 	memset(s, 0, sizeof(*s));
 	s->db = db;
-	if ((s->conn = dal__uow_conn(db)) != NULL)
-		return 0;
+	if ((unit = dal__uow_tx(db)) != NULL)
+		return join_unit(s, unit, flags);
 	if ((error = dal__pool_acquire(&s->conn, db)) < 0)
 		return error;
 	s->owned = true;
-	if (!(tx & DAL__SESSION_TX))
+	dal__tx_init(&s->own, s->conn);
+	s->tx = &s->own;
+	if (!(flags & DAL__SESSION_TX))
 		return 0;
-	if ((error = s->conn->drv->begin(s->conn, tx & ~DAL__SESSION_TX)) < 0) {
+	if ((error = s->conn->drv->begin(s->conn, flags & ~(DAL__SESSION_TX | DAL__SESSION_WRITE))) < 0) {
 		dal__pool_release(db, s->conn);
 		s->conn = NULL;
 		return error;
@@ -28,6 +45,26 @@ int dal__session_open(dal_session *s, dal_db *db, unsigned tx)
 	return 0;
 }
 
+/* A write call in a unit: keep its scope, or undo it and keep the unit as it was. */
+static int close_scope(dal_session *s, int error)
+{
+	dal__error_saved saved;
+	int ended;
+
+	if (error >= 0) {
+		s->scoped = false;
+		return dal__scope_end(&s->scope, true);
+	}
+	/* The call's own error says what went wrong; a scope that could not be undone
+	 * has doomed the unit, and its commit says so. */
+	dal__error_save(&saved);
+	ended = dal__scope_end(&s->scope, false);
+	s->scoped = false;
+	if (ended < 0)
+		dal__error_restore(&saved);
+	return error;
+}
+
 int dal__session_close(dal_session *s, int error)
 {
 	/* A failed COMMIT may still have committed: only a failure before it undid the work. */
@@ -35,15 +72,19 @@ int dal__session_close(dal_session *s, int error)
 
 	if (!s->conn)
 		return error;
+	if (s->scoped)
+		error = close_scope(s, error);
 	if (s->began) {
 		if (error >= 0)
 			error = s->conn->drv->commit(s->conn);
-		else if (s->conn->drv->rollback(s->conn) < 0)
-			s->conn->broken = true;
+		/* After a failed COMMIT the transaction may still be open (SQLite BUSY): end it
+		 * before the connection goes back. */
+		if (error < 0 && !s->conn->broken)
+			dal__tx_rollback_quietly(s->conn);
 		s->conn->in_tx = false;
 	}
 	if (s->owned) {
-		dal__cache_settle(s->conn, may_stand);
+		dal__tx_end(&s->own, may_stand);
 		dal__pool_release(s->db, s->conn);
 	}
 	s->conn = NULL;

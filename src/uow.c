@@ -10,25 +10,27 @@
 #include <time.h>
 
 #include "audit/audit.h"
-#include "cache.h"
 #include "dal/uow.h"
-#include "repo/undo.h"
+#include "repo/repo.h"
 #include "util/error.h"
 #include "util/log.h"
 
 struct dal_uow {
 	dal_db *db;              /* never dereferenced once dead */
 	dal_conn *conn;          /* shared by the units of one stack; owned by the outermost */
+	dal__tx *tx;             /* the stack's transaction: the outermost unit's `own_tx` */
+	dal__tx own_tx;          /* outermost only */
+	dal__scope scope;        /* nested only: its savepoint or undo log */
 	dal_uow *outer;          /* the unit this one is nested in; NULL for the outermost */
 	unsigned depth;          /* 0 for the outermost */
+	uint64_t serial;         /* names the unit for repositories opened in it (dal_uow_repo) */
+	const char *file;        /* where it was begun (static storage) */
+	int line;
 	int isolation;
 	pthread_t thread;
 	atomic_bool dead;        /* rolled back under it (out-of-order end, dal_close) */
-	bool doomed;             /* outermost only: a nested rollback failed, so nothing may commit */
-	bool emulated;           /* nested without a savepoint: an undo log on the connection (repo/undo.h) */
 	bool registered;         /* in its db's list (under registry_mu) */
 	dal__audit_ctx actx;     /* copied from dal_uow_opts.audit_ctx */
-	size_t audit_mark;       /* nested: the audit rows held when it began (audit/pending.c) */
 	bool has_actx;
 	dal_uow *thread_next;    /* this thread's open units, innermost first */
 	dal_uow *db_prev, *db_next;
@@ -36,6 +38,8 @@ struct dal_uow {
 
 /* The open units of this thread, on any dal_db, innermost first. Only this thread touches it. */
 static _Thread_local dal_uow *thread_units;
+
+static atomic_uint_fast64_t next_serial = 1;
 
 /* Guards every db's list of open units (struct dal_db.uows), which dal_close reads from any thread. */
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -69,6 +73,28 @@ dal_conn *dal__uow_conn(dal_db *db)
 	dal_uow *u = thread_units ? innermost(db) : NULL;
 
 	return u ? u->conn : NULL;
+}
+
+dal__tx *dal__uow_tx(dal_db *db)
+{
+	dal_uow *u = thread_units ? innermost(db) : NULL;
+
+	return u ? u->tx : NULL;
+}
+
+uint64_t dal__uow_serial(const dal_uow *uow)
+{
+	return uow->serial;
+}
+
+bool dal__uow_open(dal_db *db, uint64_t serial)
+{
+	dal_uow *u;
+
+	for (u = thread_units; u; u = u->thread_next)
+		if (!is_dead(u) && u->db == db && u->serial == serial)
+			return true;
+	return false;
 }
 
 static void thread_unlink(dal_uow *u)
@@ -123,35 +149,22 @@ static void uow_free(dal_uow *u)
 	free(u);
 }
 
-static void savepoint_name(char *buf, size_t n, unsigned depth)
+/* The outermost transaction is over (committed with `committed`): the connection goes back. */
+static void give_back(dal_db *db, dal__tx *tx, bool committed)
 {
-	snprintf(buf, n, "dal_sp_%u", depth);
-}
+	dal_conn *conn = tx->conn;
 
-/* The outermost transaction is over (committed or not): the connection goes back. */
-static void give_back(dal_db *db, dal_conn *conn)
-{
-	/* Committed work has released its read-cache holds already: what is left was rolled back. */
-	dal__cache_settle(conn, false);
-	dal__undo_discard_all(conn);
-	dal__audit_pending_drop(conn);
+	dal__tx_end(tx, committed);
 	conn->in_tx = false;
 	dal__pool_release(db, conn);
 }
 
 /* Roll back and give back a connection, keeping the thread's last error as it was. */
-static void abandon(dal_db *db, dal_conn *conn)
+static void abandon(dal_db *db, dal__tx *tx)
 {
-	dal_error saved = *dal_error_last();
-	char msg[512], state[8];
-
-	snprintf(msg, sizeof(msg), "%s", saved.message);
-	snprintf(state, sizeof(state), "%s", saved.sqlstate);
-	if (!conn->broken && conn->drv->rollback(conn) < 0)
-		conn->broken = true;
-	give_back(db, conn);
-	if (saved.code != 0)
-		dal__error_engine(saved.code, state, saved.engine_code, "%s", msg);
+	if (!tx->conn->broken)
+		dal__tx_rollback_quietly(tx->conn);
+	give_back(db, tx, false);
 }
 
 /* Roll back the whole stack of `db` on this thread; every unit of it turns dead. */
@@ -172,7 +185,7 @@ static void kill_stack(dal_db *db)
 		pthread_mutex_unlock(&registry_mu);
 	}
 	if (root)
-		abandon(db, root->conn);
+		abandon(db, root->tx);
 }
 
 static int check_opts(const dal_uow_opts *opts, const dal_db *db)
@@ -204,29 +217,15 @@ static unsigned begin_flags(const dal_uow_opts *opts)
 
 static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 {
-	dal_db *db = outer->db;
-	char name[32];
-	int error;
-
 	if (opts->isolation > outer->isolation)
 		return dal__error(DAL_EINVAL, "a nested unit of work runs in its outer unit's transaction: its "
 			"isolation (%d) cannot be stronger than the outer's (%d)", opts->isolation, outer->isolation);
 	u->outer = outer;
 	u->depth = outer->depth + 1;
 	u->conn = outer->conn;
+	u->tx = outer->tx;
 	u->isolation = outer->isolation;
-	u->audit_mark = dal__audit_pending_mark(u->conn);
-	/* Without savepoints the repository layer records how to undo each change instead. */
-	if (!(db->drv->caps & DAL_CAP_SAVEPOINT) || !db->drv->savepoint) {
-		if ((error = dal__undo_begin(u->conn)) < 0)
-			return error;
-		u->emulated = true;
-		return 0;
-	}
-	savepoint_name(name, sizeof(name), u->depth);
-	if ((error = db->drv->savepoint(u->conn, name)) < 0)
-		return error;
-	return 0;
+	return dal__scope_begin(&u->scope, u->tx, true);
 }
 
 static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts, const char *file, int line)
@@ -242,6 +241,8 @@ static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts, const c
 	}
 	u->conn->in_tx = true;
 	u->isolation = opts->isolation;
+	u->tx = &u->own_tx;
+	dal__tx_init(u->tx, u->conn);
 	return 0;
 }
 
@@ -272,6 +273,9 @@ int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const 
 	u->has_actx = opts->audit_ctx != NULL;
 	u->db = db;
 	u->thread = pthread_self();
+	u->serial = atomic_fetch_add(&next_serial, 1);
+	u->file = file;
+	u->line = line;
 	atomic_init(&u->dead, false);
 	outer = innermost(db);
 	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts, file, line)) < 0) {
@@ -306,76 +310,38 @@ static int check_end(dal_uow *u, const char *what)
 
 static int end_nested(dal_uow *u, bool commit)
 {
-	const dal_driver *drv = u->conn->drv;
-	dal_uow *root = u;
-	char name[32];
-	int error;
-
-	/* Its audit rows still held go with it; those already written go with the savepoint. */
-	if (!commit)
-		dal__audit_pending_truncate(u->conn, u->audit_mark);
-	if (u->emulated) {
-		if (commit) {
-			dal__undo_commit(u->conn);
-			return 0;
-		}
-		if ((error = dal__undo_rollback(u->conn)) >= 0)
-			return 0;
-		goto doom;
-	}
-	savepoint_name(name, sizeof(name), u->depth);
-	if (commit) {
-		if ((error = drv->release(u->conn, name)) >= 0)
-			return 0;
-		/* Not released: undo it, so that the outer unit holds none of it. */
-		dal__audit_pending_truncate(u->conn, u->audit_mark);
-		if (drv->rollback_to(u->conn, name) >= 0)
-			return error;
-	} else if ((error = drv->rollback_to(u->conn, name)) >= 0) {
-		return 0;
-	}
-doom:
-	/* The outer transaction may hold part of this unit's work: it must not commit. */
-	while (root->outer)
-		root = root->outer;
-	root->doomed = true;
-	return error;
+	/* A failure that leaves part of it in the transaction dooms the outermost unit. */
+	return dal__scope_end(&u->scope, commit);
 }
 
 static int end_outer(dal_uow *u, bool commit)
 {
-	dal_conn *conn = u->conn;
-	int error;
+	dal__tx *tx = u->tx;
+	dal_conn *conn = tx->conn;
+	int error = 0;
 
-	if (commit && u->doomed) {
-		abandon(u->db, conn);
-		return dal__error(DAL_ERROR, "nothing was committed: a nested unit of work could not be ended "
-			"cleanly earlier, so the transaction was rolled back");
+	if (commit && tx->doomed) {
+		abandon(u->db, tx);
+		return dal__error(DAL_ERROR, "nothing was committed: a repository call or nested unit of work in it "
+			"failed in a way that could not be undone exactly, so the transaction was rolled back");
 	}
 	if (!commit) {
-		if (!conn->broken && (error = conn->drv->rollback(conn)) < 0) {
+		if (!conn->broken && (error = conn->drv->rollback(conn)) < 0)
 			conn->broken = true;
-			give_back(u->db, conn);
-			return error;
-		}
-		give_back(u->db, conn);
-		return 0;
+		give_back(u->db, tx, false);
+		return error < 0 ? error : 0;
 	}
 	/* The unit's audit rows join the chain now, so the head is held only for this and the commit. */
-	if ((error = dal__audit_flush(conn)) < 0) {
-		abandon(u->db, conn);
+	if ((error = dal__audit_flush(tx)) < 0) {
+		abandon(u->db, tx);
 		return error;
 	}
-	error = conn->drv->commit(conn);
-	/* Even a failed COMMIT may have landed (DAL_ECOMMIT_UNKNOWN): dropping rows is harmless. */
-	dal__cache_settle(conn, true);
-	if (error < 0) {
-		/* The transaction may still be open (SQLite BUSY on COMMIT): nothing half stays. */
-		abandon(u->db, conn);
-		return error;
-	}
-	give_back(u->db, conn);
-	return 0;
+	/* The transaction may still be open after a failed COMMIT (SQLite BUSY): nothing half stays. */
+	if ((error = conn->drv->commit(conn)) < 0 && !conn->broken)
+		dal__tx_rollback_quietly(conn);
+	/* Even a failed COMMIT may have landed (DAL_ECOMMIT_UNKNOWN): its cached rows are dropped. */
+	give_back(u->db, tx, true);
+	return error < 0 ? error : 0;
 }
 
 static int uow_end(dal_uow *u, bool commit)
@@ -424,7 +390,7 @@ int dal_uow_repo(dal_repo **out, dal_uow *uow, const dal_model *model, unsigned 
 		return dal__error(DAL_EINVAL, "dal_uow_repo: the unit of work was already rolled back");
 	if (!pthread_equal(uow->thread, pthread_self()))
 		return dal__error(DAL_EINVAL, "dal_uow_repo: the unit of work was begun on another thread");
-	return dal_repo_open(out, uow->db, model, flags);
+	return dal__repo_open_in(out, uow->db, model, flags, uow->serial);
 }
 
 void dal__uow_close_all(dal_db *db)
@@ -439,10 +405,11 @@ void dal__uow_close_all(dal_db *db)
 		atomic_store(&u->dead, true);
 		/* Each stack's outermost unit holds the connection. */
 		if (!u->outer) {
-			dal__undo_discard_all(u->conn);
+			dal__log(DAL_LOG_ERROR, "dal_close: a unit of work begun at %s:%d was never ended; everything "
+				"written in it was rolled back", u->file ? u->file : "?", u->line);
 			if (!u->conn->broken && u->conn->drv->rollback(u->conn) < 0)
 				u->conn->broken = true;
-			give_back(db, u->conn);
+			give_back(db, u->tx, false);
 		}
 		u->conn = NULL;
 		u->db_prev = u->db_next = NULL;
@@ -452,8 +419,8 @@ void dal__uow_close_all(dal_db *db)
 	pthread_mutex_unlock(&registry_mu);
 	/* This thread's own units leave its list now; another thread's leave when it ends them. */
 	if (n > 0)
-		dal__log(DAL_LOG_WARN, "dal_close: %d unit(s) of work were still open on %s; they were rolled back",
-			n, db->url.redacted);
+		dal__error(DAL_EINVAL, "dal_close: %d unit(s) of work on %s were never ended; they were rolled back "
+			"and nothing written in them was committed", n, db->url.redacted);
 	for (u = thread_units; u; u = next) {
 		next = u->thread_next;
 		if (is_dead(u))
@@ -518,14 +485,11 @@ int dal_run_tx_at(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payl
 			return error;
 		}
 		if ((error = fn(uow, payload)) != 0) {
-			dal_error saved = *dal_error_last();
-			char msg[512], state[8];
+			dal__error_saved saved;
 
-			snprintf(msg, sizeof(msg), "%s", saved.message);
-			snprintf(state, sizeof(state), "%s", saved.sqlstate);
+			dal__error_save(&saved);
 			dal_uow_rollback(uow);
-			if (saved.code != 0)
-				dal__error_engine(saved.code, state, saved.engine_code, "%s", msg);
+			dal__error_restore(&saved);
 			if (retryable(error))
 				continue;
 			return error;

@@ -4,6 +4,7 @@
 
 #include "dal/audit.h"
 #include "session.h"
+#include "tx.h"
 #include "util/str.h"
 
 #define DAL__AUDIT_TABLE "audit_logs"
@@ -28,25 +29,32 @@ typedef struct dal__audit_rec {
 	int64_t timestamp;             /* when the change was made; 0: when the row is written */
 } dal__audit_rec;
 
-/* Record `n` rows on the session's connection and transaction: in a unit of work
- * they wait for its commit (src/audit/pending.c), else they go to the chain now. */
+/* Record `n` rows in the session's transaction: in a unit of work they wait
+ * for its commit (src/audit/pending.c), else they go to the chain now. */
 int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
-/* Append `n` rows to the chain now. */
-int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
+/* Append `n` rows to the chain now, in `tx`. */
+int dal__audit_write_now(dal__tx *tx, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
 
-/* ---- a unit of work's rows, held until its commit (pending.c) ---- */
+/* ---- a unit of work's rows, held until its commit (pending.c) ----
+ *
+ * Held rows belong to the transaction; a scope's mark says which of them it
+ * found. Rows written to the chain while a scope is open stay held (marked
+ * written) until no scope is open: a scope rolled back undoes their INSERT, and
+ * they are held again to be written at the commit. */
 
 /* Whether `n` more rows may wait; else the unit's rows go to the chain at once. */
-bool dal__audit_defer_fits(const dal_conn *conn, const dal__audit_rec *recs, size_t n);
+bool dal__audit_defer_fits(const dal__tx *tx, const dal__audit_rec *recs, size_t n);
 /* Hold copies of the rows and of the context. */
-int dal__audit_defer(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
-/* Write what is held to the chain (before COMMIT, or before the unit reads the trail). */
-int dal__audit_flush(dal_conn *conn);
-/* How many rows are held: a nested unit's rollback goes back to its mark. */
-size_t dal__audit_pending_mark(const dal_conn *conn);
-void dal__audit_pending_truncate(dal_conn *conn, size_t mark);
-/* Forget everything held (rollback, connection given back). */
-void dal__audit_pending_drop(dal_conn *conn);
+int dal__audit_defer(dal__tx *tx, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n);
+/* Write what is held and not yet written to the chain (before COMMIT, or before the unit reads the trail). */
+int dal__audit_flush(dal__tx *tx);
+dal__audit_mark dal__audit_pending_mark(const dal__tx *tx);
+/* A scope rolled back: drop the rows held since its mark; rows written since are held again. */
+void dal__audit_pending_rewind(dal__tx *tx, const dal__audit_mark *mark);
+/* No scope is open any more: rows already written need not be held. */
+void dal__audit_pending_settled(dal__tx *tx);
+/* Forget everything held (the transaction ended). */
+void dal__audit_pending_drop(dal__tx *tx);
 
 /* A JSON object of the columns of `m` whose `mask` is set (NULL: all), from
  * `vals` in model order; DAL_SENSITIVE columns redacted. Free with free(). */

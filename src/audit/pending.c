@@ -28,6 +28,7 @@ typedef struct pending_row {
 struct dal__audit_pending {
 	pending_row *rows;
 	size_t n, cap, bytes;
+	size_t written;                /* rows [0, written) are on the chain already */
 	dal__audit_ctx *ctxs;          /* distinct contexts, in order of first use */
 	size_t nctx;
 };
@@ -101,9 +102,9 @@ static size_t rec_bytes(const dal__audit_rec *r)
 	return (r->old_values ? strlen(r->old_values) : 0) + (r->new_values ? strlen(r->new_values) : 0) + 64;
 }
 
-bool dal__audit_defer_fits(const dal_conn *conn, const dal__audit_rec *recs, size_t n)
+bool dal__audit_defer_fits(const dal__tx *tx, const dal__audit_rec *recs, size_t n)
 {
-	const struct dal__audit_pending *p = conn->audit_pending;
+	const struct dal__audit_pending *p = tx->audit;
 	size_t i, bytes = p ? p->bytes : 0;
 
 	if ((p ? p->n : 0) + n > PENDING_MAX_ROWS)
@@ -113,25 +114,42 @@ bool dal__audit_defer_fits(const dal_conn *conn, const dal__audit_rec *recs, siz
 	return bytes <= PENDING_MAX_BYTES;
 }
 
-int dal__audit_defer(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
+static void truncate_to(struct dal__audit_pending *p, size_t n)
 {
-	struct dal__audit_pending *p = conn->audit_pending;
+	while (p->n > n) {
+		pending_row *r = &p->rows[--p->n];
+		p->bytes -= r->bytes;
+		free(r->mem);
+	}
+	if (p->written > p->n)
+		p->written = p->n;
+}
+
+static int grow(struct dal__audit_pending *p, size_t n)
+{
+	size_t cap = p->cap ? p->cap : 16;
+	pending_row *grown;
+
+	if (p->n + n <= p->cap)
+		return 0;
+	while (cap < p->n + n)
+		cap *= 2;
+	if (!(grown = realloc(p->rows, cap * sizeof(*grown))))
+		return dal__error_nomem();
+	p->rows = grown;
+	p->cap = cap;
+	return 0;
+}
+
+int dal__audit_defer(dal__tx *tx, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
+{
+	struct dal__audit_pending *p = tx->audit;
 	size_t i, at = 0, mark;
 	int error = 0;
 
-	if (!p && !(p = conn->audit_pending = calloc(1, sizeof(*p))))
+	if (!p && !(p = tx->audit = calloc(1, sizeof(*p))))
 		return dal__error_nomem();
-	if (p->n + n > p->cap) {
-		size_t cap = p->cap ? p->cap : 16;
-		pending_row *grown;
-		while (cap < p->n + n)
-			cap *= 2;
-		if (!(grown = realloc(p->rows, cap * sizeof(*grown))))
-			return dal__error_nomem();
-		p->rows = grown;
-		p->cap = cap;
-	}
-	if ((error = intern(&at, p, ctx)) < 0)
+	if ((error = grow(p, n)) < 0 || (error = intern(&at, p, ctx)) < 0)
 		return error;
 	mark = p->n;
 	for (i = 0; i < n && error == 0; i++) {
@@ -140,63 +158,89 @@ int dal__audit_defer(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit
 			p->bytes += p->rows[p->n++].bytes;
 	}
 	if (error < 0)
-		dal__audit_pending_truncate(conn, mark);
+		truncate_to(p, mark);
 	return error;
 }
 
-size_t dal__audit_pending_mark(const dal_conn *conn)
+dal__audit_mark dal__audit_pending_mark(const dal__tx *tx)
 {
-	return conn->audit_pending ? conn->audit_pending->n : 0;
+	const struct dal__audit_pending *p = tx->audit;
+
+	return p ? (dal__audit_mark){ p->n, p->written } : (dal__audit_mark){ 0, 0 };
 }
 
-void dal__audit_pending_truncate(dal_conn *conn, size_t mark)
+void dal__audit_pending_rewind(dal__tx *tx, const dal__audit_mark *mark)
 {
-	struct dal__audit_pending *p = conn->audit_pending;
+	struct dal__audit_pending *p = tx->audit;
 
-	while (p && p->n > mark) {
-		pending_row *r = &p->rows[--p->n];
-		p->bytes -= r->bytes;
-		free(r->mem);
+	if (!p)
+		return;
+	truncate_to(p, mark->held);
+	if (p->written > mark->written)
+		p->written = mark->written;
+}
+
+/* Drop the rows already on the chain, keeping the rest in order. */
+void dal__audit_pending_settled(dal__tx *tx)
+{
+	struct dal__audit_pending *p = tx->audit;
+	size_t i;
+
+	if (!p || p->written == 0)
+		return;
+	for (i = 0; i < p->written; i++) {
+		p->bytes -= p->rows[i].bytes;
+		free(p->rows[i].mem);
 	}
+	memmove(p->rows, p->rows + p->written, (p->n - p->written) * sizeof(*p->rows));
+	p->n -= p->written;
+	p->written = 0;
 }
 
-void dal__audit_pending_drop(dal_conn *conn)
+void dal__audit_pending_drop(dal__tx *tx)
 {
-	struct dal__audit_pending *p = conn->audit_pending;
+	struct dal__audit_pending *p = tx->audit;
 	size_t i;
 
 	if (!p)
 		return;
-	dal__audit_pending_truncate(conn, 0);
+	truncate_to(p, 0);
 	for (i = 0; i < p->nctx; i++)
 		dal__audit_ctx_free(&p->ctxs[i]);
 	free(p->ctxs);
 	free(p->rows);
 	free(p);
-	conn->audit_pending = NULL;
+	tx->audit = NULL;
 }
 
 /* Runs of rows with one context go to the chain together, in the order they were made. */
-int dal__audit_flush(dal_conn *conn)
+int dal__audit_flush(dal__tx *tx)
 {
-	struct dal__audit_pending *p = conn->audit_pending;
+	struct dal__audit_pending *p = tx->audit;
 	dal__audit_rec *recs;
-	size_t i, start;
+	size_t i, start, from;
 	int error = 0;
 
-	if (!p || p->n == 0)
+	if (!p || p->written == p->n)
 		return 0;
-	if (!(recs = malloc(p->n * sizeof(*recs))))
+	from = p->written;
+	if (!(recs = malloc((p->n - from) * sizeof(*recs))))
 		return dal__error_nomem();
-	for (i = 0; i < p->n; i++)
-		recs[i] = p->rows[i].rec;
-	for (start = 0, i = 1; i <= p->n && error == 0; i++)
+	for (i = from; i < p->n; i++)
+		recs[i - from] = p->rows[i].rec;
+	for (start = from, i = from + 1; i <= p->n && error == 0; i++)
 		if (i == p->n || p->rows[i].ctx != p->rows[start].ctx) {
-			error = dal__audit_write_now(conn, &p->ctxs[p->rows[start].ctx], recs + start, i - start);
+			error = dal__audit_write_now(tx, &p->ctxs[p->rows[start].ctx], recs + start - from, i - start);
 			start = i;
 		}
 	free(recs);
-	/* Written (or the transaction is lost anyway): either way they are no longer pending. */
-	dal__audit_pending_drop(conn);
+	/* Part of them may be on the chain: the transaction can no longer tell what it holds. */
+	if (error < 0)
+		tx->doomed = true;
+	else
+		p->written = p->n;
+	/* Inside a scope they stay held: its rollback would undo them. */
+	if (error == 0 && tx->depth == 0)
+		dal__audit_pending_settled(tx);
 	return error;
 }

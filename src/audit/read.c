@@ -156,11 +156,11 @@ static int collect(dal_audit_logs *l, dal_session *s, const char *sql, const dal
 
 /* A session for reading the trail; inside a unit of work, its held audit rows are
  * written first, so that it reads its own changes as it reads its own rows. */
-static int open_session(dal_session *s, dal_db *db, unsigned tx)
+static int open_session(dal_session *s, dal_db *db, dal_repo *repo, unsigned tx)
 {
-	int error = dal__session_open(s, db, tx);
+	int error = repo ? dal__repo_session(s, repo, tx) : dal__session_open(s, db, tx);
 
-	if (error == 0 && !s->owned && (error = dal__audit_flush(s->conn)) < 0)
+	if (error == 0 && dal__session_in_unit(s) && (error = dal__audit_flush(s->tx)) < 0)
 		dal__session_close(s, error);
 	return error;
 }
@@ -213,7 +213,7 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 		p[n++] = dal_int(f->limit ? f->limit : NO_LIMIT);
 		p[n++] = dal_int(f->offset);
 	}
-	if (error == 0 && (error = new_logs(out)) == 0 && (error = open_session(&s, db, 0)) == 0) {
+	if (error == 0 && (error = new_logs(out)) == 0 && (error = open_session(&s, db, NULL, 0)) == 0) {
 		error = collect(*out, &s, sql.ptr, p, n);
 		error = dal__session_close(&s, error);
 	}
@@ -238,7 +238,7 @@ static int history(dal_audit_logs **out, dal_repo *repo, int64_t id, const int64
 	dal_session s;
 	int error;
 
-	if ((error = new_logs(out)) == 0 && (error = open_session(&s, repo->db, 0)) == 0) {
+	if ((error = new_logs(out)) == 0 && (error = open_session(&s, repo->db, repo, 0)) == 0) {
 		error = collect(*out, &s, until ? sql_history_until : sql_history, p, until ? 3 : 2);
 		error = dal__session_close(&s, error);
 	}
@@ -456,7 +456,7 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 	out->ok = true;
 	DAL_ASSERT_ARG(db);
 	/* One snapshot: the head and the rows must agree. */
-	if ((error = open_session(&s, db, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) < 0)
+	if ((error = open_session(&s, db, NULL, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) < 0)
 		return error;
 	if ((error = verify_head(&w.h, &s)) < 0)
 		goto done;

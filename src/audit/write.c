@@ -221,7 +221,7 @@ static void lay_out(dal_value *p, const dal__audit_ctx *ctx, const dal__audit_re
 
 static const char sql_advance[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + ? WHERE \"id\" = 1";
 static const char sql_read_head[] = "SELECT \"last_id\", \"last_hash\" FROM \"" DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
-/* Move the head from the end this connection last wrote, if it is still there. */
+/* Move the head from the end this process last wrote, if it is still there. */
 static const char sql_move[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
 	"WHERE \"id\" = 1 AND \"last_id\" = ? AND \"last_hash\" = ?";
 
@@ -335,14 +335,35 @@ static int insert_all(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audi
 }
 
 /*
- * The connection remembers the end it last wrote. Where that is still the
- * chain's end, one UPDATE checks it and moves the head (on DuckDB, where each
- * statement costs about a whole insert, that spares two of them); else the
- * head is read and reserved as usual and the rows hashed again.
+ * The database handle remembers the chain end it last wrote. Where that is
+ * still the chain's end, one UPDATE checks it and moves the head (on DuckDB,
+ * where each statement costs about a whole insert, that spares two of them);
+ * else the head is read and reserved as usual and the rows hashed again. The
+ * hint may come from a transaction that has not committed or rolled back: the
+ * UPDATE's check is what makes it safe.
  */
-static int move_from_hint(bool *moved, dal_conn *conn, int64_t last, const char *end_hash)
+static bool hint_get(dal_db *db, int64_t *id, char hash[65])
 {
-	dal_value p[4] = { dal_int(last), dal_text(end_hash), dal_int(conn->audit_end_id), dal_text(conn->audit_end) };
+	pthread_mutex_lock(&db->audit_end.mu);
+	*id = db->audit_end.id;
+	memcpy(hash, db->audit_end.hash, 65);
+	pthread_mutex_unlock(&db->audit_end.mu);
+	return *id > 0;
+}
+
+static void hint_set(dal_db *db, int64_t id, const char *hash)
+{
+	pthread_mutex_lock(&db->audit_end.mu);
+	db->audit_end.id = id;
+	if (hash)
+		memcpy(db->audit_end.hash, hash, 65);
+	pthread_mutex_unlock(&db->audit_end.mu);
+}
+
+static int move_from_hint(bool *moved, dal_conn *conn, int64_t last, const char *end_hash, int64_t was,
+                          const char *was_hash)
+{
+	dal_value p[4] = { dal_int(last), dal_text(end_hash), dal_int(was), dal_text(was_hash) };
 	int64_t changes = 0;
 	int error = run(conn, sql_move, p, 4, &changes);
 
@@ -357,30 +378,32 @@ int dal__audit_write(dal_session *s, const dal__audit_ctx *ctx, const dal__audit
 
 	if (n == 0)
 		return 0;
-	/* Not lent for this call and in a transaction: the thread's unit of work. */
-	if (!s->owned && s->conn->in_tx) {
-		if (dal__audit_defer_fits(s->conn, recs, n))
-			return dal__audit_defer(s->conn, ctx ? ctx : &none, recs, n);
-		if ((error = dal__audit_flush(s->conn)) < 0)
+	/* In a unit of work: held until its commit. */
+	if (dal__session_in_unit(s)) {
+		if (dal__audit_defer_fits(s->tx, recs, n))
+			return dal__audit_defer(s->tx, ctx ? ctx : &none, recs, n);
+		if ((error = dal__audit_flush(s->tx)) < 0)
 			return error;
 	}
-	return dal__audit_write_now(s->conn, ctx, recs, n);
+	return dal__audit_write_now(s->tx, ctx, recs, n);
 }
 
 /* Hash the rows at the chain's end and move the head past them: from the end this
- * connection last wrote where it can, else reserving the end as it stands. */
-static int take_end(int64_t *first, char prev[65], char (*hashes)[65], dal_conn *conn, const dal__audit_ctx *ctx,
+ * process last wrote where it can, else reserving the end as it stands. */
+static int take_end(int64_t *first, char prev[65], char (*hashes)[65], dal__tx *tx, const dal__audit_ctx *ctx,
                     const dal__audit_rec *recs, size_t n, int64_t ts)
 {
+	dal_conn *conn = tx->conn;
 	bool head_sql = conn->drv->dialect->audit_head_sql != NULL, moved = false;
-	int64_t last;
+	int64_t last, was;
+	char was_hash[65];
 	int error;
 
-	if (!head_sql && conn->audit_end_id > 0) {
-		*first = conn->audit_end_id + 1;
-		memcpy(prev, conn->audit_end, 65);
+	if (!head_sql && hint_get(conn->db, &was, was_hash)) {
+		*first = was + 1;
+		memcpy(prev, was_hash, 65);
 		if ((error = hash_rows(hashes, ctx, recs, n, *first, prev, ts)) < 0 ||
-		    (error = move_from_hint(&moved, conn, *first + (int64_t)n - 1, hashes[n - 1])) < 0)
+		    (error = move_from_hint(&moved, conn, *first + (int64_t)n - 1, hashes[n - 1], was, was_hash)) < 0)
 			return error;
 	}
 	if (!moved) {
@@ -390,13 +413,13 @@ static int take_end(int64_t *first, char prev[65], char (*hashes)[65], dal_conn 
 		if ((error = hash_rows(hashes, ctx, recs, n, *first, prev, ts)) < 0 || (error = seal(conn, hashes[n - 1])) < 0)
 			return error;
 	}
-	/* In a nested unit emulated without savepoints, its rollback puts the chain head back. */
-	if (conn->undo && !head_sql && (error = dal__undo_audit(conn, *first - 1, prev)) < 0)
+	/* In a nested scope emulated without savepoints, its rollback puts the chain head back. */
+	if (tx->undo && !head_sql && (error = dal__undo_audit(tx, *first - 1, prev)) < 0)
 		return error;
 	return 0;
 }
 
-int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
+int dal__audit_write_now(dal__tx *tx, const dal__audit_ctx *ctx, const dal__audit_rec *recs, size_t n)
 {
 	static const dal__audit_ctx none = { 0 };
 	char prev[65], (*hashes)[65];
@@ -409,12 +432,10 @@ int dal__audit_write_now(dal_conn *conn, const dal__audit_ctx *ctx, const dal__a
 		return dal__error_nomem();
 	if (!ctx)
 		ctx = &none;
-	error = take_end(&first, prev, hashes, conn, ctx, recs, n, ts);
-	error = error ? error : insert_all(conn, ctx, recs, n, first, prev, hashes, ts);
+	error = take_end(&first, prev, hashes, tx, ctx, recs, n, ts);
+	error = error ? error : insert_all(tx->conn, ctx, recs, n, first, prev, hashes, ts);
 	/* Only a hint: a rollback or another writer leaves it behind, and the next move sees so. */
-	conn->audit_end_id = error ? 0 : first + (int64_t)n - 1;
-	if (error == 0)
-		memcpy(conn->audit_end, hashes[n - 1], 65);
+	hint_set(tx->conn->db, error ? 0 : first + (int64_t)n - 1, error ? NULL : hashes[n - 1]);
 	free(hashes);
 	return error;
 }

@@ -88,19 +88,6 @@ typedef struct dal_conn {
 	bool leak_reported;
 	struct dal_conn *lent_prev, *lent_next;
 	size_t bulk_failed_row;           /* see bulk_insert */
-	/* The undo log of the innermost nested unit of work emulated on this connection
-	 * (engines without DAL_CAP_SAVEPOINT), or NULL: repository writes record their
-	 * undo only while it is set (src/repo/undo.h). */
-	struct dal__undo *undo;
-	/* Audit rows of the unit of work on this connection, written at its commit (src/audit/pending.c). */
-	struct dal__audit_pending *audit_pending;
-	/* The chain end this connection last wrote (id 0: none), a hint checked where used. */
-	int64_t audit_end_id;
-	char audit_end[65];
-	/* What the transaction on this connection holds in the read cache until it
-	 * ends (src/cache.h): ids it wrote, or the whole cache when they could not be recorded. */
-	struct dal__cache_holds *cache_holds;
-	struct dal__cache *cache_held_whole;
 } dal_conn;
 
 /* The base of every engine statement. */

@@ -23,7 +23,6 @@
 #define TUPLES 64
 /* The staging table of a bulk call (a temporary table, dropped before the call returns). */
 #define STAGE "_dal_bulk"
-#define SAVEPOINT "dal_bulk"
 
 /* Audit rows queued by a bulk call, written AUDIT_BATCH at a time. */
 typedef struct audit_batch {
@@ -44,7 +43,6 @@ typedef struct bulk {
 	int id_at;                 /* input position of the id column, or -1 */
 	bool has_created, has_updated;
 	dal_session s;
-	bool savepoint;            /* inside the caller's transaction: undo only this call on failure */
 	bool open;
 	audit_batch audit;
 } bulk;
@@ -135,7 +133,7 @@ static int audit_add(bulk *b, const char *action, int64_t id, const dal_value *o
  * committed change while the old row is still served. */
 static void cache_hook(bulk *b, const int64_t *ids, size_t n)
 {
-	dal__cache_hold(b->s.conn, b->repo->cache_tab, ids, n);
+	dal__cache_hold(b->s.tx, b->repo->cache_tab, ids, n);
 }
 
 /* ---- errors ---- */
@@ -305,38 +303,28 @@ static int check_ids_unique(const bulk *b, const int64_t *ids)
 
 /* ---- the call's transaction ---- */
 
+/* In the caller's unit of work the call is one scope of it: a failure undoes this
+ * call and nothing before it. */
 static int begin(bulk *b)
 {
-	dal_conn *conn;
 	int error;
 
-	if ((error = dal__session_open(&b->s, b->repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+	if ((error = dal__repo_session(&b->s, b->repo, DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	b->open = true;
-	conn = b->s.conn;
-	/* In the caller's unit of work, a failure must undo this call and nothing before it. */
-	if (!b->s.began && (conn->drv->caps & DAL_CAP_SAVEPOINT) && conn->drv->savepoint) {
-		if ((error = conn->drv->savepoint(conn, SAVEPOINT)) < 0)
-			return error;
-		b->savepoint = true;
-	}
 	return 0;
+}
+
+/* A savepoint (the call's scope in a unit) undoes the staging table with the rest. */
+static bool undone_by_savepoint(const bulk *b)
+{
+	return b->s.scoped && !b->s.scope.emulated;
 }
 
 static int end(bulk *b, int error)
 {
-	dal_conn *conn = b->s.conn;
-
 	if (!b->open)
 		return error;
-	if (b->savepoint) {
-		if (error < 0) {
-			if (conn->drv->rollback_to(conn, SAVEPOINT) < 0)
-				conn->broken = true;
-		} else {
-			error = conn->drv->release(conn, SAVEPOINT);
-		}
-	}
 	b->open = false;
 	return dal__session_close(&b->s, error);
 }
@@ -347,10 +335,10 @@ static void bulk_free(bulk *b)
 	free(b->cols);
 }
 
-/* Run SQL with params to the end; its changes to *changes. */
+/* Run a write of the table with params to the end; its changes to *changes. */
 static int run(int64_t *changes, bulk *b, const char *sql, const dal_value *params, size_t n)
 {
-	return dal__repo_run(NULL, changes, b->repo, &b->s, sql, params, n);
+	return dal__repo_write(NULL, changes, b->repo, &b->s, sql, params, n);
 }
 
 static int exec_sql(bulk *b, const char *sql)
@@ -367,6 +355,8 @@ static int stage_insert(bulk *b, const char *table, const char *const *names, si
 	int error;
 
 	conn->bulk_failed_row = SIZE_MAX;
+	if (strcmp(table, STAGE) != 0)
+		dal__session_wrote(&b->s);
 	error = conn->drv->bulk_insert(conn, table, names, w, m, n);
 	bad = conn->bulk_failed_row;
 
@@ -450,20 +440,13 @@ static int stage_drop(bulk *b)
  * so the caller's unit of work can go on; the first error is the one reported. */
 static int stage_drop_after(bulk *b, int error)
 {
-	char msg[768];
-	const dal_error *e;
-	int code, engine_code;
-	char state[8];
+	dal__error_saved saved;
 
 	if (error == 0)
 		return stage_drop(b);
-	e = dal_error_last();
-	code = e->code;
-	engine_code = e->engine_code;
-	snprintf(msg, sizeof(msg), "%s", e->message);
-	snprintf(state, sizeof(state), "%s", e->sqlstate);
-	if (!b->savepoint && stage_drop(b) < 0)
-		dal__error_engine(code, *state ? state : NULL, engine_code, "%s", msg);
+	dal__error_save(&saved);
+	if (!undone_by_savepoint(b) && stage_drop(b) < 0)
+		dal__error_restore(&saved);
 	return error;
 }
 
@@ -637,7 +620,9 @@ static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
 		if (error == 0)
 			error = stage_insert(b, m->table, names, w, mat, n, r0);
 		if (error == 0)
-			error = dal__undo_created(b->s.conn, m, ids, n);
+			error = dal__undo_created(b->s.tx, m, ids, n);
+		if (error == 0)
+			error = dal__repo_wrote(repo, &b->s);
 		for (r = 0; r < n && error == 0 && audited(b); r++)
 			error = audit_add(b, "BULK_CREATE", ids[r], NULL, NULL, &mat[r * w], repo->created_mask);
 		if (error == 0 && ids_out)
@@ -688,6 +673,7 @@ static int insert_rows(gen_insert *g, size_t r0, size_t n)
 		if (g->st_updated)
 			p[j++] = g->created_at != SIZE_MAX ? p[g->created_at] : dal_timestamp(g->now);
 	}
+	dal__session_wrote(&b->s);
 	for (error = dal__stmt_exec(stmt, g->params, n * g->w); error == DAL__ROW; error = dal__stmt_step(stmt)) {
 		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
 			break;
@@ -699,7 +685,9 @@ static int insert_rows(gen_insert *g, size_t r0, size_t n)
 	if (error == 0 && n > 1)
 		qsort(g->ids, got, sizeof(*g->ids), cmp_i64);
 	if (error == 0)
-		error = dal__undo_created(b->s.conn, b->repo->model, g->ids, got);
+		error = dal__undo_created(b->s.tx, b->repo->model, g->ids, got);
+	if (error == 0)
+		error = dal__repo_wrote(b->repo, &b->s);
 done:
 	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);
@@ -875,7 +863,7 @@ static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n,
 	int error;
 
 	*op = NULL;
-	if (!b->s.conn->undo && !audited(b))
+	if (!b->s.tx->undo && !audited(b))
 		return 0;
 	if ((update || soft) && !(set = calloc(repo->model->ncolumns, sizeof(bool))))
 		return dal__error_nomem();
@@ -898,10 +886,10 @@ static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n,
 static void undo_after(bulk *b, dal__undo_op **op, int error, bool reinsert)
 {
 	if (error == 0 || (*op && !reinsert)) {
-		dal__undo_push(b->s.conn, *op);
+		dal__undo_push(b->s.tx, *op);
 	} else if (*op) {
 		dal__undo_op_free(*op);
-		dal__undo_broken(b->s.conn);
+		dal__undo_broken(b->s.tx);
 	}
 	*op = NULL;
 }
@@ -1117,6 +1105,7 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	if ((error = dal__sql_update(&sql, repo->db->drv->dialect, m, set, -1, false)) < 0 ||
 	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
 		goto done;
+	dal__session_wrote(&b->s);
 	for (r = 0; r < b->nrows; r++) {
 		for (i = 0; i < n; i++) {
 			if (order[i] < 0)
@@ -1136,6 +1125,7 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 			goto done;
 		}
 	}
+	error = dal__repo_wrote(repo, &b->s);
 done:
 	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);

@@ -162,7 +162,7 @@ int dal_repo_find(dal_rows **out, dal_repo *repo, const dal_criteria *criteria)
 	DAL_ASSERT_ARG(repo);
 	if ((error = new_rows(out)) < 0)
 		return error;
-	if ((error = dal__session_open(&s, repo->db, 0)) == 0) {
+	if ((error = dal__repo_session(&s, repo, 0)) == 0) {
 		error = select_rows(repo, &s, criteria, 0, collect, *out);
 		error = dal__session_close(&s, error);
 	}
@@ -401,7 +401,7 @@ int dal_repo_each(dal_repo *repo, const dal_criteria *criteria, dal_repo_row_cb 
 		return error;
 	chunked = !(repo->db->drv->caps & DAL_CAP_STREAM_SORTED) && !(criteria && criteria->after) &&
 	          keyset_ok(repo, criteria);
-	if ((error = dal__session_open(&s, repo->db,
+	if ((error = dal__repo_session(&s, repo,
 	         chunked ? DAL__SESSION_TX | DAL__TX_READ_ONLY | DAL__TX_REPEATABLE_READ : 0)) < 0)
 		return error;
 	if (chunked && by_id_only(criteria, &desc))
@@ -423,7 +423,7 @@ int dal_repo_count(int64_t *out, dal_repo *repo, const dal_criteria *criteria)
 	DAL_ASSERT_ARG(out);
 	*out = 0;
 	DAL_ASSERT_ARG(repo);
-	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+	if ((error = dal__repo_session(&s, repo, 0)) < 0)
 		return error;
 	error = count_in(out, repo, &s, criteria);
 	return dal__session_close(&s, error);
@@ -482,7 +482,7 @@ int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, c
 	if ((error = new_rows(rows_out)) < 0)
 		return error;
 	/* Count and page from one snapshot, so they agree. */
-	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) == 0) {
+	if ((error = dal__repo_session(&s, repo, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) == 0) {
 		error = page_in(*rows_out, page_out, repo, &s, criteria, page, page_size);
 		error = dal__session_close(&s, error);
 	}

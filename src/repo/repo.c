@@ -10,6 +10,7 @@
 #include "row.h"
 #include "sql/build.h"
 #include "uow.h"
+#include "util/fault.h"
 
 typedef int (*build_fn)(dal_str *out, const dal_dialect *d, const dal_model *m);
 
@@ -91,6 +92,11 @@ static int build_fixed(dal_repo *repo)
 
 int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned flags)
 {
+	return dal__repo_open_in(out, db, model, flags, 0);
+}
+
+int dal__repo_open_in(dal_repo **out, dal_db *db, const dal_model *model, unsigned flags, uint64_t unit)
+{
 	dal_repo *repo;
 	int error;
 
@@ -110,6 +116,7 @@ int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned f
 	repo->db = db;
 	repo->model = model;
 	repo->flags = flags;
+	repo->unit = unit;
 	repo->col_id = dal_model_column_index(model, "id");
 	/* CREATE records every column as stored but the id, which is the audit row's resource_id. */
 	for (size_t i = 0; i < model->ncolumns; i++)
@@ -175,6 +182,35 @@ int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt)
 	if (!*row && (error = dal_row_new(row, m)) < 0)
 		return error;
 	return dal__row_fill(*row, repo->scratch, m->ncolumns);
+}
+
+int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags)
+{
+	memset(s, 0, sizeof(*s));
+	/* A repository of a unit of work must not quietly go on in autocommit once its unit ended. */
+	if (repo->unit && !dal__uow_open(repo->db, repo->unit))
+		return dal__error(DAL_EINVAL, "repository of '%s' was opened in a unit of work (dal_uow_repo) that has "
+			"ended or belongs to another thread; open a repository with dal_repo_open, or in the current unit",
+			repo->model->table);
+	return dal__session_open(s, repo->db, flags);
+}
+
+int dal__repo_write(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                    const dal_value *params, size_t n)
+{
+	int error;
+
+	dal__session_wrote(s);
+	error = dal__repo_run(out, changes, repo, s, sql, params, n);
+	return error ? error : dal__repo_wrote(repo, s);
+}
+
+int dal__repo_wrote(const dal_repo *repo, const dal_session *s)
+{
+	/* A statement in autocommit has nothing after it but reading its row back. */
+	if ((s->began || s->scoped) && dal__fault("repo.after_write"))
+		return dal__error(DAL_ERROR, "failure injected after the write to '%s'", repo->model->table);
+	return 0;
 }
 
 int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
@@ -383,7 +419,7 @@ static void stamp(write_buf *b, int col, int64_t now)
 /* Held from before the change (which may commit by itself) until its transaction ends. */
 static void cache_hold(dal_repo *repo, dal_session *s, int64_t id)
 {
-	dal__cache_hold(s->conn, repo->cache_tab, &id, 1);
+	dal__cache_hold(s->tx, repo->cache_tab, &id, 1);
 }
 
 /* ---- audit ---- */
@@ -462,7 +498,7 @@ static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_
 	int error = 0;
 
 	*op = NULL;
-	if (!s->conn->undo)
+	if (!s->tx->undo)
 		return 0;
 	if (!old) {
 		error = dal__repo_run(&row, NULL, repo, s, live ? repo->sql_get : repo->sql_get_any, &p, 1);
@@ -475,7 +511,7 @@ static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_
 	if (error == 0)
 		error = dal__undo_row(op, repo->model, dal_row_at(old, 0), reinsert, set);
 	if (error < 0)
-		dal__undo_broken(s->conn);
+		dal__undo_broken(s->tx);
 	free(stamps);
 	dal_row_free(row);
 	return error;
@@ -520,7 +556,7 @@ static int create_audited_in_one(dal_row **row, dal_repo *repo, dal_session *s, 
 		k = pack(p, b->vals, b->set, n);
 		error = dal__audit_create_params(p + k, content, dal__repo_audit_ctx(repo), repo->model->table, json,
 			dal_now());
-		error = error ? error : dal__repo_run(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS);
+		error = error ? error : dal__repo_write(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS);
 	}
 	free(json);
 	free(tmp);
@@ -554,18 +590,18 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	one = !unique && create_in_one(repo, b.set);
 	if (!one && (error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
 		goto done;
-	if ((error = dal__session_open(&s, repo->db, unique || (audited(repo) && !one) ?
-	                               DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | (unique || (audited(repo) && !one) ?
+	                               DAL__SESSION_TX | DAL__TX_WRITE : 0))) < 0)
 		goto done;
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, INT64_MIN);
 	if (error == 0 && one)
 		error = create_audited_in_one(&row, repo, &s, &b);
 	else if (error == 0)
-		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
-	if (error == 0 && s.conn->undo) {
+		error = dal__repo_write(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
+	if (error == 0 && s.tx->undo) {
 		int64_t id = dal_row_int(row, "id");
-		error = dal__undo_created(s.conn, repo->model, &id, 1);
+		error = dal__undo_created(s.tx, repo->model, &id, 1);
 	}
 	/* A new id has no cached row to drop; held all the same, as by every write path. */
 	if (error == 0)
@@ -608,7 +644,7 @@ int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id)
 	DAL_ASSERT_ARG(repo);
 	if (from_cache(out, &ticket, repo, id))
 		return 0;
-	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+	if ((error = dal__repo_session(&s, repo, 0)) < 0)
 		return error;
 	error = dal__repo_run(out, NULL, repo, &s, repo->sql_get, &p, 1);
 	error = dal__session_close(&s, error);
@@ -682,8 +718,8 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
 	unique = needs_unique_check(repo, b.set);
-	if ((error = dal__session_open(&s, repo->db, unique || reread || audited(repo) ?
-	                               DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
+	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | (unique || reread || audited(repo) ?
+	                               DAL__SESSION_TX | DAL__TX_WRITE : 0))) < 0)
 		goto done;
 	cache_hold(repo, &s, id);
 	if (unique)
@@ -693,13 +729,13 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, true, false, b.set, old);
 	if (error == 0)
-		error = dal__repo_run(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k);
+		error = dal__repo_write(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k);
 	if (error == 0 && !returning && changes == 0)
 		error = DAL_ENOTFOUND;
 	if (error == 0 && reread)
 		error = dal__repo_run(&row, NULL, repo, &s, repo->sql_get_any, &b.params[k - 1], 1);
 	if (error == 0) {
-		dal__undo_push(s.conn, undo);
+		dal__undo_push(s.tx, undo);
 		undo = NULL;
 	}
 	if (error == 0 && audited(repo))
@@ -731,16 +767,16 @@ static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value
 	size_t n = repo->model->ncolumns;
 	int error;
 
-	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	cache_hold(repo, &s, id);
 	error = audit_old(&old, repo, &s, id, soft);
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, old);
 	if (error == 0)
-		error = dal__repo_run(NULL, NULL, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+		error = dal__repo_write(NULL, NULL, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
 	if (error == 0) {
-		dal__undo_push(s.conn, undo);
+		dal__undo_push(s.tx, undo);
 		undo = NULL;
 	}
 	if (error == 0 && !soft)
@@ -791,14 +827,14 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 	p[k++] = dal_int(id);
 	if (audited(repo))
 		return delete_audited(repo, id, soft, p, k);
-	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE)) < 0)
 		return error;
 	cache_hold(repo, &s, id);
 	error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, NULL);
 	if (error == 0)
-		error = dal__repo_run(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+		error = dal__repo_write(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
 	if (error == 0 && changes > 0) {
-		dal__undo_push(s.conn, undo);
+		dal__undo_push(s.tx, undo);
 		undo = NULL;
 	}
 	error = dal__session_close(&s, error);
@@ -848,9 +884,9 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 	p[k++] = idv;
 	if ((error = undo_before(&undo, repo, s, id, false, false, NULL, row)) < 0)
 		goto done;
-	error = dal__repo_run(NULL, &changes, repo, s, repo->sql_restore, p, k);
+	error = dal__repo_write(NULL, &changes, repo, s, repo->sql_restore, p, k);
 	if (error == 0) {
-		dal__undo_push(s->conn, undo);
+		dal__undo_push(s->tx, undo);
 		undo = NULL;
 	}
 	if (error == 0 && audited(repo)) {
@@ -886,7 +922,7 @@ int dal_repo_restore(dal_repo *repo, int64_t id)
 	if (!repo->soft)
 		return dal__error(DAL_EUNSUPPORTED, "restore on '%s': the model has no deleted_at column",
 			repo->model->table);
-	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	cache_hold(repo, &s, id);
 	error = restore_in(repo, &s, id);
@@ -903,7 +939,7 @@ int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 	DAL_ASSERT_ARG(out);
 	*out = false;
 	DAL_ASSERT_ARG(repo);
-	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+	if ((error = dal__repo_session(&s, repo, 0)) < 0)
 		return error;
 	error = dal__repo_run(&row, NULL, repo, &s, include_deleted ? repo->sql_get_any : repo->sql_get, &p, 1);
 	error = dal__session_close(&s, error);
@@ -916,12 +952,12 @@ int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 
 int dal_repo_invalidate(dal_repo *repo, int64_t id)
 {
-	dal_conn *conn;
+	dal__tx *tx;
 
 	DAL_ASSERT_ARG(repo);
 	/* In a unit, the raw write this follows is not committed yet: hold until the unit ends. */
-	if ((conn = dal__uow_conn(repo->db)) != NULL)
-		dal__cache_hold(conn, repo->cache_tab, &id, 1);
+	if ((tx = dal__uow_tx(repo->db)) != NULL)
+		dal__cache_hold(tx, repo->cache_tab, &id, 1);
 	else
 		dal__cache_invalidate(repo->cache_tab, &id, 1);
 	return 0;
@@ -929,11 +965,11 @@ int dal_repo_invalidate(dal_repo *repo, int64_t id)
 
 int dal_repo_invalidate_all(dal_repo *repo)
 {
-	dal_conn *conn;
+	dal__tx *tx;
 
 	DAL_ASSERT_ARG(repo);
-	if ((conn = dal__uow_conn(repo->db)) != NULL)
-		dal__cache_hold_table(conn, repo->cache_tab);
+	if ((tx = dal__uow_tx(repo->db)) != NULL)
+		dal__cache_hold_table(tx, repo->cache_tab);
 	else
 		dal__cache_invalidate_all(repo->cache_tab);
 	return 0;

@@ -41,13 +41,25 @@ struct dal_repo {
 	dal__audit_ctx audit_ctx;
 	bool has_audit_ctx;             /* set by dal_repo_set_context: it wins over a unit's */
 	struct dal__cache_tab *cache_tab;  /* the table in the db's read cache; NULL when it is off */
+	uint64_t unit;                  /* opened in this unit of work (dal_uow_repo); 0: none */
 };
+
+/* dal_repo_open() for a repository bound to the unit of work named `unit` (0: none). */
+int dal__repo_open_in(dal_repo **out, dal_db *db, const dal_model *model, unsigned flags, uint64_t unit);
+/* Open the session a call of `repo` runs in (dal__session_open() flags); DAL_EINVAL
+ * for a repository whose unit of work has ended. */
+int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags);
 
 /* The context of the repository's audit rows: its own, else its unit of work's, else none. */
 const dal__audit_ctx *dal__repo_audit_ctx(const dal_repo *repo);
 
 /* Read the current row of `stmt` (every model column, in order) into a new or reused row. */
 int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
+/* The write statement of a call, as dal__repo_run(): from here on a failure must undo it. */
+int dal__repo_write(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                    const dal_value *params, size_t n);
+/* A write of the call has run: the test failure point "repo.after_write" (util/fault.h). */
+int dal__repo_wrote(const dal_repo *repo, const dal_session *s);
 /* Run SQL with params on the session; the first row (if any) goes to *out. ENOTFOUND if none and out wanted. */
 int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                   const dal_value *params, size_t n);

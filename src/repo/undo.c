@@ -58,29 +58,29 @@ static void ops_free(dal__undo_op *op)
 
 /* ---- the log stack ---- */
 
-int dal__undo_begin(dal_conn *conn)
+int dal__undo_begin(dal__tx *tx)
 {
 	dal__undo *log = calloc(1, sizeof(*log));
 
 	if (!log)
 		return dal__error_nomem();
-	log->outer = conn->undo;
-	conn->undo = log;
+	log->outer = tx->undo;
+	tx->undo = log;
 	return 0;
 }
 
-static void pop(dal_conn *conn)
+static void pop(dal__tx *tx)
 {
-	dal__undo *log = conn->undo;
+	dal__undo *log = tx->undo;
 
-	conn->undo = log->outer;
+	tx->undo = log->outer;
 	ops_free(log->ops);
 	free(log);
 }
 
-void dal__undo_commit(dal_conn *conn)
+void dal__undo_commit(dal__tx *tx)
 {
-	dal__undo *log = conn->undo, *outer;
+	dal__undo *log = tx->undo, *outer;
 
 	if (!log)
 		return;
@@ -94,18 +94,18 @@ void dal__undo_commit(dal_conn *conn)
 	}
 	if (outer && log->broken)
 		outer->broken = true;
-	pop(conn);
+	pop(tx);
 }
 
-void dal__undo_discard_all(dal_conn *conn)
+void dal__undo_discard_all(dal__tx *tx)
 {
-	while (conn->undo)
-		pop(conn);
+	while (tx->undo)
+		pop(tx);
 }
 
-void dal__undo_push(dal_conn *conn, dal__undo_op *op)
+void dal__undo_push(dal__tx *tx, dal__undo_op *op)
 {
-	dal__undo *log = conn->undo;
+	dal__undo *log = tx->undo;
 
 	if (!op)
 		return;
@@ -119,10 +119,10 @@ void dal__undo_push(dal_conn *conn, dal__undo_op *op)
 		log->oldest = op;
 }
 
-void dal__undo_broken(dal_conn *conn)
+void dal__undo_broken(dal__tx *tx)
 {
-	if (conn->undo)
-		conn->undo->broken = true;
+	if (tx->undo)
+		tx->undo->broken = true;
 }
 
 /* ---- recording ---- */
@@ -138,37 +138,37 @@ static dal__undo_op *op_new(int kind, const dal_model *m)
 	return op;
 }
 
-int dal__undo_created(dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n)
+int dal__undo_created(dal__tx *tx, const dal_model *m, const int64_t *ids, size_t n)
 {
 	dal__undo_op *op;
 
-	if (!conn->undo || n == 0)
+	if (!tx->undo || n == 0)
 		return 0;
 	if (!(op = op_new(OP_DELETE, m)) || !(op->ids = malloc(n * sizeof(*ids)))) {
 		dal__undo_op_free(op);
-		dal__undo_broken(conn);
+		dal__undo_broken(tx);
 		return dal__error_nomem();
 	}
 	memcpy(op->ids, ids, n * sizeof(*ids));
 	op->nrows = n;
-	dal__undo_push(conn, op);
+	dal__undo_push(tx, op);
 	return 0;
 }
 
-int dal__undo_audit(dal_conn *conn, int64_t last_id, const char *last_hash)
+int dal__undo_audit(dal__tx *tx, int64_t last_id, const char *last_hash)
 {
 	dal__undo_op *op;
 
-	if (!conn->undo || conn->undo->audit_marked)
+	if (!tx->undo || tx->undo->audit_marked)
 		return 0;
 	if (!(op = op_new(OP_AUDIT, NULL))) {
-		dal__undo_broken(conn);
+		dal__undo_broken(tx);
 		return dal__error_nomem();
 	}
 	op->audit_last = last_id;
 	snprintf(op->audit_hash, sizeof(op->audit_hash), "%s", last_hash);
-	dal__undo_push(conn, op);
-	conn->undo->audit_marked = true;
+	dal__undo_push(tx, op);
+	tx->undo->audit_marked = true;
 	return 0;
 }
 
@@ -559,9 +559,10 @@ static int undo_audit(dal_conn *conn, const dal__undo_op *op)
 		"WHERE \"id\" = 1", head, 2, NULL, NULL);
 }
 
-int dal__undo_rollback(dal_conn *conn)
+int dal__undo_rollback(dal__tx *tx)
 {
-	dal__undo *log = conn->undo;
+	dal_conn *conn = tx->conn;
+	dal__undo *log = tx->undo;
 	dal__undo_op *op;
 	int error = 0;
 
@@ -578,6 +579,6 @@ int dal__undo_rollback(dal_conn *conn)
 		default: error = undo_audit(conn, op); break;
 		}
 	}
-	pop(conn);
+	pop(tx);
 	return error;
 }

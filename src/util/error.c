@@ -49,6 +49,22 @@ int dal__error_nomem(void)
 	return DAL_ENOMEM;
 }
 
+void dal__error_save(dal__error_saved *out)
+{
+	out->code = last.pub.code;
+	out->engine_code = last.pub.engine_code;
+	memcpy(out->sqlstate, last.sqlstate, sizeof(out->sqlstate));
+	memcpy(out->message, last.message, sizeof(out->message));
+}
+
+void dal__error_restore(const dal__error_saved *saved)
+{
+	if (saved->code == DAL_OK)
+		return;
+	set_fields(saved->code, saved->sqlstate, saved->engine_code);
+	memcpy(last.message, saved->message, sizeof(last.message));
+}
+
 const dal_error *dal_error_last(void)
 {
 	last.pub.message = last.message;

@@ -19,6 +19,17 @@ int dal__error_engine(int code, const char *sqlstate, int engine_code, const cha
 /** Out of memory: needs no allocation. */
 int dal__error_nomem(void);
 
+/** A copy of the thread's last error, to report it after cleanup that may set another. */
+typedef struct dal__error_saved {
+	int code, engine_code;
+	char sqlstate[8];
+	char message[1024];
+} dal__error_saved;
+
+void dal__error_save(dal__error_saved *out);
+/** Set the saved error again; nothing if none was set (code DAL_OK). */
+void dal__error_restore(const dal__error_saved *saved);
+
 #define DAL_ASSERT_ARG(expr) \
 	do { if (!(expr)) return dal__error(DAL_EINVAL, "invalid argument: '%s' in %s", #expr, __func__); } while (0)
 

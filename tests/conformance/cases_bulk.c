@@ -757,8 +757,8 @@ static void test_bulk_audit_unit_context(void **state)
 		assert_string_equal(dal_audit_logs_at(logs, 0)->correlation_id, "req-1");
 		dal_audit_logs_free(logs);
 	}
-	/* Outside the unit the repository has no context. */
-	CHECK_OK(dal_repo_bulk_create(ids + 20, in, user_names, 3, u.v + 60, 1));
+	/* Outside the unit a repository has no context. */
+	CHECK_OK(dal_repo_bulk_create(ids + 20, plain, user_names, 3, u.v + 60, 1));
 	assert_int_equal(audit_count(fx, NULL, "unit-user"), 14);
 	/* A bad context version fails at begin. */
 	unit_ctx.version = 99;

@@ -364,7 +364,9 @@ static void test_cache_rollback_leaves_it(void **state)
 	assert_int_equal(cached_version(fx->db, cached, b), 1);
 
 	/* A nested unit rolled back inside a committed one: its row is read again, unchanged. */
+	dal_repo_close(in_unit);
 	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&in_unit, outer, &items, 0));
 	set_version(in_unit, b, 7);
 	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
 	set_version(in_unit, a, 6);

@@ -137,14 +137,14 @@ static void test_fill_after_invalidate_dropped(void **state)
 static void test_hold_until_settled(void **state)
 {
 	env *e = *state;
-	dal_conn conn;
+	dal__tx tx;
 	dal__cache_ticket early, t;
 	dal_row *row = NULL, *r;
 
-	memset(&conn, 0, sizeof(conn));
+	dal__tx_init(&tx, NULL);
 	assert_int_equal(get_or_fill(e->t, 1, 10), -1);
 	assert_int_equal(dal__cache_get(&row, &early, e->t, &m, 2), DAL_ENOTFOUND);
-	dal__cache_hold(&conn, e->t, (int64_t[]){ 1, 2 }, 2);
+	dal__cache_hold(&tx, e->t, (int64_t[]){ 1, 2 }, 2);
 	/* Held: not served, and no ticket to fill with. */
 	assert_int_equal(dal__cache_get(&row, &t, e->t, &m, 1), DAL_ENOTFOUND);
 	assert_null(t.cache);
@@ -152,15 +152,15 @@ static void test_hold_until_settled(void **state)
 	dal__cache_fill(&early, r);
 	assert_int_equal(entries(e->c), 1);
 	/* Rolled back: the cached row is served again, untouched. */
-	dal__cache_settle(&conn, false);
-	assert_null(conn.cache_holds);
+	dal__cache_settle(&tx, false);
+	assert_null(tx.holds);
 	assert_int_equal(get_or_fill(e->t, 1, 0), 10);
 	/* A ticket from before the hold stays stale after it. */
 	dal__cache_fill(&early, r);
 	assert_int_equal(entries(e->c), 1);
 	/* Committed: dropped, then filled anew. */
-	dal__cache_hold(&conn, e->t, (int64_t[]){ 1 }, 1);
-	dal__cache_settle(&conn, true);
+	dal__cache_hold(&tx, e->t, (int64_t[]){ 1 }, 1);
+	dal__cache_settle(&tx, true);
 	assert_int_equal(entries(e->c), 0);
 	assert_int_equal(get_or_fill(e->t, 1, 11), -1);
 	assert_int_equal(get_or_fill(e->t, 1, 0), 11);
@@ -170,28 +170,28 @@ static void test_hold_until_settled(void **state)
 static void test_hold_many_is_table_wide(void **state)
 {
 	env *e = *state;
-	dal_conn conn;
+	dal__tx tx;
 	dal__cache_ticket t;
 	dal_row *row = NULL;
 	int64_t *ids = calloc(5000, sizeof(*ids));
 	int i;
 
-	memset(&conn, 0, sizeof(conn));
+	dal__tx_init(&tx, NULL);
 	for (i = 0; i < 5000; i++)
 		ids[i] = 1000 + i;
 	assert_int_equal(get_or_fill(e->t, 1, 10), -1);
 	assert_int_equal(get_or_fill(e->other, 1, 20), -1);
-	dal__cache_hold(&conn, e->t, ids, 5000);
+	dal__cache_hold(&tx, e->t, ids, 5000);
 	/* Beyond what is held id by id, the table is held: also ids not in the list. */
 	assert_int_equal(dal__cache_get(&row, &t, e->t, &m, 1), DAL_ENOTFOUND);
 	assert_null(t.cache);
 	assert_int_equal(get_or_fill(e->other, 1, 0), 20);
-	dal__cache_settle(&conn, true);
+	dal__cache_settle(&tx, true);
 	assert_int_equal(entries(e->c), 1);
 	assert_int_equal(get_or_fill(e->t, 1, 12), -1);
 	assert_int_equal(get_or_fill(e->t, 1, 0), 12);
-	dal__cache_hold_table(&conn, e->t);
-	dal__cache_settle(&conn, false);
+	dal__cache_hold_table(&tx, e->t);
+	dal__cache_settle(&tx, false);
 	assert_int_equal(get_or_fill(e->t, 1, 0), 12);
 	free(ids);
 }

@@ -1,0 +1,69 @@
+/*
+ * The transaction dal writes in, and what its writes leave to settle when it ends.
+ *
+ * A write does more than run its statement: it holds the ids it changes in the
+ * read cache, holds its audit rows until commit, and (on engines without
+ * savepoints) records how to undo itself. That state belongs to whoever began
+ * the transaction, never to the engine connection: the outermost unit of work,
+ * or one repository call outside any unit. Scopes inside the transaction
+ * (nested units, and each write call that joins a unit) end all-or-nothing and
+ * take with them only what they made. Internal.
+ */
+#ifndef DAL_TX_H
+#define DAL_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "driver/driver.h"
+
+typedef struct dal__tx {
+	dal_conn *conn;
+	struct dal__undo *undo;             /* the innermost emulated scope's undo log, or NULL (repo/undo.h) */
+	struct dal__audit_pending *audit;   /* audit rows held until commit (audit/pending.c) */
+	struct dal__cache_holds *holds;     /* read-cache holds until the end (cache.h) */
+	struct dal__cache *held_whole;      /* the whole cache held, when ids could not be recorded */
+	unsigned depth;                     /* scopes open inside the transaction */
+	bool doomed;                        /* a scope could not be undone exactly: nothing may commit */
+} dal__tx;
+
+/* Where the held audit rows stood when a scope began (audit/pending.c). */
+typedef struct dal__audit_mark {
+	size_t held;      /* rows held */
+	size_t written;   /* of those, rows already written to the chain */
+} dal__audit_mark;
+
+/* A scope inside a transaction: a savepoint, or an undo log where the engine has none. */
+typedef struct dal__scope {
+	dal__tx *tx;
+	unsigned depth;          /* 1 for the first scope inside the transaction */
+	bool emulated;           /* an undo log instead of a savepoint */
+	bool wrote;              /* emulated, no log: the call has changed something (dal__scope_wrote) */
+	bool logged;             /* emulated: this scope pushed an undo log */
+	dal__audit_mark audit;
+} dal__scope;
+
+void dal__tx_init(dal__tx *tx, dal_conn *conn);
+/* Roll back `conn`'s transaction, keeping the thread's last error as it was; a
+ * connection that cannot roll back is marked broken. */
+void dal__tx_rollback_quietly(dal_conn *conn);
+/* The transaction ended (committed with `committed`): release its holds, drop what it held. */
+void dal__tx_end(dal__tx *tx, bool committed);
+
+/*
+ * Begin a scope. With `always_log`, an engine without savepoints records undo for
+ * it (a nested unit of work); without, it records undo only inside a scope that
+ * does, and otherwise a failure after a change dooms the transaction instead (a
+ * write call: the engine's transaction is aborted by the failure anyway).
+ */
+int dal__scope_begin(dal__scope *sc, dal__tx *tx, bool always_log);
+/* The scope is about to change something (emulated scopes without a log only). */
+static inline void dal__scope_wrote(dal__scope *sc)
+{
+	sc->wrote = true;
+}
+/* Keep (commit) or undo the scope's work. An error means the transaction may hold
+ * part of it: the transaction is then doomed. */
+int dal__scope_end(dal__scope *sc, bool commit);
+
+#endif

@@ -1,0 +1,376 @@
+/* The write path: every repository write is one all-or-nothing step of the unit
+ * it joins, audit rows belong to the scope that made them, and a repository of
+ * a unit does not outlive it. */
+#include "conformance/fixture.h"
+
+#include <stdlib.h>
+
+#include "util/fault.h"
+
+static const dal_column wr_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
+	DAL_COL("n", DAL_TYPE_INT, 0, 0),
+	DAL_COL_CREATED_AT(),
+	DAL_COL_UPDATED_AT(),
+	DAL_COL_DELETED_AT(),
+};
+static const dal_model wr = DAL_MODEL("wr_items", wr_cols);
+
+static const char *const wr_names[] = { "name", "n" };
+
+static int64_t add(dal_repo *repo, const char *name, int64_t n)
+{
+	dal_field f[] = { DAL_FIELD("name", dal_text(name)), DAL_FIELD("n", dal_int(n)) };
+	dal_row *row = NULL;
+	int64_t id;
+
+	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
+	id = dal_row_int(row, "id");
+	dal_row_free(row);
+	return id;
+}
+
+static int64_t rows_of(fixture *fx)
+{
+	return fx_scalar(fx, "SELECT COUNT(*) FROM wr_items", NULL, 0);
+}
+
+static int64_t audit_rows(fixture *fx)
+{
+	return fx_scalar(fx, "SELECT COUNT(*) FROM audit_logs", NULL, 0);
+}
+
+static int64_t n_of(fixture *fx, int64_t id)
+{
+	dal_value p = dal_int(id);
+
+	return fx_scalar(fx, "SELECT n FROM wr_items WHERE id = ?", &p, 1);
+}
+
+static bool deleted(fixture *fx, int64_t id)
+{
+	dal_value p = dal_int(id);
+
+	return fx_scalar(fx, "SELECT COUNT(*) FROM wr_items WHERE id = ? AND deleted_at IS NOT NULL", &p, 1) == 1;
+}
+
+static void assert_verify_ok(fixture *fx)
+{
+	dal_audit_report r;
+
+	CHECK_OK(dal_audit_verify(&r, fx->db));
+	if (!r.ok)
+		fail_msg("verify: row %lld: %s", (long long)r.bad_id, r.reason);
+}
+
+static int64_t history_len(dal_repo *repo, int64_t id)
+{
+	dal_audit_logs *logs = NULL;
+	int64_t n;
+
+	CHECK_OK(dal_repo_history(&logs, repo, id));
+	n = (int64_t)dal_audit_logs_count(logs);
+	dal_audit_logs_free(logs);
+	return n;
+}
+
+/* ---- audit rows belong to the scope that made them ---- */
+
+/*
+ * A nested unit reads the trail, which writes the outer unit's held rows to the
+ * chain inside the nested unit's savepoint; the nested unit's rollback undoes
+ * that INSERT, and the outer unit's rows must still reach the chain at its commit.
+ */
+static void test_nested_read_keeps_outer_audit_rows(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *outer = NULL, *inner = NULL;
+	int64_t id, other;
+
+	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	id = add(repo, "ann", 1);
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	other = add(repo, "bob", 2);
+	assert_int_equal(history_len(repo, id), 1);
+	CHECK_OK(dal_uow_rollback(inner));
+	CHECK_OK(dal_uow_commit(outer));
+	assert_int_equal(rows_of(fx), 1);
+	assert_int_equal(history_len(repo, id), 1);
+	assert_int_equal(history_len(repo, other), 0);
+	assert_int_equal(audit_rows(fx), 1);
+	assert_verify_ok(fx);
+	dal_repo_close(repo);
+}
+
+/* The same when the outer unit holds more rows than may wait and a nested unit's write flushes them. */
+static void test_nested_flush_keeps_outer_audit_rows(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *outer = NULL, *inner = NULL;
+	enum { OUTER = 4000, INNER = 200 };
+	dal_value *v = calloc((OUTER + INNER) * 2, sizeof(dal_value));
+	int64_t *ids = calloc(OUTER + INNER, sizeof(int64_t));
+	size_t i;
+
+	assert_non_null(v);
+	assert_non_null(ids);
+	for (i = 0; i < OUTER + INNER; i++) {
+		v[i * 2] = dal_text("row");
+		v[i * 2 + 1] = dal_int((int64_t)i);
+	}
+	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	CHECK_OK(dal_repo_bulk_create(ids, repo, wr_names, 2, v, OUTER));
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	CHECK_OK(dal_repo_bulk_create(ids + OUTER, repo, wr_names, 2, v + OUTER * 2, INNER));
+	CHECK_OK(dal_uow_rollback(inner));
+	CHECK_OK(dal_uow_commit(outer));
+	assert_int_equal(rows_of(fx), OUTER);
+	assert_int_equal(audit_rows(fx), OUTER);
+	assert_int_equal(history_len(repo, ids[OUTER - 1]), 1);
+	assert_verify_ok(fx);
+	free(v);
+	free(ids);
+	dal_repo_close(repo);
+}
+
+/* A nested unit that commits keeps its rows and the outer's, once each. */
+static void test_nested_commit_after_read_writes_once(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *outer = NULL, *inner = NULL;
+	int64_t a, b;
+
+	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
+	a = add(repo, "ann", 1);
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	b = add(repo, "bob", 2);
+	assert_int_equal(history_len(repo, a), 1);
+	CHECK_OK(dal_uow_commit(inner));
+	add(repo, "cy", 3);
+	CHECK_OK(dal_uow_commit(outer));
+	assert_int_equal(audit_rows(fx), 3);
+	assert_int_equal(history_len(repo, a), 1);
+	assert_int_equal(history_len(repo, b), 1);
+	assert_verify_ok(fx);
+	dal_repo_close(repo);
+}
+
+/* ---- each write call is all-or-nothing in the unit it joins ---- */
+
+static bool has_savepoints(const fixture *fx)
+{
+	return !fx_is(fx, "duckdb");
+}
+
+typedef struct call_state {
+	int64_t keep, upd, soft, hard, gone;
+} call_state;
+
+static void seed_rows(dal_repo *repo, call_state *cs)
+{
+	dal__fault_arm(NULL);
+	cs->keep = add(repo, "keep", 1);
+	cs->upd = add(repo, "upd", 1);
+	cs->soft = add(repo, "soft", 1);
+	cs->hard = add(repo, "hard", 1);
+	cs->gone = add(repo, "gone", 1);
+	CHECK_OK(dal_repo_delete(repo, cs->gone, true));
+}
+
+/*
+ * Every write call, each failing after its change was made. `one_statement`: a
+ * create outside a unit is a single statement in autocommit (an audited create on
+ * PostgreSQL carries its audit row in the same statement), with no step after it
+ * that could fail, so it is left out.
+ */
+static void fail_every_call(dal_repo *repo, const call_state *cs, bool one_statement)
+{
+	dal_field nf[] = { DAL_FIELD("n", dal_int(99)) };
+	dal_value bv[2] = { dal_text("bulk"), dal_int(7) }, uv[1] = { dal_int(99) };
+	const char *const n_only[] = { "n" };
+	int64_t id = 0, count = 0;
+
+	if (!one_statement) {
+		dal__fault_arm("repo.after_write");
+		CHECK_ERR(DAL_ERROR, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("new")) }, 1));
+	}
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_update(NULL, repo, cs->upd, nf, 1));
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_delete(repo, cs->soft, true));
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_delete(repo, cs->hard, false));
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_restore(repo, cs->gone));
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_bulk_create(&id, repo, wr_names, 2, bv, 1));
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_bulk_update(&count, repo, &cs->upd, n_only, 1, uv, 1));
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_bulk_delete(&count, repo, &cs->hard, 1, false));
+	dal__fault_arm(NULL);
+}
+
+static void assert_untouched(fixture *fx, const call_state *cs, int64_t audit_before)
+{
+	assert_int_equal(rows_of(fx), 5);
+	assert_int_equal(n_of(fx, cs->upd), 1);
+	assert_false(deleted(fx, cs->soft));
+	assert_int_equal(n_of(fx, cs->hard), 1);
+	assert_true(deleted(fx, cs->gone));
+	assert_int_equal(audit_rows(fx), audit_before);
+	assert_verify_ok(fx);
+}
+
+/* Savepoints: each failed call undoes only itself; the unit goes on and commits the rest. */
+static void test_failed_call_in_unit_undoes_itself(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *uow = NULL;
+	call_state cs;
+	int64_t before;
+
+	if (!has_savepoints(fx)) {
+		dal_repo_close(repo);
+		FX_SKIP("duckdb has no savepoints: test_failed_call_in_unit_dooms_it covers it");
+	}
+	seed_rows(repo, &cs);
+	before = audit_rows(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	fail_every_call(repo, &cs, false);
+	add(repo, "after", 1);
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(rows_of(fx), 6);
+	assert_int_equal(audit_rows(fx), before + 1);
+	dal_repo_close(repo);
+}
+
+/* Outside a unit, a call's own transaction is all-or-nothing too. */
+static void test_failed_call_alone_leaves_nothing(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	call_state cs;
+	int64_t before;
+
+	seed_rows(repo, &cs);
+	before = audit_rows(fx);
+	fail_every_call(repo, &cs, fx_is(fx, "postgres"));
+	assert_untouched(fx, &cs, before);
+	dal_repo_close(repo);
+}
+
+/*
+ * Without savepoints (DuckDB), a call that failed after changing rows cannot be
+ * undone alone: the unit's commit refuses and nothing is committed. In a nested
+ * unit, whose changes are recorded for undo, the failed call is undone alone.
+ */
+static void test_failed_call_in_unit_dooms_it(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *uow = NULL, *inner = NULL;
+	call_state cs;
+	int64_t before;
+	int rc;
+
+	seed_rows(repo, &cs);
+	before = audit_rows(fx);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	fail_every_call(repo, &cs, false);
+	CHECK_OK(dal_uow_commit(inner));
+	/* Where a failed call's change could not be told apart from the rows it did not
+	 * reach (a bulk hard delete), the unit refuses to commit rather than guess. */
+	rc = dal_uow_commit(uow);
+	if (has_savepoints(fx))
+		CHECK_OK(rc);
+	else if (rc != 0)
+		CHECK_MSG("nothing was committed");
+	assert_untouched(fx, &cs, before);
+	if (has_savepoints(fx)) {
+		dal_repo_close(repo);
+		return;
+	}
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	add(repo, "lost", 1);
+	dal__fault_arm("repo.after_write");
+	CHECK_ERR(DAL_ERROR, dal_repo_update(NULL, repo, cs.upd, (dal_field[]){ DAL_FIELD("n", dal_int(5)) }, 1));
+	CHECK_ERR(DAL_ERROR, dal_uow_commit(uow));
+	CHECK_MSG("nothing was committed");
+	assert_untouched(fx, &cs, before);
+	dal_repo_close(repo);
+}
+
+/* ---- a repository of a unit does not outlive it ---- */
+
+static void test_unit_repo_ends_with_unit(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *plain = fx_open_repo(fx, &wr, 0), *in = NULL;
+	dal_uow *uow = NULL, *inner = NULL;
+	dal_row *row = NULL;
+	int64_t id;
+
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_uow_repo(&in, uow, &wr, 0));
+	id = add(in, "ann", 1);
+	/* A nested unit inside its unit is still its unit. */
+	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
+	add(in, "bob", 2);
+	CHECK_OK(dal_uow_commit(inner));
+	CHECK_OK(dal_uow_rollback(uow));
+	CHECK_ERR(DAL_EINVAL, dal_repo_create(NULL, in, (dal_field[]){ DAL_FIELD("name", dal_text("cy")) }, 1));
+	CHECK_MSG("wr_items");
+	CHECK_ERR(DAL_EINVAL, dal_repo_get(&row, in, id));
+	CHECK_ERR(DAL_EINVAL, dal_repo_delete(in, id, true));
+	/* Nor is it another unit's. */
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_ERR(DAL_EINVAL, dal_repo_create(NULL, in, (dal_field[]){ DAL_FIELD("name", dal_text("cy")) }, 1));
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(rows_of(fx), 0);
+	dal_repo_close(in);
+	dal_repo_close(plain);
+}
+
+/* dal_close() of a handle with a unit never ended: rolled back, and the caller can see so. */
+static void test_close_with_open_unit_reports_it(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, 0);
+	dal_db *other = NULL;
+	dal_uow *uow = NULL;
+
+	if (fx_is(fx, "sqlite-memory")) {
+		dal_repo_close(repo);
+		FX_SKIP("sqlite :memory: is private to its handle: nothing is left to look at after dal_close");
+	}
+	dal_repo_close(repo);
+	CHECK_OK(fx_open_again(&other, fx, NULL));
+	CHECK_OK(dal_repo_open(&repo, other, &wr, 0));
+	CHECK_OK(dal_uow_begin(&uow, other, NULL));
+	add(repo, "lost", 1);
+	dal_repo_close(repo);
+	dal_error_clear();
+	dal_close(other);
+	assert_int_equal(dal_error_last()->code, DAL_EINVAL);
+	CHECK_MSG("never");
+	assert_int_equal(rows_of(fx), 0);
+	CHECK_ERR(DAL_EINVAL, dal_uow_commit(uow));
+}
+
+FX_CASES(cases_write,
+	FX_CASE(test_nested_read_keeps_outer_audit_rows),
+	FX_CASE(test_nested_flush_keeps_outer_audit_rows),
+	FX_CASE(test_nested_commit_after_read_writes_once),
+	FX_CASE(test_failed_call_in_unit_undoes_itself),
+	FX_CASE(test_failed_call_alone_leaves_nothing),
+	FX_CASE(test_failed_call_in_unit_dooms_it),
+	FX_CASE(test_unit_repo_ends_with_unit),
+	FX_CASE(test_close_with_open_unit_reports_it),
+);
