@@ -664,7 +664,7 @@ typedef struct gen_insert {
 	int64_t *ids;          /* TUPLES */
 } gen_insert;
 
-/* Rows r0 .. r0+n-1 through one INSERT of n tuples; their ids, ascending, into g->ids. */
+/* Rows r0 .. r0+n-1 through one INSERT of n tuples; their ids, in input order, into g->ids. */
 static int insert_rows(gen_insert *g, size_t r0, size_t n)
 {
 	bulk *b = g->b;
@@ -695,8 +695,12 @@ static int insert_rows(gen_insert *g, size_t r0, size_t n)
 			g->ids[got++] = v.type == DAL_TYPE_INT ? v.v.i : 0;
 	}
 	stmt->conn->drv->reset(stmt);
-	/* RETURNING's order is unspecified; ids grow in insert order within the call's write lock. */
-	if (error == 0 && n > 1)
+	/* RETURNING's order is unspecified. Ids the caller gave are read from the input, in its
+	 * order; new ones grow in insert order within the call's write lock. */
+	if (error == 0 && b->id_at >= 0)
+		for (r = 0; r < n; r++)
+			g->ids[r] = g->params[r * g->w + (size_t)b->id_at].v.i;
+	else if (error == 0 && n > 1)
 		qsort(g->ids, got, sizeof(*g->ids), cmp_i64);
 	if (error == 0)
 		error = dal__undo_created(b->s.conn, b->repo->model, g->ids, got);
