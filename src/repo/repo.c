@@ -378,6 +378,19 @@ static void stamp(write_buf *b, int col, int64_t now)
 	}
 }
 
+/* created_at, updated_at (created_at's value) and every other DAL_DEFAULT_NOW column not given. */
+static void stamp_created(write_buf *b, const dal_repo *repo, int64_t now)
+{
+	size_t i;
+
+	stamp(b, repo->col_created, now);
+	/* A model may have neither timestamp role: never index with -1. */
+	stamp(b, repo->col_updated, repo->col_created >= 0 ? b->vals[repo->col_created].v.ts : now);
+	for (i = 0; i < repo->model->ncolumns; i++)
+		if (repo->model->columns[i].flags & DAL_DEFAULT_NOW)
+			stamp(b, (int)i, now);
+}
+
 /* ---- read cache ---- */
 
 /* Held from before the change (which may commit by itself) until its transaction ends. */
@@ -491,9 +504,10 @@ static int audit_created(dal_repo *repo, dal_session *s, const dal_row *row)
  * Whether an audited create can go as one statement (DAL_CAP_WRITABLE_CTE):
  * in no unit of work (there the audit row waits for the commit) and only when
  * dal knows every stored value beforehand: no JSON column (the engine re-prints
- * documents) and no default left to the database.
+ * documents). No default is left to the database: dal stamps every DAL_DEFAULT_NOW
+ * column itself (stamp_created).
  */
-static bool create_in_one(const dal_repo *repo, const bool *set)
+static bool create_in_one(const dal_repo *repo)
 {
 	const dal_model *m = repo->model;
 	size_t i;
@@ -501,7 +515,7 @@ static bool create_in_one(const dal_repo *repo, const bool *set)
 	if (!audited(repo) || !(repo->db->drv->caps & DAL_CAP_WRITABLE_CTE) || dal__uow_conn(repo->db))
 		return false;
 	for (i = 0; i < m->ncolumns; i++)
-		if (m->columns[i].type == DAL_TYPE_JSON || (!set[i] && (m->columns[i].flags & DAL_DEFAULT_NOW)))
+		if (m->columns[i].type == DAL_TYPE_JSON)
 			return false;
 	return true;
 }
@@ -535,7 +549,6 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	const char *sql = NULL;
 	char *tmp = NULL;
 	dal_row *row = NULL;
-	int64_t now;
 	size_t n;
 	int error;
 	bool unique, one;
@@ -546,12 +559,9 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	n = repo->model->ncolumns;
 	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
 		goto done;
-	now = dal_now();
-	stamp(&b, repo->col_created, now);
-	/* A model may have neither timestamp role: never index with -1. */
-	stamp(&b, repo->col_updated, repo->col_created >= 0 ? b.vals[repo->col_created].v.ts : now);
+	stamp_created(&b, repo, dal_now());
 	unique = needs_unique_check(repo, b.set);
-	one = !unique && create_in_one(repo, b.set);
+	one = !unique && create_in_one(repo);
 	if (!one && (error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
 		goto done;
 	if ((error = dal__session_open(&s, repo->db, unique || (audited(repo) && !one) ?

@@ -1,4 +1,5 @@
-/* What the write path does with its input: ids in input order. */
+/* What the write path does with its input: ids in input order, DAL_DEFAULT_NOW on any
+ * timestamp column. */
 #include "conformance/fixture.h"
 
 #include <stdlib.h>
@@ -87,6 +88,108 @@ static void test_bulk_create_given_ids_in_input_order(void **state)
 	dal_repo_close(repo);
 }
 
+/* ---- DAL_DEFAULT_NOW on a column other than created_at / updated_at ---- */
+
+/* seen_at is required and filled on create; due_at is filled too, but may be NULL. */
+static const dal_column wi_visit_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 20),
+	DAL_COL("seen_at", DAL_TYPE_TIMESTAMP, DAL_NOT_NULL | DAL_DEFAULT_NOW, 0),
+	DAL_COL("due_at", DAL_TYPE_TIMESTAMP, DAL_DEFAULT_NOW, 0),
+	DAL_COL_CREATED_AT(),
+};
+static const dal_model wi_visits = DAL_MODEL("wi_visits", wi_visit_cols);
+
+static void assert_now(const dal_row *row, const char *col, int64_t t0, int64_t t1)
+{
+	int64_t ts;
+
+	if (dal_row_is_null(row, col))
+		fail_msg("%s is NULL, expected the time of the create", col);
+	ts = dal_row_timestamp(row, col);
+	if (ts < t0 - 1000000 || ts > t1 + 1000000)
+		fail_msg("%s = %lld, not within [%lld, %lld]", col, (long long)ts, (long long)t0, (long long)t1);
+}
+
+static void check_default_now(fixture *fx, unsigned flags)
+{
+	static const char *const c_name[] = { "name" };
+	static const char *const c_name_seen[] = { "name", "seen_at" };
+	dal_repo *repo = fx_open_repo(fx, &wi_visits, flags);
+	int64_t t0 = dal_now(), t1, given = t0 - 86400LL * 1000000, ids[3];
+	dal_field f[] = { DAL_FIELD("name", dal_text("a")) };
+	dal_field g[] = { DAL_FIELD("name", dal_text("b")), DAL_FIELD("seen_at", dal_timestamp(given)),
+		DAL_FIELD("due_at", dal_null()) };
+	dal_value bv[] = { dal_text("c"), dal_text("d"), dal_text("e") };
+	dal_value bg[] = { dal_text("f"), dal_timestamp(given) };
+	dal_row *row = NULL;
+	size_t i;
+
+	/* Single create: both filled with the time of the create, as created_at is. */
+	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
+	t1 = dal_now();
+	assert_now(row, "seen_at", t0, t1);
+	assert_now(row, "due_at", t0, t1);
+	assert_int_equal(dal_row_timestamp(row, "seen_at"), dal_row_timestamp(row, "created_at"));
+	{
+		int64_t id = dal_row_int(row, "id");
+		dal_row_free(row);
+		row = NULL;
+		CHECK_OK(dal_repo_get(&row, repo, id));
+		assert_now(row, "seen_at", t0, t1);
+		assert_now(row, "due_at", t0, t1);
+	}
+	dal_row_free(row);
+	row = NULL;
+	/* Values given are kept, NULL too. */
+	CHECK_OK(dal_repo_create(&row, repo, g, DAL_COUNT(g)));
+	assert_int_equal(dal_row_timestamp(row, "seen_at"), given);
+	assert_true(dal_row_is_null(row, "due_at"));
+	dal_row_free(row);
+	row = NULL;
+
+	/* Bulk create: the same. */
+	CHECK_OK(dal_repo_bulk_create(ids, repo, c_name, 1, bv, 3));
+	t1 = dal_now();
+	for (i = 0; i < 3; i++) {
+		CHECK_OK(dal_repo_get(&row, repo, ids[i]));
+		assert_now(row, "seen_at", t0, t1);
+		assert_now(row, "due_at", t0, t1);
+		dal_row_free(row);
+		row = NULL;
+	}
+	CHECK_OK(dal_repo_bulk_create(ids, repo, c_name_seen, 2, bg, 1));
+	CHECK_OK(dal_repo_get(&row, repo, ids[0]));
+	assert_int_equal(dal_row_timestamp(row, "seen_at"), given);
+	assert_now(row, "due_at", t0, dal_now());
+	dal_row_free(row);
+
+	if (flags & DAL_AUDIT) {
+		/* The audit rows record the filled values. */
+		dal_audit_filter af = DAL_AUDIT_FILTER_INIT;
+		dal_audit_logs *logs = NULL;
+		af.resource_type = "wi_visits";
+		CHECK_OK(dal_audit_query(&logs, fx->db, &af));
+		assert_int_equal(dal_audit_logs_count(logs), 6);
+		for (i = 0; i < 6; i++)
+			CONTAINS(dal_audit_logs_at(logs, i)->new_values, "\"seen_at\"");
+		dal_audit_logs_free(logs);
+	}
+	dal_repo_close(repo);
+}
+
+static void test_default_now_any_timestamp(void **state)
+{
+	check_default_now(FX(state), 0);
+}
+
+static void test_default_now_any_timestamp_audited(void **state)
+{
+	check_default_now(FX(state), DAL_AUDIT);
+}
+
 FX_CASES(cases_write_input,
 	FX_CASE(test_bulk_create_given_ids_in_input_order),
+	FX_CASE(test_default_now_any_timestamp),
+	FX_CASE(test_default_now_any_timestamp_audited),
 );
