@@ -264,6 +264,12 @@ static bool stamped(const bulk *b, int col)
 		(repo->model->columns[col].flags & DAL_DEFAULT_NOW));
 }
 
+/* A DAL_SENSITIVE column: its values are never echoed. */
+static bool sensitive(const bulk *b, int col)
+{
+	return (b->repo->model->columns[col].flags & DAL_SENSITIVE) != 0;
+}
+
 /* A not-null column nobody fills fails every row: say so before any SQL. */
 static int check_missing(const bulk *b)
 {
@@ -672,6 +678,7 @@ typedef struct gen_insert {
 	size_t created_at;     /* input position of created_at, or SIZE_MAX */
 	int64_t now;
 	dal_value *params;     /* TUPLES * w */
+	bool *redact;          /* of params: the values of DAL_SENSITIVE columns, never echoed */
 	int64_t *ids;          /* TUPLES */
 } gen_insert;
 
@@ -698,7 +705,8 @@ static int insert_rows(gen_insert *g, size_t r0, size_t n)
 			p[j] = g->cols[j] == b->repo->col_updated && g->created_at != SIZE_MAX ? p[g->created_at]
 			                                                                      : dal_timestamp(g->now);
 	}
-	for (error = dal__stmt_exec(stmt, g->params, n * g->w); error == DAL__ROW; error = dal__stmt_step(stmt)) {
+	for (error = dal__stmt_exec_redacted(stmt, g->params, n * g->w, g->redact); error == DAL__ROW;
+	     error = dal__stmt_step(stmt)) {
 		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
 			break;
 		if (got < n)
@@ -777,10 +785,13 @@ static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 		tuples = 32766 / g.w;
 	if (g.w == 0)
 		tuples = 1;
-	if (!(g.params = calloc(tuples * g.w + 1, sizeof(dal_value))) || !(g.ids = calloc(tuples, sizeof(int64_t)))) {
+	if (!(g.params = calloc(tuples * g.w + 1, sizeof(dal_value))) || !(g.ids = calloc(tuples, sizeof(int64_t))) ||
+	    !(g.redact = calloc(tuples * g.w + 1, sizeof(bool)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
+	for (k = 0; k < tuples * g.w; k++)
+		g.redact[k] = sensitive(b, g.cols[k % g.w]);
 	for (r0 = 0; r0 < b->nrows && error == 0; r0 += tuples) {
 		size_t n = b->nrows - r0 < tuples ? b->nrows - r0 : tuples, r;
 		if ((error = insert_rows(&g, r0, n)) < 0) {
@@ -805,6 +816,7 @@ static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 done:
 	free(g.cols);
 	free(g.params);
+	free(g.redact);
 	free(g.ids);
 	return error;
 }
@@ -1105,12 +1117,13 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	bool *set = NULL;
 	int *order = NULL;   /* input position of each set model column, in model order; -1: updated_at stamp */
 	dal_value *params = NULL;
+	bool *redact = NULL;
 	size_t n = 0, i, k, r;
 	int error;
 
 	*changes = 0;
 	if (!(set = calloc(m->ncolumns, sizeof(bool))) || !(order = calloc(m->ncolumns, sizeof(int))) ||
-	    !(params = calloc(m->ncolumns + 1, sizeof(*params)))) {
+	    !(params = calloc(m->ncolumns + 1, sizeof(*params))) || !(redact = calloc(m->ncolumns + 1, sizeof(bool)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
@@ -1121,11 +1134,8 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	for (i = 0; i < m->ncolumns; i++) {
 		if (!set[i])
 			continue;
-		order[n] = -1;
-		for (k = 0; k < b->ncols; k++)
-			if (b->cols[k] == (int)i)
-				order[n] = (int)k;
-		n++;
+		order[n] = input_of(b, (int)i);
+		redact[n++] = sensitive(b, (int)i);
 	}
 	if ((error = dal__sql_update(&sql, repo->db->drv->dialect, m, set, -1, false)) < 0 ||
 	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
@@ -1138,7 +1148,7 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 				goto done;
 		}
 		params[n] = dal_int(ids[r]);
-		error = dal__stmt_exec(stmt, params, n + 1);
+		error = dal__stmt_exec_redacted(stmt, params, n + 1, redact);
 		while (error == DAL__ROW)
 			error = dal__stmt_step(stmt);
 		if (error == DAL__DONE)
@@ -1155,6 +1165,7 @@ done:
 	free(set);
 	free(order);
 	free(params);
+	free(redact);
 	return error;
 }
 

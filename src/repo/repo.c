@@ -180,12 +180,18 @@ int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt)
 int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                   const dal_value *params, size_t n)
 {
+	return dal__repo_run_redacted(out, changes, repo, s, sql, params, n, NULL);
+}
+
+int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                           const dal_value *params, size_t n, const bool *redact)
+{
 	dal_stmt *stmt = NULL;
 	int error;
 
 	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
 		return error;
-	error = dal__stmt_exec(stmt, params, n);
+	error = dal__stmt_exec_redacted(stmt, params, n, redact);
 	if (error == DAL__DONE && out)
 		error = DAL_ENOTFOUND;
 	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
@@ -303,6 +309,7 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		dal_str sql = DAL_STR_INIT;
 		dal_value p[2] = { vals[i], dal_int(self) };
+		bool redact[2] = { (m->columns[i].flags & DAL_SENSITIVE) != 0, false };
 		int64_t found = 0;
 		dal_stmt *stmt = NULL;
 		if (!(m->columns[i].flags & DAL_UNIQUE) || !set[i] || vals[i].type == DAL_TYPE_NULL)
@@ -311,7 +318,7 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 			d->quote, m->table, d->quote, d->quote, m->columns[i].name, d->quote, d->quote, d->quote, d->quote, d->quote);
 		error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
 		if (error == 0) {
-			error = dal__stmt_exec(stmt, p, 2);
+			error = dal__stmt_exec_redacted(stmt, p, 2, redact);
 			found = error == DAL__ROW;
 			error = error < 0 ? error : 0;
 		}
@@ -347,10 +354,21 @@ static size_t pack(dal_value *params, const dal_value *vals, const bool *set, si
 	return k;
 }
 
+/* Which of the packed values are DAL_SENSITIVE: the echo of parameters redacts them. */
+static void pack_redact(bool *redact, const dal_model *m, const bool *set)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < m->ncolumns; i++)
+		if (set[i])
+			redact[k++] = (m->columns[i].flags & DAL_SENSITIVE) != 0;
+}
+
 typedef struct write_buf {
 	dal_value *vals;
 	dal_value *params;
 	bool *set;
+	bool *redact;   /* of params: DAL_SENSITIVE values, never echoed */
 } write_buf;
 
 static int write_buf_new(write_buf *b, size_t n)
@@ -358,7 +376,8 @@ static int write_buf_new(write_buf *b, size_t n)
 	b->vals = calloc(n, sizeof(dal_value));
 	b->params = calloc(n + 2, sizeof(dal_value));
 	b->set = calloc(n, sizeof(bool));
-	if (!b->vals || !b->params || !b->set)
+	b->redact = calloc(n + 2 + DAL__AUDIT_CREATE_PARAMS, sizeof(bool));
+	if (!b->vals || !b->params || !b->set || !b->redact)
 		return dal__error_nomem();
 	return 0;
 }
@@ -368,6 +387,7 @@ static void write_buf_free(write_buf *b)
 	free(b->vals);
 	free(b->params);
 	free(b->set);
+	free(b->redact);
 }
 
 static void stamp(write_buf *b, int col, int64_t now)
@@ -534,7 +554,8 @@ static int create_audited_in_one(dal_row **row, dal_repo *repo, dal_session *s, 
 		k = pack(p, b->vals, b->set, n);
 		error = dal__audit_create_params(p + k, content, dal__repo_audit_ctx(repo), repo->model->table, json,
 			dal_now());
-		error = error ? error : dal__repo_run(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS);
+		error = error ? error : dal__repo_run_redacted(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS,
+			b->redact);
 	}
 	free(json);
 	free(tmp);
@@ -560,6 +581,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
 		goto done;
 	stamp_created(&b, repo, dal_now());
+	pack_redact(b.redact, repo->model, b.set);
 	unique = needs_unique_check(repo, b.set);
 	one = !unique && create_in_one(repo);
 	if (!one && (error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
@@ -572,7 +594,8 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	if (error == 0 && one)
 		error = create_audited_in_one(&row, repo, &s, &b);
 	else if (error == 0)
-		error = dal__repo_run(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
+		error = dal__repo_run_redacted(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n),
+			b.redact);
 	if (error == 0 && s.conn->undo) {
 		int64_t id = dal_row_int(row, "id");
 		error = dal__undo_created(s.conn, repo->model, &id, 1);
@@ -691,6 +714,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 		goto done;
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
+	pack_redact(b.redact, repo->model, b.set);
 	unique = needs_unique_check(repo, b.set);
 	if ((error = dal__session_open(&s, repo->db, unique || reread || audited(repo) ?
 	                               DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
@@ -703,7 +727,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, true, false, b.set, old);
 	if (error == 0)
-		error = dal__repo_run(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k);
+		error = dal__repo_run_redacted(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k, b.redact);
 	if (error == 0 && !returning && changes == 0)
 		error = DAL_ENOTFOUND;
 	if (error == 0 && reread)

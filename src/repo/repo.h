@@ -51,5 +51,8 @@ int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
 /* Run SQL with params on the session; the first row (if any) goes to *out. ENOTFOUND if none and out wanted. */
 int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                   const dal_value *params, size_t n);
+/* As dal__repo_run(); `redact` (NULL: none) flags the params that hold DAL_SENSITIVE values. */
+int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                           const dal_value *params, size_t n, const bool *redact);
 
 #endif
