@@ -197,6 +197,11 @@ int dal__stmt_step(dal_stmt *stmt)
 
 int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n)
 {
+	return dal__stmt_exec_redacted(stmt, params, n, NULL);
+}
+
+int dal__stmt_exec_redacted(dal_stmt *stmt, const dal_value *params, size_t n, const bool *redact)
+{
 	int error;
 
 	record(stmt, 0);
@@ -205,7 +210,7 @@ int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n)
 		if (dal__metrics_timed(m))
 			stmt->t0_us = dal_now();
 		if (m->echo_params)
-			dal__metrics_echo_params(m, params, n);
+			dal__metrics_echo_params(m, params, n, redact);
 	}
 	if ((error = stmt->conn->drv->bind(stmt, params, n)) < 0) {
 		record(stmt, error);

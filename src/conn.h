@@ -15,6 +15,9 @@ int dal__conn_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned 
 void dal__stmt_release(dal_stmt *stmt);
 /* Bind and run: DAL__ROW, DAL__DONE or a DAL_E* code. The execution is timed until it ends. */
 int dal__stmt_exec(dal_stmt *stmt, const dal_value *params, size_t n);
+/* As dal__stmt_exec(); the echo of parameters shows those flagged in `redact` (NULL: none)
+ * as DAL__REDACTED: the values of DAL_SENSITIVE columns. */
+int dal__stmt_exec_redacted(dal_stmt *stmt, const dal_value *params, size_t n, const bool *redact);
 /* The next row: DAL__ROW, DAL__DONE or a DAL_E* code. */
 int dal__stmt_step(dal_stmt *stmt);
 /*

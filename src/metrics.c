@@ -181,7 +181,7 @@ void dal__metrics_record(dal_metrics_state *m, const char *sql, uint64_t hash, i
 		dal__log(DAL_LOG_WARN, "slow query (%.3f ms): %s", (double)us / 1000.0, sql);
 }
 
-void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, size_t n)
+void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, size_t n, const bool *redact)
 {
 	dal_str s = DAL_STR_INIT;
 	size_t i;
@@ -191,6 +191,10 @@ void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, siz
 	for (i = 0; i < n; i++) {
 		const dal_value *v = &params[i];
 		dal__str_puts(&s, i ? ", " : "");
+		if (redact && redact[i] && v->type != DAL_TYPE_NULL) {
+			dal__str_puts(&s, DAL__REDACTED);
+			continue;
+		}
 		switch (v->type) {
 		case DAL_TYPE_NULL: dal__str_puts(&s, "NULL"); break;
 		case DAL_TYPE_BOOL: dal__str_puts(&s, v->v.b ? "true" : "false"); break;

@@ -62,8 +62,9 @@ uint64_t dal__metrics_hash(const char *sql);
 /* Count one statement: its SQL (no parameter values), the hash of that text
  * (0: computed here), duration and outcome. */
 void dal__metrics_record(dal_metrics_state *m, const char *sql, uint64_t hash, int64_t us, int error);
-/* With echo and echo_params: log the values about to be bound. */
-void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, size_t n);
+/* With echo and echo_params: log the values about to be bound, those flagged in
+ * `redact` (NULL: none) as DAL__REDACTED. */
+void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, size_t n, const bool *redact);
 /* Count one dal_run_tx retry. */
 void dal__metrics_retry(dal_metrics_state *m);
 /* Whether statements are timed at all (metrics or echo on). */

@@ -31,6 +31,9 @@ static int check_role(const dal_model *m, const dal_column *c)
 	if ((strcmp(c->name, "created_at") == 0 || strcmp(c->name, "updated_at") == 0 ||
 	     strcmp(c->name, "deleted_at") == 0) && c->type != DAL_TYPE_TIMESTAMP)
 		return dal__error(DAL_EINVAL, "model '%s': column '%s' must be a timestamp", m->table, c->name);
+	if ((c->flags & DAL_DEFAULT_NOW) && c->type != DAL_TYPE_TIMESTAMP)
+		return dal__error(DAL_EINVAL, "model '%s': column '%s' is DAL_DEFAULT_NOW but not a timestamp", m->table,
+			c->name);
 	if ((c->flags & DAL_PRIMARY_KEY) && strcmp(c->name, "id") != 0)
 		return dal__error(DAL_EINVAL, "model '%s': the primary key must be the column 'id', not '%s'",
 			m->table, c->name);

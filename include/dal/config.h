@@ -39,7 +39,8 @@ typedef struct dal_config {
 	int max_page_size;           /**< largest page_size paginate accepts */
 	int tx_max_attempts;         /**< dal_run_tx attempts on serialization failure */
 	int pre_ping_idle_ms;        /**< ping a connection idle longer than this before lending it; 0 = always, -1 = never */
-	bool echo_params;            /**< with echo, also log parameter values (off: values never reach the log) */
+	bool echo_params;            /**< with echo, also log parameter values (off: values never reach the log);
+	                                  values of DAL_SENSITIVE columns bound by repository calls show as [REDACTED] */
 	bool metrics;                /**< collect query metrics (dal_metrics_get); off saves two clock reads per statement */
 	/* Since version 2. */
 	int cache_max_entries;       /**< rows the read cache keeps for DAL_CACHE repositories (docs/cache.md); 0 = off */

@@ -31,7 +31,13 @@ typedef enum dal_column_flag {
 	DAL_NOT_NULL = 1u << 1,
 	DAL_UNIQUE = 1u << 2,       /**< on a soft-delete model: unique among live rows */
 	DAL_INDEX = 1u << 3,
-	DAL_DEFAULT_NOW = 1u << 4,  /**< timestamp filled with the current time on create */
+	/**
+	 * A timestamp that dal_repo_create() and dal_repo_bulk_create() fill with the
+	 * current time when it is not given (one reading of the clock per call, the
+	 * one created_at gets); a value given, NULL too, is kept. Filled by dal, not
+	 * by a DEFAULT in the table's DDL.
+	 */
+	DAL_DEFAULT_NOW = 1u << 4,
 	DAL_SENSITIVE = 1u << 5     /**< never written to logs or the audit trail in clear */
 } dal_column_flag;
 
@@ -60,7 +66,8 @@ typedef struct dal_model {
 
 /**
  * Check a model: identifiers, types, roles (id is an int primary key, the
- * timestamp roles are timestamps), no duplicate columns.
+ * timestamp roles are timestamps), DAL_DEFAULT_NOW only on timestamps, no
+ * duplicate columns.
  *
  * @return DAL_OK; DAL_EINVAL naming the table and column at fault.
  */

@@ -9,8 +9,9 @@
 
 #include "audit/audit.h"
 #include "row.h"
+#include "util/log.h"
 
-#define REDACTED "[REDACTED]"
+#define REDACTED DAL__REDACTED
 
 /* ---- UTF-8 ---- */
 

@@ -242,21 +242,43 @@ static int check_rows(const bulk *b)
 	return 0;
 }
 
+/* The input position of model column `col`, or -1. */
+static int input_of(const bulk *b, int col)
+{
+	size_t k;
+
+	for (k = 0; k < b->ncols; k++)
+		if (b->cols[k] == col)
+			return (int)k;
+	return -1;
+}
+
+/* A column dal fills on create when it is not given: created_at, updated_at, DAL_DEFAULT_NOW. */
+static bool stamped(const bulk *b, int col)
+{
+	const dal_repo *repo = b->repo;
+
+	return input_of(b, col) < 0 && (col == repo->col_created || col == repo->col_updated ||
+		(repo->model->columns[col].flags & DAL_DEFAULT_NOW));
+}
+
+/* A DAL_SENSITIVE column: its values are never echoed. */
+static bool sensitive(const bulk *b, int col)
+{
+	return (b->repo->model->columns[col].flags & DAL_SENSITIVE) != 0;
+}
+
 /* A not-null column nobody fills fails every row: say so before any SQL. */
 static int check_missing(const bulk *b)
 {
 	const dal_repo *repo = b->repo;
 	const dal_model *m = repo->model;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < m->ncolumns && b->nrows; i++) {
-		bool given = false;
-		if (!(m->columns[i].flags & DAL_NOT_NULL) || (int)i == repo->col_id || (int)i == repo->col_created ||
-		    (int)i == repo->col_updated)
+		if (!(m->columns[i].flags & DAL_NOT_NULL) || (int)i == repo->col_id || stamped(b, (int)i))
 			continue;
-		for (k = 0; k < b->ncols; k++)
-			given |= b->cols[k] == (int)i;
-		if (!given)
+		if (input_of(b, (int)i) < 0)
 			return dal__error(DAL_ECONSTRAINT, "%s of '%s': row 0: not-null column '%s.%s' is not given",
 				b->what, m->table, m->table, m->columns[i].name);
 	}
@@ -338,7 +360,7 @@ static void bulk_free(bulk *b)
 /* Run a write of the table with params to the end; its changes to *changes. */
 static int run(int64_t *changes, bulk *b, const char *sql, const dal_value *params, size_t n)
 {
-	return dal__repo_write(NULL, changes, b->repo, &b->s, sql, params, n);
+	return dal__repo_write(NULL, changes, b->repo, &b->s, sql, params, n, NULL);
 }
 
 static int exec_sql(bulk *b, const char *sql)
@@ -564,7 +586,7 @@ static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
 	dal_value *mat = NULL;
 	int64_t *ids = NULL;
 	int *src = NULL;       /* per model column: input position, or SRC_* */
-	size_t w = m->ncolumns, r0, r, i, k;
+	size_t w = m->ncolumns, r0, r, i;
 	bool own_id = b->id_at < 0;
 	int error = 0;
 
@@ -580,19 +602,15 @@ static int create_fast(bulk *b, int64_t *ids_out, int64_t now)
 	 */
 	for (i = 0; i < w; i++) {
 		names[i] = m->columns[i].name;
-		src[i] = SRC_NULL;
-		for (k = 0; k < b->ncols; k++)
-			if (b->cols[k] == (int)i)
-				src[i] = (int)k;
-		if (src[i] != SRC_NULL)
+		if ((src[i] = input_of(b, (int)i)) >= 0)
 			continue;
 		if ((int)i == repo->col_id)
 			src[i] = SRC_ID;
-		else if ((int)i == repo->col_created)
-			src[i] = SRC_NOW;
 		else if ((int)i == repo->col_updated)
 			/* As a single create: updated_at is the row's own created_at unless given. */
 			src[i] = b->has_created ? SRC_CREATED : SRC_NOW;
+		else
+			src[i] = stamped(b, (int)i) ? SRC_NOW : SRC_NULL;
 	}
 	if (own_id && (error = dal__str_printf(&seq, repo->db->drv->dialect->next_ids_sql, m->table)) < 0)
 		goto done;
@@ -640,16 +658,16 @@ done:
 /* The generic path's INSERT for `t` rows at a time and its parameters. */
 typedef struct gen_insert {
 	bulk *b;
-	int *cols;
+	int *cols;             /* the input columns, then those dal stamps (stamped()) */
 	size_t w;
 	size_t created_at;     /* input position of created_at, or SIZE_MAX */
-	bool st_created, st_updated;
 	int64_t now;
 	dal_value *params;     /* TUPLES * w */
+	bool *redact;          /* of params: the values of DAL_SENSITIVE columns, never echoed */
 	int64_t *ids;          /* TUPLES */
 } gen_insert;
 
-/* Rows r0 .. r0+n-1 through one INSERT of n tuples; their ids, ascending, into g->ids. */
+/* Rows r0 .. r0+n-1 through one INSERT of n tuples; their ids, in input order, into g->ids. */
 static int insert_rows(gen_insert *g, size_t r0, size_t n)
 {
 	bulk *b = g->b;
@@ -667,22 +685,26 @@ static int insert_rows(gen_insert *g, size_t r0, size_t n)
 		for (k = 0; k < b->ncols; k++)
 			if ((error = value_at(&p[k], b, r0 + r, k)) < 0)
 				goto done;
-		j = b->ncols;
-		if (g->st_created)
-			p[j++] = dal_timestamp(g->now);
-		if (g->st_updated)
-			p[j++] = g->created_at != SIZE_MAX ? p[g->created_at] : dal_timestamp(g->now);
+		/* As a single create: updated_at is the row's own created_at unless given. */
+		for (j = b->ncols; j < g->w; j++)
+			p[j] = g->cols[j] == b->repo->col_updated && g->created_at != SIZE_MAX ? p[g->created_at]
+			                                                                      : dal_timestamp(g->now);
 	}
 	dal__session_wrote(&b->s);
-	for (error = dal__stmt_exec(stmt, g->params, n * g->w); error == DAL__ROW; error = dal__stmt_step(stmt)) {
+	for (error = dal__stmt_exec_redacted(stmt, g->params, n * g->w, g->redact); error == DAL__ROW;
+	     error = dal__stmt_step(stmt)) {
 		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
 			break;
 		if (got < n)
 			g->ids[got++] = v.type == DAL_TYPE_INT ? v.v.i : 0;
 	}
 	stmt->conn->drv->reset(stmt);
-	/* RETURNING's order is unspecified; ids grow in insert order within the call's write lock. */
-	if (error == 0 && n > 1)
+	/* RETURNING's order is unspecified. Ids the caller gave are read from the input, in its
+	 * order; new ones grow in insert order within the call's write lock. */
+	if (error == 0 && b->id_at >= 0)
+		for (r = 0; r < n; r++)
+			g->ids[r] = g->params[r * g->w + (size_t)b->id_at].v.i;
+	else if (error == 0 && n > 1)
 		qsort(g->ids, got, sizeof(*g->ids), cmp_i64);
 	if (error == 0)
 		error = dal__undo_created(b->s.tx, b->repo->model, g->ids, got);
@@ -726,23 +748,13 @@ static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 {
 	const dal_repo *repo = b->repo;
 	gen_insert g = { 0 };
-	size_t r0, k, j, tuples;
+	size_t r0, k, tuples;
 	int error = 0;
 
 	g.b = b;
 	g.now = now;
 	g.created_at = SIZE_MAX;
-	g.st_created = repo->col_created >= 0 && !b->has_created;
-	g.st_updated = repo->col_updated >= 0 && !b->has_updated;
-	g.w = b->ncols + g.st_created + g.st_updated;
-	/* SQLite takes at most 32766 parameters per statement. */
-	tuples = TUPLES;
-	if (g.w && tuples * g.w > 32766)
-		tuples = 32766 / g.w;
-	if (g.w == 0)
-		tuples = 1;
-	if (!(g.cols = calloc(g.w + 1, sizeof(int))) || !(g.params = calloc(tuples * g.w + 1, sizeof(dal_value))) ||
-	    !(g.ids = calloc(tuples, sizeof(int64_t)))) {
+	if (!(g.cols = calloc(repo->model->ncolumns + 1, sizeof(int)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
@@ -751,11 +763,23 @@ static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 		if (b->cols[k] == repo->col_created)
 			g.created_at = k;
 	}
-	j = b->ncols;
-	if (g.st_created)
-		g.cols[j++] = repo->col_created;
-	if (g.st_updated)
-		g.cols[j++] = repo->col_updated;
+	g.w = b->ncols;
+	for (k = 0; k < repo->model->ncolumns; k++)
+		if (stamped(b, (int)k))
+			g.cols[g.w++] = (int)k;
+	/* SQLite takes at most 32766 parameters per statement. */
+	tuples = TUPLES;
+	if (g.w && tuples * g.w > 32766)
+		tuples = 32766 / g.w;
+	if (g.w == 0)
+		tuples = 1;
+	if (!(g.params = calloc(tuples * g.w + 1, sizeof(dal_value))) || !(g.ids = calloc(tuples, sizeof(int64_t))) ||
+	    !(g.redact = calloc(tuples * g.w + 1, sizeof(bool)))) {
+		error = dal__error_nomem();
+		goto done;
+	}
+	for (k = 0; k < tuples * g.w; k++)
+		g.redact[k] = sensitive(b, g.cols[k % g.w]);
 	for (r0 = 0; r0 < b->nrows && error == 0; r0 += tuples) {
 		size_t n = b->nrows - r0 < tuples ? b->nrows - r0 : tuples, r;
 		if ((error = insert_rows(&g, r0, n)) < 0) {
@@ -780,6 +804,7 @@ static int create_generic(bulk *b, int64_t *ids_out, int64_t now)
 done:
 	free(g.cols);
 	free(g.params);
+	free(g.redact);
 	free(g.ids);
 	return error;
 }
@@ -1080,12 +1105,13 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	bool *set = NULL;
 	int *order = NULL;   /* input position of each set model column, in model order; -1: updated_at stamp */
 	dal_value *params = NULL;
+	bool *redact = NULL;
 	size_t n = 0, i, k, r;
 	int error;
 
 	*changes = 0;
 	if (!(set = calloc(m->ncolumns, sizeof(bool))) || !(order = calloc(m->ncolumns, sizeof(int))) ||
-	    !(params = calloc(m->ncolumns + 1, sizeof(*params)))) {
+	    !(params = calloc(m->ncolumns + 1, sizeof(*params))) || !(redact = calloc(m->ncolumns + 1, sizeof(bool)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
@@ -1096,11 +1122,8 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	for (i = 0; i < m->ncolumns; i++) {
 		if (!set[i])
 			continue;
-		order[n] = -1;
-		for (k = 0; k < b->ncols; k++)
-			if (b->cols[k] == (int)i)
-				order[n] = (int)k;
-		n++;
+		order[n] = input_of(b, (int)i);
+		redact[n++] = sensitive(b, (int)i);
 	}
 	if ((error = dal__sql_update(&sql, repo->db->drv->dialect, m, set, -1, false)) < 0 ||
 	    (error = dal__conn_prepare(&stmt, b->s.conn, sql.ptr, 0)) < 0)
@@ -1114,7 +1137,7 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 				goto done;
 		}
 		params[n] = dal_int(ids[r]);
-		error = dal__stmt_exec(stmt, params, n + 1);
+		error = dal__stmt_exec_redacted(stmt, params, n + 1, redact);
 		while (error == DAL__ROW)
 			error = dal__stmt_step(stmt);
 		if (error == DAL__DONE)
@@ -1132,6 +1155,7 @@ done:
 	free(set);
 	free(order);
 	free(params);
+	free(redact);
 	return error;
 }
 

@@ -53,7 +53,7 @@ static size_t signature(uint8_t *sig, size_t cap, const dal_repo *repo, const da
  * checked and collected every time. *sql is borrowed from the repository,
  * or from *tmp (free it) when the cache is full.
  */
-static int select_sql(const char **sql, dal_str *tmp, dal_value **params, size_t *n, dal_repo *repo,
+static int select_sql(const char **sql, dal_str *tmp, dal_value **params, bool **redact, size_t *n, dal_repo *repo,
                       const dal_criteria *c, dal_select_kind kind)
 {
 	dal_select_entry *e = NULL;
@@ -66,9 +66,9 @@ static int select_sql(const char **sql, dal_str *tmp, dal_value **params, size_t
 			dal_str sink = DAL_STR_INIT;
 			sink.sink = true;
 			*sql = repo->selects[i].sql;
-			return dal__sql_select(&sink, params, n, repo->db->drv->dialect, repo->model, c, kind);
+			return dal__sql_select(&sink, params, redact, n, repo->db->drv->dialect, repo->model, c, kind);
 		}
-	if ((error = dal__sql_select(tmp, params, n, repo->db->drv->dialect, repo->model, c, kind)) < 0)
+	if ((error = dal__sql_select(tmp, params, redact, n, repo->db->drv->dialect, repo->model, c, kind)) < 0)
 		return error;
 	*sql = tmp->ptr;
 	if (len && i < DAL__SQL_SLOTS) {
@@ -88,16 +88,17 @@ static int select_run(dal_repo *repo, dal_session *s, const dal_criteria *c, dal
 {
 	dal_str sql = DAL_STR_INIT;
 	dal_value *params = NULL;
+	bool *redact = NULL;
 	dal_stmt *stmt = NULL;
 	const char *text = NULL;
 	size_t n = 0;
 	int error;
 
-	if ((error = select_sql(&text, &sql, &params, &n, repo, c, kind)) < 0)
+	if ((error = select_sql(&text, &sql, &params, &redact, &n, repo, c, kind)) < 0)
 		goto done;
 	if ((error = dal__conn_prepare(&stmt, s->conn, text, flags)) < 0)
 		goto done;
-	error = dal__stmt_exec(stmt, params, n);
+	error = dal__stmt_exec_redacted(stmt, params, n, redact);
 	while (error == DAL__ROW) {
 		if ((error = sink(repo, stmt, payload)) != 0)
 			break;
@@ -107,6 +108,7 @@ done:
 	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);
 	free(params);
+	free(redact);
 	return error == DAL__DONE ? 0 : error;
 }
 
@@ -297,6 +299,7 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 {
 	dal_str sql = DAL_STR_INIT;
 	dal_value *params = NULL, v;
+	bool *redact = NULL;
 	dal_filter *f = NULL;
 	dal_criteria bc = DAL_CRITERIA_INIT;
 	dal_stmt *stmt = NULL;
@@ -314,7 +317,7 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	bc.filters = f;
 	bc.nfilters = nf;
 	bc.include_deleted = c && c->include_deleted;
-	error = dal__sql_select(&sql, &params, &n, repo->db->drv->dialect, repo->model, &bc, DAL_SELECT_COUNT);
+	error = dal__sql_select(&sql, &params, &redact, &n, repo->db->drv->dialect, repo->model, &bc, DAL_SELECT_COUNT);
 	if (error == 0) {
 		/* Turn SELECT COUNT(*) into SELECT MIN/MAX(id): same filters, same parameters. */
 		dal_str agg = DAL_STR_INIT;
@@ -324,7 +327,7 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 		sql = agg;
 	}
 	error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
-	if (error == 0 && (error = dal__stmt_exec(stmt, params, n)) == DAL__ROW &&
+	if (error == 0 && (error = dal__stmt_exec_redacted(stmt, params, n, redact)) == DAL__ROW &&
 	    (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
 		*found = v.type == DAL_TYPE_INT;
 		*out = *found ? v.v.i : 0;
@@ -335,6 +338,7 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);
 	free(params);
+	free(redact);
 	free(f);
 	return error;
 }

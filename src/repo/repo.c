@@ -196,12 +196,12 @@ int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags)
 }
 
 int dal__repo_write(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
-                    const dal_value *params, size_t n)
+                    const dal_value *params, size_t n, const bool *redact)
 {
 	int error;
 
 	dal__session_wrote(s);
-	error = dal__repo_run(out, changes, repo, s, sql, params, n);
+	error = dal__repo_run_redacted(out, changes, repo, s, sql, params, n, redact);
 	return error ? error : dal__repo_wrote(repo, s);
 }
 
@@ -216,12 +216,18 @@ int dal__repo_wrote(const dal_repo *repo, const dal_session *s)
 int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                   const dal_value *params, size_t n)
 {
+	return dal__repo_run_redacted(out, changes, repo, s, sql, params, n, NULL);
+}
+
+int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                           const dal_value *params, size_t n, const bool *redact)
+{
 	dal_stmt *stmt = NULL;
 	int error;
 
 	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
 		return error;
-	error = dal__stmt_exec(stmt, params, n);
+	error = dal__stmt_exec_redacted(stmt, params, n, redact);
 	if (error == DAL__DONE && out)
 		error = DAL_ENOTFOUND;
 	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
@@ -339,6 +345,7 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		dal_str sql = DAL_STR_INIT;
 		dal_value p[2] = { vals[i], dal_int(self) };
+		bool redact[2] = { (m->columns[i].flags & DAL_SENSITIVE) != 0, false };
 		int64_t found = 0;
 		dal_stmt *stmt = NULL;
 		if (!(m->columns[i].flags & DAL_UNIQUE) || !set[i] || vals[i].type == DAL_TYPE_NULL)
@@ -347,7 +354,7 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 			d->quote, m->table, d->quote, d->quote, m->columns[i].name, d->quote, d->quote, d->quote, d->quote, d->quote);
 		error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
 		if (error == 0) {
-			error = dal__stmt_exec(stmt, p, 2);
+			error = dal__stmt_exec_redacted(stmt, p, 2, redact);
 			found = error == DAL__ROW;
 			error = error < 0 ? error : 0;
 		}
@@ -383,10 +390,21 @@ static size_t pack(dal_value *params, const dal_value *vals, const bool *set, si
 	return k;
 }
 
+/* Which of the packed values are DAL_SENSITIVE: the echo of parameters redacts them. */
+static void pack_redact(bool *redact, const dal_model *m, const bool *set)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < m->ncolumns; i++)
+		if (set[i])
+			redact[k++] = (m->columns[i].flags & DAL_SENSITIVE) != 0;
+}
+
 typedef struct write_buf {
 	dal_value *vals;
 	dal_value *params;
 	bool *set;
+	bool *redact;   /* of params: DAL_SENSITIVE values, never echoed */
 } write_buf;
 
 static int write_buf_new(write_buf *b, size_t n)
@@ -394,7 +412,8 @@ static int write_buf_new(write_buf *b, size_t n)
 	b->vals = calloc(n, sizeof(dal_value));
 	b->params = calloc(n + 2, sizeof(dal_value));
 	b->set = calloc(n, sizeof(bool));
-	if (!b->vals || !b->params || !b->set)
+	b->redact = calloc(n + 2 + DAL__AUDIT_CREATE_PARAMS, sizeof(bool));
+	if (!b->vals || !b->params || !b->set || !b->redact)
 		return dal__error_nomem();
 	return 0;
 }
@@ -404,6 +423,7 @@ static void write_buf_free(write_buf *b)
 	free(b->vals);
 	free(b->params);
 	free(b->set);
+	free(b->redact);
 }
 
 static void stamp(write_buf *b, int col, int64_t now)
@@ -412,6 +432,19 @@ static void stamp(write_buf *b, int col, int64_t now)
 		b->vals[col] = dal_timestamp(now);
 		b->set[col] = true;
 	}
+}
+
+/* created_at, updated_at (created_at's value) and every other DAL_DEFAULT_NOW column not given. */
+static void stamp_created(write_buf *b, const dal_repo *repo, int64_t now)
+{
+	size_t i;
+
+	stamp(b, repo->col_created, now);
+	/* A model may have neither timestamp role: never index with -1. */
+	stamp(b, repo->col_updated, repo->col_created >= 0 ? b->vals[repo->col_created].v.ts : now);
+	for (i = 0; i < repo->model->ncolumns; i++)
+		if (repo->model->columns[i].flags & DAL_DEFAULT_NOW)
+			stamp(b, (int)i, now);
 }
 
 /* ---- read cache ---- */
@@ -527,9 +560,10 @@ static int audit_created(dal_repo *repo, dal_session *s, const dal_row *row)
  * Whether an audited create can go as one statement (DAL_CAP_WRITABLE_CTE):
  * in no unit of work (there the audit row waits for the commit) and only when
  * dal knows every stored value beforehand: no JSON column (the engine re-prints
- * documents) and no default left to the database.
+ * documents). No default is left to the database: dal stamps every DAL_DEFAULT_NOW
+ * column itself (stamp_created).
  */
-static bool create_in_one(const dal_repo *repo, const bool *set)
+static bool create_in_one(const dal_repo *repo)
 {
 	const dal_model *m = repo->model;
 	size_t i;
@@ -537,7 +571,7 @@ static bool create_in_one(const dal_repo *repo, const bool *set)
 	if (!audited(repo) || !(repo->db->drv->caps & DAL_CAP_WRITABLE_CTE) || dal__uow_conn(repo->db))
 		return false;
 	for (i = 0; i < m->ncolumns; i++)
-		if (m->columns[i].type == DAL_TYPE_JSON || (!set[i] && (m->columns[i].flags & DAL_DEFAULT_NOW)))
+		if (m->columns[i].type == DAL_TYPE_JSON)
 			return false;
 	return true;
 }
@@ -556,7 +590,7 @@ static int create_audited_in_one(dal_row **row, dal_repo *repo, dal_session *s, 
 		k = pack(p, b->vals, b->set, n);
 		error = dal__audit_create_params(p + k, content, dal__repo_audit_ctx(repo), repo->model->table, json,
 			dal_now());
-		error = error ? error : dal__repo_write(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS);
+		error = error ? error : dal__repo_write(row, NULL, repo, s, sql, p, k + DAL__AUDIT_CREATE_PARAMS, b->redact);
 	}
 	free(json);
 	free(tmp);
@@ -571,7 +605,6 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	const char *sql = NULL;
 	char *tmp = NULL;
 	dal_row *row = NULL;
-	int64_t now;
 	size_t n;
 	int error;
 	bool unique, one;
@@ -582,12 +615,10 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	n = repo->model->ncolumns;
 	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
 		goto done;
-	now = dal_now();
-	stamp(&b, repo->col_created, now);
-	/* A model may have neither timestamp role: never index with -1. */
-	stamp(&b, repo->col_updated, repo->col_created >= 0 ? b.vals[repo->col_created].v.ts : now);
+	stamp_created(&b, repo, dal_now());
+	pack_redact(b.redact, repo->model, b.set);
 	unique = needs_unique_check(repo, b.set);
-	one = !unique && create_in_one(repo, b.set);
+	one = !unique && create_in_one(repo);
 	if (!one && (error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
 		goto done;
 	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | (unique || (audited(repo) && !one) ?
@@ -598,7 +629,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	if (error == 0 && one)
 		error = create_audited_in_one(&row, repo, &s, &b);
 	else if (error == 0)
-		error = dal__repo_write(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n));
+		error = dal__repo_write(&row, NULL, repo, &s, sql, b.params, pack(b.params, b.vals, b.set, n), b.redact);
 	if (error == 0 && s.tx->undo) {
 		int64_t id = dal_row_int(row, "id");
 		error = dal__undo_created(s.tx, repo->model, &id, 1);
@@ -717,6 +748,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 		goto done;
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
+	pack_redact(b.redact, repo->model, b.set);
 	unique = needs_unique_check(repo, b.set);
 	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | (unique || reread || audited(repo) ?
 	                               DAL__SESSION_TX | DAL__TX_WRITE : 0))) < 0)
@@ -729,7 +761,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, true, false, b.set, old);
 	if (error == 0)
-		error = dal__repo_write(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k);
+		error = dal__repo_write(returning ? &row : NULL, &changes, repo, &s, sql, b.params, k, b.redact);
 	if (error == 0 && !returning && changes == 0)
 		error = DAL_ENOTFOUND;
 	if (error == 0 && reread)
@@ -774,7 +806,7 @@ static int delete_audited(dal_repo *repo, int64_t id, bool soft, const dal_value
 	if (error == 0)
 		error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, old);
 	if (error == 0)
-		error = dal__repo_write(NULL, NULL, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+		error = dal__repo_write(NULL, NULL, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k, NULL);
 	if (error == 0) {
 		dal__undo_push(s.tx, undo);
 		undo = NULL;
@@ -832,7 +864,7 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 	cache_hold(repo, &s, id);
 	error = undo_before(&undo, repo, &s, id, soft, !soft, NULL, NULL);
 	if (error == 0)
-		error = dal__repo_write(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k);
+		error = dal__repo_write(NULL, &changes, repo, &s, soft ? repo->sql_soft_delete : repo->sql_delete, p, k, NULL);
 	if (error == 0 && changes > 0) {
 		dal__undo_push(s.tx, undo);
 		undo = NULL;
@@ -884,7 +916,7 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 	p[k++] = idv;
 	if ((error = undo_before(&undo, repo, s, id, false, false, NULL, row)) < 0)
 		goto done;
-	error = dal__repo_write(NULL, &changes, repo, s, repo->sql_restore, p, k);
+	error = dal__repo_write(NULL, &changes, repo, s, repo->sql_restore, p, k, NULL);
 	if (error == 0) {
 		dal__undo_push(s->tx, undo);
 		undo = NULL;

@@ -57,11 +57,14 @@ const dal__audit_ctx *dal__repo_audit_ctx(const dal_repo *repo);
 int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
 /* The write statement of a call, as dal__repo_run(): from here on a failure must undo it. */
 int dal__repo_write(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
-                    const dal_value *params, size_t n);
+                    const dal_value *params, size_t n, const bool *redact);
 /* A write of the call has run: the test failure point "repo.after_write" (util/fault.h). */
 int dal__repo_wrote(const dal_repo *repo, const dal_session *s);
 /* Run SQL with params on the session; the first row (if any) goes to *out. ENOTFOUND if none and out wanted. */
 int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                   const dal_value *params, size_t n);
+/* As dal__repo_run(); `redact` (NULL: none) flags the params that hold DAL_SENSITIVE values. */
+int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                           const dal_value *params, size_t n, const bool *redact);
 
 #endif

@@ -111,20 +111,27 @@ typedef struct select_ctx {
 	const dal_dialect *d;
 	const dal_model *m;
 	dal_value *params;
+	bool *redact;          /* of params: values of DAL_SENSITIVE columns */
 	size_t n, cap;
 	int clauses;
 } select_ctx;
 
-static int push(select_ctx *s, const dal_value *v)
+/* A parameter compared with column `col` (-1: none). */
+static int push(select_ctx *s, const dal_value *v, int col)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 8;
 		dal_value *p = realloc(s->params, cap * sizeof(*p));
+		bool *r;
 		if (!p)
 			return dal__error_nomem();
 		s->params = p;
+		if (!(r = realloc(s->redact, cap * sizeof(*r))))
+			return dal__error_nomem();
+		s->redact = r;
 		s->cap = cap;
 	}
+	s->redact[s->n] = col >= 0 && (s->m->columns[col].flags & DAL_SENSITIVE);
 	s->params[s->n++] = *v;
 	return 0;
 }
@@ -155,7 +162,7 @@ static int filter_value(select_ctx *s, int col, const dal_value *v)
 			"(use DAL_OP_IS_NULL)", s->m->table, s->m->columns[col].name);
 	if ((error = dal__value_to_column(&conv, s->m, (size_t)col, v)) < 0)
 		return error;
-	return push(s, &conv);
+	return push(s, &conv, col);
 }
 
 static int filter_in(select_ctx *s, int col, const dal_filter *f)
@@ -224,7 +231,7 @@ static int keyset(select_ctx *s, const dal_criteria *c, const int *cols, const b
 			error = j ? dal__str_puts(s->out, " AND ") : 0;
 			error = error ? error : q(s->out, s->d, s->m->columns[cols[j]].name);
 			error = error ? error : dal__str_puts(s->out, j < i ? " = ?" : desc[j] ? " < ?" : " > ?");
-			error = error ? error : push(s, v);
+			error = error ? error : push(s, v, cols[j]);
 		}
 		error = error ? error : dal__str_putc(s->out, ')');
 	}
@@ -294,9 +301,9 @@ static int limit_offset(select_ctx *s, const dal_criteria *c)
 	/* "No limit" is 2^62 - 1: DuckDB refuses a LIMIT above 2^62. */
 	lim = dal_int(c->limit > 0 && c->limit < DAL__NO_LIMIT ? c->limit : DAL__NO_LIMIT);
 	off = dal_int(c->offset);
-	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim)) < 0)
+	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim, -1)) < 0)
 		return error;
-	return push(s, &off);
+	return push(s, &off, -1);
 }
 
 int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
@@ -312,15 +319,17 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
 	return 0;
 }
 
-int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal_dialect *d,
+int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *nparams, const dal_dialect *d,
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind)
 {
-	select_ctx s = { out, d, m, NULL, 0, 0, 0 };
+	select_ctx s = { out, d, m, NULL, NULL, 0, 0, 0 };
 	sort_keys keys;
 	size_t i;
 	int error;
 
 	*params = NULL;
+	if (redact)
+		*redact = NULL;
 	*nparams = 0;
 	if ((error = dal__sql_check_criteria(m, c)) < 0)
 		return error;
@@ -346,9 +355,14 @@ int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal
 	}
 	if (error < 0) {
 		free(s.params);
+		free(s.redact);
 		return error;
 	}
 	*params = s.params;
+	if (redact)
+		*redact = s.redact;
+	else
+		free(s.redact);
 	*nparams = s.n;
 	return 0;
 }

@@ -27,9 +27,10 @@ typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT } dal_select_ki
 /*
  * SELECT for criteria (NULL: all live rows). Checks every column, operator and
  * value type first (DAL_EINVAL naming column and table). `params` receives the
- * values to bind, borrowed from the criteria; free it with free().
+ * values to bind, borrowed from the criteria, and `redact` (NULL: not wanted)
+ * which of them are values of DAL_SENSITIVE columns; free both with free().
  */
-int dal__sql_select(dal_str *out, dal_value **params, size_t *nparams, const dal_dialect *d,
+int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *nparams, const dal_dialect *d,
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind);
 
 /* Version, negative limit or offset, NULL arrays: DAL_EINVAL naming the table. */

@@ -6,4 +6,7 @@
 
 void dal__log(dal_log_level level, const char *fmt, ...) DAL__PRINTF(2, 3);
 
+/* A DAL_SENSITIVE value, wherever dal would show it: the echo of parameters, the audit trail. */
+#define DAL__REDACTED "[REDACTED]"
+
 #endif

@@ -88,5 +88,6 @@ extern const fx_cases cases_audit;
 extern const fx_cases cases_bulk;
 extern const fx_cases cases_cache;
 extern const fx_cases cases_write;
+extern const fx_cases cases_write_input;
 
 #endif

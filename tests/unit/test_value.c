@@ -94,8 +94,9 @@ static void test_bad_models(void **state)
 	static const dal_column no_id[] = { DAL_COL("x", DAL_TYPE_TEXT, 0, 0) };
 	static const dal_column dup[] = { DAL_COL_ID(), DAL_COL("x", DAL_TYPE_TEXT, 0, 0), DAL_COL("x", DAL_TYPE_INT, 0, 0) };
 	static const dal_column bad_role[] = { DAL_COL_ID(), DAL_COL("deleted_at", DAL_TYPE_TEXT, 0, 0) };
+	static const dal_column bad_now[] = { DAL_COL_ID(), DAL_COL("seen", DAL_TYPE_TEXT, DAL_DEFAULT_NOW, 0) };
 	dal_model m1 = DAL_MODEL("t", bad_name), m2 = DAL_MODEL("t", no_id), m3 = DAL_MODEL("t", dup),
-	          m4 = DAL_MODEL("t; DROP TABLE x", dup), m5 = DAL_MODEL("t", bad_role);
+	          m4 = DAL_MODEL("t; DROP TABLE x", dup), m5 = DAL_MODEL("t", bad_role), m6 = DAL_MODEL("t", bad_now);
 
 	(void)state;
 	assert_int_equal(dal_model_validate(&m1), DAL_EINVAL);
@@ -104,6 +105,8 @@ static void test_bad_models(void **state)
 	assert_non_null(strstr(dal_error_last()->message, "twice"));
 	assert_int_equal(dal_model_validate(&m4), DAL_EINVAL);
 	assert_int_equal(dal_model_validate(&m5), DAL_EINVAL);
+	assert_int_equal(dal_model_validate(&m6), DAL_EINVAL);
+	assert_non_null(strstr(dal_error_last()->message, "'seen' is DAL_DEFAULT_NOW"));
 	assert_int_equal(dal_model_validate(NULL), DAL_EINVAL);
 }
 
