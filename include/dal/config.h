@@ -30,7 +30,7 @@ typedef struct dal_config {
 	int recycle_s;               /**< close connections older than this */
 	int slow_query_ms;           /**< statements slower than this count as slow */
 	bool echo;                   /**< log every statement with its duration */
-	int leak_threshold_ms;       /**< report a connection held longer than this; 0 = off */
+	int leak_threshold_ms;       /**< report a connection (or unit of work) held longer than this; 0 = off */
 	int connect_timeout_s;       /**< PostgreSQL connect timeout */
 	int connect_retries;         /**< connection attempts before DAL_ECONN */
 	int busy_timeout_ms;         /**< SQLite busy timeout */
@@ -47,7 +47,7 @@ typedef struct dal_config {
 	int cache_ttl_ms;            /**< a cached row is read from the database again after this long; 0 = no age limit */
 } dal_config;
 
-#define DAL_CONFIG_INIT { DAL_CONFIG_VERSION, NULL, 5, 10, 30000, 3600, 1000, false, 0, 10, 3, 5000, DAL_SQLITE_SYNC_NORMAL, 128, 1000, 5, 30000, false, true, 10000, 60000 }
+#define DAL_CONFIG_INIT { DAL_CONFIG_VERSION, NULL, 5, 10, 30000, 3600, 1000, false, 300000, 10, 3, 5000, DAL_SQLITE_SYNC_NORMAL, 128, 1000, 5, 30000, false, true, 10000, 60000 }
 
 /**
  * Fill @p config with the defaults of @p version.

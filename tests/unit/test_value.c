@@ -120,6 +120,8 @@ static void test_config(void **state)
 	assert_int_equal(dal_config_init(NULL, DAL_CONFIG_VERSION), DAL_EINVAL);
 	assert_int_equal(dal_config_init(&c, DAL_CONFIG_VERSION), 0);
 	assert_int_equal(c.pool_size, 5);
+	/* On by default, past what a healthy unit of work lasts: a unit never ended gets reported. */
+	assert_int_equal(c.leak_threshold_ms, 300000);
 	unsetenv("DATABASE_URL");
 	setenv("DAL_POOL_SIZE", "9", 1);
 	setenv("DAL_POOL_TIMEOUT", "2", 1);
