@@ -22,8 +22,7 @@ int dal__pool_init(dal_pool *pool, const dal_db *db)
 	pthread_cond_init(&pool->cv, NULL);
 	pool->keep = cfg->pool_size > 0 ? cfg->pool_size : 1;
 	pool->max = pool->keep + (cfg->max_overflow > 0 ? cfg->max_overflow : 0);
-	/* Each connection to an SQLite :memory: URL would be a database of its own. */
-	if (!(db->drv->caps & DAL_CAP_MULTI_CONN) || (db->url.memory && db->drv == &dal__driver_sqlite))
+	if (!(db->drv->caps & DAL_CAP_MULTI_CONN) || (db->url.memory && (db->drv->caps & DAL_CAP_MEMORY_PER_CONN)))
 		pool->keep = pool->max = 1;
 	if (!(pool->idle = calloc((size_t)pool->max, sizeof(*pool->idle))))
 		return dal__error_nomem();
