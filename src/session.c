@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "each.h"
 #include "uow.h"
 
 int dal__session_open(dal_session *s, dal_db *db, unsigned tx)
@@ -12,7 +13,7 @@ int dal__session_open(dal_session *s, dal_db *db, unsigned tx)
 	memset(s, 0, sizeof(*s));
 	s->db = db;
 	if ((s->conn = dal__uow_conn(db)) != NULL)
-		return 0;
+		return dal__each_check(s->conn);
 	if ((error = dal__pool_acquire(&s->conn, db)) < 0)
 		return error;
 	s->owned = true;
