@@ -242,6 +242,48 @@ static void test_each_in_unit_refuses_calls(void **state)
 	dal_repo_close(repo);
 }
 
+/* Many rows, in one query every engine runs. */
+#define NMANY 5000
+#define MANY_SQL "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 5000) SELECT i FROM r"
+
+typedef struct many {
+	dal_db *db;
+	int rows, refused;
+} many;
+
+static int query_every_row(const dal_value *values, const char *const *names, size_t n, void *payload)
+{
+	many *m = payload;
+	dal_result *res = NULL;
+
+	(void)values;
+	(void)names;
+	(void)n;
+	m->rows++;
+	m->refused += dal_query(&res, m->db, "SELECT 1", NULL, 0) == DAL_EINVAL;
+	dal_result_free(res);
+	return 0;
+}
+
+/*
+ * A call from every row of a long stream in a unit: each is refused, and the
+ * stream delivers every row (DuckDB used to end it silently, with DAL_OK, once
+ * the callback had run a query on the unit's connection).
+ */
+static void test_each_in_unit_stream_goes_on(void **state)
+{
+	fixture *fx = FX(state);
+	dal_uow *uow = NULL;
+	many m = { fx->db, 0, 0 };
+
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_query_each(fx->db, MANY_SQL, NULL, 0, query_every_row, &m));
+	CHECK_OK(dal_uow_rollback(uow));
+	if (m.rows != NMANY || m.refused != NMANY)
+		fail_msg("dal_query_each in a unit, dal_query from every row: %d rows of %d, %d calls refused",
+			m.rows, NMANY, m.refused);
+}
+
 /*
  * Outside a unit, with a pool of one: the each holds the only connection, so a
  * call from its callback fails at once instead of waiting for the pool timeout.
@@ -384,6 +426,7 @@ static void test_each_waits_for_other_threads(void **state)
 
 FX_CASES(cases_each,
 	FX_CASE(test_each_in_unit_refuses_calls),
+	FX_CASE(test_each_in_unit_stream_goes_on),
 	FX_CASE(test_each_pool_of_one_refuses_calls),
 	FX_CASE(test_each_takes_another_connection),
 	FX_CASE(test_each_waits_for_other_threads),
