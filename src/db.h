@@ -48,7 +48,8 @@ int dal__pool_init(dal_pool *pool, const dal_db *db);
 void dal__pool_dispose(dal_pool *pool);
 /*
  * Lend a connection; DAL_ETIMEOUT after cfg.pool_timeout_ms (the message names the
- * holders), DAL_ECONN if a new one cannot connect. `file`:`line` is where it was
+ * holders), DAL_ECONN if a new one cannot connect, DAL_EINVAL at once when this
+ * thread's each callbacks hold every connection it may open (src/each.h). `file`:`line` is where it was
  * taken, for the timeout message and leak reports (static storage).
  */
 int dal__pool_acquire_at(dal_conn **out, dal_db *db, const char *file, int line);

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "db.h"
+#include "each.h"
 #include "uow.h"
 #include "util/error.h"
 #include "util/str.h"
@@ -35,7 +36,10 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 	if (n && !params)
 		return dal__error(DAL_EINVAL, "invalid argument: 'params' is NULL with nparams %zu", n);
 	rc->db = db;
-	if (!(rc->conn = dal__uow_conn(db))) {
+	if ((rc->conn = dal__uow_conn(db)) != NULL) {
+		if ((error = dal__each_check(rc->conn)) < 0)
+			return error;
+	} else {
 		if ((error = dal__pool_acquire(&rc->conn, db)) < 0)
 			return error;
 		rc->owned = true;
@@ -180,6 +184,7 @@ int dal_query_each(dal_db *db, const char *sql, const dal_value *params, size_t 
 {
 	const char **names = NULL;
 	dal_value *vals = NULL;
+	dal__each_frame frame;
 	raw_call rc;
 	int error, i, stop = 0;
 
@@ -198,7 +203,10 @@ int dal_query_each(dal_db *db, const char *sql, const dal_value *params, size_t 
 			error = rc.conn->drv->column(rc.stmt, i, &vals[i]);
 		if (error < 0)
 			break;
-		if ((stop = callback(vals, names, (size_t)rc.stmt->ncols, payload)) != 0)
+		dal__each_enter(&frame, rc.conn, "dal_query_each", "dal_query");
+		stop = callback(vals, names, (size_t)rc.stmt->ncols, payload);
+		dal__each_leave(&frame);
+		if (stop != 0)
 			break;
 		error = dal__stmt_step(rc.stmt);
 	}

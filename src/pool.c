@@ -6,12 +6,19 @@
 
 #include "conn.h"
 #include "db.h"
+#include "each.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
 
 /* Leak reports gathered under the lock, logged after it. */
 #define LEAK_BATCH 8
+
+/* Whether the database allows one connection, whatever the config says. */
+static bool one_connection(const dal_db *db)
+{
+	return !(db->drv->caps & DAL_CAP_MULTI_CONN) || (db->url.memory && (db->drv->caps & DAL_CAP_MEMORY_PER_CONN));
+}
 
 int dal__pool_init(dal_pool *pool, const dal_db *db)
 {
@@ -22,8 +29,7 @@ int dal__pool_init(dal_pool *pool, const dal_db *db)
 	pthread_cond_init(&pool->cv, NULL);
 	pool->keep = cfg->pool_size > 0 ? cfg->pool_size : 1;
 	pool->max = pool->keep + (cfg->max_overflow > 0 ? cfg->max_overflow : 0);
-	/* Each connection to an SQLite :memory: URL would be a database of its own. */
-	if (!(db->drv->caps & DAL_CAP_MULTI_CONN) || (db->url.memory && db->drv == &dal__driver_sqlite))
+	if (one_connection(db))
 		pool->keep = pool->max = 1;
 	if (!(pool->idle = calloc((size_t)pool->max, sizeof(*pool->idle))))
 		return dal__error_nomem();
@@ -213,6 +219,27 @@ static void found_dead(dal_pool *pool, const dal_conn *conn)
 		pool->generation++;
 }
 
+/*
+ * Every connection the pool may open is held by this thread's each callbacks:
+ * none can come back while it waits, so it fails now instead of at the timeout.
+ * Connections other threads hold may come back: those are waited for as usual.
+ */
+static int each_deadlock(const dal_db *db, const dal__each_frame *f)
+{
+	const dal_pool *pool = &db->pool;
+	char limit[96];
+
+	if (one_connection(db))
+		snprintf(limit, sizeof(limit), "1: %s has one", db->url.memory ? "a :memory: database" : "the engine");
+	else
+		snprintf(limit, sizeof(limit), "%d: pool_size %d + max_overflow %d", pool->max, pool->keep,
+			pool->max - pool->keep);
+	return dal__error(DAL_EINVAL, "a call from inside a %s callback needs a connection, and this thread holds "
+		"every connection the pool may open (%s) streaming rows, so waiting would never end; make the call "
+		"after %s returns (collect the ids in the callback), read the rows with %s first%s",
+		f->what, limit, f->what, f->instead, one_connection(db) ? "" : ", or raise pool_size");
+}
+
 int dal__pool_acquire_at(dal_conn **out, dal_db *db, const char *file, int line)
 {
 	dal_pool *pool = &db->pool;
@@ -223,8 +250,12 @@ int dal__pool_acquire_at(dal_conn **out, dal_db *db, const char *file, int line)
 	int64_t now = dal_now(), t_wait;
 	int error = 0, rc = 0, nleaks, open;
 	bool ping, recycle;
+	const dal__each_frame *each;
 
 	*out = NULL;
+	/* `max` is set once, at dal_open. */
+	if (dal__each_held(db, &each) >= pool->max)
+		return each_deadlock(db, each);
 	pthread_mutex_lock(&pool->mu);
 	nleaks = leak_scan(pool, db, now, leaks, false);
 	if (pool->nidle == 0 && pool->open >= pool->max) {

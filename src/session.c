@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "each.h"
 #include "uow.h"
 #include "util/error.h"
 
@@ -9,6 +10,9 @@ static int join_unit(dal_session *s, dal__tx *tx, unsigned flags)
 {
 	int error;
 
+	/* The unit's connection may be busy streaming rows to a callback on this thread. */
+	if ((error = dal__each_check(tx->conn)) < 0)
+		return error;
 	s->tx = tx;
 	s->conn = tx->conn;
 	if (!(flags & DAL__SESSION_WRITE))

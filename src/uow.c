@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "dal/uow.h"
+#include "each.h"
 #include "repo/repo.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -264,6 +265,8 @@ int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const 
 		opts = &defaults;
 	if ((error = check_opts(opts, db)) < 0)
 		return error;
+	if ((outer = innermost(db)) != NULL && (error = dal__each_check(outer->conn)) < 0)
+		return error;
 	if (!(u = calloc(1, sizeof(*u))))
 		return dal__error_nomem();
 	if (opts->audit_ctx && (error = dal__audit_ctx_copy(&u->actx, opts->audit_ctx)) < 0) {
@@ -277,7 +280,6 @@ int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const 
 	u->file = file;
 	u->line = line;
 	atomic_init(&u->dead, false);
-	outer = innermost(db);
 	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts, file, line)) < 0) {
 		dal__audit_ctx_free(&u->actx);
 		free(u);
@@ -361,6 +363,9 @@ static int uow_end(dal_uow *u, bool commit)
 		return dal__error(DAL_EINVAL, "dal_uow_commit: the unit of work had already been rolled back "
 			"(its stack was ended out of order, or its database closed); nothing was committed");
 	}
+	/* Its connection streams rows to a callback of this thread: end nothing, free nothing. */
+	if (pthread_equal(u->thread, pthread_self()) && (error = dal__each_check(u->conn)) < 0)
+		return error;
 	if ((error = check_end(u, what)) < 0) {
 		if (pthread_equal(u->thread, pthread_self()))
 			uow_free(u);

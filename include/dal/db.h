@@ -87,13 +87,24 @@ DAL_API int dal_query(dal_result **out, dal_db *db, const char *sql,
 /**
  * Called once per row by dal_query_each(). The values and names are borrowed for
  * the call only. Return 0 to go on, anything else to stop (dal_query_each() then
- * returns that value).
+ * returns that value). What a dal call made from it does: see dal_query_each().
  */
 typedef int (*dal_row_cb)(const dal_value *values, const char *const *names,
                           size_t ncolumns, void *payload);
 
 /**
  * Run a query and stream its rows to @p callback without holding them all.
+ *
+ * A dal call on the same dal_db from inside the callback, the same on every engine
+ * (docs/threading.md): outside a unit of work it runs on another pooled connection,
+ * and fails at once with DAL_EINVAL, instead of waiting for the pool, when this
+ * thread's callbacks already hold every connection the pool may open (an SQLite
+ * :memory: database has one). In a unit of work the rows stream on the unit's
+ * connection: every call on that dal_db that would use it (repository calls,
+ * dal_exec(), dal_query(), dal_query_each(), dal_uow_begin(), dal_uow_commit(),
+ * dal_uow_rollback()) fails at once with DAL_EINVAL and leaves the stream and the
+ * unit as they were. Instead, collect what the calls need in the callback and make
+ * them after dal_query_each() returns, or read the rows with dal_query() first.
  *
  * @return DAL_OK; the callback's non-zero value if it stopped; errors as dal_exec().
  */

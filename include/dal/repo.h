@@ -109,11 +109,25 @@ DAL_API int dal_repo_restore(dal_repo *repo, int64_t id);
  */
 DAL_API int dal_repo_find(dal_rows **out, dal_repo *repo, const dal_criteria *criteria);
 
-/** Called by dal_repo_each() per row; the row is borrowed for the call. Non-zero stops. */
+/**
+ * Called by dal_repo_each() per row; the row is borrowed for the call. Non-zero stops.
+ * What a dal call made from it does: see dal_repo_each().
+ */
 typedef int (*dal_repo_row_cb)(const dal_row *row, void *payload);
 
 /**
  * Stream matching rows to @p callback in constant memory.
+ *
+ * A dal call on the same dal_db from inside the callback, the same on every engine
+ * (docs/threading.md): outside a unit of work it runs on another pooled connection,
+ * and fails at once with DAL_EINVAL, instead of waiting for the pool, when this
+ * thread's callbacks already hold every connection the pool may open (an SQLite
+ * :memory: database has one). In a unit of work the rows stream on the unit's
+ * connection: every call on that dal_db that would use it (repository calls,
+ * dal_exec(), dal_query(), dal_query_each(), dal_uow_begin(), dal_uow_commit(),
+ * dal_uow_rollback()) fails at once with DAL_EINVAL and leaves the stream and the
+ * unit as they were. Instead, collect the ids in the callback and make the calls
+ * after dal_repo_each() returns, or read the rows with dal_repo_find() first.
  *
  * @return DAL_OK; the callback's non-zero value if it stopped; errors as dal_repo_find().
  */

@@ -9,7 +9,9 @@
  * A unit of work holds one pooled connection and one transaction for its life.
  * Every repository call and every dal_exec()/dal_query() made on the same
  * dal_db by the thread that began it runs in it, and sees its uncommitted
- * writes; other threads and other dal_db handles do not.
+ * writes; other threads and other dal_db handles do not. While the unit's
+ * connection streams rows to a dal_repo_each()/dal_query_each() callback, those
+ * calls from inside the callback fail at once with DAL_EINVAL (see there).
  *
  * A begin on a thread that already has an open unit on the same dal_db is
  * nested: a savepoint inside the outer transaction, to any depth. Committing a
@@ -89,8 +91,11 @@ typedef struct dal_uow_opts {
  * @param db   the database (borrowed: must outlive the unit)
  * @param opts options (copied); NULL means DAL_UOW_OPTS_INIT
  * @return DAL_OK; DAL_EINVAL for a NULL argument, a bad opts version or value (also of
- *         opts->audit_ctx), or a nested unit asking for a stronger isolation than its outer unit;
- *         DAL_ETIMEOUT when no connection is free; DAL_ECONN,
+ *         opts->audit_ctx), a nested unit asking for a stronger isolation than its outer unit,
+ *         or a call from inside a dal_repo_each()/dal_query_each() callback that cannot run
+ *         (see there: the outer unit's connection is streaming the rows, or this thread's
+ *         callbacks hold every connection of the pool); DAL_ETIMEOUT when no connection is
+ *         free; DAL_ECONN,
  *         DAL_EBUSY from the engine; DAL_ENOMEM.
  */
 DAL_API int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts);
@@ -105,13 +110,16 @@ DAL_API int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts
 /**
  * Commit and free a unit of work. A nested unit's work joins its outer unit.
  *
- * Whatever it returns, @p uow is freed and its connection goes back to the pool;
- * on failure nothing of the unit is committed, except with DAL_ECOMMIT_UNKNOWN.
+ * Whatever it returns, @p uow is freed and its connection goes back to the pool
+ * (except where DAL_EINVAL below says it is not); on failure nothing of the unit
+ * is committed, except with DAL_ECOMMIT_UNKNOWN.
  *
  * @param uow the unit (NULL is DAL_EINVAL)
  * @return DAL_OK; DAL_EINVAL if it is not the innermost open unit of its dal_db on
  *         this thread (the whole stack is then rolled back), was begun on another
- *         thread (then nothing is done and it is not freed), or is dead;
+ *         thread (then nothing is done and it is not freed), is dead, or its connection
+ *         is streaming rows to a dal_repo_each()/dal_query_each() callback of this thread
+ *         (a call from inside it: nothing is done, the unit stays open);
  *         DAL_ESERIALIZE, DAL_EBUSY, DAL_ECONSTRAINT (deferred) from the engine;
  *         DAL_ECONN if the connection was lost before COMMIT was sent (nothing was
  *         committed); DAL_ECOMMIT_UNKNOWN if it was lost while COMMIT was in flight
@@ -129,7 +137,9 @@ DAL_API int dal_uow_commit(dal_uow *uow);
  * @param uow the unit (NULL is DAL_EINVAL)
  * @return DAL_OK (also for a dead unit, which is only freed); DAL_EINVAL if it is not
  *         the innermost open unit of its dal_db on this thread (the whole stack is then
- *         rolled back and it is freed), or was begun on another thread (nothing is done);
+ *         rolled back and it is freed), was begun on another thread (nothing is done), or
+ *         its connection is streaming rows to a dal_repo_each()/dal_query_each() callback
+ *         of this thread (a call from inside it: nothing is done, the unit stays open);
  *         DAL_ECONN if the engine could not roll back (the connection is then discarded,
  *         which rolls back on the server); for a nested unit on DuckDB, the error of an
  *         undo statement (the outermost unit's commit then fails: nothing commits half).

@@ -31,6 +31,7 @@
  * running it at once corrupt the strings later INSERTs store (tests/conformance
  * test_parallel_writers_one_chain); dal updates, then reads the row back. */
 #define DAL_CAP_UPDATE_RETURNING (1u << 11)
+#define DAL_CAP_MEMORY_PER_CONN  (1u << 12) /* each connection to a :memory: URL is a database of its own */
 
 /* What step() returns besides a negative DAL_E* code. */
 enum { DAL__DONE = 0, DAL__ROW = 1 };

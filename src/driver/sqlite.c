@@ -329,7 +329,7 @@ const dal_driver dal__driver_sqlite = {
 	.scheme = "sqlite",
 	.name = "sqlite",
 	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_MULTI_CONN |
-	        DAL_CAP_STREAM_SORTED | DAL_CAP_TX_DDL | DAL_CAP_UPDATE_RETURNING,
+	        DAL_CAP_STREAM_SORTED | DAL_CAP_TX_DDL | DAL_CAP_UPDATE_RETURNING | DAL_CAP_MEMORY_PER_CONN,
 	.dialect = &sqlite_dialect,
 	.connect = sqlite_connect,
 	.disconnect = sqlite_disconnect,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "each.h"
 #include "repo/repo.h"
 #include "repo/rows.h"
 #include "row.h"
@@ -185,13 +186,15 @@ typedef struct each_ctx {
 static int each_row(dal_repo *repo, dal_stmt *stmt, void *payload)
 {
 	each_ctx *e = payload;
+	dal__each_frame frame;
 	int error;
 
 	if ((error = dal__repo_read_row(&e->row, repo, stmt)) < 0)
 		return error;
-	if ((e->stopped = e->cb(e->row, e->payload)) != 0)
-		return 1;
-	return 0;
+	dal__each_enter(&frame, stmt->conn, "dal_repo_each", "dal_repo_find");
+	e->stopped = e->cb(e->row, e->payload);
+	dal__each_leave(&frame);
+	return e->stopped != 0 ? 1 : 0;
 }
 
 struct counted {
