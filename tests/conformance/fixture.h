@@ -87,5 +87,6 @@ extern const fx_cases cases_metrics;
 extern const fx_cases cases_audit;
 extern const fx_cases cases_bulk;
 extern const fx_cases cases_cache;
+extern const fx_cases cases_errors;
 
 #endif
