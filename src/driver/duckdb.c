@@ -358,6 +358,7 @@ static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const 
 {
 	duck_shared *sh = shared;
 	duck_conn *c;
+	int error;
 
 	(void)url;
 	*out = NULL;
@@ -379,10 +380,12 @@ static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const 
 	 * two optimizers act on plan-time statistics; without them a reused plan
 	 * stays right as the data changes.
 	 */
-	if (duck_exec(&c->base, "SET disabled_optimizers = 'statistics_propagation,compressed_materialization'") < 0) {
+	error = duck_exec(&c->base, "SET disabled_optimizers = 'statistics_propagation,compressed_materialization'");
+	if (error < 0) {
+		/* DuckDB's code, as recorded: a locked configuration is no lost connection to retry. */
 		duckdb_disconnect(&c->con);
 		free(c);
-		return DAL_ECONN;
+		return error;
 	}
 	*out = &c->base;
 	return 0;
@@ -860,6 +863,7 @@ static int duck_column(dal_stmt *stmt, int i, dal_value *out)
 	duck_col *col;
 	idx_t r;
 	int64_t v = 0;
+	int error;
 
 	if (s->state != RUN_ROWS || !s->chunk || i < 0 || i >= s->base.ncols)
 		return dal__error(DAL_EINVAL, "duckdb: no column %d in the current row", i);
@@ -917,13 +921,13 @@ static int duck_column(dal_stmt *stmt, int i, dal_value *out)
 	case DUCKDB_TYPE_TIMESTAMP:
 	case DUCKDB_TYPE_TIMESTAMP_TZ: *out = dal_timestamp(((int64_t *)col->data)[r]); return 0;
 	case DUCKDB_TYPE_TIMESTAMP_S:
-		if (scaled_ts(&v, ((int64_t *)col->data)[r], 1000000, s, i) < 0)
-			return DAL_EINVAL;
+		if ((error = scaled_ts(&v, ((int64_t *)col->data)[r], 1000000, s, i)) < 0)
+			return error;
 		*out = dal_timestamp(v);
 		return 0;
 	case DUCKDB_TYPE_TIMESTAMP_MS:
-		if (scaled_ts(&v, ((int64_t *)col->data)[r], 1000, s, i) < 0)
-			return DAL_EINVAL;
+		if ((error = scaled_ts(&v, ((int64_t *)col->data)[r], 1000, s, i)) < 0)
+			return error;
 		*out = dal_timestamp(v);
 		return 0;
 	case DUCKDB_TYPE_TIMESTAMP_NS: *out = dal_timestamp(floor_div(((int64_t *)col->data)[r], 1000)); return 0;

@@ -58,7 +58,29 @@ static void test_error_timestamp_out_of_range(void **state)
 	CHECK_ERR(DAL_EINVAL, rc);
 }
 
+/*
+ * A new DuckDB connection runs a SET of dal's; once a connection has locked the
+ * database's configuration, that SET fails. The connect failure must come back
+ * with the code it recorded (not a DAL_ECONN of its own, which also made dal
+ * retry a failure no retry can mend).
+ */
+static void test_error_duckdb_connect_refused(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_db *other = NULL;
+
+	if (!fx_is(fx, "duckdb"))
+		FX_SKIP("only DuckDB's connections share one database whose configuration can be locked");
+	cfg.connect_retries = 1;
+	fx_exec(fx, "SET lock_configuration = true");
+	set_sentinel(fx);
+	check_recorded(fx_open_again(&other, fx, &cfg), "locked");
+	assert_null(other);
+}
+
 FX_CASES(cases_errors,
 	FX_CASE(test_error_unknown_value_type),
 	FX_CASE(test_error_timestamp_out_of_range),
+	FX_CASE(test_error_duckdb_connect_refused),
 );
