@@ -1,6 +1,29 @@
 /* The error contract: a failure's returned code is the one dal_error_last() records, with a message of its own. */
 #include "conformance/fixture.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
+
+/*
+ * The allocation-failure hook. tests/CMakeLists.txt links this program with
+ * -Wl,--wrap=realloc, so dal's realloc calls (the library is linked in statically)
+ * come here: the n-th one after arming fails, once, on the arming thread only.
+ */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+static _Thread_local long realloc_countdown;   /* 0: the hook is off */
+static _Thread_local bool realloc_failed;
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	if (realloc_countdown > 0 && --realloc_countdown == 0) {
+		realloc_failed = true;
+		return NULL;
+	}
+	return __real_realloc(p, n);
+}
+
 static const char sentinel[] = "stale_sentinel_table";
 
 /* Start from a known error, so that a message left over from it shows as stale. */
@@ -79,8 +102,45 @@ static void test_error_duckdb_connect_refused(void **state)
 	assert_null(other);
 }
 
+/*
+ * The Prometheus text grows by realloc: whichever growth fails, the call must
+ * fail with DAL_ENOMEM and hand out nothing, never a text with a hole in it.
+ */
+static void test_error_prometheus_append_fails(void **state)
+{
+	fixture *fx = FX(state);
+	char *text = NULL, *full = NULL;
+	long n;
+	int rc, failures = 0;
+
+	/* A statement in the totals, so the text has every part. */
+	assert_int_equal(fx_scalar(fx, "SELECT 1", NULL, 0), 1);
+	CHECK_OK(dal_metrics_prometheus(&full, fx->db));
+	for (n = 1; n < 1000; n++) {
+		realloc_failed = false;
+		realloc_countdown = n;
+		rc = dal_metrics_prometheus(&text, fx->db);
+		realloc_countdown = 0;
+		if (!realloc_failed)
+			break;
+		failures++;
+		if (rc != DAL_ENOMEM)
+			fail_msg("realloc %ld of the call failed: it returned %d (%s) and %zu of %zu bytes", n, rc,
+				dal_strerror(rc), text ? strlen(text) : 0, strlen(full));
+		assert_null(text);
+		assert_int_equal(dal_error_last()->code, DAL_ENOMEM);
+	}
+	CHECK_OK(rc);
+	assert_non_null(text);
+	/* The first growth and later ones were each made to fail once. */
+	assert_true(failures >= 2);
+	dal_string_free(text);
+	dal_string_free(full);
+}
+
 FX_CASES(cases_errors,
 	FX_CASE(test_error_unknown_value_type),
 	FX_CASE(test_error_timestamp_out_of_range),
 	FX_CASE(test_error_duckdb_connect_refused),
+	FX_CASE(test_error_prometheus_append_fails),
 );
