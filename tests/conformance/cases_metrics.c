@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -436,6 +437,43 @@ static void test_health(void **state)
 	dal_string_free(text);
 }
 
+/* The bytes of a version 1 dal_health: they end with checked_at_us. */
+#define HEALTH_V1_SIZE (offsetof(dal_health, checked_at_us) + sizeof(int64_t))
+
+/*
+ * A caller built against version 1 has a version 1 struct, however large the
+ * library's has grown: dal_health_check writes nothing past it.
+ */
+static void test_health_fills_only_its_version(void **state)
+{
+	fixture *fx = FX(state);
+	union {
+		dal_health h;
+		unsigned char bytes[sizeof(dal_health) + 64];
+	} buf;
+	size_t i, k;
+
+	memset(&buf, 0xa5, sizeof(buf));
+	buf.h.version = 1;
+	CHECK_OK(dal_health_check(&buf.h, fx->db));
+	assert_int_equal(buf.h.version, 1);
+	assert_true(buf.h.healthy);
+	assert_string_equal(buf.h.database_type, dal_db_engine(fx->db));
+	assert_true(buf.h.checked_at_us > 0);
+	for (i = HEALTH_V1_SIZE; i < sizeof(buf); i++)
+		if (buf.bytes[i] != 0xa5)
+			fail_msg("dal_health_check wrote byte %zu of a version 1 struct of %zu bytes", i, HEALTH_V1_SIZE);
+	/* A version this library does not know is refused, and nothing is written. */
+	for (i = 0; i < 2; i++) {
+		memset(&buf, 0xa5, sizeof(buf));
+		buf.h.version = i == 0 ? 0 : DAL_HEALTH_VERSION + 1;
+		CHECK_ERR(DAL_EINVAL, dal_health_check(&buf.h, fx->db));
+		CHECK_MSG("version");
+		for (k = sizeof(buf.h.version); k < sizeof(buf); k++)
+			assert_int_equal(buf.bytes[k], 0xa5);
+	}
+}
+
 /* ---- Prometheus: a strict reader of the text exposition format 0.0.4 ---- */
 
 static bool is_name(const char *s, size_t n, bool metric)
@@ -662,5 +700,6 @@ FX_CASES(cases_metrics,
 	FX_CASE(test_leak_reported_once),
 	FX_CASE(test_leak_names_the_unit),
 	FX_CASE(test_health),
+	FX_CASE(test_health_fills_only_its_version),
 	FX_CASE(test_prometheus_strict),
 );
