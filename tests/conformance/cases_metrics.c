@@ -226,18 +226,35 @@ static void test_echo_redacts_values(void **state)
 
 /* ---- pool ---- */
 
-static void test_pool_status(void **state)
+/* A fresh pool: nothing lent, and the limit the config it was opened with sets. */
+static void check_fresh_pool(const fixture *fx, dal_db *db, const dal_config *opened)
 {
-	fixture *fx = FX(state);
 	dal_pool_status st;
-	dal_conn *a = NULL;
 
-	CHECK_OK(dal_pool_status_get(&st, fx->db));
+	CHECK_OK(dal_pool_status_get(&st, db));
 	assert_true(st.size >= 1);
 	assert_int_equal(st.checked_out, 0);
 	assert_int_equal(st.checked_in, st.size);
 	assert_int_equal(st.overflow, 0);
-	assert_int_equal(st.max, fx_is(fx, "sqlite-memory") ? 1 : 15);
+	/* Each connection to an SQLite :memory: URL would be a database of its own. */
+	assert_int_equal(st.max, fx_is(fx, "sqlite-memory") ? 1 : opened->pool_size + opened->max_overflow);
+}
+
+static void test_pool_status(void **state)
+{
+	fixture *fx = FX(state);
+	const dal_config defaults = DAL_CONFIG_INIT;   /* fx_setup opens with NULL: these */
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_pool_status st;
+	dal_conn *a = NULL;
+	dal_db *db;
+
+	check_fresh_pool(fx, fx->db, &defaults);
+	cfg.pool_size = defaults.pool_size + 2;
+	cfg.max_overflow = defaults.max_overflow + 3;
+	db = open_with(fx, &cfg);
+	check_fresh_pool(fx, db, &cfg);
+	dal_close(db);
 	CHECK_OK(dal__pool_acquire(&a, fx->db));
 	CHECK_OK(dal_pool_status_get(&st, fx->db));
 	assert_int_equal(st.checked_out, 1);
