@@ -198,9 +198,14 @@ void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, siz
 		case DAL_TYPE_DOUBLE: dal__str_printf(&s, "%.17g", v->v.d); break;
 		case DAL_TYPE_TIMESTAMP: dal__str_printf(&s, "ts:%lld", (long long)v->v.ts); break;
 		case DAL_TYPE_BLOB: dal__str_printf(&s, "<blob %zu bytes>", v->len); break;
-		default:
+		case DAL_TYPE_TEXT:
+		case DAL_TYPE_JSON:
 			dal__str_printf(&s, "'%.*s'%s", (int)(v->len > 64 ? 64 : v->len), v->v.s,
 				v->len > 64 ? "..." : "");
+			break;
+		default:
+			/* The driver refuses it next; its union holds no text to read. */
+			dal__str_printf(&s, "<unknown type %d>", (int)v->type);
 		}
 	}
 	if (s.ptr)

@@ -62,6 +62,24 @@ static void test_error_unknown_value_type(void **state)
 	assert_int_equal(fx_scalar(fx, "SELECT 1", NULL, 0), 1);
 }
 
+/* The same with parameters echoed to the log: the echo must not read the value as text. */
+static void test_error_unknown_value_type_echoed(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_value v = dal_int(1);
+	dal_db *db = NULL;
+
+	cfg.echo = true;
+	cfg.echo_params = true;
+	CHECK_OK(fx_open_again(&db, fx, &cfg));
+	v.type = (dal_type)99;
+	v.len = 1000;   /* as text, 1000 bytes at address 1 */
+	set_sentinel(fx);
+	check_recorded(dal_exec(NULL, db, "SELECT ?", &v, 1), "99");
+	dal_close(db);
+}
+
 /* A timestamp past year 9999 where the engine stores text (SQLite) or checks the range (PostgreSQL). */
 static void test_error_timestamp_out_of_range(void **state)
 {
@@ -140,6 +158,7 @@ static void test_error_prometheus_append_fails(void **state)
 
 FX_CASES(cases_errors,
 	FX_CASE(test_error_unknown_value_type),
+	FX_CASE(test_error_unknown_value_type_echoed),
 	FX_CASE(test_error_timestamp_out_of_range),
 	FX_CASE(test_error_duckdb_connect_refused),
 	FX_CASE(test_error_prometheus_append_fails),
