@@ -1,6 +1,7 @@
 #include "dal/health.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,17 @@ static int64_t table_count(dal_conn *conn)
 	}
 	dal__stmt_release(stmt);
 	return n;
+}
+
+/*
+ * The bytes of a caller's struct: version 1's end with checked_at_us. A caller
+ * built against an older version has a shorter struct than this library's.
+ */
+static size_t health_size(unsigned int version)
+{
+	if (version == 1)
+		return offsetof(dal_health, checked_at_us) + sizeof(int64_t);
+	return sizeof(dal_health);
 }
 
 int dal_health_check(dal_health *out, dal_db *db)
@@ -72,7 +84,7 @@ int dal_health_check(dal_health *out, dal_db *db)
 		h.avg_query_s = m.avg_query_s;
 		h.p95_s = m.p95_s;
 	}
-	*out = h;
+	memcpy(out, &h, health_size(version));
 	return 0;
 }
 

@@ -202,9 +202,14 @@ void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, siz
 		case DAL_TYPE_DOUBLE: dal__str_printf(&s, "%.17g", v->v.d); break;
 		case DAL_TYPE_TIMESTAMP: dal__str_printf(&s, "ts:%lld", (long long)v->v.ts); break;
 		case DAL_TYPE_BLOB: dal__str_printf(&s, "<blob %zu bytes>", v->len); break;
-		default:
+		case DAL_TYPE_TEXT:
+		case DAL_TYPE_JSON:
 			dal__str_printf(&s, "'%.*s'%s", (int)(v->len > 64 ? 64 : v->len), v->v.s,
 				v->len > 64 ? "..." : "");
+			break;
+		default:
+			/* The driver refuses it next; its union holds no text to read. */
+			dal__str_printf(&s, "<unknown type %d>", (int)v->type);
 		}
 	}
 	if (s.ptr)
@@ -517,62 +522,156 @@ int dal_metrics_json(char **out, dal_db *db)
 
 /* ---- Prometheus text exposition 0.0.4 ---- */
 
-static void prom_head(dal_str *s, const char *name, const char *type, const char *help)
+/*
+ * The text being written. A failed append leaves a hole in it while later, smaller
+ * ones may still fit: the first failure is kept, and the whole call fails with it.
+ */
+typedef struct prom {
+	dal_str s;
+	int error;
+	char lbl[64];   /* the labels every sample carries */
+} prom;
+
+static void prom_keep(prom *p, int error)
 {
-	dal__str_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	if (error < 0 && p->error == 0)
+		p->error = error;
+}
+
+static void prom_printf(prom *p, const char *fmt, ...) DAL__PRINTF(2, 3);
+static void prom_printf(prom *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	prom_keep(p, dal__str_vprintf(&p->s, fmt, ap));
+	va_end(ap);
+}
+
+static void prom_head(prom *p, const char *name, const char *type, const char *help)
+{
+	prom_printf(p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A label value: backslash, double quote and newline escaped. */
-static void prom_label_value(dal_str *s, const char *v)
+static void prom_label_value(prom *p, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\')
-			dal__str_puts(s, "\\\\");
+			prom_keep(p, dal__str_puts(&p->s, "\\\\"));
 		else if (*v == '"')
-			dal__str_puts(s, "\\\"");
+			prom_keep(p, dal__str_puts(&p->s, "\\\""));
 		else if (*v == '\n')
-			dal__str_puts(s, "\\n");
+			prom_keep(p, dal__str_puts(&p->s, "\\n"));
 		else
-			dal__str_putc(s, *v);
+			prom_keep(p, dal__str_putc(&p->s, *v));
 	}
 }
 
-static void prom_u(dal_str *s, const char *name, const char *type, const char *help, const char *lbl,
-                   uint64_t v)
+static void prom_u(prom *p, const char *name, const char *type, const char *help, uint64_t v)
 {
-	prom_head(s, name, type, help);
-	dal__str_printf(s, "%s{%s} %llu\n", name, lbl, (unsigned long long)v);
+	prom_head(p, name, type, help);
+	prom_printf(p, "%s{%s} %llu\n", name, p->lbl, (unsigned long long)v);
 }
 
-static void prom_d(dal_str *s, const char *name, const char *type, const char *help, const char *lbl, double v)
+static void prom_d(prom *p, const char *name, const char *type, const char *help, double v)
 {
-	prom_head(s, name, type, help);
-	dal__str_printf(s, "%s{%s} %.9g\n", name, lbl, v);
+	prom_head(p, name, type, help);
+	prom_printf(p, "%s{%s} %.9g\n", name, p->lbl, v);
 }
 
-static void prom_cache(dal_str *s, const dal_metrics *m, const char *lbl)
+static void prom_histogram(prom *p, const dal_metrics *m)
 {
-	prom_u(s, "dal_cache_hits_total", "counter", "Reads by id answered from the read cache.", lbl, m->cache_hits);
-	prom_u(s, "dal_cache_misses_total", "counter", "Cacheable reads by id that went to the database.", lbl,
+	uint64_t cum = 0;
+	size_t i;
+
+	prom_head(p, "dal_db_client_operation_duration_seconds", "histogram",
+		"Duration of database client operations (every statement dal ran).");
+	for (i = 0; i < DAL_METRICS_BUCKETS; i++) {
+		cum += m->bucket_count[i];
+		if (i + 1 < DAL_METRICS_BUCKETS)
+			prom_printf(p, "dal_db_client_operation_duration_seconds_bucket{%s,le=\"%.9g\"} %llu\n",
+				p->lbl, m->bucket_le_s[i], (unsigned long long)cum);
+		else
+			prom_printf(p, "dal_db_client_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+				p->lbl, (unsigned long long)cum);
+	}
+	prom_printf(p, "dal_db_client_operation_duration_seconds_sum{%s} %.9g\n", p->lbl, m->total_query_s);
+	prom_printf(p, "dal_db_client_operation_duration_seconds_count{%s} %llu\n", p->lbl, (unsigned long long)cum);
+}
+
+static void prom_counts(prom *p, const dal_metrics *m)
+{
+	prom_u(p, "dal_db_client_operations_total", "counter", "Statements run.", m->query_count);
+	prom_u(p, "dal_db_client_operation_errors_total", "counter", "Statements that failed.", m->error_count);
+	prom_u(p, "dal_db_client_slow_operations_total", "counter",
+		"Statements slower than the slow_query_ms threshold.", m->slow_query_count);
+	prom_d(p, "dal_db_client_operation_duration_max_seconds", "gauge", "The slowest statement.", m->max_s);
+}
+
+static void prom_pool(prom *p, const dal_metrics *m)
+{
+	prom_head(p, "dal_db_client_connection_count", "gauge", "Connections open, by state (idle or used).");
+	prom_printf(p, "dal_db_client_connection_count{%s,state=\"idle\"} %d\n", p->lbl, m->pool.checked_in);
+	prom_printf(p, "dal_db_client_connection_count{%s,state=\"used\"} %d\n", p->lbl, m->pool.checked_out);
+	prom_u(p, "dal_db_client_connection_max", "gauge", "The most connections the pool may open.",
+		(uint64_t)m->pool.max);
+	prom_u(p, "dal_db_client_connection_pending_requests", "gauge", "Callers waiting for a connection.",
+		(uint64_t)m->pool.waiting);
+	prom_u(p, "dal_db_client_connection_overflow", "gauge", "Connections open beyond pool_size.",
+		(uint64_t)m->pool.overflow);
+	prom_u(p, "dal_db_client_connection_timeouts_total", "counter",
+		"Waits for a connection that ended in a timeout.", m->pool_timeouts);
+	prom_u(p, "dal_pool_checkouts_total", "counter", "Connections lent by the pool.", m->pool_checkouts);
+	prom_u(p, "dal_pool_waits_total", "counter", "Checkouts that had to wait.", m->pool_waits);
+	prom_d(p, "dal_pool_wait_seconds_total", "counter", "Time spent waiting for a connection.", m->pool_wait_s);
+	prom_u(p, "dal_pool_connections_created_total", "counter", "Connections opened.", m->pool_created);
+	prom_u(p, "dal_pool_connections_closed_total", "counter", "Connections closed.", m->pool_closed);
+	prom_u(p, "dal_pool_connections_broken_total", "counter", "Connections found dead.", m->pool_broken);
+	prom_u(p, "dal_pool_connections_recycled_total", "counter", "Connections closed for age.", m->pool_recycled);
+	prom_u(p, "dal_pool_leaks_total", "counter", "Connections reported as held too long.", m->pool_leaks);
+	prom_u(p, "dal_tx_retries_total", "counter", "Units of work retried after a serialization failure.",
+		m->retries);
+}
+
+static void prom_cache(prom *p, const dal_metrics *m)
+{
+	prom_u(p, "dal_cache_hits_total", "counter", "Reads by id answered from the read cache.", m->cache_hits);
+	prom_u(p, "dal_cache_misses_total", "counter", "Cacheable reads by id that went to the database.",
 		m->cache_misses);
-	prom_u(s, "dal_cache_evictions_total", "counter", "Cached rows dropped to stay within the bound.", lbl,
+	prom_u(p, "dal_cache_evictions_total", "counter", "Cached rows dropped to stay within the bound.",
 		m->cache_evictions);
-	prom_u(s, "dal_cache_expirations_total", "counter", "Cached rows dropped for age.", lbl,
-		m->cache_expirations);
-	prom_u(s, "dal_cache_invalidations_total", "counter", "Cached rows dropped because they were written.", lbl,
+	prom_u(p, "dal_cache_expirations_total", "counter", "Cached rows dropped for age.", m->cache_expirations);
+	prom_u(p, "dal_cache_invalidations_total", "counter", "Cached rows dropped because they were written.",
 		m->cache_invalidations);
-	prom_u(s, "dal_cache_entries", "gauge", "Rows in the read cache.", lbl, m->cache_entries);
-	prom_u(s, "dal_cache_max_entries", "gauge", "The most rows the read cache keeps.", lbl, m->cache_max_entries);
+	prom_u(p, "dal_cache_entries", "gauge", "Rows in the read cache.", m->cache_entries);
+	prom_u(p, "dal_cache_max_entries", "gauge", "The most rows the read cache keeps.", m->cache_max_entries);
+}
+
+static void prom_statements(prom *p, const dal_metrics *m)
+{
+	size_t i;
+
+	prom_head(p, "dal_statement_duration_seconds_total", "counter",
+		"Time spent per statement text (the top statements by total time).");
+	for (i = 0; i < m->top_count; i++) {
+		prom_printf(p, "dal_statement_duration_seconds_total{%s,db_query_text=\"", p->lbl);
+		prom_label_value(p, m->top[i].sql);
+		prom_printf(p, "\"} %.9g\n", m->top[i].total_s);
+	}
+	prom_head(p, "dal_statement_calls_total", "counter", "Runs per statement text (the top statements).");
+	for (i = 0; i < m->top_count; i++) {
+		prom_printf(p, "dal_statement_calls_total{%s,db_query_text=\"", p->lbl);
+		prom_label_value(p, m->top[i].sql);
+		prom_printf(p, "\"} %llu\n", (unsigned long long)m->top[i].count);
+	}
 }
 
 int dal_metrics_prometheus(char **out, dal_db *db)
 {
-	dal_str s = DAL_STR_INIT;
+	prom p = { DAL_STR_INIT, 0, "" };
 	dal_metrics *m;
-	char lbl[64];
-	uint64_t cum = 0;
-	size_t i;
-	int error = 0;
+	int error;
 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
@@ -582,74 +681,18 @@ int dal_metrics_prometheus(char **out, dal_db *db)
 	m->version = DAL_METRICS_VERSION;
 	if ((error = dal_metrics_get(m, db)) < 0)
 		goto done;
-	snprintf(lbl, sizeof(lbl), "db_system_name=\"%s\"", db->drv->name);
-
-	prom_head(&s, "dal_db_client_operation_duration_seconds", "histogram",
-		"Duration of database client operations (every statement dal ran).");
-	for (i = 0; i < DAL_METRICS_BUCKETS; i++) {
-		cum += m->bucket_count[i];
-		if (i + 1 < DAL_METRICS_BUCKETS)
-			dal__str_printf(&s, "dal_db_client_operation_duration_seconds_bucket{%s,le=\"%.9g\"} %llu\n",
-				lbl, m->bucket_le_s[i], (unsigned long long)cum);
-		else
-			dal__str_printf(&s, "dal_db_client_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
-				lbl, (unsigned long long)cum);
-	}
-	dal__str_printf(&s, "dal_db_client_operation_duration_seconds_sum{%s} %.9g\n", lbl, m->total_query_s);
-	dal__str_printf(&s, "dal_db_client_operation_duration_seconds_count{%s} %llu\n", lbl,
-		(unsigned long long)cum);
-
-	prom_u(&s, "dal_db_client_operations_total", "counter", "Statements run.", lbl, m->query_count);
-	prom_u(&s, "dal_db_client_operation_errors_total", "counter", "Statements that failed.", lbl, m->error_count);
-	prom_u(&s, "dal_db_client_slow_operations_total", "counter",
-		"Statements slower than the slow_query_ms threshold.", lbl, m->slow_query_count);
-	prom_d(&s, "dal_db_client_operation_duration_max_seconds", "gauge", "The slowest statement.", lbl, m->max_s);
-
-	prom_head(&s, "dal_db_client_connection_count", "gauge", "Connections open, by state (idle or used).");
-	dal__str_printf(&s, "dal_db_client_connection_count{%s,state=\"idle\"} %d\n", lbl, m->pool.checked_in);
-	dal__str_printf(&s, "dal_db_client_connection_count{%s,state=\"used\"} %d\n", lbl, m->pool.checked_out);
-	prom_u(&s, "dal_db_client_connection_max", "gauge", "The most connections the pool may open.", lbl,
-		(uint64_t)m->pool.max);
-	prom_u(&s, "dal_db_client_connection_pending_requests", "gauge", "Callers waiting for a connection.", lbl,
-		(uint64_t)m->pool.waiting);
-	prom_u(&s, "dal_db_client_connection_overflow", "gauge", "Connections open beyond pool_size.", lbl,
-		(uint64_t)m->pool.overflow);
-	prom_u(&s, "dal_db_client_connection_timeouts_total", "counter",
-		"Waits for a connection that ended in a timeout.", lbl, m->pool_timeouts);
-	prom_u(&s, "dal_pool_checkouts_total", "counter", "Connections lent by the pool.", lbl, m->pool_checkouts);
-	prom_u(&s, "dal_pool_waits_total", "counter", "Checkouts that had to wait.", lbl, m->pool_waits);
-	prom_d(&s, "dal_pool_wait_seconds_total", "counter", "Time spent waiting for a connection.", lbl,
-		m->pool_wait_s);
-	prom_u(&s, "dal_pool_connections_created_total", "counter", "Connections opened.", lbl, m->pool_created);
-	prom_u(&s, "dal_pool_connections_closed_total", "counter", "Connections closed.", lbl, m->pool_closed);
-	prom_u(&s, "dal_pool_connections_broken_total", "counter", "Connections found dead.", lbl, m->pool_broken);
-	prom_u(&s, "dal_pool_connections_recycled_total", "counter", "Connections closed for age.", lbl,
-		m->pool_recycled);
-	prom_u(&s, "dal_pool_leaks_total", "counter", "Connections reported as held too long.", lbl, m->pool_leaks);
-	prom_u(&s, "dal_tx_retries_total", "counter", "Units of work retried after a serialization failure.", lbl,
-		m->retries);
-	prom_cache(&s, m, lbl);
-
-	prom_head(&s, "dal_statement_duration_seconds_total", "counter",
-		"Time spent per statement text (the top statements by total time).");
-	for (i = 0; i < m->top_count; i++) {
-		dal__str_printf(&s, "dal_statement_duration_seconds_total{%s,db_query_text=\"", lbl);
-		prom_label_value(&s, m->top[i].sql);
-		dal__str_printf(&s, "\"} %.9g\n", m->top[i].total_s);
-	}
-	prom_head(&s, "dal_statement_calls_total", "counter", "Runs per statement text (the top statements).");
-	for (i = 0; i < m->top_count; i++) {
-		dal__str_printf(&s, "dal_statement_calls_total{%s,db_query_text=\"", lbl);
-		prom_label_value(&s, m->top[i].sql);
-		dal__str_printf(&s, "\"} %llu\n", (unsigned long long)m->top[i].count);
-	}
-	if (!s.ptr) {
-		error = dal__error_nomem();
+	snprintf(p.lbl, sizeof(p.lbl), "db_system_name=\"%s\"", db->drv->name);
+	prom_histogram(&p, m);
+	prom_counts(&p, m);
+	prom_pool(&p, m);
+	prom_cache(&p, m);
+	prom_statements(&p, m);
+	if ((error = p.error) < 0)
 		goto done;
-	}
-	*out = dal__str_detach(&s);
+	if (!(*out = dal__str_detach(&p.s)))
+		error = DAL_ENOMEM;
 done:
-	dal__str_dispose(&s);
+	dal__str_dispose(&p.s);
 	free(m);
 	return error;
 }

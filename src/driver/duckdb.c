@@ -20,8 +20,8 @@
  * the database ("Unaligned fetch in validity and main column data for update") or
  * corrupt the strings stored next (measured: tests/conformance
  * test_parallel_writers_one_chain, and the same with the bare C API). So a write
- * transaction, or a writing statement outside one, takes `writer` first, waiting up
- * to busy_timeout_ms.
+ * transaction, or any statement but a SELECT outside one (prepared or run by exec:
+ * DDL too), takes `writer` first, waiting up to busy_timeout_ms.
  */
 typedef struct duck_writer {
 	char *key;                     /* the file's real path; NULL for :memory: (never shared) */
@@ -352,12 +352,30 @@ static void duck_db_close(void *shared)
 	free(sh);
 }
 
-static int duck_exec(dal_conn *conn, const char *sql);
+/* SQL run as it is, without the writer lock: dal's own transaction control and settings. */
+static int duck_query(duck_conn *c, const char *sql)
+{
+	duckdb_result res;
+	int error = 0;
+
+	if (duckdb_query(c->con, sql, &res) != DuckDBSuccess)
+		error = result_fail(c, &res);
+	/* The result must be destroyed even when the query failed. */
+	duckdb_destroy_result(&res);
+	return error;
+}
+
+/* Only a SELECT is known not to write; anything else (DDL, SET, EXPLAIN ANALYZE of a write) waits its turn. */
+static bool may_write(duckdb_statement_type kind)
+{
+	return kind != DUCKDB_STATEMENT_TYPE_SELECT;
+}
 
 static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
 {
 	duck_shared *sh = shared;
 	duck_conn *c;
+	int error;
 
 	(void)url;
 	*out = NULL;
@@ -379,10 +397,12 @@ static int duck_connect(dal_conn **out, void *shared, const dal_url *url, const 
 	 * two optimizers act on plan-time statistics; without them a reused plan
 	 * stays right as the data changes.
 	 */
-	if (duck_exec(&c->base, "SET disabled_optimizers = 'statistics_propagation,compressed_materialization'") < 0) {
+	error = duck_query(c, "SET disabled_optimizers = 'statistics_propagation,compressed_materialization'");
+	if (error < 0) {
+		/* DuckDB's code, as recorded: a locked configuration is no lost connection to retry. */
 		duckdb_disconnect(&c->con);
 		free(c);
-		return DAL_ECONN;
+		return error;
 	}
 	*out = &c->base;
 	return 0;
@@ -397,22 +417,53 @@ static void duck_disconnect(dal_conn *c)
 	free(c);
 }
 
-static int duck_exec(dal_conn *conn, const char *sql)
+/* Statement i of exec's text, under the writer lock if it may write (released at once outside a transaction). */
+static int exec_one(duck_conn *c, duckdb_extracted_statements ex, idx_t i)
 {
-	duck_conn *c = dconn(conn);
+	duckdb_prepared_statement ps = NULL;
 	duckdb_result res;
 	int error = 0;
 
-	if (duckdb_query(c->con, sql, &res) != DuckDBSuccess)
+	/* Destroyed even when prepare fails; that is what frees the error text. */
+	if (duckdb_prepare_extracted_statement(c->con, ex, i, &ps) != DuckDBSuccess) {
+		const char *msg = duckdb_prepare_error(ps);
+		error = duck_fail(c, type_of_message(msg), msg);
+		goto done;
+	}
+	if (may_write(duckdb_prepared_statement_type(ps)) && (error = write_lock(c)) < 0)
+		goto done;
+	if (duckdb_execute_prepared(ps, &res) != DuckDBSuccess)
 		error = result_fail(c, &res);
-	/* The result must be destroyed even when the query failed. */
 	duckdb_destroy_result(&res);
+	if (!c->in_tx)
+		write_unlock(c);
+done:
+	duckdb_destroy_prepare(&ps);
+	return error;
+}
+
+/* One statement at a time, so that each is known before it runs: DDL outside a unit of work waits for the writer. */
+static int duck_exec(dal_conn *conn, const char *sql)
+{
+	duck_conn *c = dconn(conn);
+	duckdb_extracted_statements ex = NULL;
+	idx_t n, i;
+	int error = 0;
+
+	n = duckdb_extract_statements(c->con, sql, &ex);
+	if (n == 0 && duckdb_extract_statements_error(ex)) {
+		const char *msg = duckdb_extract_statements_error(ex);
+		error = duck_fail(c, type_of_message(msg), msg);
+	}
+	for (i = 0; i < n && error == 0; i++)
+		error = exec_one(c, ex, i);
+	duckdb_destroy_extracted(&ex);
 	return error;
 }
 
 static int duck_ping(dal_conn *c)
 {
-	return duck_exec(c, "SELECT 1");
+	return duck_query(dconn(c), "SELECT 1");
 }
 
 static void free_names(duck_stmt *s)
@@ -648,8 +699,7 @@ static int execute(duck_stmt *s)
 	s->nrows = s->changes = 0;
 	/* A write outside a transaction is one of its own: it too waits its turn; so does one
 	 * in a transaction begun read-only (dal enforces read_only on PostgreSQL only). */
-	if (!c->writes && duckdb_prepared_statement_type(s->ps) != DUCKDB_STATEMENT_TYPE_SELECT &&
-	    (error = write_lock(c)) < 0)
+	if (may_write(duckdb_prepared_statement_type(s->ps)) && (error = write_lock(c)) < 0)
 		return error;
 	rc = s->stream ? duckdb_execute_prepared_streaming(s->ps, &s->res) : duckdb_execute_prepared(s->ps, &s->res);
 	if (!c->in_tx)
@@ -860,6 +910,7 @@ static int duck_column(dal_stmt *stmt, int i, dal_value *out)
 	duck_col *col;
 	idx_t r;
 	int64_t v = 0;
+	int error;
 
 	if (s->state != RUN_ROWS || !s->chunk || i < 0 || i >= s->base.ncols)
 		return dal__error(DAL_EINVAL, "duckdb: no column %d in the current row", i);
@@ -917,13 +968,13 @@ static int duck_column(dal_stmt *stmt, int i, dal_value *out)
 	case DUCKDB_TYPE_TIMESTAMP:
 	case DUCKDB_TYPE_TIMESTAMP_TZ: *out = dal_timestamp(((int64_t *)col->data)[r]); return 0;
 	case DUCKDB_TYPE_TIMESTAMP_S:
-		if (scaled_ts(&v, ((int64_t *)col->data)[r], 1000000, s, i) < 0)
-			return DAL_EINVAL;
+		if ((error = scaled_ts(&v, ((int64_t *)col->data)[r], 1000000, s, i)) < 0)
+			return error;
 		*out = dal_timestamp(v);
 		return 0;
 	case DUCKDB_TYPE_TIMESTAMP_MS:
-		if (scaled_ts(&v, ((int64_t *)col->data)[r], 1000, s, i) < 0)
-			return DAL_EINVAL;
+		if ((error = scaled_ts(&v, ((int64_t *)col->data)[r], 1000, s, i)) < 0)
+			return error;
 		*out = dal_timestamp(v);
 		return 0;
 	case DUCKDB_TYPE_TIMESTAMP_NS: *out = dal_timestamp(floor_div(((int64_t *)col->data)[r], 1000)); return 0;
@@ -970,7 +1021,7 @@ static int duck_begin(dal_conn *conn, unsigned flags)
 	 */
 	if ((!(flags & DAL__TX_READ_ONLY) || (flags & DAL__TX_SERIALIZABLE)) && (error = write_lock(c)) < 0)
 		return error;
-	if ((error = duck_exec(conn, "BEGIN TRANSACTION")) < 0) {
+	if ((error = duck_query(c, "BEGIN TRANSACTION")) < 0) {
 		write_unlock(c);
 		return error;
 	}
@@ -1034,7 +1085,7 @@ static int duck_commit(dal_conn *conn)
 				"aborted the transaction (%s); it has been rolled back", cause);
 		}
 	}
-	error = duck_exec(conn, "COMMIT");
+	error = duck_query(c, "COMMIT");
 	end_tx(c);
 	return error;
 }

@@ -143,6 +143,7 @@ static int sqlite_prepare(dal_stmt **out, dal_conn *c, const char *sql, unsigned
 	return 0;
 }
 
+/* An SQLite code, or a negative DAL_E* code with its message set where SQLite has none to give. */
 static int bind_one(sqlite_stmt *s, int i, const dal_value *v, char *tsbuf)
 {
 	sqlite3_stmt *st = s->st;
@@ -158,10 +159,12 @@ static int bind_one(sqlite_stmt *s, int i, const dal_value *v, char *tsbuf)
 	case DAL_TYPE_TIMESTAMP:
 		/* ISO-8601 text, so that SQLite's date functions and other readers see a date. */
 		if (dal_timestamp_format(tsbuf, v->v.ts) < 0)
-			return SQLITE_RANGE;
+			return dal__error(DAL_EINVAL, "sqlite: parameter %d: timestamp %lld is outside the years 0001-9999",
+				i, (long long)v->v.ts);
 		return sqlite3_bind_text(st, i, tsbuf, -1, SQLITE_STATIC);
 	}
-	return SQLITE_MISMATCH;
+	/* SQLite never saw this value: its own last message would be another call's. */
+	return dal__error(DAL_EINVAL, "sqlite: parameter %d has unknown type %d", i, (int)v->type);
 }
 
 static int sqlite_bind(dal_stmt *stmt, const dal_value *params, size_t n)
@@ -181,11 +184,10 @@ static int sqlite_bind(dal_stmt *stmt, const dal_value *params, size_t n)
 	for (i = 0; i < n; i++) {
 		char *buf = (s->tsbuf ? s->tsbuf : s->ts) + k * DAL_TIMESTAMP_BUFSIZE;
 		k += params[i].type == DAL_TYPE_TIMESTAMP;
-		if ((rc = bind_one(s, (int)i + 1, &params[i], buf)) != SQLITE_OK) {
-			if (rc == SQLITE_RANGE && params[i].type == DAL_TYPE_TIMESTAMP)
-				return DAL_EINVAL;
+		if ((rc = bind_one(s, (int)i + 1, &params[i], buf)) < 0)
+			return rc;
+		if (rc != SQLITE_OK)
 			return sqlite_fail(handle(stmt->conn), rc, "bind");
-		}
 	}
 	return 0;
 }

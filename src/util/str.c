@@ -62,25 +62,34 @@ int dal__str_put_i64(dal_str *s, int64_t v)
 	return dal__str_putn(s, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-int dal__str_printf(dal_str *s, const char *fmt, ...)
+int dal__str_vprintf(dal_str *s, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n, error;
 
 	if (s->sink)
 		return 0;
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
 	if (n < 0)
-		return dal__error(DAL_EINVAL, "bad format string");
-	if ((error = dal__str_grow(s, (size_t)n)) < 0)
-		return error;
+		error = dal__error(DAL_EINVAL, "bad format string");
+	else if ((error = dal__str_grow(s, (size_t)n)) == 0) {
+		vsnprintf(s->ptr + s->len, (size_t)n + 1, fmt, again);
+		s->len += (size_t)n;
+	}
+	va_end(again);
+	return error;
+}
+
+int dal__str_printf(dal_str *s, const char *fmt, ...)
+{
+	va_list ap;
+	int error;
+
 	va_start(ap, fmt);
-	vsnprintf(s->ptr + s->len, (size_t)n + 1, fmt, ap);
+	error = dal__str_vprintf(s, fmt, ap);
 	va_end(ap);
-	s->len += (size_t)n;
-	return 0;
+	return error;
 }
 
 void dal__str_clear(dal_str *s)

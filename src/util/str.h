@@ -1,6 +1,7 @@
 #ifndef DAL_UTIL_STR_H
 #define DAL_UTIL_STR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@ static inline int dal__str_putc(dal_str *s, char c)
 /* `v` in decimal, as "%lld" without printf (audit hashing and JSON write one per value). */
 int dal__str_put_i64(dal_str *s, int64_t v);
 int dal__str_printf(dal_str *s, const char *fmt, ...) DAL__PRINTF(2, 3);
+int dal__str_vprintf(dal_str *s, const char *fmt, va_list ap) DAL__PRINTF(2, 0);
 void dal__str_clear(dal_str *s);
 void dal__str_dispose(dal_str *s);
 /** Hand the buffer to the caller (free() it) and reset @p s. Never NULL on success. */

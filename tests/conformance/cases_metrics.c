@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -225,18 +226,35 @@ static void test_echo_redacts_values(void **state)
 
 /* ---- pool ---- */
 
-static void test_pool_status(void **state)
+/* A fresh pool: nothing lent, and the limit the config it was opened with sets. */
+static void check_fresh_pool(const fixture *fx, dal_db *db, const dal_config *opened)
 {
-	fixture *fx = FX(state);
 	dal_pool_status st;
-	dal_conn *a = NULL;
 
-	CHECK_OK(dal_pool_status_get(&st, fx->db));
+	CHECK_OK(dal_pool_status_get(&st, db));
 	assert_true(st.size >= 1);
 	assert_int_equal(st.checked_out, 0);
 	assert_int_equal(st.checked_in, st.size);
 	assert_int_equal(st.overflow, 0);
-	assert_int_equal(st.max, fx_is(fx, "sqlite-memory") ? 1 : 15);
+	/* Each connection to an SQLite :memory: URL would be a database of its own. */
+	assert_int_equal(st.max, fx_is(fx, "sqlite-memory") ? 1 : opened->pool_size + opened->max_overflow);
+}
+
+static void test_pool_status(void **state)
+{
+	fixture *fx = FX(state);
+	const dal_config defaults = DAL_CONFIG_INIT;   /* fx_setup opens with NULL: these */
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_pool_status st;
+	dal_conn *a = NULL;
+	dal_db *db;
+
+	check_fresh_pool(fx, fx->db, &defaults);
+	cfg.pool_size = defaults.pool_size + 2;
+	cfg.max_overflow = defaults.max_overflow + 3;
+	db = open_with(fx, &cfg);
+	check_fresh_pool(fx, db, &cfg);
+	dal_close(db);
 	CHECK_OK(dal__pool_acquire(&a, fx->db));
 	CHECK_OK(dal_pool_status_get(&st, fx->db));
 	assert_int_equal(st.checked_out, 1);
@@ -434,6 +452,43 @@ static void test_health(void **state)
 	assert_int_equal(json_array_size(json_object_get(o, "histogram")), DAL_METRICS_BUCKETS);
 	json_decref(o);
 	dal_string_free(text);
+}
+
+/* The bytes of a version 1 dal_health: they end with checked_at_us. */
+#define HEALTH_V1_SIZE (offsetof(dal_health, checked_at_us) + sizeof(int64_t))
+
+/*
+ * A caller built against version 1 has a version 1 struct, however large the
+ * library's has grown: dal_health_check writes nothing past it.
+ */
+static void test_health_fills_only_its_version(void **state)
+{
+	fixture *fx = FX(state);
+	union {
+		dal_health h;
+		unsigned char bytes[sizeof(dal_health) + 64];
+	} buf;
+	size_t i, k;
+
+	memset(&buf, 0xa5, sizeof(buf));
+	buf.h.version = 1;
+	CHECK_OK(dal_health_check(&buf.h, fx->db));
+	assert_int_equal(buf.h.version, 1);
+	assert_true(buf.h.healthy);
+	assert_string_equal(buf.h.database_type, dal_db_engine(fx->db));
+	assert_true(buf.h.checked_at_us > 0);
+	for (i = HEALTH_V1_SIZE; i < sizeof(buf); i++)
+		if (buf.bytes[i] != 0xa5)
+			fail_msg("dal_health_check wrote byte %zu of a version 1 struct of %zu bytes", i, HEALTH_V1_SIZE);
+	/* A version this library does not know is refused, and nothing is written. */
+	for (i = 0; i < 2; i++) {
+		memset(&buf, 0xa5, sizeof(buf));
+		buf.h.version = i == 0 ? 0 : DAL_HEALTH_VERSION + 1;
+		CHECK_ERR(DAL_EINVAL, dal_health_check(&buf.h, fx->db));
+		CHECK_MSG("version");
+		for (k = sizeof(buf.h.version); k < sizeof(buf); k++)
+			assert_int_equal(buf.bytes[k], 0xa5);
+	}
 }
 
 /* ---- Prometheus: a strict reader of the text exposition format 0.0.4 ---- */
@@ -662,5 +717,6 @@ FX_CASES(cases_metrics,
 	FX_CASE(test_leak_reported_once),
 	FX_CASE(test_leak_names_the_unit),
 	FX_CASE(test_health),
+	FX_CASE(test_health_fills_only_its_version),
 	FX_CASE(test_prometheus_strict),
 );

@@ -639,35 +639,62 @@ static void test_run_tx_retries(void **state)
 	}
 }
 
-/* "Insert if absent" as two SERIALIZABLE units at once, on a column without a unique
- * constraint: write skew would insert twice. */
+/*
+ * "Insert if absent" as two SERIALIZABLE units at once, on a column without a
+ * unique constraint: write skew would insert twice. A handshake makes the overlap
+ * certain: each unit's first attempt, once it has read, waits until the test lets
+ * it write.
+ */
+typedef struct skew {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int read;     /* units whose first attempt has read */
+	int ended;    /* units whose dal_run_tx has returned */
+	bool go;      /* the units may write */
+} skew;
+
+typedef struct skew_unit {
+	dal_db *db;
+	skew *sync;   /* NULL: no handshake */
+	int attempts;
+	int rc;
+} skew_unit;
+
+static void skew_read_done(skew_unit *u)
+{
+	skew *k = u->sync;
+
+	if (!k || u->attempts > 1)
+		return;
+	pthread_mutex_lock(&k->mu);
+	k->read++;
+	pthread_cond_broadcast(&k->cv);
+	while (!k->go)
+		pthread_cond_wait(&k->cv, &k->mu);
+	pthread_mutex_unlock(&k->mu);
+}
+
 static int insert_if_absent(dal_uow *uow, void *payload)
 {
 	dal_filter only[] = { DAL_WHERE("item", DAL_OP_EQ, dal_text("only")) };
+	dal_field f[] = { DAL_FIELD("user_id", dal_int(1)), DAL_FIELD("item", dal_text("only")) };
 	dal_criteria c = DAL_CRITERIA_INIT;
+	skew_unit *u = payload;
 	dal_repo *repo = NULL;
 	int64_t n = -1;
 	int rc;
 
-	(void)payload;
+	u->attempts++;
 	c.filters = only;
 	c.nfilters = 1;
-	if ((rc = dal_uow_repo(&repo, uow, &orders, 0)) < 0)
-		return rc;
-	if ((rc = dal_repo_count(&n, repo, &c)) == 0 && n == 0) {
-		struct timespec t = { 0, 30 * 1000000L };   /* let the other unit read too */
-		dal_field f[] = { DAL_FIELD("user_id", dal_int(1)), DAL_FIELD("item", dal_text("only")) };
-		nanosleep(&t, NULL);
+	if ((rc = dal_uow_repo(&repo, uow, &orders, 0)) == 0)
+		rc = dal_repo_count(&n, repo, &c);
+	skew_read_done(u);
+	if (rc == 0 && n == 0)
 		rc = dal_repo_create(NULL, repo, f, 2);
-	}
 	dal_repo_close(repo);
 	return rc;
 }
-
-typedef struct skew_unit {
-	dal_db *db;
-	int rc;
-} skew_unit;
 
 static void *serializable_insert(void *arg)
 {
@@ -675,25 +702,115 @@ static void *serializable_insert(void *arg)
 	skew_unit *u = arg;
 
 	ser.isolation = DAL_ISOLATION_SERIALIZABLE;
-	u->rc = dal_run_tx(u->db, &ser, insert_if_absent, NULL);
+	u->rc = dal_run_tx(u->db, &ser, insert_if_absent, u);
+	if (u->sync) {
+		pthread_mutex_lock(&u->sync->mu);
+		u->sync->ended++;
+		pthread_cond_broadcast(&u->sync->cv);
+		pthread_mutex_unlock(&u->sync->mu);
+	}
 	return NULL;
+}
+
+/* Until `n` units have read; false if one ended first (it failed before reading). */
+static bool skew_wait_read(skew *k, int n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&k->mu);
+	while (k->read < n && k->ended == 0)
+		pthread_cond_wait(&k->cv, &k->mu);
+	ok = k->read >= n;
+	pthread_mutex_unlock(&k->mu);
+	return ok;
+}
+
+static void skew_go(skew *k)
+{
+	pthread_mutex_lock(&k->mu);
+	k->go = true;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void check_unit(const skew_unit *u, const char *which)
+{
+	if (u->rc != 0)
+		fail_msg("unit %s: %d (%s) after %d attempt(s)", which, u->rc, dal_strerror(u->rc), u->attempts);
+}
+
+/* Writers at once: both units read before either writes, and the engine makes one of them retry. */
+static void skew_overlapping(fixture *fx)
+{
+	skew k = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false };
+	skew_unit u[2] = { { fx->db, &k, 0, -1 }, { fx->db, &k, 0, -1 } };
+	uint64_t before = retries(fx->db);
+	pthread_t t[2];
+	bool both_read;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, serializable_insert, &u[i]), 0);
+	both_read = skew_wait_read(&k, 2);
+	skew_go(&k);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	if (!both_read)
+		fail_msg("a unit ended before both had read: %d (%s), %d (%s)", u[0].rc, dal_strerror(u[0].rc),
+			u[1].rc, dal_strerror(u[1].rc));
+	check_unit(&u[0], "0");
+	check_unit(&u[1], "1");
+	assert_true(retries(fx->db) - before >= 1);
+	assert_true(u[0].attempts + u[1].attempts >= 3);
+}
+
+/*
+ * One writer at a time: while unit A is between its read and its write, unit B
+ * cannot even begin (a dal_db with a 20 ms busy timeout and one attempt gets
+ * DAL_EBUSY before B's function runs); run after A, B finds A's row.
+ */
+static void skew_serialized(fixture *fx)
+{
+	skew k = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false };
+	skew_unit a = { fx->db, &k, 0, -1 }, b = { NULL, NULL, 0, -1 };
+	dal_uow_opts ser = DAL_UOW_OPTS_INIT;
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_db *impatient = NULL;
+	pthread_t t;
+	bool a_read;
+
+	ser.isolation = DAL_ISOLATION_SERIALIZABLE;
+	cfg.busy_timeout_ms = 20;
+	cfg.tx_max_attempts = 1;
+	CHECK_OK(fx_open_again(&impatient, fx, &cfg));
+	assert_int_equal(pthread_create(&t, NULL, serializable_insert, &a), 0);
+	if ((a_read = skew_wait_read(&k, 1)))
+		b.rc = dal_run_tx(impatient, &ser, insert_if_absent, &b);
+	skew_go(&k);
+	pthread_join(t, NULL);
+	dal_close(impatient);
+	if (!a_read)
+		fail_msg("unit A ended before it read: %d (%s)", a.rc, dal_strerror(a.rc));
+	check_unit(&a, "A");
+	CHECK_ERR(DAL_EBUSY, b.rc);
+	assert_int_equal(b.attempts, 0);
+	b.db = fx->db;
+	serializable_insert(&b);
+	check_unit(&b, "B");
+	assert_int_equal(b.attempts, 1);
 }
 
 static void test_serializable_no_write_skew(void **state)
 {
 	fixture *fx = FX(state);
-	skew_unit u[2] = { { fx->db, -1 }, { fx->db, -1 } };
-	pthread_t t[2];
-	int i;
 
 	schema(fx);
-	for (i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, serializable_insert, &u[i]), 0);
-	for (i = 0; i < 2; i++) {
-		pthread_join(t[i], NULL);
-		if (u[i].rc != 0)
-			fail_msg("unit %d: %d (%s)", i, u[i].rc, dal_strerror(u[i].rc));
-	}
+	if (fx->db->drv->caps & DAL_CAP_MULTI_WRITER)
+		skew_overlapping(fx);
+	else if (fx_is(fx, "sqlite-memory"))
+		FX_SKIP("sqlite :memory: has one connection: two units of work cannot overlap at all");
+	else
+		skew_serialized(fx);
 	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM orders WHERE item = 'only'", NULL, 0), 1);
 }
 

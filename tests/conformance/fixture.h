@@ -90,5 +90,6 @@ extern const fx_cases cases_cache;
 extern const fx_cases cases_write;
 extern const fx_cases cases_write_input;
 extern const fx_cases cases_each;
+extern const fx_cases cases_errors;
 
 #endif

@@ -1,4 +1,4 @@
-/* The conformance runner: dal_conformance --engine sqlite-file|sqlite-memory|duckdb|postgres */
+/* The conformance runner: dal_conformance --engine sqlite-file|sqlite-memory|duckdb|postgres [--filter PATTERN] */
 #include "conformance/fixture.h"
 
 #include <stdlib.h>
@@ -9,7 +9,7 @@ extern char fx_tmpdir[512];
 extern char fx_pg_url[1024];
 
 static const fx_cases *const all_cases[] = { &cases_base, &cases_repo, &cases_uow, &cases_metrics, &cases_audit,
-	&cases_bulk, &cases_cache, &cases_write, &cases_write_input, &cases_each };
+	&cases_bulk, &cases_cache, &cases_write, &cases_write_input, &cases_each, &cases_errors };
 
 static int read_pg_url(const char *file, char *base, size_t n)
 {
@@ -68,7 +68,7 @@ static void drop_pg_database(const char *base, const char *dbname)
 
 int main(int argc, char **argv)
 {
-	const char *engine = NULL, *pg_file = NULL;
+	const char *engine = NULL, *pg_file = NULL, *filter = NULL;
 	struct CMUnitTest *tests;
 	char base[1024] = "", dbname[64] = "";
 	size_t n = 0, i, j;
@@ -79,10 +79,13 @@ int main(int argc, char **argv)
 			engine = argv[k + 1];
 		else if (strcmp(argv[k], "--pg-url-file") == 0)
 			pg_file = argv[k + 1];
+		else if (strcmp(argv[k], "--filter") == 0)
+			filter = argv[k + 1];
 	}
 	if (!engine || (strcmp(engine, "sqlite-file") && strcmp(engine, "sqlite-memory") &&
 	                strcmp(engine, "duckdb") && strcmp(engine, "postgres"))) {
-		fprintf(stderr, "usage: %s --engine sqlite-file|sqlite-memory|duckdb|postgres [--pg-url-file F]\n", argv[0]);
+		fprintf(stderr, "usage: %s --engine sqlite-file|sqlite-memory|duckdb|postgres [--pg-url-file F] "
+			"[--filter PATTERN]\n", argv[0]);
 		return 2;
 	}
 	fx_engine_name = engine;
@@ -105,6 +108,9 @@ int main(int argc, char **argv)
 	for (n = 0, i = 0; i < sizeof(all_cases) / sizeof(all_cases[0]); i++)
 		for (j = 0; j < all_cases[i]->count; j++)
 			tests[n++] = all_cases[i]->tests[j];
+	/* Cases whose name matches a cmocka pattern (* and ?), for a quick run of a few. */
+	if (filter)
+		cmocka_set_test_filter(filter);
 	rc = _cmocka_run_group_tests(engine, tests, n, NULL, NULL);
 	if (*dbname)
 		drop_pg_database(base, dbname);
