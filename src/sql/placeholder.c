@@ -1,29 +1,112 @@
+/*
+ * `?` to `$n` for PostgreSQL, following its lexer closely enough never to touch
+ * a literal or a comment: 'strings' (quotes doubled), E'strings' (backslash
+ * escapes), "identifiers", $tag$dollar quotes$tag$, -- comments and nested
+ * block comments. A layer must never alter a string literal.
+ */
 #include "sql/placeholder.h"
 
-#include <ctype.h>
 #include <string.h>
 
-/* Length of a quoted run or comment starting at p, or 0 if p starts none. */
-static size_t skip_quoted(const char *p)
+/* Characters of an identifier (PostgreSQL allows $ after the first, and any
+ * byte of a multi-byte UTF-8 character): a quote or $ after one is part of it. */
+static bool ident_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '$' || c >= 0x80;
+}
+
+static bool ident_start(unsigned char c)
+{
+	return ident_char(c) && c != '$' && !(c >= '0' && c <= '9');
+}
+
+/* A run quoted by p[0], quotes doubled inside; with `escapes`, a backslash escapes the next byte. */
+static size_t quoted_len(const char *p, bool escapes)
 {
 	const char *q;
 
-	if (*p == '\'' || *p == '"') {
-		for (q = p + 1; *q; q++)
-			if (*q == *p) {
-				if (q[1] != *p)
-					return (size_t)(q - p + 1);
-				q++;  /* doubled quote */
-			}
-		return strlen(p);
+	for (q = p + 1; *q; q++) {
+		if (escapes && *q == '\\' && q[1]) {
+			q++;
+		} else if (*q == *p) {
+			if (q[1] != *p)
+				return (size_t)(q - p + 1);
+			q++;
+		}
 	}
+	return strlen(p);
+}
+
+/* The length of the tag at p ($$ or $name$), or 0 where p starts none ($1 is a parameter). */
+static size_t dollar_tag(const char *p)
+{
+	const char *q = p + 1;
+
+	if (*q != '$' && !ident_start((unsigned char)*q))
+		return 0;
+	while (*q && *q != '$') {
+		if (!ident_char((unsigned char)*q))
+			return 0;
+		q++;
+	}
+	return *q == '$' ? (size_t)(q - p + 1) : 0;
+}
+
+static size_t dollar_len(const char *p)
+{
+	size_t tag = dollar_tag(p);
+	const char *q;
+
+	if (tag == 0)
+		return 0;
+	for (q = p + tag; (q = strchr(q, '$')) != NULL; q++)
+		if (strncmp(q, p, tag) == 0)
+			return (size_t)(q + tag - p);
+	return strlen(p);
+}
+
+/* Block comments nest in PostgreSQL. */
+static size_t comment_len(const char *p)
+{
+	const char *q = p + 2;
+	int depth = 1;
+
+	while (*q && depth > 0) {
+		if (q[0] == '/' && q[1] == '*') {
+			depth++;
+			q += 2;
+		} else if (q[0] == '*' && q[1] == '/') {
+			depth--;
+			q += 2;
+		} else {
+			q++;
+		}
+	}
+	return (size_t)(q - p);
+}
+
+/* Length of a literal, quoted identifier or comment starting at p, or 0 if p starts none. */
+static size_t skip_quoted(const char *sql, const char *p)
+{
+	unsigned char prev = p > sql ? (unsigned char)p[-1] : 0;
+
+	if (*p == '\'' || *p == '"')
+		return quoted_len(p, false);
+	if ((*p == 'E' || *p == 'e') && p[1] == '\'' && !ident_char(prev))
+		return 1 + quoted_len(p + 1, true);
+	if (*p == '$' && !ident_char(prev))
+		return dollar_len(p);
 	if (p[0] == '-' && p[1] == '-')
 		return strcspn(p, "\n");
-	if (p[0] == '/' && p[1] == '*') {
-		q = strstr(p + 2, "*/");
-		return q ? (size_t)(q + 2 - p) : strlen(p);
-	}
+	if (p[0] == '/' && p[1] == '*')
+		return comment_len(p);
 	return 0;
+}
+
+static bool is_param(const char *sql, const char *p)
+{
+	return *p == '$' && p[1] >= '0' && p[1] <= '9' && !(p > sql && ident_char((unsigned char)p[-1]));
 }
 
 static bool has_dollar_params(const char *sql)
@@ -32,11 +115,9 @@ static bool has_dollar_params(const char *sql)
 	size_t n;
 
 	for (p = sql; *p; p++) {
-		if ((n = skip_quoted(p)) > 0) {
+		if ((n = skip_quoted(sql, p)) > 0)
 			p += n - 1;
-			continue;
-		}
-		if (*p == '$' && isdigit((unsigned char)p[1]))
+		else if (is_param(sql, p))
 			return true;
 	}
 	return false;
@@ -51,7 +132,7 @@ int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style)
 	if (style == DAL_PH_QMARK || has_dollar_params(sql))
 		return dal__str_puts(out, sql);
 	for (p = sql; *p && error == 0; p++) {
-		if ((n = skip_quoted(p)) > 0) {
+		if ((n = skip_quoted(sql, p)) > 0) {
 			error = dal__str_putn(out, p, n);
 			p += n - 1;
 		} else if (*p == '?') {

@@ -26,6 +26,21 @@ static void test_placeholders(void **state)
 	rewrite("SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1");
 	rewrite("SELECT $1, ?", "SELECT $1, ?");
 	rewrite("SELECT 1", "SELECT 1");
+	/* Dollar quotes, E-strings and nested comments are literals too. */
+	rewrite("SELECT $$a?b$$, ?", "SELECT $$a?b$$, $1");
+	rewrite("INSERT INTO t VALUES ($$Really?$$, ?)", "INSERT INTO t VALUES ($$Really?$$, $1)");
+	rewrite("SELECT $tag$ ? $$ ? $tag$, ?", "SELECT $tag$ ? $$ ? $tag$, $1");
+	rewrite("SELECT E'it\\'s?', ?", "SELECT E'it\\'s?', $1");
+	rewrite("SELECT e'\\\\', ?", "SELECT e'\\\\', $1");
+	rewrite("SELECT 1 /* a /* ? */ b ? */, ?", "SELECT 1 /* a /* ? */ b ? */, $1");
+	rewrite("SELECT U&'d\\0061t?', ?", "SELECT U&'d\\0061t?', $1");
+	/* $ inside an identifier, and an E ending one, start nothing. */
+	rewrite("SELECT a$b, ?", "SELECT a$b, $1");
+	rewrite("SELECT $$x$$ || '$1', ?", "SELECT $$x$$ || '$1', $1");
+	rewrite("SELECT x$1, ?", "SELECT x$1, $1");
+	/* Unterminated: the rest is literal, never rewritten. */
+	rewrite("SELECT $$?", "SELECT $$?");
+	rewrite("SELECT /* ? /* ? */ ?", "SELECT /* ? /* ? */ ?");
 }
 
 static void test_identifiers(void **state)
