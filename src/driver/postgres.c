@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "driver/driver.h"
+#include "sql/placeholder.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -423,6 +424,25 @@ static void flush_dealloc(pg_conn *c)
 	dal__str_clear(&c->dealloc);
 }
 
+/*
+ * dal describes each prepared statement to learn its parameter types, and libpq
+ * drops the connection ("lost synchronization") on a parameter description longer
+ * than 30,000 bytes (4 per parameter): a statement with more is refused up front,
+ * as bad input that no retry can help.
+ */
+#define PG_MAX_PARAMS 7498
+
+static int check_params(const char *sql)
+{
+	long n = dal__sql_max_param(sql);
+
+	if (n <= PG_MAX_PARAMS)
+		return 0;
+	return dal__error(DAL_EINVAL, "postgresql: a statement with %ld parameters is more than dal can send "
+		"(at most %d); pass a long list as one array parameter (= ANY(?::bigint[]) with '{1,2,3}') "
+		"or in several statements", n, PG_MAX_PARAMS);
+}
+
 static int pg_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
 {
 	pg_conn *c = pconn(conn);
@@ -431,6 +451,8 @@ static int pg_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned 
 	int error, np, nc;
 
 	*out = NULL;
+	if ((error = check_params(sql)) < 0)
+		return error;
 	if ((error = check_idle(c, NULL)) < 0)
 		return error;
 	flush_dealloc(c);

@@ -109,18 +109,23 @@ static bool is_param(const char *sql, const char *p)
 	return *p == '$' && p[1] >= '0' && p[1] <= '9' && !(p > sql && ident_char((unsigned char)p[-1]));
 }
 
-static bool has_dollar_params(const char *sql)
+long dal__sql_max_param(const char *sql)
 {
 	const char *p;
 	size_t n;
+	long max = 0, k;
 
 	for (p = sql; *p; p++) {
-		if ((n = skip_quoted(sql, p)) > 0)
+		if ((n = skip_quoted(sql, p)) > 0) {
 			p += n - 1;
-		else if (is_param(sql, p))
-			return true;
+		} else if (is_param(sql, p)) {
+			for (k = 0, p++; *p >= '0' && *p <= '9'; p++)
+				k = k < 100000000L ? k * 10 + (*p - '0') : k;
+			max = k > max ? k : max;
+			p--;
+		}
 	}
-	return false;
+	return max;
 }
 
 int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style)
@@ -129,7 +134,7 @@ int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style)
 	size_t n;
 	int k = 0, error = 0;
 
-	if (style == DAL_PH_QMARK || has_dollar_params(sql))
+	if (style == DAL_PH_QMARK || dal__sql_max_param(sql) > 0)
 		return dal__str_puts(out, sql);
 	for (p = sql; *p && error == 0; p++) {
 		if ((n = skip_quoted(sql, p)) > 0) {

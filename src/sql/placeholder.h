@@ -9,5 +9,7 @@
  * style. SQL that already has $n placeholders is copied as it is.
  */
 int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style);
+/* The highest $n outside literals and comments (0: none). */
+long dal__sql_max_param(const char *sql);
 
 #endif

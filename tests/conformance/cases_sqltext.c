@@ -2,6 +2,11 @@
  * rewrites placeholders (PostgreSQL numbers them $1, $2, ...). */
 #include "conformance/fixture.h"
 
+#include <stdlib.h>
+
+/* The database of the running case, for transaction callbacks. */
+static dal_db *fx_current_db;
+
 /* Run `sql` with `params`; one row; every column must read back as `want`, in order. */
 static void expect_texts(fixture *fx, const char *sql, const dal_value *params, size_t n, const char *const *want,
                          size_t nwant)
@@ -51,7 +56,73 @@ static void test_postgres_quoting_untouched(void **state)
 		(const char *const[]){ "Really?|one" }, 1);
 }
 
+/* A long IN list as raw SQL: the engines that take it answer; PostgreSQL (through
+ * dal, which describes every statement) refuses it up front as bad input, so no
+ * connection breaks and dal_run_tx does not retry it. */
+enum { LONG_LIST = 70000 };
+
+typedef struct long_list {
+	char *sql;
+	dal_value *params;
+} long_list;
+
+static void long_list_make(long_list *l)
+{
+	size_t i, at;
+
+	l->sql = malloc(LONG_LIST * 2 + 64);
+	l->params = calloc(LONG_LIST, sizeof(dal_value));
+	assert_non_null(l->sql);
+	assert_non_null(l->params);
+	at = (size_t)sprintf(l->sql, "SELECT COUNT(*) FROM (SELECT 1 AS x) t WHERE 3 IN (");
+	for (i = 0; i < LONG_LIST; i++) {
+		at += (size_t)sprintf(l->sql + at, i ? ",?" : "?");
+		l->params[i] = dal_int((int64_t)i);
+	}
+	strcpy(l->sql + at, ")");
+}
+
+static int run_long_list(dal_uow *uow, void *payload)
+{
+	long_list *l = payload;
+	dal_result *res = NULL;
+	int rc;
+
+	(void)uow;
+	rc = dal_query(&res, fx_current_db, l->sql, l->params, LONG_LIST);
+	dal_result_free(res);
+	return rc;
+}
+
+static void test_long_in_list(void **state)
+{
+	fixture *fx = FX(state);
+	dal_metrics *m = calloc(1, sizeof(*m));
+	long_list l;
+	int rc;
+
+	long_list_make(&l);
+	fx_current_db = fx->db;
+	rc = dal_run_tx(fx->db, NULL, run_long_list, &l);
+	m->version = DAL_METRICS_VERSION;
+	CHECK_OK(dal_metrics_get(m, fx->db));
+	print_message("%d-value IN list: rc %d, retries %llu, connections broken %llu\n", LONG_LIST, rc,
+		(unsigned long long)m->retries, (unsigned long long)m->pool_broken);
+	if (fx_is(fx, "postgres")) {
+		assert_int_equal(rc, DAL_EINVAL);
+		CHECK_MSG("parameters");
+	} else {
+		CHECK_OK(rc);
+	}
+	assert_int_equal(m->retries, 0);
+	assert_int_equal(m->pool_broken, 0);
+	free(m);
+	free(l.sql);
+	free(l.params);
+}
+
 FX_CASES(cases_sqltext,
 	FX_CASE(test_literals_untouched),
 	FX_CASE(test_postgres_quoting_untouched),
+	FX_CASE(test_long_in_list),
 );
