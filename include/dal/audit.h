@@ -40,7 +40,14 @@ DAL_BEGIN_DECLS
 /**
  * Who is making the changes. Every string is optional (NULL: not recorded),
  * copied by dal_repo_set_context() and dal_uow_begin(). Start from DAL_AUDIT_CTX_INIT.
+ * These often come from a request (a header), so each has a bound in bytes,
+ * checked where the context is given (DAL_EINVAL naming the field): they are
+ * indexed, and an unbounded value would make every audited write fail later.
  */
+#define DAL_AUDIT_CTX_MAX_ID 255          /**< user_id, session_id, correlation_id */
+#define DAL_AUDIT_CTX_MAX_IP 64           /**< ip_address */
+#define DAL_AUDIT_CTX_MAX_USER_AGENT 8192 /**< user_agent */
+
 typedef struct dal_audit_ctx {
 	unsigned int version;         /**< DAL_AUDIT_CTX_VERSION */
 	const char *user_id;

@@ -132,6 +132,14 @@ static int copy(char **out, const char *s)
 	return dal__utf8_sanitize(out, s, s ? strlen(s) : 0);
 }
 
+/* The length is checked before the string is read whole: it may be very long. */
+static int bounded(const char *field, const char *value, size_t max)
+{
+	if (!value || strnlen(value, max + 1) <= max)
+		return 0;
+	return dal__error(DAL_EINVAL, "dal_audit_ctx.%s is longer than %zu bytes", field, max);
+}
+
 int dal__audit_ctx_copy(dal__audit_ctx *out, const dal_audit_ctx *ctx)
 {
 	dal__audit_ctx c = { 0 };
@@ -140,6 +148,12 @@ int dal__audit_ctx_copy(dal__audit_ctx *out, const dal_audit_ctx *ctx)
 	memset(out, 0, sizeof(*out));
 	if (ctx->version == 0 || ctx->version > DAL_AUDIT_CTX_VERSION)
 		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_ctx", ctx->version);
+	if ((error = bounded("user_id", ctx->user_id, DAL_AUDIT_CTX_MAX_ID)) < 0 ||
+	    (error = bounded("session_id", ctx->session_id, DAL_AUDIT_CTX_MAX_ID)) < 0 ||
+	    (error = bounded("correlation_id", ctx->correlation_id, DAL_AUDIT_CTX_MAX_ID)) < 0 ||
+	    (error = bounded("ip_address", ctx->ip_address, DAL_AUDIT_CTX_MAX_IP)) < 0 ||
+	    (error = bounded("user_agent", ctx->user_agent, DAL_AUDIT_CTX_MAX_USER_AGENT)) < 0)
+		return error;
 	if ((error = copy(&c.user_id, ctx->user_id)) < 0 || (error = copy(&c.session_id, ctx->session_id)) < 0 ||
 	    (error = copy(&c.correlation_id, ctx->correlation_id)) < 0 ||
 	    (error = copy(&c.ip_address, ctx->ip_address)) < 0 || (error = copy(&c.user_agent, ctx->user_agent)) < 0) {

@@ -408,7 +408,7 @@ static void test_context_strings(void **state)
 	dal_repo *repo = open_audited(fx, &accts, DAL_AUDIT);
 	dal_audit_ctx ctx = DAL_AUDIT_CTX_INIT;
 	dal_audit_logs *logs = NULL;
-	size_t big = 1u << 20, i;
+	size_t big = DAL_AUDIT_CTX_MAX_USER_AGENT, i;
 	char *ua = malloc(big + 1);
 	const dal_audit_log *e;
 
@@ -448,6 +448,51 @@ static void test_context_strings(void **state)
 	CHECK_OK(dal_audit_query(&logs, fx->db, NULL));
 	assert_null(dal_audit_logs_at(logs, 0)->user_id);
 	dal_audit_logs_free(logs);
+	assert_verify_ok(fx);
+	dal_repo_close(repo);
+}
+
+/*
+ * Context strings come from requests: each is bounded where it is given, so a
+ * hostile header fails that call with DAL_EINVAL and never every audited write
+ * after it (a btree row too large on PostgreSQL, an index key on DuckDB).
+ */
+static void test_context_bounds(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = open_audited(fx, &accts, DAL_AUDIT);
+	dal_audit_ctx ctx = DAL_AUDIT_CTX_INIT;
+	dal_uow_opts opts = DAL_UOW_OPTS_INIT;
+	dal_audit_logs *logs = NULL;
+	dal_uow *uow = NULL;
+	size_t huge = 1u << 20;
+	char *s = malloc(huge + 1);
+
+	memset(s, 'x', huge);
+	s[huge] = '\0';
+	ctx.user_id = s;
+	CHECK_ERR(DAL_EINVAL, dal_repo_set_context(repo, &ctx));
+	CHECK_MSG("user_id");
+	ctx.user_id = NULL;
+	ctx.correlation_id = s;
+	opts.audit_ctx = &ctx;
+	CHECK_ERR(DAL_EINVAL, dal_uow_begin(&uow, fx->db, &opts));
+	CHECK_MSG("correlation_id");
+	/* At the bound: stored, indexed and found on every engine. */
+	s[DAL_AUDIT_CTX_MAX_ID] = '\0';
+	ctx.user_id = s;
+	CHECK_OK(dal_uow_begin(&uow, fx->db, &opts));
+	add(repo, "Ann", "ann@x");
+	CHECK_OK(dal_uow_commit(uow));
+	CHECK_OK(dal_audit_query(&logs, fx->db, &(dal_audit_filter){ .version = DAL_AUDIT_FILTER_VERSION,
+		.correlation_id = s }));
+	assert_int_equal(dal_audit_logs_count(logs), 1);
+	assert_int_equal(strlen(dal_audit_logs_at(logs, 0)->user_id), DAL_AUDIT_CTX_MAX_ID);
+	dal_audit_logs_free(logs);
+	s[DAL_AUDIT_CTX_MAX_ID] = 'x';
+	s[DAL_AUDIT_CTX_MAX_ID + 1] = '\0';
+	CHECK_ERR(DAL_EINVAL, dal_repo_set_context(repo, &ctx));
+	free(s);
 	assert_verify_ok(fx);
 	dal_repo_close(repo);
 }
@@ -967,6 +1012,7 @@ FX_CASES(cases_audit,
 	FX_CASE(test_rollback_leaves_no_audit_row),
 	FX_CASE(test_json_round_trip),
 	FX_CASE(test_context_strings),
+	FX_CASE(test_context_bounds),
 	FX_CASE(test_verify_altered),
 	FX_CASE(test_verify_deleted),
 	FX_CASE(test_verify_swapped),
