@@ -137,6 +137,20 @@ static dal__stmt_stat *stmt_slot(dal_metrics_state *m, const char *sql, uint64_t
 	return &m->stmts[i];
 }
 
+/* A warning names the statement, not all of it: a long IN list would make it tens of KB. */
+#define SLOW_LOG_SQL 500
+
+static void log_slow(const char *sql, int64_t us)
+{
+	size_t len = strlen(sql);
+
+	if (len <= SLOW_LOG_SQL)
+		dal__log(DAL_LOG_WARN, "slow query (%.3f ms): %s", (double)us / 1000.0, sql);
+	else
+		dal__log(DAL_LOG_WARN, "slow query (%.3f ms): %.*s... (%zu bytes)", (double)us / 1000.0, SLOW_LOG_SQL,
+			sql, len);
+}
+
 void dal__metrics_record(dal_metrics_state *m, const char *sql, uint64_t hash, int64_t us, int error)
 {
 	bool slow = m->slow_us > 0 && us >= m->slow_us;
@@ -178,7 +192,7 @@ void dal__metrics_record(dal_metrics_state *m, const char *sql, uint64_t hash, i
 	if (m->echo)
 		dal__log(DAL_LOG_INFO, "%.3f ms%s: %s", (double)us / 1000.0, error < 0 ? " (failed)" : "", sql);
 	if (slow)
-		dal__log(DAL_LOG_WARN, "slow query (%.3f ms): %s", (double)us / 1000.0, sql);
+		log_slow(sql, us);
 }
 
 void dal__metrics_echo_params(dal_metrics_state *m, const dal_value *params, size_t n, const bool *redact)

@@ -15,11 +15,12 @@
 
 typedef struct captured {
 	pthread_mutex_t mu;
-	char lines[64][512];
+	char lines[64][1024];
 	int n;
+	size_t longest;   /* the longest message, whole */
 } captured;
 
-static captured cap = { PTHREAD_MUTEX_INITIALIZER, { { 0 } }, 0 };
+static captured cap = { PTHREAD_MUTEX_INITIALIZER, { { 0 } }, 0, 0 };
 
 static void capture(dal_log_level level, const char *message, void *payload)
 {
@@ -28,12 +29,15 @@ static void capture(dal_log_level level, const char *message, void *payload)
 	pthread_mutex_lock(&cap.mu);
 	if (cap.n < 64)
 		snprintf(cap.lines[cap.n++], sizeof(cap.lines[0]), "%s", message);
+	if (strlen(message) > cap.longest)
+		cap.longest = strlen(message);
 	pthread_mutex_unlock(&cap.mu);
 }
 
 static void capture_start(void)
 {
 	cap.n = 0;
+	cap.longest = 0;
 	dal_log_set_handler(capture, NULL);
 }
 
@@ -194,6 +198,39 @@ static void test_slow_query(void **state)
 	assert_true(m.slow[0].duration_s >= 0.020);
 	assert_true(m.slow[0].at_us > 0);
 	assert_int_equal(captured_matching("slow query"), 1);
+	dal_close(db);
+}
+
+/* A slow statement's warning names it in a bounded line, however long its text. */
+static void test_slow_query_long_sql(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_result *res = NULL;
+	size_t pad = 40000, at;
+	char *sql = malloc(pad + 256);
+	dal_db *db;
+
+	cfg.slow_query_ms = 20;
+	if (fx_is(fx, "postgres"))
+		at = (size_t)sprintf(sql, "SELECT pg_sleep(0.2) /* ");
+	else if (fx_is(fx, "duckdb"))
+		at = (size_t)sprintf(sql, "SELECT SUM(a.range * b.range) FROM range(10000) a, range(10000) b /* ");
+	else
+		at = (size_t)sprintf(sql, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) "
+			"SELECT COUNT(*) FROM c /* ");
+	memset(sql + at, 'x', pad);
+	strcpy(sql + at + pad, " */");
+	db = open_with(fx, &cfg);
+	capture_start();
+	CHECK_OK(dal_query(&res, db, sql, NULL, 0));
+	dal_result_free(res);
+	dal_log_set_handler(NULL, NULL);
+	print_message("slow query of %zu bytes: longest log line %zu bytes\n", strlen(sql), cap.longest);
+	assert_int_equal(captured_matching("slow query"), 1);
+	assert_int_equal(captured_matching("bytes)"), 1);
+	assert_true(cap.longest < 700);
+	free(sql);
 	dal_close(db);
 }
 
@@ -710,6 +747,7 @@ FX_CASES(cases_metrics,
 	FX_CASE(test_metric_counts),
 	FX_CASE(test_metrics_off),
 	FX_CASE(test_slow_query),
+	FX_CASE(test_slow_query_long_sql),
 	FX_CASE(test_echo_redacts_values),
 	FX_CASE(test_pool_status),
 	FX_CASE(test_pool_timeout_names_holder),
