@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "sql/ident.h"
 #include "util/error.h"
 
@@ -40,13 +41,28 @@ static int check_role(const dal_model *m, const dal_column *c)
 	return 0;
 }
 
+/* dal's own tables: a model of the same name would write into them (or be
+ * dropped by a bulk call's cleanup of its staging table). */
+static int check_not_reserved(const char *table)
+{
+	static const char *const reserved[] = { DAL__AUDIT_TABLE, DAL__AUDIT_HEAD, "dal_schema_migrations" };
+	size_t i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(table, reserved[i]) == 0)
+			return dal__error(DAL_EINVAL, "model '%s': the name is one of dal's own tables", table);
+	if (strncmp(table, "_dal", 4) == 0)
+		return dal__error(DAL_EINVAL, "model '%s': names beginning with '_dal' are dal's own", table);
+	return 0;
+}
+
 int dal_model_validate(const dal_model *m)
 {
 	size_t i, j;
 	int error;
 
 	DAL_ASSERT_ARG(m);
-	if ((error = dal__sql_check_ident(m->table, "table")) < 0)
+	if ((error = dal__sql_check_ident(m->table, "table")) < 0 || (error = check_not_reserved(m->table)) < 0)
 		return error;
 	if (!m->columns || m->ncolumns == 0)
 		return dal__error(DAL_EINVAL, "model '%s' has no columns", m->table);

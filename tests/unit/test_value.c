@@ -110,6 +110,26 @@ static void test_bad_models(void **state)
 	assert_int_equal(dal_model_validate(NULL), DAL_EINVAL);
 }
 
+/* A model may not be one of dal's own tables. */
+static void test_reserved_models(void **state)
+{
+	static const dal_column one[] = { DAL_COL_ID(), DAL_COL("x", DAL_TYPE_TEXT, 0, 0) };
+	static const char *const names[] = { "audit_logs", "audit_chain", "dal_schema_migrations", "_dal_bulk",
+		"_dal_undo" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		dal_model m = DAL_MODEL(names[i], one);
+		assert_int_equal(dal_model_validate(&m), DAL_EINVAL);
+		assert_non_null(strstr(dal_error_last()->message, names[i]));
+	}
+	{
+		dal_model ok = DAL_MODEL("audit_logs_archive", one);
+		assert_int_equal(dal_model_validate(&ok), 0);
+	}
+}
+
 static void test_config(void **state)
 {
 	dal_config c;
@@ -190,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_value_equal),
 		cmocka_unit_test(test_row_and_model),
 		cmocka_unit_test(test_bad_models),
+		cmocka_unit_test(test_reserved_models),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_errors),
 	};
