@@ -5,6 +5,7 @@
 #include "each.h"
 #include "uow.h"
 #include "util/error.h"
+#include "util/fault.h"
 
 static int join_unit(dal_session *s, dal__tx *tx, unsigned flags)
 {
@@ -80,7 +81,8 @@ int dal__session_close(dal_session *s, int error)
 		error = close_scope(s, error);
 	if (s->began) {
 		if (error >= 0)
-			error = s->conn->drv->commit(s->conn);
+			error = dal__fault("session.commit") ? dal__error(DAL_EBUSY, "failure injected at COMMIT")
+			                                      : s->conn->drv->commit(s->conn);
 		/* After a failed COMMIT the transaction may still be open (SQLite BUSY): end it
 		 * before the connection goes back. */
 		if (error < 0 && !s->conn->broken)

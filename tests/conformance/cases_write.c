@@ -307,6 +307,41 @@ static void test_failed_call_in_unit_dooms_it(void **state)
 	dal_repo_close(repo);
 }
 
+/*
+ * A call whose COMMIT fails (SQLite can return BUSY there and leave the
+ * transaction open) rolls back before its connection goes back to the pool:
+ * the next call on that connection begins afresh, and commits only its own row.
+ */
+static void test_failed_commit_rolls_back(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_repo *repo = fx_open_repo(fx, &wr, 0), *one = NULL;
+	dal_db *db = NULL;
+	int64_t id;
+
+	dal_repo_close(repo);
+	cfg.pool_size = 1;
+	cfg.max_overflow = 0;
+	if (fx_is(fx, "sqlite-memory")) {
+		db = fx->db;
+	} else {
+		CHECK_OK(fx_open_again(&db, fx, &cfg));
+	}
+	CHECK_OK(dal_repo_open(&one, db, &wr, DAL_AUDIT));
+	id = add(one, "kept", 1);
+	dal__fault_arm("session.commit");
+	CHECK_ERR(DAL_EBUSY, dal_repo_update(NULL, one, id, (dal_field[]){ DAL_FIELD("n", dal_int(2)) }, 1));
+	dal__fault_arm(NULL);
+	CHECK_OK(dal_repo_update(NULL, one, id, (dal_field[]){ DAL_FIELD("n", dal_int(3)) }, 1));
+	dal_repo_close(one);
+	if (db != fx->db)
+		dal_close(db);
+	assert_int_equal(n_of(fx, id), 3);
+	assert_int_equal(audit_rows(fx), 2);
+	assert_verify_ok(fx);
+}
+
 /* ---- a repository of a unit does not outlive it ---- */
 
 static void test_unit_repo_ends_with_unit(void **state)
@@ -371,6 +406,7 @@ FX_CASES(cases_write,
 	FX_CASE(test_failed_call_in_unit_undoes_itself),
 	FX_CASE(test_failed_call_alone_leaves_nothing),
 	FX_CASE(test_failed_call_in_unit_dooms_it),
+	FX_CASE(test_failed_commit_rolls_back),
 	FX_CASE(test_unit_repo_ends_with_unit),
 	FX_CASE(test_close_with_open_unit_reports_it),
 );
