@@ -12,7 +12,8 @@ static int join_unit(dal_session *s, dal__tx *tx, unsigned flags)
 	int error;
 
 	/* The unit's connection may be busy streaming rows to a callback on this thread. */
-	if ((error = dal__each_check(tx->conn)) < 0)
+	if ((error = dal__each_check(tx->conn)) < 0 ||
+	    (error = dal__tx_check_joinable(tx, s->db->cfg.leak_threshold_ms)) < 0)
 		return error;
 	s->tx = tx;
 	s->conn = tx->conn;
@@ -72,11 +73,15 @@ static int close_scope(dal_session *s, int error)
 
 int dal__session_close(dal_session *s, int error)
 {
-	/* A failed COMMIT may still have committed: only a failure before it undid the work. */
-	bool may_stand = error >= 0;
+	/* A failed COMMIT may still have committed, and a statement in autocommit has
+	 * committed whatever went wrong after it: only a failure inside a transaction
+	 * of the call's own undid the work. */
+	bool may_stand = error >= 0 || !s->began;
 
 	if (!s->conn)
 		return error;
+	if (error >= 0 && (s->scoped || s->began) && dal__fault("session.before_settle"))
+		error = dal__error(DAL_ERROR, "failure injected before the call settled");
 	if (s->scoped)
 		error = close_scope(s, error);
 	if (s->began) {

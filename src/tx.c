@@ -13,6 +13,31 @@ void dal__tx_init(dal__tx *tx, dal_conn *conn)
 {
 	memset(tx, 0, sizeof(*tx));
 	tx->conn = conn;
+	tx->begun_us = dal_now();
+}
+
+int dal__tx_check_joinable(dal__tx *tx, int max_open_ms)
+{
+	const char *file = tx->file ? tx->file : "?";
+	const dal_driver *drv = tx->conn->drv;
+	int64_t open_us = dal_now() - tx->begun_us;
+
+	if (tx->doomed)
+		return dal__error(DAL_ERROR, "the unit of work begun at %s:%d can no longer commit (a call in it failed "
+			"in a way that could not be undone): roll it back", file, tx->line);
+	if (drv->tx_open && !drv->tx_open(tx->conn)) {
+		tx->doomed = true;
+		return dal__error(DAL_ERROR, "%s ended or aborted the transaction of the unit of work begun at %s:%d "
+			"after an error: roll the unit back", drv->name, file, tx->line);
+	}
+	/* A unit nobody ended would otherwise absorb every later call of its thread. */
+	if (max_open_ms > 0 && open_us > (int64_t)max_open_ms * 1000) {
+		tx->doomed = true;
+		return dal__error(DAL_EINVAL, "the unit of work begun at %s:%d has been open %.1f s, longer than "
+			"leak_threshold_ms (%d ms): was it never ended? It can no longer commit; end it (or raise "
+			"leak_threshold_ms for units that run this long)", file, tx->line, (double)open_us / 1e6, max_open_ms);
+	}
+	return 0;
 }
 
 void dal__tx_rollback_quietly(dal_conn *conn)
@@ -60,9 +85,9 @@ int dal__scope_begin(dal__scope *sc, dal__tx *tx, bool always_log)
 	} else {
 		sc->emulated = true;
 		/* Without savepoints the repository layer records how to undo each change instead. */
-		if ((always_log || tx->undo) && (error = dal__undo_begin(tx)) < 0)
-			return error;
 		sc->logged = always_log || tx->undo;
+		if (sc->logged && (error = dal__undo_begin(tx)) < 0)
+			return error;
 	}
 	tx->depth = sc->depth;
 	return 0;

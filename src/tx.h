@@ -25,6 +25,9 @@ typedef struct dal__tx {
 	struct dal__cache *held_whole;      /* the whole cache held, when ids could not be recorded */
 	unsigned depth;                     /* scopes open inside the transaction */
 	bool doomed;                        /* a scope could not be undone exactly: nothing may commit */
+	int64_t begun_us;                   /* when it began, for units open too long */
+	const char *file;                   /* the program's place that began its unit (static storage), or NULL */
+	int line;
 } dal__tx;
 
 /* Where the held audit rows stood when a scope began (audit/pending.c). */
@@ -44,6 +47,10 @@ typedef struct dal__scope {
 } dal__scope;
 
 void dal__tx_init(dal__tx *tx, dal_conn *conn);
+/* DAL_OK if a call may join the unit whose transaction this is; else an error
+ * naming the place that began it (doomed, ended by the engine, or open past
+ * `max_open_ms`, which dooms it). */
+int dal__tx_check_joinable(dal__tx *tx, int max_open_ms);
 /* Roll back `conn`'s transaction, keeping the thread's last error as it was; a
  * connection that cannot roll back is marked broken. */
 void dal__tx_rollback_quietly(dal_conn *conn);

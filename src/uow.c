@@ -244,6 +244,8 @@ static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts, const c
 	u->isolation = opts->isolation;
 	u->tx = &u->own_tx;
 	dal__tx_init(u->tx, u->conn);
+	u->tx->file = file;
+	u->tx->line = line;
 	return 0;
 }
 

@@ -141,6 +141,10 @@ typedef struct dal_driver {
 	bool (*readonly)(dal_stmt *stmt);
 
 	int (*begin)(dal_conn *conn, unsigned flags);
+	/* Whether the transaction begun on conn is still open and usable: an engine may end
+	 * (SQLite after some errors) or abort (PostgreSQL after a failed statement) it by
+	 * itself. A local check, no round trip. Optional: NULL is "yes". */
+	bool (*tx_open)(dal_conn *conn);
 	int (*commit)(dal_conn *conn);   /* a loss while COMMIT is in flight: DAL_ECOMMIT_UNKNOWN */
 	int (*rollback)(dal_conn *conn);
 	/* NULL without DAL_CAP_SAVEPOINT; names are dal-made identifiers.

@@ -386,6 +386,11 @@ static void pg_disconnect(dal_conn *conn)
 
 /* An idle connection has nothing to read; a terminated backend has sent its
  * FATAL message and closed the socket, which poll() sees without a round trip. */
+static bool pg_tx_open(dal_conn *conn)
+{
+	return PQtransactionStatus(pconn(conn)->pg) == PQTRANS_INTRANS;
+}
+
 static bool pg_maybe_dead(dal_conn *conn)
 {
 	pg_conn *c = pconn(conn);
@@ -1339,6 +1344,7 @@ const dal_driver dal__driver_postgres = {
 	.disconnect = pg_disconnect,
 	.ping = pg_ping,
 	.maybe_dead = pg_maybe_dead,
+	.tx_open = pg_tx_open,
 	.exec = pg_exec,
 	.prepare = pg_prepare,
 	.bind = pg_bind,

@@ -327,6 +327,11 @@ static bool sqlite_readonly(dal_stmt *stmt)
 	return sqlite3_stmt_readonly(((sqlite_stmt *)stmt)->st) != 0;
 }
 
+static bool sqlite_tx_open(dal_conn *conn)
+{
+	return !sqlite3_get_autocommit(handle(conn));
+}
+
 const dal_driver dal__driver_sqlite = {
 	.scheme = "sqlite",
 	.name = "sqlite",
@@ -347,6 +352,7 @@ const dal_driver dal__driver_sqlite = {
 	.finalize = sqlite_finalize,
 	.readonly = sqlite_readonly,
 	.begin = sqlite_begin,
+	.tx_open = sqlite_tx_open,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.savepoint = sqlite_savepoint,

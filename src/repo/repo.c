@@ -12,8 +12,6 @@
 #include "uow.h"
 #include "util/fault.h"
 
-typedef int (*build_fn)(dal_str *out, const dal_dialect *d, const dal_model *m);
-
 static int build(char **out, dal_repo *repo, int (*fn)(dal_str *, const dal_dialect *, const dal_model *, bool), bool arg)
 {
 	dal_str s = DAL_STR_INIT;
@@ -184,14 +182,24 @@ int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt)
 	return dal__row_fill(*row, repo->scratch, m->ncolumns);
 }
 
+/* A repository of a unit of work must not quietly go on in autocommit (or in
+ * another unit, or from the cache) once its unit ended. */
+static int check_unit(const dal_repo *repo)
+{
+	if (!repo->unit || dal__uow_open(repo->db, repo->unit))
+		return 0;
+	return dal__error(DAL_EINVAL, "repository of '%s' was opened in a unit of work (dal_uow_repo) that has "
+		"ended or belongs to another thread; open a repository with dal_repo_open, or in the current unit",
+		repo->model->table);
+}
+
 int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags)
 {
+	int error;
+
 	memset(s, 0, sizeof(*s));
-	/* A repository of a unit of work must not quietly go on in autocommit once its unit ended. */
-	if (repo->unit && !dal__uow_open(repo->db, repo->unit))
-		return dal__error(DAL_EINVAL, "repository of '%s' was opened in a unit of work (dal_uow_repo) that has "
-			"ended or belongs to another thread; open a repository with dal_repo_open, or in the current unit",
-			repo->model->table);
+	if ((error = check_unit(repo)) < 0)
+		return error;
 	return dal__session_open(s, repo->db, flags);
 }
 
@@ -673,6 +681,8 @@ int dal_repo_get(dal_row **out, dal_repo *repo, int64_t id)
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
 	DAL_ASSERT_ARG(repo);
+	if ((error = check_unit(repo)) < 0)
+		return error;
 	if (from_cache(out, &ticket, repo, id))
 		return 0;
 	if ((error = dal__repo_session(&s, repo, 0)) < 0)
@@ -985,8 +995,11 @@ int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 int dal_repo_invalidate(dal_repo *repo, int64_t id)
 {
 	dal__tx *tx;
+	int error;
 
 	DAL_ASSERT_ARG(repo);
+	if ((error = check_unit(repo)) < 0)
+		return error;
 	/* In a unit, the raw write this follows is not committed yet: hold until the unit ends. */
 	if ((tx = dal__uow_tx(repo->db)) != NULL)
 		dal__cache_hold(tx, repo->cache_tab, &id, 1);
@@ -998,8 +1011,11 @@ int dal_repo_invalidate(dal_repo *repo, int64_t id)
 int dal_repo_invalidate_all(dal_repo *repo)
 {
 	dal__tx *tx;
+	int error;
 
 	DAL_ASSERT_ARG(repo);
+	if ((error = check_unit(repo)) < 0)
+		return error;
 	if ((tx = dal__uow_tx(repo->db)) != NULL)
 		dal__cache_hold_table(tx, repo->cache_tab);
 	else

@@ -159,6 +159,53 @@ static void test_nested_commit_after_read_writes_once(void **state)
 	dal_repo_close(repo);
 }
 
+/*
+ * A call that fails after its audit rows were held (or, past the limit on held
+ * rows, written to the chain with the unit's earlier rows) takes only its own
+ * rows with it: the unit's earlier rows still reach the chain at its commit.
+ */
+static void test_failed_call_takes_only_its_audit_rows(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *uow = NULL;
+	enum { HELD = 4000, MORE = 200 };
+	dal_value *v = calloc((HELD + MORE) * 2, sizeof(dal_value));
+	int64_t *ids = calloc(HELD + MORE, sizeof(int64_t));
+	size_t i;
+	int rc;
+
+	assert_non_null(v);
+	assert_non_null(ids);
+	for (i = 0; i < HELD + MORE; i++) {
+		v[i * 2] = dal_text("row");
+		v[i * 2 + 1] = dal_int((int64_t)i);
+	}
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_repo_bulk_create(ids, repo, wr_names, 2, v, HELD));
+	dal__fault_arm("session.before_settle");
+	CHECK_ERR(DAL_ERROR, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("one")) }, 1));
+	dal__fault_arm("session.before_settle");
+	rc = dal_repo_bulk_create(ids + HELD, repo, wr_names, 2, v + HELD * 2, MORE);
+	dal__fault_arm(NULL);
+	assert_int_equal(rc, DAL_ERROR);
+	rc = dal_uow_commit(uow);
+	if (fx_is(fx, "duckdb")) {
+		/* No savepoints: the failed calls had changed rows, so the unit refuses to commit. */
+		assert_int_equal(rc, DAL_ERROR);
+		assert_int_equal(rows_of(fx), 0);
+		assert_int_equal(audit_rows(fx), 0);
+	} else {
+		CHECK_OK(rc);
+		assert_int_equal(rows_of(fx), HELD);
+		assert_int_equal(audit_rows(fx), HELD);
+	}
+	assert_verify_ok(fx);
+	free(v);
+	free(ids);
+	dal_repo_close(repo);
+}
+
 /* ---- each write call is all-or-nothing in the unit it joins ---- */
 
 static bool has_savepoints(const fixture *fx)
@@ -246,7 +293,12 @@ static void test_failed_call_in_unit_undoes_itself(void **state)
 	add(repo, "after", 1);
 	CHECK_OK(dal_uow_commit(uow));
 	assert_int_equal(rows_of(fx), 6);
+	assert_int_equal(n_of(fx, cs.upd), 1);
+	assert_false(deleted(fx, cs.soft));
+	assert_int_equal(n_of(fx, cs.hard), 1);
+	assert_true(deleted(fx, cs.gone));
 	assert_int_equal(audit_rows(fx), before + 1);
+	assert_verify_ok(fx);
 	dal_repo_close(repo);
 }
 
@@ -288,10 +340,12 @@ static void test_failed_call_in_unit_dooms_it(void **state)
 	/* Where a failed call's change could not be told apart from the rows it did not
 	 * reach (a bulk hard delete), the unit refuses to commit rather than guess. */
 	rc = dal_uow_commit(uow);
-	if (has_savepoints(fx))
+	if (has_savepoints(fx)) {
 		CHECK_OK(rc);
-	else if (rc != 0)
+	} else {
+		assert_int_equal(rc, DAL_ERROR);
 		CHECK_MSG("nothing was committed");
+	}
 	assert_untouched(fx, &cs, before);
 	if (has_savepoints(fx)) {
 		dal_repo_close(repo);
@@ -373,6 +427,98 @@ static void test_unit_repo_ends_with_unit(void **state)
 	dal_repo_close(plain);
 }
 
+/* A unit repository's cached rows are not served once its unit ended either. */
+static void test_unit_repo_ends_with_unit_cached(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_repo *plain = fx_open_repo(fx, &wr, 0), *cached = NULL, *in = NULL;
+	dal_uow *uow = NULL;
+	dal_row *row = NULL;
+	dal_db *db = NULL;
+	int64_t id;
+
+	dal_repo_close(plain);
+	cfg.cache_max_entries = 100;
+	if (fx_is(fx, "sqlite-memory"))
+		FX_SKIP("sqlite :memory: is private to its handle: a cached handle would see another database");
+	CHECK_OK(fx_open_again(&db, fx, &cfg));
+	CHECK_OK(dal_repo_open(&cached, db, &wr, DAL_CACHE));
+	id = add(cached, "ann", 1);
+	CHECK_OK(dal_repo_get(&row, cached, id));
+	dal_row_free(row);
+	row = NULL;
+	CHECK_OK(dal_uow_begin(&uow, db, NULL));
+	CHECK_OK(dal_uow_repo(&in, uow, &wr, DAL_CACHE));
+	CHECK_OK(dal_uow_commit(uow));
+	CHECK_ERR(DAL_EINVAL, dal_repo_get(&row, in, id));
+	CHECK_ERR(DAL_EINVAL, dal_repo_invalidate(in, id));
+	CHECK_ERR(DAL_EINVAL, dal_repo_invalidate_all(in));
+	dal_repo_close(in);
+	dal_repo_close(cached);
+	dal_close(db);
+}
+
+/* A unit that can no longer commit refuses the calls that would join it, at once. */
+static void test_doomed_unit_refuses_calls(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, 0);
+	dal_uow *uow = NULL;
+	int64_t id = add(repo, "ann", 1);
+
+	if (fx_is(fx, "sqlite-file") || fx_is(fx, "sqlite-memory")) {
+		dal_repo_close(repo);
+		FX_SKIP("sqlite: a failed statement leaves the unit's transaction usable, and a repository call undoes itself");
+	}
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	add(repo, "bob", 2);
+	if (fx_is(fx, "postgres")) {
+		/* A failed raw statement aborts the server's transaction. */
+		CHECK_ERR(DAL_ESQL, dal_exec(NULL, fx->db, "SELECT no_such_column FROM wr_items", NULL, 0));
+	} else {
+		dal__fault_arm("repo.after_write");
+		CHECK_ERR(DAL_ERROR, dal_repo_update(NULL, repo, id, (dal_field[]){ DAL_FIELD("n", dal_int(5)) }, 1));
+	}
+	CHECK_ERR(DAL_ERROR, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("cy")) }, 1));
+	CHECK_MSG("cases_write.c");
+	CHECK_ERR(DAL_ERROR, dal_uow_commit(uow));
+	assert_int_equal(rows_of(fx), 1);
+	assert_int_equal(n_of(fx, id), 1);
+	dal_repo_close(repo);
+}
+
+/* A unit open past leak_threshold_ms was most likely never ended: calls that would
+ * join it fail, naming where it began, and it can no longer commit. */
+static void test_unit_open_too_long_refuses_calls(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_repo *repo = fx_open_repo(fx, &wr, 0);
+	dal_uow *uow = NULL;
+	dal_db *db = NULL;
+	int64_t until;
+
+	dal_repo_close(repo);
+	if (fx_is(fx, "sqlite-memory"))
+		FX_SKIP("sqlite :memory: is private to its handle");
+	cfg.leak_threshold_ms = 50;
+	CHECK_OK(fx_open_again(&db, fx, &cfg));
+	CHECK_OK(dal_repo_open(&repo, db, &wr, 0));
+	CHECK_OK(dal_uow_begin(&uow, db, NULL));
+	add(repo, "ann", 1);
+	/* Let the unit's age pass the threshold (time passing, not two things overlapping). */
+	for (until = dal_now() + 60000; dal_now() < until;)
+		;
+	CHECK_ERR(DAL_EINVAL, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("bob")) }, 1));
+	CHECK_MSG("cases_write.c");
+	CHECK_MSG("leak_threshold_ms");
+	CHECK_ERR(DAL_ERROR, dal_uow_commit(uow));
+	dal_repo_close(repo);
+	dal_close(db);
+	assert_int_equal(rows_of(fx), 0);
+}
+
 /* dal_close() of a handle with a unit never ended: rolled back, and the caller can see so. */
 static void test_close_with_open_unit_reports_it(void **state)
 {
@@ -403,10 +549,14 @@ FX_CASES(cases_write,
 	FX_CASE(test_nested_read_keeps_outer_audit_rows),
 	FX_CASE(test_nested_flush_keeps_outer_audit_rows),
 	FX_CASE(test_nested_commit_after_read_writes_once),
+	FX_CASE(test_failed_call_takes_only_its_audit_rows),
 	FX_CASE(test_failed_call_in_unit_undoes_itself),
 	FX_CASE(test_failed_call_alone_leaves_nothing),
 	FX_CASE(test_failed_call_in_unit_dooms_it),
 	FX_CASE(test_failed_commit_rolls_back),
 	FX_CASE(test_unit_repo_ends_with_unit),
+	FX_CASE(test_unit_repo_ends_with_unit_cached),
+	FX_CASE(test_doomed_unit_refuses_calls),
+	FX_CASE(test_unit_open_too_long_refuses_calls),
 	FX_CASE(test_close_with_open_unit_reports_it),
 );
