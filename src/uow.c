@@ -409,7 +409,6 @@ void dal__uow_close_all(dal_db *db)
 	for (u = db->uows; u; u = next) {
 		next = u->db_next;
 		n++;
-		atomic_store(&u->dead, true);
 		/* Each stack's outermost unit holds the connection. */
 		if (!u->outer) {
 			dal__log(DAL_LOG_ERROR, "dal_close: a unit of work begun at %s:%d was never ended; everything "
@@ -421,6 +420,8 @@ void dal__uow_close_all(dal_db *db)
 		u->conn = NULL;
 		u->db_prev = u->db_next = NULL;
 		u->registered = false;
+		/* Last: whoever sees it dead must also see it unlinked. */
+		atomic_store_explicit(&u->dead, true, memory_order_release);
 	}
 	db->uows = NULL;
 	pthread_mutex_unlock(&registry_mu);

@@ -3,7 +3,8 @@
  * @brief dal_db: the manager of one database (URL, connections, timing), and raw SQL.
  *
  * Constructor dal_open(), destructor dal_close(). Thread-safe: any number of
- * threads may use one dal_db at once.
+ * threads may use one dal_db at once, but none may still be in a call on it,
+ * or go on using it, once dal_close() has begun.
  *
  * URLs:
  *   sqlite:///relative.db  sqlite:////abs/path.db  sqlite:///:memory:
@@ -35,7 +36,12 @@ typedef struct dal_db dal_db;
  */
 DAL_API int dal_open(dal_db **out, const char *url, const dal_config *config);
 
-/** Close a database and every connection it holds. NULL is a no-op. */
+/**
+ * Close a database and every connection it holds. NULL is a no-op. Call it
+ * when no other thread is in a call on @p db. Units of work still open on it
+ * are rolled back, each logged as an error with the place that began it, and
+ * dal_error_last() is then DAL_EINVAL ("were never ended").
+ */
 DAL_API void dal_close(dal_db *db);
 
 /**

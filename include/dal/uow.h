@@ -34,7 +34,14 @@
  * then stay allocated but dead: dal_uow_repo() on them is DAL_EINVAL,
  * dal_uow_commit() is DAL_EINVAL, dal_uow_rollback() is DAL_OK, and either
  * frees them. dal_close() rolls back the units still open on its dal_db, logs
- * a warning, and leaves their handles dead in the same way.
+ * an error naming where each began, and leaves their handles dead in the same way.
+ *
+ * Each repository write in a unit is one step of it: if it fails, its own
+ * change is undone and the unit goes on (on DuckDB, without savepoints, a
+ * failure after the change dooms the unit instead, outside a nested unit). A
+ * unit that can no longer commit (doomed, its transaction ended by the engine,
+ * or open longer than dal_config.leak_threshold_ms) refuses every call that
+ * would join it, naming where it began; its dal_uow_commit() rolls back.
  */
 #ifndef DAL_UOW_H
 #define DAL_UOW_H
