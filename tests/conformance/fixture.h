@@ -89,5 +89,6 @@ extern const fx_cases cases_bulk;
 extern const fx_cases cases_cache;
 extern const fx_cases cases_write;
 extern const fx_cases cases_write_input;
+extern const fx_cases cases_ids;
 
 #endif
