@@ -46,8 +46,8 @@ int dal__repo_ids_given(dal_repo *repo, dal_session *s, const char *what, const 
 		goto done;
 	error = 0;
 	if (!found || at < max)
-		error = dal__error(DAL_EUNSUPPORTED, "%s of '%s': id %lld is too far ahead of the table's id sequence "
-			"(at %lld) for %s, which moves a sequence only by drawing from it; give ids nearer to it, or none",
+		error = dal__error(DAL_EUNSUPPORTED, "%s of '%s': id %lld is further ahead of the table's id sequence "
+			"(at %lld) than %s can move it (docs/engines.md); give ids nearer to it, or none",
 			what, t, (long long)max, (long long)at, repo->db->drv->name);
 done:
 	dal__stmt_release(stmt);
