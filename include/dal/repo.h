@@ -55,13 +55,15 @@ DAL_API int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, un
 DAL_API void dal_repo_close(dal_repo *repo);
 
 /**
- * Insert a row. id, created_at and updated_at are filled by dal when not given.
+ * Insert a row. id, created_at and updated_at are filled by dal when not given. A
+ * given id moves the table's id sequence past it, so later ids never repeat it.
  *
  * @param out    the stored row with its id and defaults; owned, free with dal_row_free(). May be NULL.
  * @param fields values by column name (copied for the call)
  * @return DAL_OK; DAL_EINVAL for an unknown column or a value of the wrong type (naming
  *         both); DAL_ECONSTRAINT for NULL in a not-null column or a duplicate unique value;
- *         DAL_ECONN, DAL_EBUSY from the engine.
+ *         DAL_EUNSUPPORTED for a given id the engine cannot move its id sequence past
+ *         (DuckDB: more than 2^24 ahead of it; docs/engines.md); DAL_ECONN, DAL_EBUSY from the engine.
  */
 DAL_API int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size_t nfields);
 
@@ -183,7 +185,8 @@ DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_
  */
 
 /**
- * Insert many rows. id, created_at and updated_at are filled as by dal_repo_create().
+ * Insert many rows. id, created_at and updated_at are filled as by dal_repo_create(),
+ * and given ids move the id sequence as there.
  *
  * @param ids_out  NULL, or an array of @p nrows: the new ids, in input order
  * @param repo     the repository (one thread at a time)
@@ -193,7 +196,8 @@ DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_
  * @return DAL_OK; DAL_EINVAL for an unknown or repeated column, a value of the wrong
  *         type or too long (naming the column and row), a NULL array; DAL_ECONSTRAINT
  *         for NULL in a not-null column or a duplicate unique value (naming the row
- *         where the engine tells it); DAL_EUNSUPPORTED; DAL_ECONN, DAL_EBUSY from the engine.
+ *         where the engine tells it); DAL_EUNSUPPORTED (also for given ids as by
+ *         dal_repo_create()); DAL_ECONN, DAL_EBUSY from the engine.
  */
 DAL_API int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *columns, size_t ncolumns,
                                  const dal_value *values, size_t nrows);

@@ -63,6 +63,12 @@ typedef struct dal_dialect {
 	/* With DAL_CAP_BULK_INSERT: draws ? ids from the table's id sequence, one per row,
 	 * %s = table; NULL where ids come from the insert itself. */
 	const char *next_ids_sql;
+	/* After a create given its ids: moves the table's id sequence past ?, the largest
+	 * of them, never back, so that ids drawn later skip them; %s = table (at every %s).
+	 * One row, one integer: the last id the sequence stands at afterwards; below ?, the
+	 * engine could not move it that far. NULL where the engine's counter goes past every
+	 * stored id by itself (SQLite AUTOINCREMENT). */
+	const char *id_seq_past_sql;
 	/* One row (last_id, last_hash): the audit chain's end, read without writing the head
 	 * row, for engines whose writers are serialized anyway (the row lock orders nothing
 	 * there and costs a page per write). NULL: the head row, locked by its UPDATE. */

@@ -1198,6 +1198,14 @@ static const dal_dialect duck_dialect = {
 	.autoinc_pk = "BIGINT PRIMARY KEY DEFAULT nextval('%s_id_seq')",
 	.autoinc_pre = "CREATE SEQUENCE IF NOT EXISTS \"%s_id_seq\"",
 	.next_ids_sql = "SELECT nextval('%s_id_seq') FROM range(?)",
+	/*
+	 * DuckDB 1.4 has no setval and no ALTER SEQUENCE ... RESTART: a sequence moves only
+	 * by drawing from it (nextval is not undone by a rollback). One draw finds where it
+	 * stands, then the gap is drawn, if it is at most 2^24 ids (about a second); past
+	 * that nothing more is drawn and dal refuses the ids.
+	 */
+	.id_seq_past_sql = "SELECT coalesce(max(nextval('%s_id_seq')), currval('%s_id_seq')) FROM range(("
+		"SELECT CASE WHEN n > 16777216 THEN 0 ELSE n END FROM (SELECT ?::BIGINT - nextval('%s_id_seq') AS n)))",
 	.like_escape = " ESCAPE '\\'",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 };

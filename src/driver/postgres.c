@@ -1331,6 +1331,16 @@ static const dal_dialect pg_dialect = {
 	/* The sequence is looked up once, not per row: per row it cost 10x the nextval calls. */
 	.next_ids_sql = "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('\"%s\"', 'id')::regclass AS seq) "
 		"SELECT nextval(s.seq) FROM s, generate_series(1, ?::bigint)",
+	/*
+	 * setval, as nextval, is not undone by a rollback: a write that fails after it leaves
+	 * a gap, no harm. Reading the sequence and setting it are two steps, not one: a writer
+	 * that draws past $1 in between is set back. It then drew $1 itself, so its row or
+	 * the given one fails as a duplicate anyway; set back, a later draw can fail so once more.
+	 */
+	.id_seq_past_sql = "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('\"%s\"', 'id')::regclass AS seq) "
+		"SELECT CASE WHEN coalesce(pg_sequence_last_value(s.seq), 0) < $1::bigint "
+		"THEN setval(s.seq, greatest($1::bigint, coalesce(pg_sequence_last_value(s.seq), 0))) "
+		"ELSE pg_sequence_last_value(s.seq) END FROM s",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 };
 

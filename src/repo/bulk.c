@@ -861,6 +861,8 @@ int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *co
 			error = stage_drop_after(&b, error);
 		}
 	}
+	if (error == 0 && b.id_at >= 0)
+		error = dal__repo_ids_given(repo, &b.s, b.what, values + b.id_at, ncolumns, nrows);
 	if (error == 0)
 		error = fast ? create_fast(&b, ids_out, dal_now()) : create_generic(&b, ids_out, dal_now());
 	if (error == 0)

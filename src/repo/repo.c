@@ -634,6 +634,8 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 		goto done;
 	if (unique)
 		error = check_unique(repo, &s, b.vals, b.set, INT64_MIN);
+	if (error == 0 && b.set[repo->col_id])
+		error = dal__repo_ids_given(repo, &s, "create", &b.vals[repo->col_id], 1, 1);
 	if (error == 0 && one)
 		error = create_audited_in_one(&row, repo, &s, &b);
 	else if (error == 0)

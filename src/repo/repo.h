@@ -53,6 +53,12 @@ int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags);
 /* The context of the repository's audit rows: its own, else its unit of work's, else none. */
 const dal__audit_ctx *dal__repo_audit_ctx(const dal_repo *repo);
 
+/* A create is given ids (`n` values, `stride` apart; `what` names the call in messages):
+ * move the table's id sequence past the largest, before the insert (dialect
+ * id_seq_past_sql). DAL_EUNSUPPORTED if the engine cannot move it that far. */
+int dal__repo_ids_given(dal_repo *repo, dal_session *s, const char *what, const dal_value *ids, size_t stride,
+                        size_t n);
+
 /* Read the current row of `stmt` (every model column, in order) into a new or reused row. */
 int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
 /* The write statement of a call, as dal__repo_run(): from here on a failure must undo it. */

@@ -92,5 +92,6 @@ extern const fx_cases cases_write_input;
 extern const fx_cases cases_each;
 extern const fx_cases cases_errors;
 extern const fx_cases cases_sqltext;
+extern const fx_cases cases_ids;
 
 #endif
