@@ -224,19 +224,29 @@ static int pg_exec(dal_conn *conn, const char *sql)
 }
 
 /*
- * Connection messages come from libpq, which never quotes the password; still,
- * a password that happens to equal a host or database name would show, so
- * every occurrence is masked.
+ * Connection messages come from libpq, which never quotes a password; still,
+ * a secret that happens to equal a host or database name would show, so every
+ * occurrence of every secret of the URL (password, sslpassword...) is masked.
  */
-static void mask_password(char *msg, const char *password)
+static void mask_secret(char *msg, const char *secret)
 {
-	size_t n = password ? strlen(password) : 0;
+	size_t n = secret ? strlen(secret) : 0;
 	char *p;
 
 	if (n == 0)
 		return;
-	while ((p = strstr(msg, password)) != NULL)
+	while ((p = strstr(msg, secret)) != NULL)
 		memset(p, '*', n);
+}
+
+static void mask_secrets(char *msg, const dal_url *url)
+{
+	size_t i;
+
+	mask_secret(msg, url->password);
+	for (i = 0; i < url->noptions; i++)
+		if (dal__url_key_secret(url->keys[i]))
+			mask_secret(msg, url->values[i]);
 }
 
 /*
@@ -268,7 +278,7 @@ static int connect_failed(PGconn *pg, const dal_url *url)
 	const char *hint = "", *state;
 
 	one_line(msg, sizeof(msg), skip_severity(pg ? PQerrorMessage(pg) : "out of memory"));
-	mask_password(msg, url->password);
+	mask_secrets(msg, url);
 	state = connect_sqlstate(msg, &hint);
 	return dal__error_engine(DAL_ECONN, state, 0, "postgresql: cannot connect to %s: %s%s",
 		url->redacted ? url->redacted : "the server", msg, hint);
