@@ -91,5 +91,6 @@ extern const fx_cases cases_write;
 extern const fx_cases cases_write_input;
 extern const fx_cases cases_each;
 extern const fx_cases cases_errors;
+extern const fx_cases cases_secrets;
 
 #endif
