@@ -17,6 +17,13 @@ static const char *const pg_options[] = {
 	"hostaddr", "host", "port", "user", "password", "dbname", NULL
 };
 
+/*
+ * The keywords whose value is a secret: the ones libpq's PQconndefaults() marks
+ * with dispchar "*" ("Password field - hide value"): password, sslpassword and,
+ * from libpq 18, oauth_client_secret. passfile is a path, not a secret.
+ */
+static const char *const secret_keys[] = { "password", "sslpassword", "oauth_client_secret", NULL };
+
 static const char *const sslmodes[] = {
 	"disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL
 };
@@ -29,6 +36,11 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
+bool dal__url_key_secret(const char *key)
+{
+	return key && in_list(secret_keys, key);
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9') return c - '0';
@@ -37,14 +49,28 @@ static int hexval(char c)
 	return -1;
 }
 
-/* RFC 3986 unreserved, sub-delims, ':', '@', '/', '?', '[', ']', '%'. */
-static bool url_char_ok(unsigned char c)
+/*
+ * The characters a part may hold unencoded: RFC 3986's unreserved and
+ * sub-delims and ':', plus a set per part (PART_*). '#' is only ever taken in
+ * the userinfo, where a password may hold any delimiter (see parse_pg_url).
+ */
+#define PART_HOST ""
+#define PART_DBNAME ""
+#define PART_KEY ""
+#define PART_USERINFO "/?#@[]"
+#define PART_VALUE "/?@[]"
+#define PART_PATH "/@[]"
+
+static bool part_char_ok(unsigned char c, const char *extra)
 {
-	return isalnum(c) || (c && strchr("-._~!$&'()*+,;=:@/?[]%", c));
+	return isalnum(c) || (c && (strchr("-._~!$&'()*+,;=:", c) || strchr(extra, c)));
 }
 
-/* Decode [p, p+n); reject bad escapes and an encoded NUL. */
-static int decode(char **out, const char *p, size_t n, const char *what)
+/*
+ * Decode [p, p+n) of the part named @p what. No message quotes the text: a
+ * password read as another part (a host, a port) must not show in one.
+ */
+static int decode(char **out, const char *p, size_t n, const char *what, const char *extra)
 {
 	dal_str s = DAL_STR_INIT;
 	size_t i;
@@ -53,7 +79,11 @@ static int decode(char **out, const char *p, size_t n, const char *what)
 	*out = NULL;
 	for (i = 0; i < n && error == 0; i++) {
 		if (p[i] != '%') {
-			error = dal__str_putc(&s, p[i]);
+			if (!part_char_ok((unsigned char)p[i], extra))
+				error = dal__error(DAL_EINVAL, "bad URL: the %s holds a character that must be "
+					"percent-encoded", what);
+			else
+				error = dal__str_putc(&s, p[i]);
 			continue;
 		}
 		if (i + 2 >= n) {
@@ -75,18 +105,6 @@ static int decode(char **out, const char *p, size_t n, const char *what)
 	return error;
 }
 
-static int check_chars(const char *text)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)text; *p; p++)
-		if (!url_char_ok(*p))
-			return dal__error(DAL_EINVAL, "bad URL: stray character '%s%c' at position %zu (percent-encode it)",
-				*p < 32 || *p > 126 ? "\\x" : "", *p < 32 || *p > 126 ? '?' : (char)*p,
-				(size_t)(p - (const unsigned char *)text));
-	return 0;
-}
-
 static int parse_file_url(dal_url *u, const char *rest)
 {
 	if (rest[0] != '/')
@@ -97,13 +115,13 @@ static int parse_file_url(dal_url *u, const char *rest)
 		return dal__error(DAL_EINVAL, "bad URL: %s URLs take no query options", u->scheme);
 	if (rest[0] == '\0')
 		return dal__error(DAL_EINVAL, "bad URL: missing path after %s:///", u->scheme);
-	if (decode(&u->path, rest, strlen(rest), "path") < 0)
+	if (decode(&u->path, rest, strlen(rest), "path", PART_PATH) < 0)
 		return DAL_EINVAL;
 	u->memory = strcmp(u->path, ":memory:") == 0;
 	return 0;
 }
 
-static int check_port(const char *p, size_t n)
+static int check_port(const char *p, size_t n, size_t host_no)
 {
 	long v = 0;
 	size_t i;
@@ -118,11 +136,11 @@ static int check_port(const char *p, size_t n)
 	if (v >= 1 && v <= 65535)
 		return 0;
 bad:
-	return dal__error(DAL_EINVAL, "bad URL: bad port '%.*s' (expected 1-65535)", (int)(n > 16 ? 16 : n), p);
+	return dal__error(DAL_EINVAL, "bad URL: bad port for host %zu of the URL (expected 1-65535)", host_no);
 }
 
 /* One "host[:port]" or "[v6]:port" of a comma-separated list. */
-static int parse_one_host(dal_str *hosts, dal_str *ports, const char *p, size_t n)
+static int parse_one_host(dal_str *hosts, dal_str *ports, const char *p, size_t n, size_t host_no)
 {
 	const char *colon = NULL, *host = p;
 	size_t hlen = n;
@@ -143,9 +161,10 @@ static int parse_one_host(dal_str *hosts, dal_str *ports, const char *p, size_t 
 	} else if ((colon = memchr(p, ':', n)) != NULL) {
 		hlen = (size_t)(colon - p);
 	}
-	if (colon && (error = check_port(colon + 1, (size_t)(p + n - colon - 1))) < 0)
+	if (colon && (error = check_port(colon + 1, (size_t)(p + n - colon - 1), host_no)) < 0)
 		return error;
-	if ((error = decode(&dec, host, hlen, "host")) < 0)
+	/* Inside brackets an IPv6 address holds ':'; outside, ':' began the port. */
+	if ((error = decode(&dec, host, hlen, "host", host == p ? PART_HOST : ":")) < 0)
 		return error;
 	if (hosts->len || ports->len)
 		error = dal__str_putc(hosts, ',');
@@ -170,7 +189,7 @@ static int parse_hosts(dal_url *u, const char *p, size_t n)
 		if (count && (error = dal__str_putc(&ports, ',')) < 0)
 			break;
 		size_t before = ports.len;
-		error = parse_one_host(&hosts, &ports, p + start, i - start);
+		error = parse_one_host(&hosts, &ports, p + start, i - start, count + 1);
 		any_port |= ports.len > before;
 		count++;
 		start = i + 1;
@@ -194,16 +213,13 @@ static int parse_userinfo(dal_url *u, const char *p, size_t n)
 	if (n == 0)
 		return dal__error(DAL_EINVAL, "bad URL: empty user name before '@'");
 	if (!colon)
-		return decode(&u->user, p, n, "user name");
-	if ((error = decode(&u->user, p, (size_t)(colon - p), "user name")) < 0)
+		return decode(&u->user, p, n, "user name", PART_USERINFO);
+	if ((error = decode(&u->user, p, (size_t)(colon - p), "user name", PART_USERINFO)) < 0)
 		return error;
-	/* Never quote the password in a message. */
-	if (decode(&u->password, colon + 1, (size_t)(p + n - colon - 1), "password") < 0)
-		return dal__error(DAL_EINVAL, "bad URL: invalid percent-encoding in the password");
-	return 0;
+	return decode(&u->password, colon + 1, (size_t)(p + n - colon - 1), "password", PART_USERINFO);
 }
 
-static int add_option(dal_url *u, const char *p, size_t n)
+static int add_option(dal_url *u, const char *p, size_t n, size_t option_no)
 {
 	const char *eq = memchr(p, '=', n);
 	char *key = NULL, *val = NULL, **keys, **vals;
@@ -211,23 +227,25 @@ static int add_option(dal_url *u, const char *p, size_t n)
 
 	if (n == 0)
 		return 0;
+	/* Named by place, never quoted: a key may be a password typed in the wrong place. */
 	if (!eq)
-		return dal__error(DAL_EINVAL, "bad URL: query option '%.*s' has no '='", (int)(n > 40 ? 40 : n), p);
-	if ((error = decode(&key, p, (size_t)(eq - p), "query option")) < 0)
+		return dal__error(DAL_EINVAL, "bad URL: query option %zu has no '='", option_no);
+	if ((error = decode(&key, p, (size_t)(eq - p), "query option key", PART_KEY)) < 0)
 		return error;
 	if (!in_list(pg_options, key)) {
-		error = dal__error(DAL_EINVAL, "bad URL: unknown PostgreSQL option '%s'", key);
+		error = dal__error(DAL_EINVAL, "bad URL: unknown PostgreSQL option (query option %zu); dal takes "
+			"libpq's connection keywords", option_no);
 		goto fail;
 	}
-	if ((error = decode(&val, eq + 1, (size_t)(p + n - eq - 1), "query option value")) < 0)
+	if ((error = decode(&val, eq + 1, (size_t)(p + n - eq - 1), "query option value", PART_VALUE)) < 0)
 		goto fail;
 	if (strcmp(key, "sslmode") == 0 && !in_list(sslmodes, val)) {
-		error = dal__error(DAL_EINVAL, "bad URL: sslmode '%s' is not one of disable, allow, prefer, "
-			"require, verify-ca, verify-full", val);
+		error = dal__error(DAL_EINVAL, "bad URL: sslmode is not one of disable, allow, prefer, "
+			"require, verify-ca, verify-full");
 		goto fail;
 	}
 	if (strcmp(key, "connect_timeout") == 0 && (val[0] == '\0' || strspn(val, "0123456789") != strlen(val))) {
-		error = dal__error(DAL_EINVAL, "bad URL: connect_timeout '%s' is not a whole number of seconds", val);
+		error = dal__error(DAL_EINVAL, "bad URL: connect_timeout is not a whole number of seconds");
 		goto fail;
 	}
 	keys = realloc(u->keys, (u->noptions + 1) * sizeof(*keys));
@@ -252,11 +270,12 @@ fail:
 static int parse_query(dal_url *u, const char *q)
 {
 	const char *amp;
+	size_t option_no = 1;
 	int error;
 
 	while (*q) {
 		amp = strchr(q, '&');
-		if ((error = add_option(u, q, amp ? (size_t)(amp - q) : strlen(q))) < 0)
+		if ((error = add_option(u, q, amp ? (size_t)(amp - q) : strlen(q), option_no++)) < 0)
 			return error;
 		if (!amp)
 			break;
@@ -265,67 +284,169 @@ static int parse_query(dal_url *u, const char *q)
 	return 0;
 }
 
-/* Copy the URL with the userinfo password and any password= option as "***". */
-static int build_redacted(dal_url *u, const char *text)
+/* Percent-encode @p v but for unreserved characters and those in @p keep. */
+static int put_encoded(dal_str *s, const char *v, const char *keep)
 {
-	dal_str s = DAL_STR_INIT;
-	const char *auth = strstr(text, "://") + 3;
-	const char *end = auth + strcspn(auth, "/?");
-	const char *at = NULL, *p, *colon, *q;
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
 	int error = 0;
 
-	for (p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	q = strchr(text, '?');
-	if (colon) {
-		error = dal__str_putn(&s, text, (size_t)(colon - text + 1));
-		error = error ? error : dal__str_puts(&s, "***");
-		error = error ? error : dal__str_putn(&s, at, (size_t)((q ? q : at + strlen(at)) - at));
-	} else {
-		error = dal__str_putn(&s, text, (size_t)((q ? q : text + strlen(text)) - text));
+	for (p = (const unsigned char *)v; *p && error == 0; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) || strchr(keep, *p))
+			error = dal__str_putc(s, (char)*p);
+		else if ((error = dal__str_putc(s, '%')) == 0 && (error = dal__str_putc(s, hex[*p >> 4])) == 0)
+			error = dal__str_putc(s, hex[*p & 15]);
 	}
-	while (error == 0 && q && *q) {
-		size_t len = strcspn(q + 1, "&");
-		error = dal__str_putc(&s, *q);
-		if (error == 0 && strncmp(q + 1, "password=", 9) == 0)
-			error = dal__str_puts(&s, "password=***");
-		else if (error == 0)
-			error = dal__str_putn(&s, q + 1, len);
-		q += 1 + len;
+	return error;
+}
+
+/* "h1:p1,[::1]:p2" from the parallel lists u->hosts and u->ports. */
+static int put_hosts(dal_str *s, const dal_url *u)
+{
+	const char *h = u->hosts, *p = u->ports;
+	int error = 0;
+
+	while (error == 0 && (*h || *p)) {
+		size_t hn = strcspn(h, ","), pn = strcspn(p, ",");
+		char *host = dal__strndup(h, hn);
+
+		if (!host)
+			return dal__error_nomem();
+		if (strchr(host, ':')) {
+			error = dal__str_putc(s, '[');
+			error = error ? error : put_encoded(s, host, ":");
+			error = error ? error : dal__str_putc(s, ']');
+		} else
+			error = put_encoded(s, host, "");
+		free(host);
+		if (error == 0 && pn)
+			error = dal__str_printf(s, ":%.*s", (int)pn, p);
+		h += hn + (h[hn] == ',');
+		p += pn + (p[pn] == ',');
+		if (error == 0 && (*h || *p))
+			error = dal__str_putc(s, ',');
 	}
+	return error;
+}
+
+/*
+ * The URL for messages and reports, rebuilt from the parsed parts, never
+ * copied from the text: the password and the value of every secret keyword
+ * (by its decoded name, so pass%77ord= too) are "***". What dal did not read
+ * as a part of the URL cannot show in it.
+ */
+static int build_redacted(dal_url *u)
+{
+	dal_str s = DAL_STR_INIT;
+	size_t i;
+	int error;
+
+	if ((error = dal__str_printf(&s, "%s://", u->scheme)) < 0)
+		goto done;
+	if (u->path) {
+		if ((error = dal__str_putc(&s, '/')) == 0)
+			error = put_encoded(&s, u->path, "/:");
+		goto done;
+	}
+	if (u->user) {
+		error = put_encoded(&s, u->user, "");
+		if (error == 0 && u->password)
+			error = dal__str_puts(&s, ":***");
+		if (error == 0)
+			error = dal__str_putc(&s, '@');
+	}
+	if (error == 0)
+		error = put_hosts(&s, u);
+	if (error == 0 && (error = dal__str_putc(&s, '/')) == 0)
+		error = put_encoded(&s, u->dbname, "");
+	for (i = 0; i < u->noptions && error == 0; i++) {
+		error = dal__str_putc(&s, i ? '&' : '?');
+		error = error ? error : put_encoded(&s, u->keys[i], "");
+		error = error ? error : dal__str_putc(&s, '=');
+		if (error == 0)
+			error = dal__url_key_secret(u->keys[i]) ? dal__str_puts(&s, "***")
+			                                         : put_encoded(&s, u->values[i], "/:,");
+	}
+done:
 	if (error == 0 && !(u->redacted = dal__str_detach(&s)))
 		error = DAL_ENOMEM;
 	dal__str_dispose(&s);
 	return error;
 }
 
-static int parse_pg_url(dal_url *u, const char *rest)
+static void clear_pg_parts(dal_url *u)
 {
-	const char *auth_end = rest + strcspn(rest, "/?");
-	const char *at = NULL, *p, *hosts = rest;
+	size_t i;
+
+	for (i = 0; i < u->noptions; i++) {
+		free(u->keys[i]);
+		free(u->values[i]);
+	}
+	free(u->keys);
+	free(u->values);
+	free(u->user);
+	free(u->password);
+	free(u->hosts);
+	free(u->ports);
+	free(u->dbname);
+	u->keys = u->values = NULL;
+	u->user = u->password = u->hosts = u->ports = u->dbname = NULL;
+	u->noptions = 0;
+}
+
+/* "[userinfo@]hosts/dbname[?query]", the userinfo ending at @p at (NULL: none). */
+static int parse_pg_at(dal_url *u, const char *rest, const char *at)
+{
+	const char *hosts = at ? at + 1 : rest;
+	const char *auth_end = hosts + strcspn(hosts, "/?#"), *p;
 	int error;
 
-	for (p = rest; p < auth_end; p++)
-		if (*p == '@')
-			at = p;
-	if (at) {
-		if ((error = parse_userinfo(u, rest, (size_t)(at - rest))) < 0)
-			return error;
-		hosts = at + 1;
-	}
+	if (at && (error = parse_userinfo(u, rest, (size_t)(at - rest))) < 0)
+		return error;
 	if ((error = parse_hosts(u, hosts, (size_t)(auth_end - hosts))) < 0)
 		return error;
 	if (*auth_end != '/' || auth_end[1] == '\0' || auth_end[1] == '?')
 		return dal__error(DAL_EINVAL, "bad URL: missing database name (postgresql://user@host:port/dbname)");
 	p = auth_end + 1;
-	if ((error = decode(&u->dbname, p, strcspn(p, "?"), "database name")) < 0)
+	if ((error = decode(&u->dbname, p, strcspn(p, "?"), "database name", PART_DBNAME)) < 0)
 		return error;
 	if (strchr(u->dbname, '/'))
-		return dal__error(DAL_EINVAL, "bad URL: database name '%s' holds a '/'", u->dbname);
+		return dal__error(DAL_EINVAL, "bad URL: the database name holds a '/'");
 	p += strcspn(p, "?");
 	return *p == '?' ? parse_query(u, p + 1) : 0;
+}
+
+/*
+ * RFC 3986 ends the authority at the first '/', '?' or '#', and the userinfo
+ * at its last '@'. A password holding one of those unencoded would then read
+ * as a host and port or a path; so when that first reading is not a valid
+ * URL, the userinfo is taken to end at each later '@' in turn, the last first
+ * (a host list never holds '@', nor does the database name unencoded), and the
+ * first reading that is a whole valid URL is the one. If none is, the first
+ * reading's error stands. No message quotes URL text, whichever part it is.
+ */
+static int parse_pg_url(dal_url *u, const char *rest)
+{
+	const char *auth_end = rest + strcspn(rest, "/?#"), *at = NULL, *p;
+	dal__error_saved first;
+	int error;
+
+	for (p = rest; p < auth_end; p++)
+		if (*p == '@')
+			at = p;
+	if ((error = parse_pg_at(u, rest, at)) != DAL_EINVAL)
+		return error;
+	dal__error_save(&first);
+	for (p = rest + strlen(rest); p > auth_end;) {
+		if (*--p != '@')
+			continue;
+		clear_pg_parts(u);
+		if ((error = parse_pg_at(u, rest, p)) != DAL_EINVAL)
+			return error;
+	}
+	clear_pg_parts(u);
+	dal__error_restore(&first);
+	return DAL_EINVAL;
 }
 
 int dal__url_parse(dal_url *u, const char *text)
@@ -341,26 +462,23 @@ int dal__url_parse(dal_url *u, const char *text)
 		return dal__error(DAL_EINVAL, "bad URL: empty string (expected e.g. sqlite:///./app.db)");
 	if (!(sep = strstr(text, "://")) || sep == text)
 		return dal__error(DAL_EINVAL, "bad URL: no scheme (expected sqlite://, duckdb:// or postgresql://)");
-	if ((error = check_chars(text)) < 0)
-		return error;
 	if (!(u->scheme = dal__strndup(text, (size_t)(sep - text))))
-		return DAL_ENOMEM;
+		return dal__error_nomem();
 	for (i = 0; u->scheme[i]; i++)
 		u->scheme[i] = (char)tolower((unsigned char)u->scheme[i]);
 	if (strcmp(u->scheme, "postgres") == 0) {
 		free(u->scheme);
 		if (!(u->scheme = dal__strdup("postgresql")))
-			return DAL_ENOMEM;
+			return dal__error_nomem();
 	}
 	if (strcmp(u->scheme, "sqlite") == 0 || strcmp(u->scheme, "duckdb") == 0)
 		error = parse_file_url(u, sep + 3);
 	else if (strcmp(u->scheme, "postgresql") == 0)
 		error = parse_pg_url(u, sep + 3);
 	else
-		error = dal__error(DAL_EINVAL, "bad URL: unknown scheme '%.20s' (expected sqlite, duckdb, postgresql)",
-			u->scheme);
+		error = dal__error(DAL_EINVAL, "bad URL: unknown scheme (expected sqlite://, duckdb:// or postgresql://)");
 	if (error == 0)
-		error = build_redacted(u, text);
+		error = build_redacted(u);
 	if (error < 0)
 		dal__url_dispose(u);
 	return error;

@@ -17,12 +17,17 @@ typedef struct dal_url {
 	size_t noptions;
 	char **keys;      /* query options: keys[i]=values[i] */
 	char **values;
-	char *redacted;   /* the URL with the password as "***" */
+	char *redacted;   /* rebuilt from the parts, every secret as "***" */
 } dal_url;
 
-/** Parse @p text; on failure DAL_EINVAL names the problem and @p out is empty. */
+/**
+ * Parse @p text; on failure DAL_EINVAL names the part at fault (never quoting
+ * the text) and @p out is empty.
+ */
 int dal__url_parse(dal_url *out, const char *text);
 void dal__url_dispose(dal_url *url);
+/** Whether the value of connection keyword @p key is a secret (password, sslpassword...). */
+bool dal__url_key_secret(const char *key);
 /** The value of query option @p key, or NULL. */
 const char *dal__url_option(const dal_url *url, const char *key);
 

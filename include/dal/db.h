@@ -10,7 +10,9 @@
  *   sqlite:///relative.db  sqlite:////abs/path.db  sqlite:///:memory:
  *   duckdb:///relative.duckdb  duckdb:////abs/path.duckdb  duckdb:///:memory:
  *   postgresql://user:password@host:port/db?sslmode=...&connect_timeout=...
- *   (also postgres://; several hosts as host1:5432,host2:5433)
+ *   (also postgres://; several hosts as host1:5432,host2:5433; the query takes
+ *   libpq's connection keywords; a password may hold '/', '?', '#', '@' raw,
+ *   see docs/errors.md)
  */
 #ifndef DAL_DB_H
 #define DAL_DB_H
@@ -56,7 +58,9 @@ DAL_API int dal_default(dal_db **out);
 DAL_API const char *dal_db_engine(const dal_db *db);
 
 /**
- * The URL with the password replaced by "***" (borrowed, valid until dal_close()).
+ * The URL rebuilt from its parsed parts, the password and the value of every
+ * secret keyword (password, sslpassword, whatever the key's encoding) as "***".
+ * Borrowed, valid until dal_close(); "" for NULL.
  */
 DAL_API const char *dal_db_url_redacted(const dal_db *db);
 

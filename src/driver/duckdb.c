@@ -140,6 +140,49 @@ static const char *one_line(char *buf, size_t size, const char *msg)
 	return buf;
 }
 
+/*
+ * DuckDB's constraint messages quote the key's values: Duplicate key "secret:
+ * S3cr3t" violates unique constraint; Violates foreign key constraint because
+ * key "p: 7" does not exist in the referenced table. The driver cannot tell a
+ * DAL_SENSITIVE column from another, so the quoted key goes, from `key "` to
+ * the message's last '"' (a value holding '"' ends inside that span, or, with
+ * no closing quote, everything after `key "` goes). Kept: the first column's
+ * name, which ends at the first ": " and so before any value.
+ */
+static void strip_key_values(char *msg, size_t size)
+{
+	char *key = strstr(msg, "key \""), *close, *colon, tail[512], name[80];
+	size_t n;
+
+	if (!key || !strstr(msg, "onstraint"))
+		return;
+	close = strrchr(key + 5, '"');
+	colon = strstr(key + 5, ": ");
+	n = colon && (!close || colon < close) ? (size_t)(colon - key - 5) : 0;
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), key + 5);
+	snprintf(tail, sizeof(tail), "%s", close ? close + 1 : "");
+	snprintf(key, size - (size_t)(key - msg), "key (%s%s)%s", name, *name ? "" : "values not shown", tail);
+}
+
+/*
+ * A value DuckDB cannot convert is quoted in the message (Could not convert
+ * string 'S3cr3t' to INT64; Malformed JSON ... Input: "S3cr3t"): everything
+ * from the first quote to the last, of either kind, becomes '...'; with one
+ * quote only, everything after it.
+ */
+static void mask_quoted(char *msg, size_t size)
+{
+	char *first = strpbrk(msg, "\"'"), *last = NULL, *p, tail[512];
+
+	if (!first)
+		return;
+	for (p = first + 1; *p; p++)
+		if (*p == '"' || *p == '\'')
+			last = p;
+	snprintf(tail, sizeof(tail), "%s", last ? last + 1 : "");
+	snprintf(first, size - (size_t)(first - msg), "'...'%s", tail);
+}
+
 /* The one mapping from DuckDB's error types to dal's; keeps the type as engine_code. */
 static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 {
@@ -149,6 +192,7 @@ static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 	if (!msg || !*msg)
 		msg = "unknown error";
 	msg = one_line(line, sizeof(line), msg);
+	strip_key_values(line, sizeof(line));
 	switch (type) {
 	case DUCKDB_ERROR_CONSTRAINT: code = DAL_ECONSTRAINT; break;
 	case DUCKDB_ERROR_TRANSACTION:
@@ -172,7 +216,10 @@ static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 	case DUCKDB_ERROR_OUT_OF_MEMORY: code = DAL_ENOMEM; break;
 	case DUCKDB_ERROR_INVALID_INPUT:
 	case DUCKDB_ERROR_CONVERSION:
-	case DUCKDB_ERROR_OUT_OF_RANGE: code = DAL_EINVAL; break;
+	case DUCKDB_ERROR_OUT_OF_RANGE:
+		code = DAL_EINVAL;
+		mask_quoted(line, sizeof(line));
+		break;
 	case DUCKDB_ERROR_INTERRUPT: code = DAL_ETIMEOUT; break;
 	default: code = DAL_ERROR; break;
 	}

@@ -132,9 +132,70 @@ static int code_of(const char *state)
 }
 
 /*
+ * What names a constraint failure, without the row: the server's DETAIL quotes
+ * the values ("Key (email)=(a@b.c) already exists.", "Failing row contains
+ * (...)") and the driver cannot tell a DAL_SENSITIVE column from another, so
+ * it is never copied. Kept: the table and column fields (where the message
+ * does not name them already) and the column list of a "Key (cols)=(vals)"
+ * detail, which ends at its first ")=(": a value comes after that and cannot
+ * move it earlier. A translated detail keeps nothing.
+ */
+static bool names(const char *msg, const char *name)
+{
+	char quoted[80];
+
+	snprintf(quoted, sizeof(quoted), "\"%s\"", name);
+	return strstr(msg, quoted) != NULL;
+}
+
+static void constraint_detail(char *det, size_t size, const PGresult *res, const char *msg)
+{
+	const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), *end = NULL;
+	char cols[160] = "";
+	size_t n = 0;
+
+	if (detail && strncmp(detail, "Key (", 5) == 0 && (end = strstr(detail + 5, ")=(")) != NULL) {
+		n = (size_t)(end - detail - 5);
+		memcpy(cols, detail + 5, n < sizeof(cols) ? n : sizeof(cols) - 1);
+		cols[n < sizeof(cols) ? n : sizeof(cols) - 1] = '\0';
+		n = 0;
+	}
+	det[0] = '\0';
+	if (table && *table && !names(msg, table))
+		n += (size_t)snprintf(det + n, size - n, "table \"%s\"", table);
+	if (column && *column && !names(msg, column) && n < size)
+		n += (size_t)snprintf(det + n, size - n, "%scolumn \"%s\"", n ? ", " : "", column);
+	if (*cols && n < size)
+		snprintf(det + n, size - n, "%skey (%s)", n ? ", " : "", cols);
+}
+
+/*
+ * A data exception's message quotes the value it could not take (invalid
+ * input syntax for type integer: "S3cr3t"): everything from the first quote
+ * to the last, of either kind, becomes "..."; with one quote only, everything
+ * after it.
+ */
+static void mask_quoted(char *msg, size_t size)
+{
+	char *first = strpbrk(msg, "\"'"), *last = NULL, *p, tail[512];
+
+	if (!first)
+		return;
+	for (p = first + 1; *p; p++)
+		if (*p == '"' || *p == '\'')
+			last = p;
+	snprintf(tail, sizeof(tail), "%s", last ? last + 1 : "");
+	snprintf(first, size - (size_t)(first - msg), "\"...\"%s", tail);
+}
+
+/*
  * The one mapping from a failed libpq call to dal's codes, by SQLSTATE; a
  * connection libpq reports as bad is DAL_ECONN whatever the result says, and
- * is never reused. @p res may be NULL (libpq gave no result).
+ * is never reused. @p res may be NULL (libpq gave no result). Classes 22 and
+ * 23 (data exceptions, constraint violations) quote row values: their DETAIL
+ * is left out, a data exception's quoted value masked (docs/errors.md).
  */
 static int pg_fail(pg_conn *c, const PGresult *res)
 {
@@ -150,7 +211,11 @@ static int pg_fail(pg_conn *c, const PGresult *res)
 	if (!res && PQstatus(c->pg) == CONNECTION_OK && !*primary)
 		return dal__error_nomem();
 	one_line(msg, sizeof(msg), primary);
-	if (detail)
+	if (state && strncmp(state, "23", 2) == 0)
+		constraint_detail(det, sizeof(det), res, msg);
+	else if (state && strncmp(state, "22", 2) == 0)
+		mask_quoted(msg, sizeof(msg));
+	else if (detail)
 		one_line(det, sizeof(det), detail);
 	if (PQstatus(c->pg) == CONNECTION_BAD || code == DAL_ECONN) {
 		code = DAL_ECONN;
@@ -225,19 +290,29 @@ static int pg_exec(dal_conn *conn, const char *sql)
 }
 
 /*
- * Connection messages come from libpq, which never quotes the password; still,
- * a password that happens to equal a host or database name would show, so
- * every occurrence is masked.
+ * Connection messages come from libpq, which never quotes a password; still,
+ * a secret that happens to equal a host or database name would show, so every
+ * occurrence of every secret of the URL (password, sslpassword...) is masked.
  */
-static void mask_password(char *msg, const char *password)
+static void mask_secret(char *msg, const char *secret)
 {
-	size_t n = password ? strlen(password) : 0;
+	size_t n = secret ? strlen(secret) : 0;
 	char *p;
 
 	if (n == 0)
 		return;
-	while ((p = strstr(msg, password)) != NULL)
+	while ((p = strstr(msg, secret)) != NULL)
 		memset(p, '*', n);
+}
+
+static void mask_secrets(char *msg, const dal_url *url)
+{
+	size_t i;
+
+	mask_secret(msg, url->password);
+	for (i = 0; i < url->noptions; i++)
+		if (dal__url_key_secret(url->keys[i]))
+			mask_secret(msg, url->values[i]);
 }
 
 /*
@@ -269,7 +344,7 @@ static int connect_failed(PGconn *pg, const dal_url *url)
 	const char *hint = "", *state;
 
 	one_line(msg, sizeof(msg), skip_severity(pg ? PQerrorMessage(pg) : "out of memory"));
-	mask_password(msg, url->password);
+	mask_secrets(msg, url);
 	state = connect_sqlstate(msg, &hint);
 	return dal__error_engine(DAL_ECONN, state, 0, "postgresql: cannot connect to %s: %s%s",
 		url->redacted ? url->redacted : "the server", msg, hint);

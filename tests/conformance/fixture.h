@@ -93,5 +93,6 @@ extern const fx_cases cases_each;
 extern const fx_cases cases_errors;
 extern const fx_cases cases_sqltext;
 extern const fx_cases cases_ids;
+extern const fx_cases cases_secrets;
 
 #endif

@@ -132,11 +132,16 @@ static void test_bad_urls(void **state)
 	parse_bad("postgresql://u@h:5432", "missing database");
 	parse_bad("postgresql://u@h:5432/", "missing database");
 	parse_bad("postgresql://u@h/db?sslmode=sometimes", "sslmode");
-	parse_bad("postgresql://u@h/db?bogus=1", "unknown PostgreSQL option 'bogus'");
+	parse_bad("postgresql://u@h/db?bogus=1", "unknown PostgreSQL option (query option 1)");
 	parse_bad("postgresql://u@h/db?connect_timeout=soon", "connect_timeout");
 	parse_bad("postgresql://u@h/db?sslmode", "has no '='");
-	parse_bad("postgresql://u@h o/db", "stray character");
-	parse_bad("postgresql://u@h/d\"b", "stray character");
+	parse_bad("postgresql://u@h o/db", "the host holds a character that must be percent-encoded");
+	parse_bad("postgresql://u@h/d\"b", "the database name holds a character");
+	parse_bad("postgresql://u@h/d#b", "the database name holds a character");
+	parse_bad("postgresql://u@h/d@b", "the database name holds a character");
+	parse_bad("postgresql://u@h/db?application_name=a#b", "the query option value holds a character");
+	parse_bad("sqlite:///a#b.db", "the path holds a character");
+	parse_bad("postgresql://u@h/db?a&b=1", "query option 1 has no '='");
 	parse_bad("postgresql://u@h/db%zz", "percent-encoding");
 	parse_bad("postgresql://u@h/db%2", "percent-encoding");
 	parse_bad("postgresql://u@h/db%00x", "percent-encoding");
@@ -157,6 +162,127 @@ static void test_password_not_in_errors(void **state)
 	assert_null(strstr(dal_error_last()->message, "S3ntinel"));
 }
 
+/* Every secret keyword by its decoded name, and only those. */
+static void test_secret_keys(void **state)
+{
+	(void)state;
+	assert_true(dal__url_key_secret("password"));
+	assert_true(dal__url_key_secret("sslpassword"));
+	assert_true(dal__url_key_secret("oauth_client_secret"));
+	assert_false(dal__url_key_secret("passfile"));
+	assert_false(dal__url_key_secret("user"));
+	assert_false(dal__url_key_secret("PASSWORD"));
+	assert_false(dal__url_key_secret(NULL));
+}
+
+/* The redacted URL is rebuilt from the parts: secrets as ***, whatever the spelling of the key. */
+static void test_redacted_rebuilt(void **state)
+{
+	(void)state;
+	parse_ok("postgresql://u@h/db?pass%77ord=S3ntinel&sslmode=disable");
+	assert_string_equal(u.password ? u.password : "", "");
+	assert_string_equal(dal__url_option(&u, "password"), "S3ntinel");
+	assert_string_equal(u.redacted, "postgresql://u@h/db?password=***&sslmode=disable");
+	dal__url_dispose(&u);
+
+	parse_ok("postgresql://u@h/db?%73%73%6C%70%61%73%73%77%6F%72%64=S3ntinel");
+	assert_string_equal(u.redacted, "postgresql://u@h/db?sslpassword=***");
+	dal__url_dispose(&u);
+
+	parse_ok("POSTGRES://us%20er:S3ntinel@h1:5432,[::1]:5433,%2Ftmp/d%20b?application_name=a%40b&host=/tmp");
+	assert_string_equal(u.user, "us er");
+	assert_string_equal(u.redacted,
+		"postgresql://us%20er:***@h1:5432,[::1]:5433,%2Ftmp/d%20b?application_name=a%40b&host=/tmp");
+	dal__url_dispose(&u);
+
+	parse_ok("postgresql:///db");
+	assert_string_equal(u.redacted, "postgresql:///db");
+	dal__url_dispose(&u);
+
+	parse_ok("SQLITE:///with%20space.db");
+	assert_string_equal(u.redacted, "sqlite:///with%20space.db");
+	dal__url_dispose(&u);
+	parse_ok("duckdb:///:memory:");
+	assert_string_equal(u.redacted, "duckdb:///:memory:");
+	dal__url_dispose(&u);
+}
+
+/*
+ * A password holding '/', '?', '#', '@' or ':' unencoded: the userinfo ends at
+ * the last '@' before the host, as long as the rest is a valid URL.
+ */
+static void test_userinfo_delimiters(void **state)
+{
+	static const struct { const char *url, *password, *hosts, *ports, *dbname; } cases[] = {
+		{ "postgresql://u:S3ntinel/pw@h:5432/db", "S3ntinel/pw", "h", "5432", "db" },
+		{ "postgresql://u:S3ntinel?pw@h/db", "S3ntinel?pw", "h", "", "db" },
+		{ "postgresql://u:S3ntinel/pw?x@h/db", "S3ntinel/pw?x", "h", "", "db" },
+		{ "postgresql://u:S3ntinel#pw@h/db", "S3ntinel#pw", "h", "", "db" },
+		{ "postgresql://u:S3nt@inel@h/db", "S3nt@inel", "h", "", "db" },
+		{ "postgresql://u:S3ntinel/pw?x#y@z:w@h/db", "S3ntinel/pw?x#y@z:w", "h", "", "db" },
+		{ "postgresql://u:5432/S3ntinel@h/db", "5432/S3ntinel", "h", "", "db" },
+		{ "postgresql://u:5432?S3ntinel@h/db", "5432?S3ntinel", "h", "", "db" },
+		{ "postgresql://u:S3ntinel/x@h1:1,h2:2/db", "S3ntinel/x", "h1,h2", "1,2", "db" },
+		/* a query value holding '@' keeps the plain reading */
+		{ "postgresql://u:S3ntinel@h/db?application_name=a@b/c", "S3ntinel", "h", "", "db" },
+		{ "postgresql://h/db?application_name=a@b/c", NULL, "h", "", "db" },
+		/* both: the password's '/' and the query's '@' */
+		{ "postgresql://u:S3ntinel/x@h/db?application_name=a@b", "S3ntinel/x", "h", "", "db" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok(cases[i].url);
+		if (cases[i].password)
+			assert_string_equal(u.password, cases[i].password);
+		else
+			assert_null(u.password);
+		assert_string_equal(u.hosts, cases[i].hosts);
+		assert_string_equal(u.ports, cases[i].ports);
+		assert_string_equal(u.dbname, cases[i].dbname);
+		if (strstr(u.redacted, "S3ntinel"))
+			fail_msg("%s: redacted as %s", cases[i].url, u.redacted);
+		dal__url_dispose(&u);
+	}
+}
+
+/* Whatever is wrong, the message names the part and quotes nothing of the text. */
+static void test_errors_quote_nothing(void **state)
+{
+	static const char *const bad[] = {
+		"postgresql://u:S3ntinel/pw",
+		"postgresql://u:S3ntinel?pw",
+		"postgresql://u:S3ntinel/pw?x@h:99999/db",
+		"postgresql://u:5432/S3ntinel@h",
+		"postgresql://u:5432/S3ntinel/x@h",
+		"postgresql://u:S3ntinel x@h/db",
+		"postgresql://u:S3ntinel\"x@h/db",
+		"postgresql://u:S3ntinel%2@h/db",
+		"postgresql://u@h/db?S3ntinel",
+		"postgresql://u@h/db?S3ntinel=1",
+		"postgresql://u@h/db?passwd=S3ntinel",
+		"postgresql://u@h/db?sslmode=S3ntinel",
+		"postgresql://u@h/db?connect_timeout=S3ntinel",
+		"postgresql://u@h/db?password=S3ntinel%zz",
+		"postgresql://u@h/db?password=S3ntinel x",
+		"postgresql://u@h/S3ntinel%2Fx",
+		"postgresql://u@S3ntinel:S3ntinel/db",
+		"S3ntinel://u@h/db",
+		"sqlite://u:S3ntinel@h/x.db",
+		"duckdb:///x.duckdb?password=S3ntinel",
+		"host=h user=u password=S3ntinel dbname=db",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse_bad(bad[i], NULL);
+		if (strstr(dal_error_last()->message, "S3ntinel"))
+			fail_msg("%s: %s", bad[i], dal_error_last()->message);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +291,10 @@ int main(void)
 		cmocka_unit_test(test_postgres_forms),
 		cmocka_unit_test(test_bad_urls),
 		cmocka_unit_test(test_password_not_in_errors),
+		cmocka_unit_test(test_secret_keys),
+		cmocka_unit_test(test_redacted_rebuilt),
+		cmocka_unit_test(test_userinfo_delimiters),
+		cmocka_unit_test(test_errors_quote_nothing),
 	};
 	return cmocka_run_group_tests_name("url", tests, NULL, NULL);
 }
