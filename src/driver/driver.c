@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "driver/driver.h"
@@ -21,4 +22,19 @@ int dal__driver_find(const dal_driver **out, const char *scheme)
 	if (!*out)
 		return dal__error(DAL_EINVAL, "bad URL: unknown scheme '%s'", scheme);
 	return 0;
+}
+
+void dal__driver_mask_quoted(char *msg, size_t size)
+{
+	char *first = strpbrk(msg, "\"'"), *last = NULL, *p, tail[512];
+	char quote;
+
+	if (!first)
+		return;
+	quote = *first;
+	for (p = first + 1; *p; p++)
+		if (*p == '"' || *p == '\'')
+			last = p;
+	snprintf(tail, sizeof(tail), "%s", last ? last + 1 : "");
+	snprintf(first, size - (size_t)(first - msg), "%c...%c%s", quote, quote, tail);
 }

@@ -173,6 +173,13 @@ extern const dal_driver dal__driver_sqlite;
 extern const dal_driver dal__driver_postgres;
 extern const dal_driver dal__driver_duckdb;
 
+/*
+ * An engine message that quotes a value it could not take (a value may be a
+ * secret): everything from the first quote to the last, of either kind, becomes
+ * "..." in the first quote's kind; with one quote only, everything after it.
+ */
+void dal__driver_mask_quoted(char *msg, size_t size);
+
 /* The driver for a URL scheme; DAL_EINVAL or DAL_EUNSUPPORTED (not built in). */
 int dal__driver_find(const dal_driver **out, const char *scheme);
 

@@ -164,25 +164,6 @@ static void strip_key_values(char *msg, size_t size)
 	snprintf(key, size - (size_t)(key - msg), "key (%s%s)%s", name, *name ? "" : "values not shown", tail);
 }
 
-/*
- * A value DuckDB cannot convert is quoted in the message (Could not convert
- * string 'S3cr3t' to INT64; Malformed JSON ... Input: "S3cr3t"): everything
- * from the first quote to the last, of either kind, becomes '...'; with one
- * quote only, everything after it.
- */
-static void mask_quoted(char *msg, size_t size)
-{
-	char *first = strpbrk(msg, "\"'"), *last = NULL, *p, tail[512];
-
-	if (!first)
-		return;
-	for (p = first + 1; *p; p++)
-		if (*p == '"' || *p == '\'')
-			last = p;
-	snprintf(tail, sizeof(tail), "%s", last ? last + 1 : "");
-	snprintf(first, size - (size_t)(first - msg), "'...'%s", tail);
-}
-
 /* The one mapping from DuckDB's error types to dal's; keeps the type as engine_code. */
 static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 {
@@ -218,7 +199,7 @@ static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 	case DUCKDB_ERROR_CONVERSION:
 	case DUCKDB_ERROR_OUT_OF_RANGE:
 		code = DAL_EINVAL;
-		mask_quoted(line, sizeof(line));
+		dal__driver_mask_quoted(line, sizeof(line));
 		break;
 	case DUCKDB_ERROR_INTERRUPT: code = DAL_ETIMEOUT; break;
 	default: code = DAL_ERROR; break;

@@ -172,25 +172,6 @@ static void constraint_detail(char *det, size_t size, const PGresult *res, const
 }
 
 /*
- * A data exception's message quotes the value it could not take (invalid
- * input syntax for type integer: "S3cr3t"): everything from the first quote
- * to the last, of either kind, becomes "..."; with one quote only, everything
- * after it.
- */
-static void mask_quoted(char *msg, size_t size)
-{
-	char *first = strpbrk(msg, "\"'"), *last = NULL, *p, tail[512];
-
-	if (!first)
-		return;
-	for (p = first + 1; *p; p++)
-		if (*p == '"' || *p == '\'')
-			last = p;
-	snprintf(tail, sizeof(tail), "%s", last ? last + 1 : "");
-	snprintf(first, size - (size_t)(first - msg), "\"...\"%s", tail);
-}
-
-/*
  * The one mapping from a failed libpq call to dal's codes, by SQLSTATE; a
  * connection libpq reports as bad is DAL_ECONN whatever the result says, and
  * is never reused. @p res may be NULL (libpq gave no result). Classes 22 and
@@ -214,7 +195,7 @@ static int pg_fail(pg_conn *c, const PGresult *res)
 	if (state && strncmp(state, "23", 2) == 0)
 		constraint_detail(det, sizeof(det), res, msg);
 	else if (state && strncmp(state, "22", 2) == 0)
-		mask_quoted(msg, sizeof(msg));
+		dal__driver_mask_quoted(msg, sizeof(msg));
 	else if (detail)
 		one_line(det, sizeof(det), detail);
 	if (PQstatus(c->pg) == CONNECTION_BAD || code == DAL_ECONN) {
