@@ -13,19 +13,11 @@
 static int64_t table_count(dal_conn *conn)
 {
 	const char *sql = conn->drv->dialect->table_count_sql;
-	dal_stmt *stmt = NULL;
-	dal_value v;
 	int64_t n = -1;
+	bool found = false;
 
-	if (!sql || dal__conn_prepare(&stmt, conn, sql, 0) < 0)
+	if (!sql || dal__conn_scalar(&n, &found, conn, sql, NULL, 0, NULL) < 0 || !found)
 		return -1;
-	if (dal__stmt_exec(stmt, NULL, 0) == DAL__ROW && conn->drv->column(stmt, 0, &v) == 0) {
-		if (v.type == DAL_TYPE_INT)
-			n = v.v.i;
-		else if (v.type == DAL_TYPE_DOUBLE)
-			n = (int64_t)v.v.d;
-	}
-	dal__stmt_release(stmt);
 	return n;
 }
 

@@ -41,39 +41,6 @@ static const dal_model head_model = DAL_MODEL(DAL__AUDIT_HEAD, head_cols);
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-static int exec_all(dal_conn *conn, char *ddl)
-{
-	char *p, *next;
-	int error = 0;
-
-	for (p = ddl; p && error == 0; p = next) {
-		next = strstr(p, DAL_SQL_SEP);
-		if (next) {
-			*next = '\0';
-			next += strlen(DAL_SQL_SEP);
-		}
-		error = dal__conn_exec(conn, p);
-	}
-	return error;
-}
-
-/* Run one statement; the first row's columns go to `cols` (borrowed until release) when wanted. */
-static int run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes)
-{
-	dal_stmt *stmt = NULL;
-	int error;
-
-	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
-		return error;
-	error = dal__stmt_exec(stmt, params, n);
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	if (error == DAL__DONE && changes)
-		*changes = conn->drv->changes(stmt);
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
-}
-
 /*
  * user_id and correlation_id are often NULL (no context): where the engine has
  * partial indexes those rows stay out of them, which spares an audited write two
@@ -105,9 +72,9 @@ int dal__audit_create_schema(dal_session *s)
 	error = error ? error : context_index(&ddl, drv, "ix_audit_logs_correlation_id", "correlation_id");
 	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
 	error = error ? error : dal__sql_create_table(&ddl, drv, &head_model);
-	error = error ? error : exec_all(s->conn, ddl.ptr);
+	error = error ? error : dal__conn_exec_script(s->conn, ddl.ptr);
 	/* ON CONFLICT: two processes may initialize at once. */
-	error = error ? error : run(s->conn, "INSERT INTO \"" DAL__AUDIT_HEAD "\" (\"id\", \"first_id\", \"first_hash\", "
+	error = error ? error : dal__conn_run(s->conn, "INSERT INTO \"" DAL__AUDIT_HEAD "\" (\"id\", \"first_id\", \"first_hash\", "
 		"\"last_id\", \"last_hash\", \"prev_hash\") VALUES (1, 1, ?, 0, ?, ?) ON CONFLICT DO NOTHING", p, 3, NULL);
 	dal__str_dispose(&ddl);
 	return error;
@@ -231,12 +198,11 @@ static int read_end(int64_t *last, char prev[65], dal_stmt *stmt, int rc)
 	if (rc == DAL__DONE)
 		rc = dal__error(DAL_EINVAL, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row "
 			"(run dal_init_database with DAL_AUTO_MIGRATE)");
-	if (rc == DAL__ROW)
-		rc = dal__audit_head_pair(last, prev, stmt, 0);
-	while (rc == 0 && (rc = dal__stmt_step(stmt)) == DAL__ROW)
-		;
+	if (rc == DAL__ROW && (rc = dal__audit_head_pair(last, prev, stmt, 0)) == 0)
+		rc = DAL__ROW;
+	rc = dal__stmt_drain(stmt, rc, NULL);
 	dal__stmt_release(stmt);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /*
@@ -269,7 +235,7 @@ static int seal(dal_conn *conn, const char *hash)
 
 	if (conn->drv->dialect->audit_head_sql)
 		return 0;
-	return run(conn, sql_seal, &h, 1, NULL);
+	return dal__conn_run(conn, sql_seal, &h, 1, NULL);
 }
 
 #define BULK_ROWS 200   /* 2,800 parameters a statement: within every engine's limit */
@@ -303,14 +269,14 @@ static int insert_rows(dal_conn *conn, dal_str *sql, size_t *built, const dal_va
 	if (k > 1 && conn->drv->bulk_insert)
 		return conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, audit_names, 14, v, k);
 	if (k == 1)
-		return run(conn, sql_insert, v, 14, NULL);
+		return dal__conn_run(conn, sql_insert, v, 14, NULL);
 	if (*built != k) {
 		dal__str_clear(sql);
 		if ((error = insert_many_sql(sql, k)) < 0)
 			return error;
 		*built = k;
 	}
-	return run(conn, sql->ptr, v, k * 14, NULL);
+	return dal__conn_run(conn, sql->ptr, v, k * 14, NULL);
 }
 
 /* Insert `n` hashed rows from `first` on, after `prev`, in batches. */
@@ -365,7 +331,7 @@ static int move_from_hint(bool *moved, dal_conn *conn, int64_t last, const char 
 {
 	dal_value p[4] = { dal_int(last), dal_text(end_hash), dal_int(was), dal_text(was_hash) };
 	int64_t changes = 0;
-	int error = run(conn, sql_move, p, 4, &changes);
+	int error = dal__conn_run(conn, sql_move, p, 4, &changes);
 
 	*moved = error == 0 && changes == 1;
 	return error;

@@ -472,30 +472,6 @@ static int stage_drop_after(bulk *b, int error)
 	return error;
 }
 
-/* One integer (or NULL: *found false) from SQL without parameters. */
-static int scalar(int64_t *out, bool *found, bulk *b, const char *sql)
-{
-	dal_stmt *stmt = NULL;
-	dal_value v;
-	int error;
-
-	*found = false;
-	if ((error = dal__conn_prepare(&stmt, b->s.conn, sql, 0)) < 0)
-		return error;
-	error = dal__stmt_exec(stmt, NULL, 0);
-	if (error == DAL__ROW && (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
-		if (v.type == DAL_TYPE_INT || v.type == DAL_TYPE_DOUBLE) {
-			*out = v.type == DAL_TYPE_INT ? v.v.i : (int64_t)v.v.d;
-			*found = true;
-		}
-		error = DAL__ROW;
-	}
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
-}
-
 /*
  * Unique among live rows where no partial index keeps it (DuckDB): with the
  * batch's values staged, one query per unique column finds the first row that
@@ -514,7 +490,7 @@ static int check_unique_staged(bulk *b, bool update)
 		if (!(m->columns[b->cols[k]].flags & DAL_UNIQUE))
 			continue;
 		error = dal__sql_bulk_unique(&sql, b->repo->db->drv->dialect, m, STAGE, b->cols[k], update);
-		error = error ? error : scalar(&idx, &found, b, sql.ptr);
+		error = error ? error : dal__conn_scalar(&idx, &found, b->s.conn, sql.ptr, NULL, 0, NULL);
 		dal__str_dispose(&sql);
 		if (error == 0 && found && (size_t)idx < bad) {
 			bad = (size_t)idx;
@@ -547,29 +523,38 @@ static int cmp_i64(const void *a, const void *c)
 	return x < y ? -1 : x > y;
 }
 
+/* Ids read row by row: up to `n` kept, all counted. */
+typedef struct id_list {
+	int64_t *ids;
+	size_t n, got;
+} id_list;
+
+static int id_row(dal_stmt *stmt, void *payload)
+{
+	id_list *l = payload;
+	dal_value v;
+	int error;
+
+	if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+		return error;
+	if (l->got < l->n)
+		l->ids[l->got] = v.type == DAL_TYPE_INT ? v.v.i : 0;
+	l->got++;
+	return 0;
+}
+
 /* `n` fresh ids from the table's sequence, ascending, so that rows get them in input order. */
 static int next_ids(int64_t *ids, bulk *b, const char *sql, size_t n)
 {
-	dal_stmt *stmt = NULL;
-	dal_value p = dal_int((int64_t)n), v;
-	size_t got = 0;
+	dal_value p = dal_int((int64_t)n);
+	id_list l = { ids, n, 0 };
 	int error;
 
-	if ((error = dal__conn_prepare(&stmt, b->s.conn, sql, 0)) < 0)
+	if ((error = dal__conn_each(b->s.conn, sql, 0, &p, 1, NULL, id_row, &l)) < 0)
 		return error;
-	for (error = dal__stmt_exec(stmt, &p, 1); error == DAL__ROW; error = dal__stmt_step(stmt)) {
-		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
-			break;
-		if (got < n)
-			ids[got] = v.type == DAL_TYPE_INT ? v.v.i : 0;
-		got++;
-	}
-	dal__stmt_release(stmt);
-	if (error < 0)
-		return error;
-	if (got != n)
+	if (l.got != n)
 		return dal__error(DAL_ERROR, "%s of '%s': the id sequence gave %zu ids for %zu rows", b->what,
-			b->repo->model->table, got, n);
+			b->repo->model->table, l.got, n);
 	qsort(ids, n, sizeof(*ids), cmp_i64);
 	return 0;
 }
@@ -1107,6 +1092,7 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	dal_value *params = NULL;
 	bool *redact = NULL;
 	size_t n = 0, i, k, r;
+	int64_t c = 0;
 	int error;
 
 	*changes = 0;
@@ -1137,11 +1123,8 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 				goto done;
 		}
 		params[n] = dal_int(ids[r]);
-		error = dal__stmt_exec_redacted(stmt, params, n + 1, redact);
-		while (error == DAL__ROW)
-			error = dal__stmt_step(stmt);
-		if (error == DAL__DONE)
-			*changes += stmt->conn->drv->changes(stmt);
+		error = dal__stmt_drain(stmt, dal__stmt_exec_redacted(stmt, params, n + 1, redact), &c);
+		*changes += error == 0 ? c : 0;
 		stmt->conn->drv->reset(stmt);
 		if (error < 0) {
 			error = at_rows(b, error, r, r);

@@ -232,13 +232,9 @@ int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_
 		error = DAL_ENOTFOUND;
 	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
 		error = DAL__ROW;
-	/* Run to the end so the engine finishes the statement before the transaction moves on. */
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	if (error == DAL__DONE && changes)
-		*changes = s->conn->drv->changes(stmt);
+	error = dal__stmt_drain(stmt, error, changes);
 	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	return error;
 }
 
 /* ---- field checks ---- */
@@ -346,19 +342,13 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 		dal_str sql = DAL_STR_INIT;
 		dal_value p[2] = { vals[i], dal_int(self) };
 		bool redact[2] = { (m->columns[i].flags & DAL_SENSITIVE) != 0, false };
-		int64_t found = 0;
-		dal_stmt *stmt = NULL;
+		int64_t one = 0;
+		bool found = false;
 		if (!(m->columns[i].flags & DAL_UNIQUE) || !set[i] || vals[i].type == DAL_TYPE_NULL)
 			continue;
 		error = dal__str_printf(&sql, "SELECT 1 FROM %c%s%c WHERE %c%s%c = ? AND %cid%c <> ? AND %cdeleted_at%c IS NULL",
 			d->quote, m->table, d->quote, d->quote, m->columns[i].name, d->quote, d->quote, d->quote, d->quote, d->quote);
-		error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
-		if (error == 0) {
-			error = dal__stmt_exec_redacted(stmt, p, 2, redact);
-			found = error == DAL__ROW;
-			error = error < 0 ? error : 0;
-		}
-		dal__stmt_release(stmt);
+		error = error ? error : dal__conn_scalar(&one, &found, s->conn, sql.ptr, p, 2, redact);
 		dal__str_dispose(&sql);
 		if (error == 0 && found)
 			error = dal__error(DAL_ECONSTRAINT, "duplicate value for unique column '%s.%s' (among live rows)",

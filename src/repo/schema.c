@@ -31,20 +31,10 @@ static int table_exists(bool *out, dal_session *s, const dal_model *m)
 static int create_model(dal_session *s, const dal_model *m)
 {
 	dal_str ddl = DAL_STR_INIT;
-	char *p, *next;
 	int error;
 
-	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) < 0)
-		goto done;
-	for (p = ddl.ptr; p && error == 0; p = next) {
-		next = strstr(p, DAL_SQL_SEP);
-		if (next) {
-			*next = '\0';
-			next += strlen(DAL_SQL_SEP);
-		}
-		error = dal__conn_exec(s->conn, p);
-	}
-done:
+	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) == 0)
+		error = dal__conn_exec_script(s->conn, ddl.ptr);
 	dal__str_dispose(&ddl);
 	return error;
 }

@@ -269,29 +269,31 @@ static int q(dal_str *out, const dal_dialect *d, const char *name)
 	return error ? error : dal__str_putc(out, d->quote);
 }
 
-/* Run SQL to the end; each row (if any) goes to `rb` as model values. */
-static int run(dal_conn *conn, const dal_model *m, const char *sql, const dal_value *params, size_t n,
-               rows_buf *rb, dal_value *scratch)
-{
-	dal_stmt *stmt = NULL;
-	size_t i;
-	int error;
+/* Where the rows a read finds go: model values, through `scratch` (ncolumns). */
+typedef struct rows_sink {
+	const dal_model *m;
+	rows_buf *rb;
+	dal_value *scratch;
+} rows_sink;
 
-	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
-		return error;
-	for (error = dal__stmt_exec(stmt, params, n); error == DAL__ROW; error = dal__stmt_step(stmt)) {
-		if (!rb)
-			continue;
-		for (i = 0; i < m->ncolumns && error >= 0; i++) {
-			dal_value v;
-			if ((error = conn->drv->column(stmt, (int)i, &v)) == 0)
-				error = dal__value_to_column(&scratch[i], m, i, &v);
-		}
-		if (error < 0 || (error = rows_add(rb, scratch)) < 0)
-			break;
+static int sink_row(dal_stmt *stmt, void *payload)
+{
+	rows_sink *k = payload;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < k->m->ncolumns && error == 0; i++) {
+		dal_value v;
+		if ((error = stmt->conn->drv->column(stmt, (int)i, &v)) == 0)
+			error = dal__value_to_column(&k->scratch[i], k->m, i, &v);
 	}
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	return error < 0 ? error : rows_add(k->rb, k->scratch);
+}
+
+/* Run SQL to the end; each row (if any) goes to `k` (NULL: none wanted). */
+static int run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, rows_sink *k)
+{
+	return k ? dal__conn_each(conn, sql, 0, params, n, NULL, sink_row, k) : dal__conn_run(conn, sql, params, n, NULL);
 }
 
 /* Stage ids and, with `set`, those columns of `rows` into STAGE. */
@@ -373,11 +375,11 @@ static int where_ids(dal_str *s, const dal_dialect *d, const dal_model *m, bool 
 
 /* Run "<head> WHERE id IN ..." for the ids, set-based. */
 static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const int64_t *ids, size_t n, bool live,
-                   const char *tail, rows_buf *rb, dal_value *scratch)
+                   const char *tail, rows_sink *k)
 {
 	const dal_dialect *d = conn->drv->dialect;
 	dal_value p[LIST_IDS];
-	size_t r0, k;
+	size_t r0, i;
 	int error = 0;
 
 	if (staged(conn, n)) {
@@ -386,7 +388,7 @@ static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const i
 			error = dal__str_puts(&s, head);
 			error = error ? error : where_ids(&s, d, m, true, 0, live);
 			error = error ? error : dal__str_puts(&s, tail);
-			error = error ? error : run(conn, m, s.ptr, NULL, 0, rb, scratch);
+			error = error ? error : run(conn, s.ptr, NULL, 0, k);
 			error = unstage(conn, error);
 		}
 		dal__str_dispose(&s);
@@ -395,12 +397,12 @@ static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const i
 	for (r0 = 0; r0 < n && error == 0; r0 += LIST_IDS) {
 		dal_str s = DAL_STR_INIT;
 		size_t c = n - r0 < LIST_IDS ? n - r0 : LIST_IDS;
-		for (k = 0; k < c; k++)
-			p[k] = dal_int(ids[r0 + k]);
+		for (i = 0; i < c; i++)
+			p[i] = dal_int(ids[r0 + i]);
 		error = dal__str_puts(&s, head);
 		error = error ? error : where_ids(&s, d, m, false, c, live);
 		error = error ? error : dal__str_puts(&s, tail);
-		error = error ? error : run(conn, m, s.ptr, p, c, rb, scratch);
+		error = error ? error : run(conn, s.ptr, p, c, k);
 		dal__str_dispose(&s);
 	}
 	return error;
@@ -412,6 +414,7 @@ int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const
 	const dal_dialect *d = conn->drv->dialect;
 	rows_buf rb = { NULL, 0, 0, m->ncolumns, DAL_STR_INIT };
 	dal_value *scratch = calloc(m->ncolumns, sizeof(dal_value));
+	rows_sink k = { m, &rb, scratch };
 	dal__undo_op *op = op_new(reinsert ? OP_INSERT : OP_SET, m);
 	dal_str head = DAL_STR_INIT;
 	int error;
@@ -427,8 +430,7 @@ int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const
 	error = error ? error : dal__sql_columns(&head, d, m);
 	error = error ? error : dal__str_puts(&head, " FROM ");
 	error = error ? error : q(&head, d, m->table);
-	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, lock ? " FOR UPDATE" : "", &rb,
-		scratch);
+	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, lock ? " FOR UPDATE" : "", &k);
 	if (error == 0) {
 		rows_finish(op, &rb);
 		*out = op;
@@ -456,7 +458,7 @@ static int undo_delete(dal_conn *conn, const dal__undo_op *op)
 	int error = dal__str_puts(&head, "DELETE FROM ");
 
 	error = error ? error : q(&head, conn->drv->dialect, op->model->table);
-	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, "", NULL, NULL);
+	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, "", NULL);
 	dal__str_dispose(&head);
 	return error;
 }
@@ -492,7 +494,7 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 		error = error ? error : q(&s, d, m->table);
 		error = error ? error : dal__str_puts(&s, ".\"id\" = s.\"id\"");
 		if (error == 0 && (error = stage(conn, m, NULL, op->vals, op->nrows, op->set)) == 0) {
-			error = run(conn, m, s.ptr, NULL, 0, NULL, NULL);
+			error = dal__conn_run(conn, s.ptr, NULL, 0, NULL);
 			error = unstage(conn, error);
 		}
 		dal__str_dispose(&s);
@@ -510,7 +512,7 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 			if (op->set[i])
 				p[k++] = row[i];
 		p[k++] = row[id];
-		error = run(conn, m, s.ptr, p, k, NULL, NULL);
+		error = dal__conn_run(conn, s.ptr, p, k, NULL);
 	}
 done:
 	free(p);
@@ -544,7 +546,7 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 		all[i] = true;
 	error = dal__sql_insert(&s, conn->drv->dialect, m, all);
 	for (r = 0; r < op->nrows && error == 0; r++)
-		error = run(conn, m, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, NULL, NULL);
+		error = dal__conn_run(conn, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, NULL);
 	dal__str_dispose(&s);
 	free(all);
 	return error;
@@ -553,10 +555,10 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 static int undo_audit(dal_conn *conn, const dal__undo_op *op)
 {
 	dal_value last = dal_int(op->audit_last), head[2] = { dal_int(op->audit_last), dal_text(op->audit_hash) };
-	int error = run(conn, NULL, "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" > ?", &last, 1, NULL, NULL);
+	int error = dal__conn_run(conn, "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" > ?", &last, 1, NULL);
 
-	return error ? error : run(conn, NULL, "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
-		"WHERE \"id\" = 1", head, 2, NULL, NULL);
+	return error ? error : dal__conn_run(conn, "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
+		"WHERE \"id\" = 1", head, 2, NULL);
 }
 
 int dal__undo_rollback(dal__tx *tx)
