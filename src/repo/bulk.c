@@ -162,15 +162,6 @@ static void timed(dal_conn *conn, const char *label, int64_t t0, int error)
 
 /* ---- checks, before any SQL ---- */
 
-static size_t utf8_chars(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return n;
-}
-
 static int map_columns(bulk *b, const char *const *columns, size_t ncolumns, bool update)
 {
 	const dal_model *m = b->repo->model;
@@ -223,7 +214,7 @@ static int value_at(dal_value *out, const bulk *b, size_t r, size_t k)
 	if (out->type == DAL_TYPE_NULL && (c->flags & DAL_NOT_NULL))
 		return dal__error(DAL_ECONSTRAINT, "%s of '%s': row %zu: column '%s.%s' is not null", b->what, m->table,
 			r, m->table, c->name);
-	if (c->length && out->type == DAL_TYPE_TEXT && utf8_chars(out->v.s, out->len) > c->length)
+	if (c->length && out->type == DAL_TYPE_TEXT && dal__utf8_chars(out->v.s, out->len) > c->length)
 		return dal__error(DAL_EINVAL, "%s of '%s': row %zu: value for '%s.%s' is longer than %u characters",
 			b->what, m->table, r, m->table, c->name, c->length);
 	return 0;

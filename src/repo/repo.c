@@ -239,15 +239,6 @@ int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_
 
 /* ---- field checks ---- */
 
-static size_t utf8_chars(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return n;
-}
-
 /* Check the fields and lay them out in model order: vals[col], set[col]. */
 static int lay_out(dal_repo *repo, const dal_field *fields, size_t n, dal_value *vals, bool *set)
 {
@@ -268,7 +259,7 @@ static int lay_out(dal_repo *repo, const dal_field *fields, size_t n, dal_value 
 		if ((error = dal__value_to_column(&vals[i], m, (size_t)i, &fields[k].value)) < 0)
 			return error;
 		c = &m->columns[i];
-		if (c->length && vals[i].type == DAL_TYPE_TEXT && utf8_chars(vals[i].v.s, vals[i].len) > c->length)
+		if (c->length && vals[i].type == DAL_TYPE_TEXT && dal__utf8_chars(vals[i].v.s, vals[i].len) > c->length)
 			return dal__error(DAL_EINVAL, "value for '%s.%s' is longer than %u characters", m->table,
 				c->name, c->length);
 		set[i] = true;
