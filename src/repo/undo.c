@@ -11,6 +11,7 @@
 #include "row.h"
 #include "sql/build.h"
 #include "sql/bulk.h"
+#include "sql/ident.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -261,14 +262,6 @@ int dal__undo_row(dal__undo_op **out, const dal_model *m, const dal_value *row, 
 	return 0;
 }
 
-static int q(dal_str *out, const dal_dialect *d, const char *name)
-{
-	int error = dal__str_putc(out, d->quote);
-
-	error = error ? error : dal__str_puts(out, name);
-	return error ? error : dal__str_putc(out, d->quote);
-}
-
 /* Where the rows a read finds go: model values, through `scratch` (ncolumns). */
 typedef struct rows_sink {
 	const dal_model *m;
@@ -356,7 +349,7 @@ static int where_ids(dal_str *s, const dal_dialect *d, const dal_model *m, bool 
 	size_t i;
 	int error = dal__str_puts(s, " WHERE ");
 
-	error = error ? error : q(s, d, "id");
+	error = error ? error : dal__sql_quote_ident(s, d, "id");
 	error = error ? error : dal__str_puts(s, " IN (");
 	if (stage_tbl) {
 		error = error ? error : dal__str_puts(s, "SELECT \"id\" FROM \"" STAGE "\"");
@@ -367,7 +360,7 @@ static int where_ids(dal_str *s, const dal_dialect *d, const dal_model *m, bool 
 	error = error ? error : dal__str_putc(s, ')');
 	if (error == 0 && live && dal_model_soft_delete(m)) {
 		error = dal__str_puts(s, " AND ");
-		error = error ? error : q(s, d, "deleted_at");
+		error = error ? error : dal__sql_quote_ident(s, d, "deleted_at");
 		error = error ? error : dal__str_puts(s, " IS NULL");
 	}
 	return error;
@@ -429,7 +422,7 @@ int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const
 	error = dal__str_puts(&head, "SELECT ");
 	error = error ? error : dal__sql_columns(&head, d, m);
 	error = error ? error : dal__str_puts(&head, " FROM ");
-	error = error ? error : q(&head, d, m->table);
+	error = error ? error : dal__sql_quote_ident(&head, d, m->table);
 	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, lock ? " FOR UPDATE" : "", &k);
 	if (error == 0) {
 		rows_finish(op, &rb);
@@ -457,7 +450,7 @@ static int undo_delete(dal_conn *conn, const dal__undo_op *op)
 	dal_str head = DAL_STR_INIT;
 	int error = dal__str_puts(&head, "DELETE FROM ");
 
-	error = error ? error : q(&head, conn->drv->dialect, op->model->table);
+	error = error ? error : dal__sql_quote_ident(&head, conn->drv->dialect, op->model->table);
 	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, "", NULL);
 	dal__str_dispose(&head);
 	return error;
@@ -480,18 +473,18 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 	if (staged(conn, op->nrows)) {
 		/* UPDATE .. FROM the staged old values, whether the rows are live or not. */
 		error = dal__str_puts(&s, "UPDATE ");
-		error = error ? error : q(&s, d, m->table);
+		error = error ? error : dal__sql_quote_ident(&s, d, m->table);
 		error = error ? error : dal__str_puts(&s, " SET ");
 		for (i = 0, k = 0; i < m->ncolumns && error == 0; i++) {
 			if (!op->set[i])
 				continue;
 			error = k++ ? dal__str_puts(&s, ", ") : 0;
-			error = error ? error : q(&s, d, m->columns[i].name);
+			error = error ? error : dal__sql_quote_ident(&s, d, m->columns[i].name);
 			error = error ? error : dal__str_puts(&s, " = s.");
-			error = error ? error : q(&s, d, m->columns[i].name);
+			error = error ? error : dal__sql_quote_ident(&s, d, m->columns[i].name);
 		}
 		error = error ? error : dal__str_puts(&s, " FROM \"" STAGE "\" AS s WHERE ");
-		error = error ? error : q(&s, d, m->table);
+		error = error ? error : dal__sql_quote_ident(&s, d, m->table);
 		error = error ? error : dal__str_puts(&s, ".\"id\" = s.\"id\"");
 		if (error == 0 && (error = stage(conn, m, NULL, op->vals, op->nrows, op->set)) == 0) {
 			error = dal__conn_run(conn, s.ptr, NULL, 0, NULL);
