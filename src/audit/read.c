@@ -7,11 +7,7 @@
 #include "conn.h"
 #include "repo/repo.h"
 
-#define COLS "\"id\", \"user_id\", \"action\", \"resource_type\", \"resource_id\", \"old_values\", \"new_values\", " \
-	"\"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", \"user_agent\", \"prev_hash\", \"row_hash\""
-#define NCOLS 14
 #define CLEANUP_BATCH 5000
-#define NO_LIMIT (INT64_MAX >> 1)   /* DuckDB refuses a LIMIT above 2^62 */
 
 struct dal_audit_logs {
 	dal_audit_log *items;
@@ -99,7 +95,7 @@ static int ts_of(int64_t *out, const dal_value *v)
 	return 0;
 }
 
-/* The current row of a SELECT COLS into `e`, with owned strings. */
+/* The current row of a SELECT of the columns (dal__sql_audit_columns) into `e`, with owned strings. */
 static int entry_read(dal_audit_log *e, dal_stmt *stmt)
 {
 	const char **texts[] = { NULL, &e->user_id, &e->action, &e->resource_type, NULL, &e->old_values,
@@ -109,7 +105,7 @@ static int entry_read(dal_audit_log *e, dal_stmt *stmt)
 	int i, error = 0;
 
 	memset(e, 0, sizeof(*e));
-	for (i = 0; i < NCOLS && error == 0; i++) {
+	for (i = 0; i < DAL__AUDIT_NCOLS && error == 0; i++) {
 		if ((error = stmt->conn->drv->column(stmt, i, &v)) < 0)
 			break;
 		if (texts[i])
@@ -138,7 +134,7 @@ static int logs_push(dal_audit_logs *l, dal_audit_log *e)
 	return 0;
 }
 
-/* One row of a SELECT COLS into the logs. */
+/* One row of a SELECT of the columns into the logs. */
 static int collect_row(dal_stmt *stmt, void *payload)
 {
 	dal_audit_log e;
@@ -151,7 +147,7 @@ static int collect_row(dal_stmt *stmt, void *payload)
 	return error;
 }
 
-/* Run a SELECT COLS on the session and collect its rows. */
+/* Run a SELECT of the columns on the session and collect its rows. */
 static int collect(dal_audit_logs *l, dal_session *s, const char *sql, const dal_value *p, size_t n)
 {
 	return dal__conn_each(s->conn, sql, 0, p, n, NULL, collect_row, l);
@@ -183,7 +179,7 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 	dal_value p[9];
 	dal_session s;
 	size_t n = 0;
-	int error, clauses = 0;
+	int error;
 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
@@ -192,30 +188,7 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_filter", f->version);
 	if (f && (f->limit < 0 || f->offset < 0))
 		return dal__error(DAL_EINVAL, "audit query: negative %s", f->limit < 0 ? "limit" : "offset");
-	error = dal__str_puts(&sql, "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\"");
-#define WHERE(cond, val) do { if (error == 0) { \
-		error = dal__str_puts(&sql, clauses++ ? " AND " cond : " WHERE " cond); p[n++] = (val); } } while (0)
-	if (f && f->resource_type)
-		WHERE("\"resource_type\" = ?", dal_text(f->resource_type));
-	if (f && f->has_resource_id)
-		WHERE("\"resource_id\" = ?", dal_int(f->resource_id));
-	if (f && f->user_id)
-		WHERE("\"user_id\" = ?", dal_text(f->user_id));
-	if (f && f->action)
-		WHERE("\"action\" = ?", dal_text(f->action));
-	if (f && f->correlation_id)
-		WHERE("\"correlation_id\" = ?", dal_text(f->correlation_id));
-	if (f && f->start)
-		WHERE("\"timestamp\" >= ?", dal_timestamp(f->start));
-	if (f && f->end)
-		WHERE("\"timestamp\" < ?", dal_timestamp(f->end));
-#undef WHERE
-	error = error ? error : dal__str_puts(&sql, " ORDER BY \"timestamp\" DESC, \"id\" DESC");
-	if (error == 0 && f && (f->limit || f->offset)) {
-		error = dal__str_puts(&sql, " LIMIT ? OFFSET ?");
-		p[n++] = dal_int(f->limit ? f->limit : NO_LIMIT);
-		p[n++] = dal_int(f->offset);
-	}
+	error = dal__sql_audit_query(&sql, p, &n, f);
 	if (error == 0 && (error = new_logs(out)) == 0 && (error = open_session(&s, db, NULL, 0)) == 0) {
 		error = collect(*out, &s, sql.ptr, p, n);
 		error = dal__session_close(&s, error);
@@ -230,11 +203,6 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 
 /* ---- history and as-of ---- */
 
-static const char sql_history[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" WHERE \"resource_type\" = ? "
-	"AND \"resource_id\" = ? ORDER BY \"id\"";
-static const char sql_history_until[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" WHERE \"resource_type\" = ? "
-	"AND \"resource_id\" = ? AND \"timestamp\" <= ? ORDER BY \"id\"";
-
 static int history(dal_audit_logs **out, dal_repo *repo, int64_t id, const int64_t *until)
 {
 	dal_value p[3] = { dal_text(repo->model->table), dal_int(id), dal_timestamp(until ? *until : 0) };
@@ -242,7 +210,7 @@ static int history(dal_audit_logs **out, dal_repo *repo, int64_t id, const int64
 	int error;
 
 	if ((error = new_logs(out)) == 0 && (error = open_session(&s, repo->db, repo, 0)) == 0) {
-		error = collect(*out, &s, until ? sql_history_until : sql_history, p, until ? 3 : 2);
+		error = collect(*out, &s, until ? dal__sql_audit_history_until : dal__sql_audit_history, p, until ? 3 : 2);
 		error = dal__session_close(&s, error);
 	}
 	if (error < 0) {
@@ -316,12 +284,6 @@ int dal_repo_get_as_of(dal_row **out, dal_repo *repo, int64_t id, int64_t when)
 
 /* ---- verify ---- */
 
-static const char sql_head[] = "SELECT \"first_id\", \"first_hash\", \"last_id\", \"last_hash\" FROM \""
-	DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
-/* Where the chain's end is read from the rows (dialect audit_head_sql). */
-static const char sql_head_of[] = "SELECT \"first_id\", \"first_hash\", \"e\".* FROM \"" DAL__AUDIT_HEAD "\", (%s) \"e\" "
-	"WHERE \"id\" = 1";
-
 typedef struct head {
 	int64_t first_id, last_id;
 	char first_hash[65], last_hash[65];
@@ -379,13 +341,10 @@ static int query_head(head *h, dal_session *s, const char *sql)
 
 static int verify_head(head *h, dal_session *s)
 {
-	const char *end = s->conn->drv->dialect->audit_head_sql;
 	dal_str sql = DAL_STR_INIT;
 	int error;
 
-	if (!end)
-		return query_head(h, s, sql_head);
-	if ((error = dal__str_printf(&sql, sql_head_of, end)) == 0)
+	if ((error = dal__sql_audit_head_of(&sql, s->conn->drv->dialect)) == 0)
 		error = query_head(h, s, sql.ptr);
 	dal__str_dispose(&sql);
 	return error;
@@ -464,7 +423,6 @@ static int verify_row(dal_stmt *stmt, void *payload)
 
 int dal_audit_verify(dal_audit_report *out, dal_db *db)
 {
-	static const char sql_rows[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" ORDER BY \"id\"";
 	dal_session s;
 	walk w = { .report = out, .scratch = DAL_STR_INIT };
 	int error;
@@ -480,7 +438,7 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 		goto done;
 	w.expect = w.h.first_id;
 	memcpy(w.prev, w.h.first_hash, sizeof(w.prev));
-	error = dal__conn_each(s.conn, sql_rows, DAL__STMT_STREAM, NULL, 0, NULL, verify_row, &w);
+	error = dal__conn_each(s.conn, dal__sql_audit_rows, DAL__STMT_STREAM, NULL, 0, NULL, verify_row, &w);
 	error = error < 0 ? error : 0;
 	if (error == 0 && out->ok && w.expect - 1 < w.h.last_id)
 		fault(out, w.expect, "row %lld is missing: deleted from the end of the chain (head is row %lld)",
@@ -499,11 +457,9 @@ done:
 /* The head row, locked by an UPDATE until the batch commits. */
 static int lock_head(head *h, dal_session *s)
 {
-	static const char touch[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" WHERE \"id\" = 1";
-	static const char touch_returning[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" "
-		"WHERE \"id\" = 1 RETURNING \"first_id\", \"first_hash\", \"last_id\", \"last_hash\"";
 	dal_stmt *stmt = NULL;
-	int rc = dal__conn_update_returning(&stmt, s->conn, touch_returning, touch, sql_head, NULL, 0);
+	int rc = dal__conn_update_returning(&stmt, s->conn, dal__sql_audit_touch_returning, dal__sql_audit_touch,
+		dal__sql_audit_head, NULL, 0);
 
 	return stmt ? read_head(h, stmt, rc) : rc;
 }
@@ -540,11 +496,6 @@ static int prefix_row(dal_stmt *stmt, void *payload)
 
 static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutoff)
 {
-	static const char sql_old[] = "SELECT \"id\", \"row_hash\", \"timestamp\" FROM \"" DAL__AUDIT_TABLE "\" "
-		"WHERE \"id\" >= ? ORDER BY \"id\" LIMIT ?";
-	static const char sql_del[] = "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" >= ? AND \"id\" <= ?";
-	static const char sql_anchor[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = ?, \"first_hash\" = ? "
-		"WHERE \"id\" = 1";
 	dal_session s;
 	dal_value p[2];
 	prefix pre = { .cutoff = cutoff };
@@ -561,17 +512,17 @@ static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutof
 	pre.first = h.first_id;
 	p[0] = dal_int(h.first_id);
 	p[1] = dal_int(CLEANUP_BATCH);
-	if ((error = dal__conn_each(s.conn, sql_old, 0, p, 2, NULL, prefix_row, &pre)) < 0 || pre.last == 0) {
+	if ((error = dal__conn_each(s.conn, dal__sql_audit_oldest, 0, p, 2, NULL, prefix_row, &pre)) < 0 || pre.last == 0) {
 		error = error < 0 ? error : 0;
 		goto done;
 	}
 	p[0] = dal_int(h.first_id);
 	p[1] = dal_int(pre.last);
-	error = dal__conn_run(s.conn, sql_del, p, 2, &changes);
+	error = dal__conn_run(s.conn, dal__sql_audit_delete_range, p, 2, &changes);
 	if (error == 0) {
 		p[0] = dal_int(pre.last + 1);
 		p[1] = dal_text(pre.last_hash);
-		error = dal__conn_run(s.conn, sql_anchor, p, 2, NULL);
+		error = dal__conn_run(s.conn, dal__sql_audit_anchor, p, 2, NULL);
 	}
 	*more = error == 0 && pre.last - h.first_id + 1 == pre.seen && pre.seen == CLEANUP_BATCH;
 done:

@@ -301,7 +301,7 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 	               : dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, -1, kind == SQL_UPDATE_RETURNING);
 	if (error == 0 && kind == SQL_INSERT_AUDITED) {
 		dal_str w = DAL_STR_INIT;
-		error = dal__audit_create_sql(&w, s.ptr);
+		error = dal__sql_audit_create(&w, s.ptr);
 		dal__str_dispose(&s);
 		s = w;
 	}

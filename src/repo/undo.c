@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/audit.h"
 #include "conn.h"
 #include "row.h"
+#include "sql/audit.h"
 #include "sql/build.h"
 #include "sql/bulk.h"
 #include "sql/ident.h"
@@ -548,10 +548,9 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 static int undo_audit(dal_conn *conn, const dal__undo_op *op)
 {
 	dal_value last = dal_int(op->audit_last), head[2] = { dal_int(op->audit_last), dal_text(op->audit_hash) };
-	int error = dal__conn_run(conn, "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" > ?", &last, 1, NULL);
+	int error = dal__conn_run(conn, dal__sql_audit_truncate, &last, 1, NULL);
 
-	return error ? error : dal__conn_run(conn, "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
-		"WHERE \"id\" = 1", head, 2, NULL);
+	return error ? error : dal__conn_run(conn, dal__sql_audit_rewind, head, 2, NULL);
 }
 
 int dal__undo_rollback(dal__tx *tx)

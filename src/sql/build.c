@@ -283,8 +283,6 @@ static int order_by(select_ctx *s, const sort_keys *k)
 	return error;
 }
 
-#define DAL__NO_LIMIT (INT64_MAX >> 1)
-
 static int limit_offset(select_ctx *s, const dal_criteria *c)
 {
 	dal_value lim, off;
@@ -293,8 +291,7 @@ static int limit_offset(select_ctx *s, const dal_criteria *c)
 	if (!c || (c->limit == 0 && c->offset == 0))
 		return 0;
 	/* One statement shape for any limit and offset, so the prepared statement is reused. */
-	/* "No limit" is 2^62 - 1: DuckDB refuses a LIMIT above 2^62. */
-	lim = dal_int(c->limit > 0 && c->limit < DAL__NO_LIMIT ? c->limit : DAL__NO_LIMIT);
+	lim = dal_int(c->limit > 0 && c->limit < DAL__SQL_NO_LIMIT ? c->limit : DAL__SQL_NO_LIMIT);
 	off = dal_int(c->offset);
 	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim, -1)) < 0)
 		return error;

@@ -45,4 +45,7 @@ int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table,
 
 #define DAL_SQL_SEP "\n;\n"
 
+/* The LIMIT of an OFFSET without one: 2^62 - 1, as DuckDB refuses a LIMIT above 2^62. */
+#define DAL__SQL_NO_LIMIT (INT64_MAX >> 1)
+
 #endif
