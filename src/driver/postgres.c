@@ -1305,6 +1305,7 @@ static const dal_dialect pg_dialect = {
 	.next_ids_sql = "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('\"%s\"', 'id')::regclass AS seq) "
 		"SELECT nextval(s.seq) FROM s, generate_series(1, ?::bigint)",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+	.row_lock = " FOR UPDATE",
 };
 
 const dal_driver dal__driver_postgres = {

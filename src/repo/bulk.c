@@ -446,7 +446,12 @@ static int stage_create(bulk *b, bool ids, const int *which, size_t nwhich)
 
 static int stage_drop(bulk *b)
 {
-	return exec_sql(b, "DROP TABLE \"" STAGE "\"");
+	dal_str sql = DAL_STR_INIT;
+	int error = dal__sql_bulk_drop(&sql, b->repo->db->drv->dialect, STAGE);
+
+	error = error ? error : exec_sql(b, sql.ptr);
+	dal__str_dispose(&sql);
+	return error;
 }
 
 /* Without a savepoint to undo it, a failed call still drops its staging table,
@@ -874,10 +879,10 @@ static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n,
 		set[repo->col_deleted] = true;
 	if (set && repo->col_updated >= 0)
 		set[repo->col_updated] = true;
-	/* Audited where writers wait on row locks (PostgreSQL): lock the rows read, so the
-	 * old values recorded are the ones replaced (as single-row writes do). */
+	/* Audited: lock the rows read where rows lock, so the old values recorded are the ones
+	 * replaced (as single-row writes do). */
 	error = dal__undo_read(op, b->s.conn, repo->model, ids, n, update ? repo->soft : soft, !update && !soft, set,
-		audited(b) && (repo->db->drv->caps & DAL_CAP_MULTI_WRITER) && (repo->db->drv->caps & DAL_CAP_SERIALIZABLE));
+		audited(b));
 	free(set);
 	return error;
 }
@@ -1065,7 +1070,7 @@ static int update_fast(int64_t *changes, bulk *b, const int64_t *ids, int64_t no
 		error = check_unique_staged(b, true);
 	if (error == 0)
 		error = dal__sql_bulk_update_from(&sql, repo->db->drv->dialect, repo->model, STAGE, b->cols, b->ncols,
-			stamp);
+			stamp, true);
 	error = error ? error : run(changes, b, sql.ptr, &p, stamp ? 1 : 0);
 	dal__str_dispose(&sql);
 	return stage_drop_after(b, error);
@@ -1176,17 +1181,6 @@ done:
 
 /* ---- delete ---- */
 
-/* `{1,2,3}`: PostgreSQL's array input, for `= ANY(?::bigint[])`. */
-static int id_array(dal_str *out, const int64_t *ids, size_t n)
-{
-	size_t i;
-	int error = dal__str_putc(out, '{');
-
-	for (i = 0; i < n && error == 0; i++)
-		error = dal__str_printf(out, i ? ",%lld" : "%lld", (long long)ids[i]);
-	return error ? error : dal__str_putc(out, '}');
-}
-
 static int delete_any(int64_t *changes, bulk *b, const int64_t *ids, const dal_value *stamps, size_t nst,
                       const char *sql)
 {
@@ -1201,7 +1195,7 @@ static int delete_any(int64_t *changes, bulk *b, const int64_t *ids, const dal_v
 		size_t n = b->nrows - r0 < ANY_CHUNK ? b->nrows - r0 : ANY_CHUNK;
 		int64_t c = 0;
 		dal__str_clear(&arr);
-		if ((error = id_array(&arr, ids + r0, n)) < 0)
+		if ((error = dal__sql_bulk_id_array(&arr, ids + r0, n)) < 0)
 			break;
 		p[nst] = dal_textn(arr.ptr, arr.len);
 		if ((error = run(&c, b, sql, p, nst + 1)) == 0)

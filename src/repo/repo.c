@@ -12,54 +12,34 @@
 #include "uow.h"
 #include "util/fault.h"
 
-typedef int (*build_fn)(dal_str *out, const dal_dialect *d, const dal_model *m);
-
-static int build(char **out, dal_repo *repo, int (*fn)(dal_str *, const dal_dialect *, const dal_model *, bool), bool arg)
+/* The text a builder made in `s` (its result: `error`), kept as an owned string. */
+static int keep(char **out, dal_str *s, int error)
 {
-	dal_str s = DAL_STR_INIT;
-	int error = fn(&s, repo->db->drv->dialect, repo->model, arg);
-
-	if (error == 0 && !(*out = dal__str_detach(&s)))
+	if (error == 0 && !(*out = dal__str_detach(s)))
 		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
+	dal__str_dispose(s);
 	return error;
 }
 
-static int build_update(char **out, dal_repo *repo, const bool *set, int deleted, bool returning)
+static int build_get(char **out, const dal_repo *repo, bool live_only, bool lock)
 {
 	dal_str s = DAL_STR_INIT;
-	int error = dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, deleted, returning);
 
-	if (error == 0 && !(*out = dal__str_detach(&s)))
-		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
-	return error;
+	return keep(out, &s, dal__sql_get(&s, repo->db->drv->dialect, repo->model, live_only, lock));
 }
 
-static int delete_sql(dal_str *s, const dal_dialect *d, const dal_model *m, bool unused)
+static int build_update(char **out, const dal_repo *repo, const bool *set, int deleted, bool returning)
 {
-	(void)unused;
-	return dal__sql_delete(s, d, m);
-}
-
-/*
- * An audited write reads the old row first. Where writers run at once and
- * wait on row locks (PostgreSQL), the read locks the row so the recorded old
- * values are the ones replaced; SQLite holds the write lock from BEGIN
- * IMMEDIATE, and DuckDB fails the later of two conflicting writers at commit.
- */
-static int build_locked(char **out, const char *get, const dal_repo *repo)
-{
-	unsigned caps = repo->db->drv->caps;
-	bool row_locks = (caps & DAL_CAP_MULTI_WRITER) && (caps & DAL_CAP_SERIALIZABLE);
 	dal_str s = DAL_STR_INIT;
-	int error = dal__str_puts(&s, get);
 
-	error = error || !row_locks ? error : dal__str_puts(&s, " FOR UPDATE");
-	if (error == 0 && !(*out = dal__str_detach(&s)))
-		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
-	return error;
+	return keep(out, &s, dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, deleted, returning));
+}
+
+static int build_delete(char **out, const dal_repo *repo)
+{
+	dal_str s = DAL_STR_INIT;
+
+	return keep(out, &s, dal__sql_delete(&s, repo->db->drv->dialect, repo->model));
 }
 
 /* The statements whose text never changes are built when the repository opens. */
@@ -68,13 +48,19 @@ static int build_fixed(dal_repo *repo)
 	bool *set;
 	int error;
 
-	if ((error = build(&repo->sql_get, repo, dal__sql_get, true)) < 0 ||
-	    (error = build(&repo->sql_get_any, repo, dal__sql_get, false)) < 0 ||
-	    (error = build(&repo->sql_delete, repo, delete_sql, false)) < 0)
+	if ((error = build_get(&repo->sql_get, repo, true, false)) < 0 ||
+	    (error = build_get(&repo->sql_get_any, repo, false, false)) < 0 ||
+	    (error = build_delete(&repo->sql_delete, repo)) < 0)
 		return error;
+	/*
+	 * An audited write reads the old row first. Where writers run at once and
+	 * wait on row locks (PostgreSQL), the read locks the row so the recorded old
+	 * values are the ones replaced; SQLite holds the write lock from BEGIN
+	 * IMMEDIATE, and DuckDB fails the later of two conflicting writers at commit.
+	 */
 	if ((repo->flags & DAL_AUDIT) &&
-	    ((error = build_locked(&repo->sql_get_lock, repo->sql_get, repo)) < 0 ||
-	     (error = build_locked(&repo->sql_get_any_lock, repo->sql_get_any, repo)) < 0))
+	    ((error = build_get(&repo->sql_get_lock, repo, true, true)) < 0 ||
+	     (error = build_get(&repo->sql_get_any_lock, repo, false, true)) < 0))
 		return error;
 	if (!repo->soft)
 		return 0;
@@ -305,10 +291,7 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 		dal__str_dispose(&s);
 		s = w;
 	}
-	if (error == 0 && !(*tmp = dal__str_detach(&s)))
-		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
-	if (error < 0)
+	if ((error = keep(tmp, &s, error)) < 0)
 		return error;
 	if (mask && i < DAL__SQL_SLOTS) {
 		slots[i].mask = mask;

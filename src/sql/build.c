@@ -58,14 +58,15 @@ static int where_id(dal_str *out, const dal_dialect *d, const dal_model *m, int 
 	return error;
 }
 
-int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only)
+int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only, bool lock)
 {
 	int error = dal__str_puts(out, "SELECT ");
 
 	error = error ? error : dal__sql_columns(out, d, m);
 	error = error ? error : dal__str_puts(out, " FROM ");
 	error = error ? error : dal__sql_quote_ident(out, d, m->table);
-	return error ? error : where_id(out, d, m, live_only ? -1 : 0);
+	error = error ? error : where_id(out, d, m, live_only ? -1 : 0);
+	return error || !lock || !d->row_lock ? error : dal__str_puts(out, d->row_lock);
 }
 
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,

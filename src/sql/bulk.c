@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "sql/build.h"
 #include "sql/ident.h"
 
 /* alias."name" */
@@ -23,6 +24,21 @@ static int col_list(dal_str *out, const dal_dialect *d, const dal_model *m, cons
 		error = error ? error : dal__sql_quote_ident(out, d, m->columns[cols[i]].name);
 	}
 	return error;
+}
+
+/* ` AND [alias.]deleted_at IS NULL` on a soft-delete model. */
+static int live(dal_str *out, const dal_dialect *d, const dal_model *m, const char *alias)
+{
+	int error;
+
+	if (!dal_model_soft_delete(m))
+		return 0;
+	error = dal__str_puts(out, " AND ");
+	if (alias)
+		error = error ? error : qa(out, d, alias, "deleted_at");
+	else
+		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
+	return error ? error : dal__str_puts(out, " IS NULL");
 }
 
 int dal__sql_bulk_insert(dal_str *out, const dal_dialect *d, const dal_model *m, const int *cols, size_t ncols,
@@ -72,7 +88,7 @@ int dal__sql_bulk_temp(dal_str *out, const dal_dialect *d, const dal_model *m, c
 }
 
 int dal__sql_bulk_update_from(dal_str *out, const dal_dialect *d, const dal_model *m, const char *name,
-                              const int *cols, size_t ncols, bool stamp)
+                              const int *cols, size_t ncols, bool stamp, bool live_only)
 {
 	size_t i;
 	int error = dal__str_puts(out, "UPDATE ");
@@ -98,7 +114,7 @@ int dal__sql_bulk_update_from(dal_str *out, const dal_dialect *d, const dal_mode
 	error = error ? error : dal__sql_quote_ident(out, d, "id");
 	error = error ? error : dal__str_puts(out, " = ");
 	error = error ? error : qa(out, d, "s", "id");
-	if (error == 0 && dal_model_soft_delete(m)) {
+	if (error == 0 && live_only && dal_model_soft_delete(m)) {
 		error = dal__str_puts(out, " AND ");
 		error = error ? error : dal__sql_quote_ident(out, d, m->table);
 		error = error ? error : dal__str_putc(out, '.');
@@ -108,10 +124,34 @@ int dal__sql_bulk_update_from(dal_str *out, const dal_dialect *d, const dal_mode
 	return error;
 }
 
+/* ` WHERE id` and the ids, as `how` names them. */
+static int where_ids(dal_str *out, const dal_dialect *d, dal__bulk_ids how, const char *temp, size_t n)
+{
+	size_t i;
+	int error = dal__str_puts(out, " WHERE ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, "id");
+	if (error == 0 && how == DAL__IDS_ANY)
+		error = dal__str_puts(out, " = ANY(?::bigint[])");
+	if (error == 0 && how == DAL__IDS_TEMP) {
+		error = dal__str_puts(out, " IN (SELECT ");
+		error = error ? error : dal__sql_quote_ident(out, d, "id");
+		error = error ? error : dal__str_puts(out, " FROM ");
+		error = error ? error : dal__sql_quote_ident(out, d, temp);
+		error = error ? error : dal__str_putc(out, ')');
+	}
+	if (error == 0 && how == DAL__IDS_LIST) {
+		error = dal__str_puts(out, " IN (?");
+		for (i = 1; i < n && error == 0; i++)
+			error = dal__str_puts(out, ", ?");
+		error = error ? error : dal__str_putc(out, ')');
+	}
+	return error;
+}
+
 int dal__sql_bulk_delete(dal_str *out, const dal_dialect *d, const dal_model *m, bool soft, dal__bulk_ids how,
                          const char *temp, size_t n)
 {
-	size_t i;
 	int error;
 
 	if (soft) {
@@ -129,41 +169,38 @@ int dal__sql_bulk_delete(dal_str *out, const dal_dialect *d, const dal_model *m,
 		error = dal__str_puts(out, "DELETE FROM ");
 		error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	}
-	error = error ? error : dal__str_puts(out, " WHERE ");
-	error = error ? error : dal__sql_quote_ident(out, d, "id");
-	if (error == 0 && how == DAL__IDS_ANY)
-		error = dal__str_puts(out, " = ANY(?::bigint[])");
-	if (error == 0 && how == DAL__IDS_TEMP) {
-		error = dal__str_puts(out, " IN (SELECT ");
-		error = error ? error : dal__sql_quote_ident(out, d, "id");
-		error = error ? error : dal__str_puts(out, " FROM ");
-		error = error ? error : dal__sql_quote_ident(out, d, temp);
-		error = error ? error : dal__str_putc(out, ')');
-	}
-	if (error == 0 && how == DAL__IDS_LIST) {
-		error = dal__str_puts(out, " IN (?");
-		for (i = 1; i < n && error == 0; i++)
-			error = dal__str_puts(out, ", ?");
-		error = error ? error : dal__str_putc(out, ')');
-	}
-	if (error == 0 && soft) {
-		error = dal__str_puts(out, " AND ");
-		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
-		error = error ? error : dal__str_puts(out, " IS NULL");
-	}
-	return error;
+	error = error ? error : where_ids(out, d, how, temp, n);
+	return error || !soft ? error : live(out, d, m, NULL);
 }
 
-/* ` AND alias.deleted_at IS NULL` on a soft-delete model. */
-static int live(dal_str *out, const dal_dialect *d, const dal_model *m, const char *alias)
+int dal__sql_bulk_select(dal_str *out, const dal_dialect *d, const dal_model *m, dal__bulk_ids how,
+                         const char *temp, size_t n, bool live_only, bool lock)
 {
-	int error;
+	int error = dal__str_puts(out, "SELECT ");
 
-	if (!dal_model_soft_delete(m))
-		return 0;
-	error = dal__str_puts(out, " AND ");
-	error = error ? error : qa(out, d, alias, "deleted_at");
-	return error ? error : dal__str_puts(out, " IS NULL");
+	error = error ? error : dal__sql_columns(out, d, m);
+	error = error ? error : dal__str_puts(out, " FROM ");
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	error = error ? error : where_ids(out, d, how, temp, n);
+	error = error || !live_only ? error : live(out, d, m, NULL);
+	return error || !lock || !d->row_lock ? error : dal__str_puts(out, d->row_lock);
+}
+
+int dal__sql_bulk_drop(dal_str *out, const dal_dialect *d, const char *name)
+{
+	int error = dal__str_puts(out, "DROP TABLE ");
+
+	return error ? error : dal__sql_quote_ident(out, d, name);
+}
+
+int dal__sql_bulk_id_array(dal_str *out, const int64_t *ids, size_t n)
+{
+	size_t i;
+	int error = dal__str_putc(out, '{');
+
+	for (i = 0; i < n && error == 0; i++)
+		error = dal__str_printf(out, i ? ",%lld" : "%lld", (long long)ids[i]);
+	return error ? error : dal__str_putc(out, '}');
 }
 
 /* An update's batch row `b` joined to the live row `y` it changes. */
