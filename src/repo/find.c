@@ -306,7 +306,6 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	bool *redact = NULL;
 	dal_filter *f = NULL;
 	dal_criteria bc = DAL_CRITERIA_INIT;
-	const char *quote = repo->db->drv->dialect->quote == '"' ? "\"" : "`";
 	size_t n = 0, nf = c ? c->nfilters : 0;
 	int error;
 
@@ -320,15 +319,8 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	bc.filters = f;
 	bc.nfilters = nf;
 	bc.include_deleted = c && c->include_deleted;
-	error = dal__sql_select(&sql, &params, &redact, &n, repo->db->drv->dialect, repo->model, &bc, DAL_SELECT_COUNT);
-	if (error == 0) {
-		/* Turn SELECT COUNT(*) into SELECT MIN/MAX(id): same filters, same parameters. */
-		dal_str agg = DAL_STR_INIT;
-		error = dal__str_printf(&agg, "SELECT %s(%sid%s)%s", desc ? "MAX" : "MIN", quote, quote,
-			sql.ptr + strlen("SELECT COUNT(*)"));
-		dal__str_dispose(&sql);
-		sql = agg;
-	}
+	error = dal__sql_select(&sql, &params, &redact, &n, repo->db->drv->dialect, repo->model, &bc,
+		desc ? DAL_SELECT_MAX_ID : DAL_SELECT_MIN_ID);
 	error = error ? error : dal__conn_scalar(out, found, s->conn, sql.ptr, params, n, redact);
 	dal__str_dispose(&sql);
 	free(params);

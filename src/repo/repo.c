@@ -308,7 +308,6 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, const bool *set, int64_t self)
 {
 	const dal_model *m = repo->model;
-	const dal_dialect *d = repo->db->drv->dialect;
 	size_t i;
 	int error = 0;
 
@@ -320,8 +319,7 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 		bool found = false;
 		if (!(m->columns[i].flags & DAL_UNIQUE) || !set[i] || vals[i].type == DAL_TYPE_NULL)
 			continue;
-		error = dal__str_printf(&sql, "SELECT 1 FROM %c%s%c WHERE %c%s%c = ? AND %cid%c <> ? AND %cdeleted_at%c IS NULL",
-			d->quote, m->table, d->quote, d->quote, m->columns[i].name, d->quote, d->quote, d->quote, d->quote, d->quote);
+		error = dal__sql_unique_probe(&sql, repo->db->drv->dialect, m, (int)i);
 		error = error ? error : dal__conn_scalar(&one, &found, s->conn, sql.ptr, p, 2, redact);
 		dal__str_dispose(&sql);
 		if (error == 0 && found)

@@ -7,7 +7,6 @@
 #include "conn.h"
 #include "session.h"
 #include "sql/build.h"
-#include "sql/ident.h"
 
 static int table_exists(bool *out, dal_session *s, const dal_model *m)
 {
@@ -15,9 +14,7 @@ static int table_exists(bool *out, dal_session *s, const dal_model *m)
 	int error;
 
 	*out = false;
-	error = dal__str_puts(&sql, "SELECT 1 FROM ");
-	error = error ? error : dal__sql_quote_ident(&sql, s->conn->drv->dialect, m->table);
-	error = error ? error : dal__str_puts(&sql, " WHERE 1 = 0");
+	error = dal__sql_table_probe(&sql, s->conn->drv->dialect, m);
 	/* A probe on the table itself works the same on every engine's catalog. */
 	if (error == 0) {
 		error = s->conn->drv->exec(s->conn, sql.ptr);

@@ -100,6 +100,28 @@ int dal__sql_delete(dal_str *out, const dal_dialect *d, const dal_model *m)
 	return error ? error : where_id(out, d, m, 0);
 }
 
+int dal__sql_unique_probe(dal_str *out, const dal_dialect *d, const dal_model *m, int col)
+{
+	int error = dal__str_puts(out, "SELECT 1 FROM ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	error = error ? error : dal__str_puts(out, " WHERE ");
+	error = error ? error : dal__sql_quote_ident(out, d, m->columns[col].name);
+	error = error ? error : dal__str_puts(out, " = ? AND ");
+	error = error ? error : dal__sql_quote_ident(out, d, "id");
+	error = error ? error : dal__str_puts(out, " <> ? AND ");
+	error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
+	return error ? error : dal__str_puts(out, " IS NULL");
+}
+
+int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m)
+{
+	int error = dal__str_puts(out, "SELECT 1 FROM ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	return error ? error : dal__str_puts(out, " WHERE 1 = 0");
+}
+
 /* ---- SELECT from criteria ---- */
 
 typedef struct select_ctx {
@@ -312,6 +334,20 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
 	return 0;
 }
 
+/* The SELECT list of a kind. */
+static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_select_kind kind)
+{
+	int error;
+
+	if (kind == DAL_SELECT_ROWS)
+		return dal__sql_columns(out, d, m);
+	if (kind == DAL_SELECT_COUNT)
+		return dal__str_puts(out, "COUNT(*)");
+	error = dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
+	error = error ? error : dal__sql_quote_ident(out, d, "id");
+	return error ? error : dal__str_putc(out, ')');
+}
+
 int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *nparams, const dal_dialect *d,
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind)
 {
@@ -327,8 +363,7 @@ int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *npa
 	if ((error = dal__sql_check_criteria(m, c)) < 0)
 		return error;
 	error = dal__str_puts(out, "SELECT ");
-	if (error == 0)
-		error = kind == DAL_SELECT_COUNT ? dal__str_puts(out, "COUNT(*)") : dal__sql_columns(out, d, m);
+	error = error ? error : what(out, d, m, kind);
 	error = error ? error : dal__str_puts(out, " FROM ");
 	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	for (i = 0; c && i < c->nfilters && error == 0; i++)

@@ -21,9 +21,13 @@ int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, cons
                     int deleted, bool returning);
 /* DELETE WHERE id = ?. */
 int dal__sql_delete(dal_str *out, const dal_dialect *d, const dal_model *m);
+/* SELECT 1 of a live row but id ? whose column `col` = ?: unique among live rows, where dal checks it. */
+int dal__sql_unique_probe(dal_str *out, const dal_dialect *d, const dal_model *m, int col);
+/* SELECT 1 FROM the table WHERE 1 = 0: fails where there is no such table, on every engine's catalog. */
+int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m);
 
-/* What dal__sql_select() reads. */
-typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT } dal_select_kind;
+/* What dal__sql_select() reads: the rows, or one value of them all. */
+typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID } dal_select_kind;
 
 /*
  * SELECT for criteria (NULL: all live rows). Checks every column, operator and
