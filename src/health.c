@@ -33,9 +33,8 @@ int dal_health_check(dal_health *out, dal_db *db)
 	DAL_ASSERT_ARG(out);
 	DAL_ASSERT_ARG(db);
 	version = out->version;
-	if (version == 0 || version > DAL_HEALTH_VERSION)
-		return dal__error(DAL_EINVAL, "invalid version %u on dal_health (this dal knows 1-%d)",
-			version, DAL_HEALTH_VERSION);
+	if ((error = dal__check_version(version, DAL_HEALTH_VERSION, "dal_health")) < 0)
+		return error;
 	memset(&h, 0, sizeof(h));
 	h.version = version;
 	h.database_type = db->drv->name;
