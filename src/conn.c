@@ -228,12 +228,7 @@ int dal__conn_update_returning(dal_stmt **out, dal_conn *conn, const char *retur
 
 	*out = NULL;
 	if (!(conn->drv->caps & DAL_CAP_UPDATE_RETURNING)) {
-		if ((error = dal__conn_prepare(out, conn, update, 0)) < 0)
-			return error;
-		error = dal__stmt_exec(*out, params, n);
-		dal__stmt_release(*out);
-		*out = NULL;
-		if (error < 0)
+		if ((error = dal__conn_run(conn, update, params, n, NULL)) < 0)
 			return error;
 		sql = select;
 		params = NULL;
