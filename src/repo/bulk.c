@@ -971,14 +971,15 @@ static int old_in_order(old_order **out, size_t *nout, const bulk *b, const int6
 	return 0;
 }
 
-/* BULK_UPDATE: for each row read before (the rows the update changed), id and the columns
- * whose value changed, before and after, as a single-row UPDATE records them. */
-static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, int64_t now)
+/* An old row of an update or delete, its id at input position `pos`; b->audit.nv holds a copy
+ * of it and b->audit.mask nothing, to build the new values in. */
+typedef int (*old_fn)(bulk *b, int64_t id, size_t pos, const dal_value *ov, const void *payload);
+
+/* Each row read before the change (the rows it changed), in input order of their ids. */
+static int each_old(bulk *b, const int64_t *ids, const dal__undo_op *old, old_fn fn, const void *payload)
 {
-	const dal_repo *repo = b->repo;
-	size_t ncol = repo->model->ncolumns, nold = 0, no = 0, i, k, j;
+	size_t ncol = b->repo->model->ncolumns, nold = 0, no = 0, j;
 	const dal_value *rows = dal__undo_op_rows(old, &nold);
-	bool stamp = repo->col_updated >= 0 && !b->has_updated;
 	old_order *o = NULL;
 	int error;
 
@@ -986,61 +987,75 @@ static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, i
 		return error;
 	for (j = 0; j < no && error == 0; j++) {
 		const dal_value *ov = &rows[o[j].at * ncol];
-		dal_value *nv = b->audit.nv;
-		bool *mask = b->audit.mask;
-		memcpy(nv, ov, ncol * sizeof(*nv));
-		memset(mask, 0, ncol * sizeof(*mask));
-		for (k = 0; k < b->ncols && error == 0; k++) {
-			error = value_at(&nv[b->cols[k]], b, o[j].pos, k);
-			mask[b->cols[k]] = true;
-		}
-		if (stamp) {
-			nv[repo->col_updated] = dal_timestamp(now);
-			mask[repo->col_updated] = true;
-		}
-		for (i = 0; i < ncol; i++)
-			mask[i] = (int)i == repo->col_id || (mask[i] && !dal_value_equal(&ov[i], &nv[i]));
-		if (error == 0)
-			error = audit_add(b, "BULK_UPDATE", ids[o[j].pos], ov, mask, nv, mask);
+		memcpy(b->audit.nv, ov, ncol * sizeof(*ov));
+		memset(b->audit.mask, 0, ncol * sizeof(*b->audit.mask));
+		error = fn(b, ids[o[j].pos], o[j].pos, ov, payload);
 	}
 	free(o);
 	return error;
 }
 
-/* BULK_DELETE: for each row read before (the rows the delete removed), the whole old row;
- * a soft delete also records the new deleted_at (and updated_at), a hard one no new values. */
-static int audit_deleted(bulk *b, const int64_t *ids, const dal__undo_op *old, const dal_value *stamps, size_t nst)
+/* BULK_UPDATE: id and the columns whose value changed, before and after, as a single-row
+ * UPDATE records them. `payload`: the time updated_at takes. */
+static int updated_row(bulk *b, int64_t id, size_t pos, const dal_value *ov, const void *payload)
 {
 	const dal_repo *repo = b->repo;
-	size_t ncol = repo->model->ncolumns, nold = 0, no = 0, j;
-	const dal_value *rows = dal__undo_op_rows(old, &nold);
-	old_order *o = NULL;
+	dal_value *nv = b->audit.nv;
+	bool *mask = b->audit.mask;
+	size_t i, k;
+	int error = 0;
+
+	for (k = 0; k < b->ncols && error == 0; k++) {
+		error = value_at(&nv[b->cols[k]], b, pos, k);
+		mask[b->cols[k]] = true;
+	}
+	if (repo->col_updated >= 0 && !b->has_updated) {
+		nv[repo->col_updated] = dal_timestamp(*(const int64_t *)payload);
+		mask[repo->col_updated] = true;
+	}
+	for (i = 0; i < repo->model->ncolumns; i++)
+		mask[i] = (int)i == repo->col_id || (mask[i] && !dal_value_equal(&ov[i], &nv[i]));
+	return error ? error : audit_add(b, "BULK_UPDATE", id, ov, mask, nv, mask);
+}
+
+static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, int64_t now)
+{
+	return each_old(b, ids, old, updated_row, &now);
+}
+
+/* The stamps of a delete: none (hard), deleted_at[, updated_at] (soft). */
+typedef struct stamps_of {
+	const dal_value *v;
+	size_t n;
+} stamps_of;
+
+/* BULK_DELETE: the whole old row; a soft delete also records the new deleted_at (and
+ * updated_at), a hard one no new values. */
+static int deleted_row(bulk *b, int64_t id, size_t pos, const dal_value *ov, const void *payload)
+{
+	const stamps_of *st = payload;
+	const dal_repo *repo = b->repo;
+
+	(void)pos;
+	if (st->n == 0)
+		return audit_add(b, "BULK_DELETE", id, ov, NULL, NULL, NULL);
+	b->audit.nv[repo->col_deleted] = st->v[0];
+	b->audit.mask[repo->col_deleted] = true;
+	if (repo->col_updated >= 0 && st->n > 1) {
+		b->audit.nv[repo->col_updated] = st->v[1];
+		b->audit.mask[repo->col_updated] = true;
+	}
+	return audit_add(b, "BULK_DELETE", id, ov, NULL, b->audit.nv, b->audit.mask);
+}
+
+static int audit_deleted(bulk *b, const int64_t *ids, const dal__undo_op *old, const dal_value *stamps, size_t nst)
+{
+	stamps_of st = { stamps, nst };
 	int error;
 
 	if (!audited(b))
 		return 0;
-	if ((error = audit_alloc(b)) < 0 || (error = old_in_order(&o, &no, b, ids, b->nrows, rows, nold)) < 0)
-		return error;
-	for (j = 0; j < no && error == 0; j++) {
-		const dal_value *ov = &rows[o[j].at * ncol];
-		dal_value *nv = b->audit.nv;
-		bool *mask = b->audit.mask;
-		if (nst == 0) {
-			error = audit_add(b, "BULK_DELETE", ids[o[j].pos], ov, NULL, NULL, NULL);
-			continue;
-		}
-		memcpy(nv, ov, ncol * sizeof(*nv));
-		memset(mask, 0, ncol * sizeof(*mask));
-		nv[repo->col_deleted] = stamps[0];
-		mask[repo->col_deleted] = true;
-		if (repo->col_updated >= 0 && nst > 1) {
-			nv[repo->col_updated] = stamps[1];
-			mask[repo->col_updated] = true;
-		}
-		error = audit_add(b, "BULK_DELETE", ids[o[j].pos], ov, NULL, nv, mask);
-	}
-	free(o);
-	if (error == 0)
+	if ((error = each_old(b, ids, old, deleted_row, &st)) == 0)
 		error = audit_flush(b);
 	return error;
 }
