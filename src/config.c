@@ -18,11 +18,12 @@ static size_t config_size(unsigned int version)
 
 int dal_config_init(dal_config *config, unsigned int version)
 {
+	int error;
+
 	if (!config)
 		return dal__error(DAL_EINVAL, "invalid argument: 'config' is NULL");
-	if (version == 0 || version > DAL_CONFIG_VERSION)
-		return dal__error(DAL_EINVAL, "invalid version %u on dal_config (this dal knows 1-%d)",
-			version, DAL_CONFIG_VERSION);
+	if ((error = dal__check_version(version, DAL_CONFIG_VERSION, "dal_config")) < 0)
+		return error;
 	memcpy(config, &defaults, config_size(version));
 	config->version = version;
 	return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "sql/build.h"
 #include "sql/placeholder.h"
 #include "util/str.h"
 
@@ -227,12 +228,7 @@ int dal__conn_update_returning(dal_stmt **out, dal_conn *conn, const char *retur
 
 	*out = NULL;
 	if (!(conn->drv->caps & DAL_CAP_UPDATE_RETURNING)) {
-		if ((error = dal__conn_prepare(out, conn, update, 0)) < 0)
-			return error;
-		error = dal__stmt_exec(*out, params, n);
-		dal__stmt_release(*out);
-		*out = NULL;
-		if (error < 0)
+		if ((error = dal__conn_run(conn, update, params, n, NULL)) < 0)
 			return error;
 		sql = select;
 		params = NULL;
@@ -252,4 +248,79 @@ int dal__conn_exec(dal_conn *conn, const char *sql)
 	if (timed)
 		dal__metrics_record(&conn->db->metrics, sql, 0, dal_now() - t0, error);
 	return error;
+}
+
+int dal__conn_exec_script(dal_conn *conn, char *script)
+{
+	char *p, *next;
+	int error = 0;
+
+	for (p = script; p && error == 0; p = next) {
+		next = strstr(p, DAL_SQL_SEP);
+		if (next) {
+			*next = '\0';
+			next += strlen(DAL_SQL_SEP);
+		}
+		error = dal__conn_exec(conn, p);
+	}
+	return error;
+}
+
+int dal__stmt_drain(dal_stmt *stmt, int rc, int64_t *changes)
+{
+	while (rc == DAL__ROW)
+		rc = dal__stmt_step(stmt);
+	if (rc == DAL__DONE && changes)
+		*changes = stmt->conn->drv->changes(stmt);
+	return rc < 0 ? rc : 0;
+}
+
+int dal__conn_run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes)
+{
+	dal_stmt *stmt = NULL;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_drain(stmt, dal__stmt_exec(stmt, params, n), changes);
+	dal__stmt_release(stmt);
+	return error;
+}
+
+int dal__conn_scalar(int64_t *out, bool *found, dal_conn *conn, const char *sql, const dal_value *params,
+                     size_t n, const bool *redact)
+{
+	dal_stmt *stmt = NULL;
+	dal_value v;
+	int error;
+
+	*found = false;
+	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec_redacted(stmt, params, n, redact);
+	if (error == DAL__ROW && (error = conn->drv->column(stmt, 0, &v)) == 0) {
+		if (v.type == DAL_TYPE_INT || v.type == DAL_TYPE_DOUBLE) {
+			*out = v.type == DAL_TYPE_INT ? v.v.i : (int64_t)v.v.d;
+			*found = true;
+		}
+		error = DAL__ROW;
+	}
+	error = dal__stmt_drain(stmt, error, NULL);
+	dal__stmt_release(stmt);
+	return error;
+}
+
+int dal__conn_each(dal_conn *conn, const char *sql, unsigned flags, const dal_value *params, size_t n,
+                   const bool *redact, dal__row_fn fn, void *payload)
+{
+	dal_stmt *stmt = NULL;
+	int error;
+
+	if ((error = dal__conn_prepare(&stmt, conn, sql, flags)) < 0)
+		return error;
+	error = dal__stmt_exec_redacted(stmt, params, n, redact);
+	while (error == DAL__ROW && (error = fn(stmt, payload)) == 0)
+		error = dal__stmt_step(stmt);
+	dal__stmt_release(stmt);
+	return error == DAL__DONE ? 0 : error;
 }

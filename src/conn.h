@@ -30,6 +30,29 @@ int dal__conn_update_returning(dal_stmt **out, dal_conn *conn, const char *retur
                                const char *select, const dal_value *params, size_t n);
 /* Timed SQL without parameters or rows. */
 int dal__conn_exec(dal_conn *conn, const char *sql);
+/* dal__conn_exec() each statement of `script`, split on DAL_SQL_SEP (cut in place), up to the first error. */
+int dal__conn_exec_script(dal_conn *conn, char *script);
+
+/*
+ * Step `stmt` on from `rc` (what its exec or last step returned) to its end, so
+ * the engine finishes the statement before the transaction moves on; then
+ * *changes (NULL: not wanted) holds the rows it changed. 0 or a DAL_E* code.
+ */
+int dal__stmt_drain(dal_stmt *stmt, int rc, int64_t *changes);
+/* Prepare `sql`, run it with `params` to the end and release it; *changes as dal__stmt_drain(). */
+int dal__conn_run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes);
+/* As dal__conn_run() (`redact` as dal__stmt_exec_redacted()): the first column of the first row
+ * into *out and *found true where it is a number; *found false for no row or NULL. */
+int dal__conn_scalar(int64_t *out, bool *found, dal_conn *conn, const char *sql, const dal_value *params,
+                     size_t n, const bool *redact);
+
+/* A row of dal__conn_each(): 0 goes on; a DAL_E* code, or a positive value to stop early, ends the run. */
+typedef int (*dal__row_fn)(dal_stmt *stmt, void *payload);
+/* Prepare `sql` (`flags` as dal__conn_prepare()), run it with `params` (`redact` as
+ * dal__stmt_exec_redacted()) and hand each row to `fn` until the end; release it.
+ * 0, `fn`'s positive stop value, or a DAL_E* code. */
+int dal__conn_each(dal_conn *conn, const char *sql, unsigned flags, const dal_value *params, size_t n,
+                   const bool *redact, dal__row_fn fn, void *payload);
 /* Finalize every cached statement (before disconnect). */
 void dal__conn_cache_free(dal_conn *conn);
 

@@ -14,9 +14,10 @@
 
 static int check_config(const dal_config *cfg)
 {
-	if (cfg->version == 0 || cfg->version > DAL_CONFIG_VERSION)
-		return dal__error(DAL_EINVAL, "invalid version %u on dal_config (this dal knows 1-%d)",
-			cfg->version, DAL_CONFIG_VERSION);
+	int error;
+
+	if ((error = dal__check_version(cfg->version, DAL_CONFIG_VERSION, "dal_config")) < 0)
+		return error;
 	if (cfg->pool_size < 1 || cfg->max_overflow < 0 || cfg->pool_timeout_ms < 0)
 		return dal__error(DAL_EINVAL, "dal_config: pool_size must be >= 1, max_overflow and pool_timeout_ms >= 0");
 	if (cfg->connect_timeout_s < 1 || cfg->connect_retries < 1)

@@ -69,10 +69,8 @@ int dal_exec(int64_t *changes_out, dal_db *db, const char *sql, const dal_value 
 	if (changes_out)
 		*changes_out = 0;
 	error = raw_start(&rc, db, sql, params, nparams, 0);
-	while (error == DAL__ROW)
-		error = dal__stmt_step(rc.stmt);
-	if (error == DAL__DONE && changes_out)
-		*changes_out = rc.conn->drv->changes(rc.stmt);
+	if (error >= 0)
+		error = dal__stmt_drain(rc.stmt, error, changes_out);
 	raw_end(&rc);
 	return error < 0 ? error : 0;
 }

@@ -14,19 +14,11 @@
 static int64_t table_count(dal_conn *conn)
 {
 	const char *sql = conn->drv->dialect->table_count_sql;
-	dal_stmt *stmt = NULL;
-	dal_value v;
 	int64_t n = -1;
+	bool found = false;
 
-	if (!sql || dal__conn_prepare(&stmt, conn, sql, 0) < 0)
+	if (!sql || dal__conn_scalar(&n, &found, conn, sql, NULL, 0, NULL) < 0 || !found)
 		return -1;
-	if (dal__stmt_exec(stmt, NULL, 0) == DAL__ROW && conn->drv->column(stmt, 0, &v) == 0) {
-		if (v.type == DAL_TYPE_INT)
-			n = v.v.i;
-		else if (v.type == DAL_TYPE_DOUBLE)
-			n = (int64_t)v.v.d;
-	}
-	dal__stmt_release(stmt);
 	return n;
 }
 
@@ -53,9 +45,8 @@ int dal_health_check(dal_health *out, dal_db *db)
 	DAL_ASSERT_ARG(out);
 	DAL_ASSERT_ARG(db);
 	version = out->version;
-	if (version == 0 || version > DAL_HEALTH_VERSION)
-		return dal__error(DAL_EINVAL, "invalid version %u on dal_health (this dal knows 1-%d)",
-			version, DAL_HEALTH_VERSION);
+	if ((error = dal__check_version(version, DAL_HEALTH_VERSION, "dal_health")) < 0)
+		return error;
 	memset(&h, 0, sizeof(h));
 	h.version = version;
 	h.database_type = db->drv->name;

@@ -369,13 +369,13 @@ int dal_metrics_get(dal_metrics *out, dal_db *db)
 {
 	dal_metrics *full;
 	unsigned int version;
+	int error;
 
 	DAL_ASSERT_ARG(out);
 	DAL_ASSERT_ARG(db);
 	version = out->version;
-	if (version == 0 || version > DAL_METRICS_VERSION)
-		return dal__error(DAL_EINVAL, "invalid version %u on dal_metrics (this dal knows 1-%d)",
-			version, DAL_METRICS_VERSION);
+	if ((error = dal__check_version(version, DAL_METRICS_VERSION, "dal_metrics")) < 0)
+		return error;
 	if (!(full = malloc(sizeof(*full))))
 		return dal__error_nomem();
 	snapshot(full, db);

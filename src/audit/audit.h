@@ -4,11 +4,9 @@
 
 #include "dal/audit.h"
 #include "session.h"
+#include "sql/audit.h"
 #include "tx.h"
 #include "util/str.h"
-
-#define DAL__AUDIT_TABLE "audit_logs"
-#define DAL__AUDIT_HEAD "audit_chain"
 
 /* A repository's audit context: owned copies, valid UTF-8. */
 typedef struct dal__audit_ctx {
@@ -97,11 +95,8 @@ int dal__audit_content_hash(char hex[65], const dal__audit_content *c, dal_str *
 int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, int64_t rid, const char content[65],
                     dal_str *scratch);
 
-/* Engines with DAL_CAP_WRITABLE_CTE: an audited create as one statement, the model's
- * INSERT ... RETURNING wrapped; its parameters, then these, in that order. */
-#define DAL__AUDIT_CREATE_PARAMS 10
-int dal__audit_create_sql(dal_str *out, const char *insert_sql);
-/* `content` (65 bytes) must outlive the statement: p[0] points into it. */
+/* The parameters dal__sql_audit_create() adds to an audited create, in its order.
+ * `content` (65 bytes) must outlive the statement: p[0] points into it. */
 int dal__audit_create_params(dal_value p[DAL__AUDIT_CREATE_PARAMS], char content[65], const dal__audit_ctx *ctx,
                              const char *resource_type, const char *json, int64_t ts);
 

@@ -7,11 +7,7 @@
 #include "conn.h"
 #include "repo/repo.h"
 
-#define COLS "\"id\", \"user_id\", \"action\", \"resource_type\", \"resource_id\", \"old_values\", \"new_values\", " \
-	"\"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", \"user_agent\", \"prev_hash\", \"row_hash\""
-#define NCOLS 14
 #define CLEANUP_BATCH 5000
-#define NO_LIMIT (INT64_MAX >> 1)   /* DuckDB refuses a LIMIT above 2^62 */
 
 struct dal_audit_logs {
 	dal_audit_log *items;
@@ -85,7 +81,21 @@ static int text_of(const char **out, const dal_value *v)
 	return 0;
 }
 
-/* The current row of a SELECT COLS into `e`, with owned strings. */
+/* A timestamp column: SQLite keeps timestamps as ISO-8601 text. Anything else leaves *out as it is. */
+static int ts_of(int64_t *out, const dal_value *v)
+{
+	char buf[64];
+
+	if (v->type == DAL_TYPE_TIMESTAMP)
+		*out = v->v.ts;
+	else if (v->type == DAL_TYPE_TEXT) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)(v->len < 63 ? v->len : 63), v->v.s);
+		return dal_timestamp_parse(out, buf);
+	}
+	return 0;
+}
+
+/* The current row of a SELECT of the columns (dal__sql_audit_columns) into `e`, with owned strings. */
 static int entry_read(dal_audit_log *e, dal_stmt *stmt)
 {
 	const char **texts[] = { NULL, &e->user_id, &e->action, &e->resource_type, NULL, &e->old_values,
@@ -95,21 +105,14 @@ static int entry_read(dal_audit_log *e, dal_stmt *stmt)
 	int i, error = 0;
 
 	memset(e, 0, sizeof(*e));
-	for (i = 0; i < NCOLS && error == 0; i++) {
+	for (i = 0; i < DAL__AUDIT_NCOLS && error == 0; i++) {
 		if ((error = stmt->conn->drv->column(stmt, i, &v)) < 0)
 			break;
 		if (texts[i])
 			error = text_of(texts[i], &v);
-		else if (i == 7) {
-			/* SQLite keeps timestamps as ISO-8601 text. */
-			if (v.type == DAL_TYPE_TIMESTAMP)
-				e->timestamp = v.v.ts;
-			else if (v.type == DAL_TYPE_TEXT) {
-				char buf[64];
-				snprintf(buf, sizeof(buf), "%.*s", (int)(v.len < 63 ? v.len : 63), v.v.s);
-				error = dal_timestamp_parse(&e->timestamp, buf);
-			}
-		} else if (v.type != DAL_TYPE_NULL && int_of(i == 0 ? &e->id : &e->resource_id, &v) < 0)
+		else if (i == 7)
+			error = ts_of(&e->timestamp, &v);
+		else if (v.type != DAL_TYPE_NULL && int_of(i == 0 ? &e->id : &e->resource_id, &v) < 0)
 			error = dal__error(DAL_EINVAL, "audit trail: an integer column holds a %s", dal_type_name(v.type));
 	}
 	if (error < 0)
@@ -131,27 +134,23 @@ static int logs_push(dal_audit_logs *l, dal_audit_log *e)
 	return 0;
 }
 
-/* Run a SELECT COLS on the session and collect its rows. */
-static int collect(dal_audit_logs *l, dal_session *s, const char *sql, const dal_value *p, size_t n)
+/* One row of a SELECT of the columns into the logs. */
+static int collect_row(dal_stmt *stmt, void *payload)
 {
-	dal_stmt *stmt = NULL;
 	dal_audit_log e;
 	int error;
 
-	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+	if ((error = entry_read(&e, stmt)) < 0)
 		return error;
-	error = dal__stmt_exec(stmt, p, n);
-	while (error == DAL__ROW) {
-		if ((error = entry_read(&e, stmt)) < 0)
-			break;
-		if ((error = logs_push(l, &e)) < 0) {
-			entry_free(&e);
-			break;
-		}
-		error = dal__stmt_step(stmt);
-	}
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	if ((error = logs_push(payload, &e)) < 0)
+		entry_free(&e);
+	return error;
+}
+
+/* Run a SELECT of the columns on the session and collect its rows. */
+static int collect(dal_audit_logs *l, dal_session *s, const char *sql, const dal_value *p, size_t n)
+{
+	return dal__conn_each(s->conn, sql, 0, p, n, NULL, collect_row, l);
 }
 
 /* A session for reading the trail; inside a unit of work, its held audit rows are
@@ -180,7 +179,7 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 	dal_value p[9];
 	dal_session s;
 	size_t n = 0;
-	int error, clauses = 0;
+	int error;
 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
@@ -189,30 +188,7 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 		return dal__error(DAL_EINVAL, "invalid version %u on dal_audit_filter", f->version);
 	if (f && (f->limit < 0 || f->offset < 0))
 		return dal__error(DAL_EINVAL, "audit query: negative %s", f->limit < 0 ? "limit" : "offset");
-	error = dal__str_puts(&sql, "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\"");
-#define WHERE(cond, val) do { if (error == 0) { \
-		error = dal__str_puts(&sql, clauses++ ? " AND " cond : " WHERE " cond); p[n++] = (val); } } while (0)
-	if (f && f->resource_type)
-		WHERE("\"resource_type\" = ?", dal_text(f->resource_type));
-	if (f && f->has_resource_id)
-		WHERE("\"resource_id\" = ?", dal_int(f->resource_id));
-	if (f && f->user_id)
-		WHERE("\"user_id\" = ?", dal_text(f->user_id));
-	if (f && f->action)
-		WHERE("\"action\" = ?", dal_text(f->action));
-	if (f && f->correlation_id)
-		WHERE("\"correlation_id\" = ?", dal_text(f->correlation_id));
-	if (f && f->start)
-		WHERE("\"timestamp\" >= ?", dal_timestamp(f->start));
-	if (f && f->end)
-		WHERE("\"timestamp\" < ?", dal_timestamp(f->end));
-#undef WHERE
-	error = error ? error : dal__str_puts(&sql, " ORDER BY \"timestamp\" DESC, \"id\" DESC");
-	if (error == 0 && f && (f->limit || f->offset)) {
-		error = dal__str_puts(&sql, " LIMIT ? OFFSET ?");
-		p[n++] = dal_int(f->limit ? f->limit : NO_LIMIT);
-		p[n++] = dal_int(f->offset);
-	}
+	error = dal__sql_audit_query(&sql, p, &n, f);
 	if (error == 0 && (error = new_logs(out)) == 0 && (error = open_session(&s, db, NULL, 0)) == 0) {
 		error = collect(*out, &s, sql.ptr, p, n);
 		error = dal__session_close(&s, error);
@@ -227,11 +203,6 @@ int dal_audit_query(dal_audit_logs **out, dal_db *db, const dal_audit_filter *f)
 
 /* ---- history and as-of ---- */
 
-static const char sql_history[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" WHERE \"resource_type\" = ? "
-	"AND \"resource_id\" = ? ORDER BY \"id\"";
-static const char sql_history_until[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" WHERE \"resource_type\" = ? "
-	"AND \"resource_id\" = ? AND \"timestamp\" <= ? ORDER BY \"id\"";
-
 static int history(dal_audit_logs **out, dal_repo *repo, int64_t id, const int64_t *until)
 {
 	dal_value p[3] = { dal_text(repo->model->table), dal_int(id), dal_timestamp(until ? *until : 0) };
@@ -239,7 +210,7 @@ static int history(dal_audit_logs **out, dal_repo *repo, int64_t id, const int64
 	int error;
 
 	if ((error = new_logs(out)) == 0 && (error = open_session(&s, repo->db, repo, 0)) == 0) {
-		error = collect(*out, &s, until ? sql_history_until : sql_history, p, until ? 3 : 2);
+		error = collect(*out, &s, until ? dal__sql_audit_history_until : dal__sql_audit_history, p, until ? 3 : 2);
 		error = dal__session_close(&s, error);
 	}
 	if (error < 0) {
@@ -313,12 +284,6 @@ int dal_repo_get_as_of(dal_row **out, dal_repo *repo, int64_t id, int64_t when)
 
 /* ---- verify ---- */
 
-static const char sql_head[] = "SELECT \"first_id\", \"first_hash\", \"last_id\", \"last_hash\" FROM \""
-	DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
-/* Where the chain's end is read from the rows (dialect audit_head_sql). */
-static const char sql_head_of[] = "SELECT \"first_id\", \"first_hash\", \"e\".* FROM \"" DAL__AUDIT_HEAD "\", (%s) \"e\" "
-	"WHERE \"id\" = 1";
-
 typedef struct head {
 	int64_t first_id, last_id;
 	char first_hash[65], last_hash[65];
@@ -350,17 +315,18 @@ static int read_head(head *h, dal_stmt *stmt, int rc)
 	memset(h, 0, sizeof(*h));
 	if (rc == DAL__DONE)
 		rc = dal__error(DAL_ENOTFOUND, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row");
-	if (rc == DAL__ROW && (rc = dal__audit_head_pair(&h->first_id, h->first_hash, stmt, 0)) == 0 &&
-	    dal__audit_head_pair(&h->last_id, h->last_hash, stmt, 2) < 0) {
-		/* An end read from the rows (audit_head_sql) may be a row written outside dal:
-		 * a fault that verify names, not a reason to stop. */
-		dal_error_clear();
-		h->last_hash[0] = '\0';
+	if (rc == DAL__ROW && (rc = dal__audit_head_pair(&h->first_id, h->first_hash, stmt, 0)) == 0) {
+		if (dal__audit_head_pair(&h->last_id, h->last_hash, stmt, 2) < 0) {
+			/* An end read from the rows (audit_head_sql) may be a row written outside dal:
+			 * a fault that verify names, not a reason to stop. */
+			dal_error_clear();
+			h->last_hash[0] = '\0';
+		}
+		rc = DAL__ROW;
 	}
-	while (rc == 0 && (rc = dal__stmt_step(stmt)) == DAL__ROW)
-		;
+	rc = dal__stmt_drain(stmt, rc, NULL);
 	dal__stmt_release(stmt);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static int query_head(head *h, dal_session *s, const char *sql)
@@ -375,13 +341,10 @@ static int query_head(head *h, dal_session *s, const char *sql)
 
 static int verify_head(head *h, dal_session *s)
 {
-	const char *end = s->conn->drv->dialect->audit_head_sql;
 	dal_str sql = DAL_STR_INIT;
 	int error;
 
-	if (!end)
-		return query_head(h, s, sql_head);
-	if ((error = dal__str_printf(&sql, sql_head_of, end)) == 0)
+	if ((error = dal__sql_audit_head_of(&sql, s->conn->drv->dialect)) == 0)
 		error = query_head(h, s, sql.ptr);
 	dal__str_dispose(&sql);
 	return error;
@@ -398,6 +361,7 @@ static void fault(dal_audit_report *r, int64_t id, const char *fmt, long long a)
 
 /* Where a walk of the chain has got to. */
 typedef struct walk {
+	dal_audit_report *report;
 	head h;
 	int64_t expect;               /* the next id */
 	char prev[65];                /* the last hash */
@@ -442,13 +406,25 @@ static int check_row(dal_audit_report *r, const dal_audit_log *e, walk *w)
 	return 0;
 }
 
+/* One row of the walk: 1 stops it at the first fault. */
+static int verify_row(dal_stmt *stmt, void *payload)
+{
+	walk *w = payload;
+	dal_audit_log e;
+	int error;
+
+	if ((error = entry_read(&e, stmt)) < 0)
+		return error;
+	w->report->rows_checked++;
+	error = check_row(w->report, &e, w);
+	entry_free(&e);
+	return error < 0 ? error : !w->report->ok;
+}
+
 int dal_audit_verify(dal_audit_report *out, dal_db *db)
 {
-	static const char sql_rows[] = "SELECT " COLS " FROM \"" DAL__AUDIT_TABLE "\" ORDER BY \"id\"";
 	dal_session s;
-	dal_stmt *stmt = NULL;
-	dal_audit_log e;
-	walk w = { .scratch = DAL_STR_INIT };
+	walk w = { .report = out, .scratch = DAL_STR_INIT };
 	int error;
 
 	DAL_ASSERT_ARG(out);
@@ -462,19 +438,7 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 		goto done;
 	w.expect = w.h.first_id;
 	memcpy(w.prev, w.h.first_hash, sizeof(w.prev));
-	if ((error = dal__conn_prepare(&stmt, s.conn, sql_rows, DAL__STMT_STREAM)) < 0)
-		goto done;
-	error = dal__stmt_exec(stmt, NULL, 0);
-	while (error == DAL__ROW) {
-		if ((error = entry_read(&e, stmt)) < 0)
-			break;
-		out->rows_checked++;
-		error = check_row(out, &e, &w);
-		entry_free(&e);
-		if (error < 0 || !out->ok)
-			break;
-		error = dal__stmt_step(stmt);
-	}
+	error = dal__conn_each(s.conn, dal__sql_audit_rows, DAL__STMT_STREAM, NULL, 0, NULL, verify_row, &w);
 	error = error < 0 ? error : 0;
 	if (error == 0 && out->ok && w.expect - 1 < w.h.last_id)
 		fault(out, w.expect, "row %lld is missing: deleted from the end of the chain (head is row %lld)",
@@ -485,7 +449,6 @@ int dal_audit_verify(dal_audit_report *out, dal_db *db)
 	memcpy(out->head_hash, w.h.last_hash, sizeof(out->head_hash));
 done:
 	dal__str_dispose(&w.scratch);
-	dal__stmt_release(stmt);
 	return dal__session_close(&s, error);
 }
 
@@ -494,28 +457,50 @@ done:
 /* The head row, locked by an UPDATE until the batch commits. */
 static int lock_head(head *h, dal_session *s)
 {
-	static const char touch[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" WHERE \"id\" = 1";
-	static const char touch_returning[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = \"first_id\" "
-		"WHERE \"id\" = 1 RETURNING \"first_id\", \"first_hash\", \"last_id\", \"last_hash\"";
 	dal_stmt *stmt = NULL;
-	int rc = dal__conn_update_returning(&stmt, s->conn, touch_returning, touch, sql_head, NULL, 0);
+	int rc = dal__conn_update_returning(&stmt, s->conn, dal__sql_audit_touch_returning, dal__sql_audit_touch,
+		dal__sql_audit_head, NULL, 0);
 
 	return stmt ? read_head(h, stmt, rc) : rc;
 }
 
+/* How far a cleanup batch reaches: the rows older than the cutoff that start the chain. */
+typedef struct prefix {
+	int64_t cutoff, first, last, seen;
+	char last_hash[65];
+} prefix;
+
+/* One row of the batch: 1 stops at the first row that stays. */
+static int prefix_row(dal_stmt *stmt, void *payload)
+{
+	prefix *p = payload;
+	dal_value v;
+	int64_t id = 0, ts = 0;
+	int error;
+
+	p->seen++;
+	if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+		return error;
+	if (int_of(&id, &v) < 0)
+		return 1;
+	if ((error = stmt->conn->drv->column(stmt, 2, &v)) < 0 || (error = ts_of(&ts, &v)) < 0)
+		return error;
+	/* Only a prefix of the chain goes, so what is left starts from a known hash. */
+	if (ts >= p->cutoff || id != (p->last ? p->last + 1 : p->first))
+		return 1;
+	if ((error = dal__audit_head_pair(&id, p->last_hash, stmt, 0)) < 0)
+		return error;
+	p->last = id;
+	return 0;
+}
+
 static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutoff)
 {
-	static const char sql_old[] = "SELECT \"id\", \"row_hash\", \"timestamp\" FROM \"" DAL__AUDIT_TABLE "\" "
-		"WHERE \"id\" >= ? ORDER BY \"id\" LIMIT ?";
-	static const char sql_del[] = "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" >= ? AND \"id\" <= ?";
-	static const char sql_anchor[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"first_id\" = ?, \"first_hash\" = ? "
-		"WHERE \"id\" = 1";
 	dal_session s;
-	dal_stmt *stmt = NULL;
-	dal_value p[2], v;
+	dal_value p[2];
+	prefix pre = { .cutoff = cutoff };
 	head h;
-	char last_hash[65] = "";
-	int64_t last = 0, seen = 0, changes = 0;
+	int64_t changes = 0;
 	int error;
 
 	*deleted = 0;
@@ -524,61 +509,23 @@ static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutof
 		return error;
 	if ((error = lock_head(&h, &s)) < 0)
 		goto done;
+	pre.first = h.first_id;
 	p[0] = dal_int(h.first_id);
 	p[1] = dal_int(CLEANUP_BATCH);
-	if ((error = dal__conn_prepare(&stmt, s.conn, sql_old, 0)) < 0)
-		goto done;
-	error = dal__stmt_exec(stmt, p, 2);
-	while (error == DAL__ROW) {
-		dal_audit_log e = { 0 };
-		int64_t id = 0;
-		seen++;
-		if ((error = s.conn->drv->column(stmt, 0, &v)) < 0 || int_of(&id, &v) < 0)
-			break;
-		if ((error = s.conn->drv->column(stmt, 2, &v)) < 0)
-			break;
-		if (v.type == DAL_TYPE_TIMESTAMP)
-			e.timestamp = v.v.ts;
-		else if (v.type == DAL_TYPE_TEXT) {
-			char buf[64];
-			snprintf(buf, sizeof(buf), "%.*s", (int)(v.len < 63 ? v.len : 63), v.v.s);
-			if ((error = dal_timestamp_parse(&e.timestamp, buf)) < 0)
-				break;
-		}
-		/* Only a prefix of the chain goes, so what is left starts from a known hash. */
-		if (e.timestamp >= cutoff || id != (last ? last + 1 : h.first_id))
-			break;
-		if ((error = dal__audit_head_pair(&id, last_hash, stmt, 0)) < 0)
-			break;
-		last = id;
-		error = dal__stmt_step(stmt);
-	}
-	dal__stmt_release(stmt);
-	stmt = NULL;
-	if (error < 0 || last == 0) {
+	if ((error = dal__conn_each(s.conn, dal__sql_audit_oldest, 0, p, 2, NULL, prefix_row, &pre)) < 0 || pre.last == 0) {
 		error = error < 0 ? error : 0;
 		goto done;
 	}
 	p[0] = dal_int(h.first_id);
-	p[1] = dal_int(last);
-	if ((error = dal__conn_prepare(&stmt, s.conn, sql_del, 0)) < 0)
-		goto done;
-	if ((error = dal__stmt_exec(stmt, p, 2)) >= 0) {
-		changes = s.conn->drv->changes(stmt);
-		error = 0;
-	}
-	dal__stmt_release(stmt);
-	stmt = NULL;
+	p[1] = dal_int(pre.last);
+	error = dal__conn_run(s.conn, dal__sql_audit_delete_range, p, 2, &changes);
 	if (error == 0) {
-		p[0] = dal_int(last + 1);
-		p[1] = dal_text(last_hash);
-		if ((error = dal__conn_prepare(&stmt, s.conn, sql_anchor, 0)) == 0)
-			error = dal__stmt_exec(stmt, p, 2);
-		error = error < 0 ? error : 0;
+		p[0] = dal_int(pre.last + 1);
+		p[1] = dal_text(pre.last_hash);
+		error = dal__conn_run(s.conn, dal__sql_audit_anchor, p, 2, NULL);
 	}
-	*more = error == 0 && last - h.first_id + 1 == seen && seen == CLEANUP_BATCH;
+	*more = error == 0 && pre.last - h.first_id + 1 == pre.seen && pre.seen == CLEANUP_BATCH;
 done:
-	dal__stmt_release(stmt);
 	error = dal__session_close(&s, error);
 	if (error == 0)
 		*deleted = changes;

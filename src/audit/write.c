@@ -6,109 +6,20 @@
 #include "conn.h"
 #include "repo/repo.h"
 #include "repo/undo.h"
-#include "sql/build.h"
-
-/* ---- the tables ---- */
-
-static const dal_column audit_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("user_id", DAL_TYPE_TEXT, 0, 0)            /* indexed below */,
-	DAL_COL("action", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("resource_type", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("resource_id", DAL_TYPE_INT, 0, 0),
-	DAL_COL("old_values", DAL_TYPE_JSON, 0, 0),
-	DAL_COL("new_values", DAL_TYPE_JSON, 0, 0),
-	DAL_COL("timestamp", DAL_TYPE_TIMESTAMP, DAL_NOT_NULL | DAL_INDEX, 0),
-	DAL_COL("session_id", DAL_TYPE_TEXT, 0, 0),
-	DAL_COL("correlation_id", DAL_TYPE_TEXT, 0, 0)     /* indexed below */,
-	DAL_COL("ip_address", DAL_TYPE_TEXT, 0, 0),
-	DAL_COL("user_agent", DAL_TYPE_TEXT, 0, 0),
-	DAL_COL("prev_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("row_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-};
-static const dal_model audit_model = DAL_MODEL(DAL__AUDIT_TABLE, audit_cols);
-
-/* The chain's one head row (id 1): where it starts after cleanup, and its last row. */
-static const dal_column head_cols[] = {
-	DAL_COL_ID(),
-	DAL_COL("first_id", DAL_TYPE_INT, DAL_NOT_NULL, 0),
-	DAL_COL("first_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("last_id", DAL_TYPE_INT, DAL_NOT_NULL, 0),
-	DAL_COL("last_hash", DAL_TYPE_TEXT, DAL_NOT_NULL, 0),
-	DAL_COL("prev_hash", DAL_TYPE_TEXT, 0, 0),   /* last_hash before the last write (see sql_create_cte) */
-};
-static const dal_model head_model = DAL_MODEL(DAL__AUDIT_HEAD, head_cols);
+#include "sql/audit.h"
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-static int exec_all(dal_conn *conn, char *ddl)
-{
-	char *p, *next;
-	int error = 0;
-
-	for (p = ddl; p && error == 0; p = next) {
-		next = strstr(p, DAL_SQL_SEP);
-		if (next) {
-			*next = '\0';
-			next += strlen(DAL_SQL_SEP);
-		}
-		error = dal__conn_exec(conn, p);
-	}
-	return error;
-}
-
-/* Run one statement; the first row's columns go to `cols` (borrowed until release) when wanted. */
-static int run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes)
-{
-	dal_stmt *stmt = NULL;
-	int error;
-
-	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
-		return error;
-	error = dal__stmt_exec(stmt, params, n);
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	if (error == DAL__DONE && changes)
-		*changes = conn->drv->changes(stmt);
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
-}
-
-/*
- * user_id and correlation_id are often NULL (no context): where the engine has
- * partial indexes those rows stay out of them, which spares an audited write two
- * index pages. `col = ?` implies `col IS NOT NULL`, so lookups still use them.
- */
-static int context_index(dal_str *ddl, const dal_driver *drv, const char *name, const char *col)
-{
-	int error = dal__str_puts(ddl, DAL_SQL_SEP);
-
-	error = error ? error : dal__sql_create_index(ddl, drv->dialect, DAL__AUDIT_TABLE, name, &col, 1);
-	if (error == 0 && (drv->caps & DAL_CAP_PARTIAL_INDEX))
-		error = dal__str_printf(ddl, " WHERE \"%s\" IS NOT NULL", col);
-	return error;
-}
+/* ---- the tables ---- */
 
 int dal__audit_create_schema(dal_session *s)
 {
-	static const char *const by_resource[] = { "resource_type", "resource_id" };
-	const dal_driver *drv = s->conn->drv;
 	dal_str ddl = DAL_STR_INIT;
 	dal_value p[3] = { dal_text(GENESIS), dal_text(GENESIS), dal_text(GENESIS) };
-	int error;
+	int error = dal__sql_audit_schema(&ddl, s->conn->drv);
 
-	error = dal__sql_create_table(&ddl, drv, &audit_model);
-	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
-	error = error ? error : dal__sql_create_index(&ddl, drv->dialect, DAL__AUDIT_TABLE, "ix_audit_logs_resource",
-		by_resource, 2);
-	error = error ? error : context_index(&ddl, drv, "ix_audit_logs_user_id", "user_id");
-	error = error ? error : context_index(&ddl, drv, "ix_audit_logs_correlation_id", "correlation_id");
-	error = error ? error : dal__str_puts(&ddl, DAL_SQL_SEP);
-	error = error ? error : dal__sql_create_table(&ddl, drv, &head_model);
-	error = error ? error : exec_all(s->conn, ddl.ptr);
-	/* ON CONFLICT: two processes may initialize at once. */
-	error = error ? error : run(s->conn, "INSERT INTO \"" DAL__AUDIT_HEAD "\" (\"id\", \"first_id\", \"first_hash\", "
-		"\"last_id\", \"last_hash\", \"prev_hash\") VALUES (1, 1, ?, 0, ?, ?) ON CONFLICT DO NOTHING", p, 3, NULL);
+	error = error ? error : dal__conn_exec_script(s->conn, ddl.ptr);
+	error = error ? error : dal__conn_run(s->conn, dal__sql_audit_head_init, p, 3, NULL);
 	dal__str_dispose(&ddl);
 	return error;
 }
@@ -180,14 +91,6 @@ int dal_repo_set_context(dal_repo *repo, const dal_audit_ctx *ctx)
 
 /* ---- writing ---- */
 
-static const char sql_reserve[] =
-	"UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + ? WHERE \"id\" = 1 RETURNING \"last_id\", \"last_hash\"";
-static const char sql_insert[] =
-	"INSERT INTO \"" DAL__AUDIT_TABLE "\" (\"id\", \"user_id\", \"action\", \"resource_type\", \"resource_id\", "
-	"\"old_values\", \"new_values\", \"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", "
-	"\"user_agent\", \"prev_hash\", \"row_hash\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char sql_seal[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_hash\" = ? WHERE \"id\" = 1";
-
 static dal_value opt_text(const char *s)
 {
 	return s ? dal_text(s) : dal_null();
@@ -213,7 +116,7 @@ static int hash_rows(char (*hashes)[65], const dal__audit_ctx *ctx, const dal__a
 	return error;
 }
 
-/* One row's 14 column values, in sql_insert's order. */
+/* One row's column values, in dal__sql_audit_columns' order. */
 static void lay_out(dal_value *p, const dal__audit_ctx *ctx, const dal__audit_rec *r, int64_t id,
                     const char *prev, const char *hash, int64_t ts)
 {
@@ -233,24 +136,17 @@ static void lay_out(dal_value *p, const dal__audit_ctx *ctx, const dal__audit_re
 	p[13] = dal_text(hash);
 }
 
-static const char sql_advance[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + ? WHERE \"id\" = 1";
-static const char sql_read_head[] = "SELECT \"last_id\", \"last_hash\" FROM \"" DAL__AUDIT_HEAD "\" WHERE \"id\" = 1";
-/* Move the head from the end this process last wrote, if it is still there. */
-static const char sql_move[] = "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
-	"WHERE \"id\" = 1 AND \"last_id\" = ? AND \"last_hash\" = ?";
-
 /* (last_id, last_hash) from `stmt`, just run (rc); released here. */
 static int read_end(int64_t *last, char prev[65], dal_stmt *stmt, int rc)
 {
 	if (rc == DAL__DONE)
 		rc = dal__error(DAL_EINVAL, "audit trail: table '" DAL__AUDIT_HEAD "' has no head row "
 			"(run dal_init_database with DAL_AUTO_MIGRATE)");
-	if (rc == DAL__ROW)
-		rc = dal__audit_head_pair(last, prev, stmt, 0);
-	while (rc == 0 && (rc = dal__stmt_step(stmt)) == DAL__ROW)
-		;
+	if (rc == DAL__ROW && (rc = dal__audit_head_pair(last, prev, stmt, 0)) == 0)
+		rc = DAL__ROW;
+	rc = dal__stmt_drain(stmt, rc, NULL);
 	dal__stmt_release(stmt);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /*
@@ -272,7 +168,8 @@ static int reserve(int64_t *last, char prev[65], dal_conn *conn, size_t n)
 		*last += (int64_t)n;
 		return 0;
 	}
-	rc = dal__conn_update_returning(&stmt, conn, sql_reserve, sql_advance, sql_read_head, &p, 1);
+	rc = dal__conn_update_returning(&stmt, conn, dal__sql_audit_reserve, dal__sql_audit_advance,
+		dal__sql_audit_end, &p, 1);
 	return stmt ? read_end(last, prev, stmt, rc) : rc;
 }
 
@@ -283,27 +180,10 @@ static int seal(dal_conn *conn, const char *hash)
 
 	if (conn->drv->dialect->audit_head_sql)
 		return 0;
-	return run(conn, sql_seal, &h, 1, NULL);
+	return dal__conn_run(conn, dal__sql_audit_seal, &h, 1, NULL);
 }
 
 #define BULK_ROWS 200   /* 2,800 parameters a statement: within every engine's limit */
-
-/* A multi-row INSERT of `rows` rows. */
-static int insert_many_sql(dal_str *out, size_t rows)
-{
-	const char *values = strstr(sql_insert, " VALUES ");
-	size_t i;
-	int error = dal__str_putn(out, sql_insert, (size_t)(values - sql_insert));
-
-	error = error ? error : dal__str_puts(out, " VALUES ");
-	for (i = 0; i < rows && error == 0; i++)
-		error = dal__str_puts(out, i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	return error;
-}
-
-static const char *const audit_names[14] = { "id", "user_id", "action", "resource_type", "resource_id",
-	"old_values", "new_values", "timestamp", "session_id", "correlation_id", "ip_address", "user_agent",
-	"prev_hash", "row_hash" };
 
 /* Rows per engine bulk insert (COPY, the Appender) of audit rows. */
 #define COPY_ROWS 4096
@@ -315,16 +195,16 @@ static int insert_rows(dal_conn *conn, dal_str *sql, size_t *built, const dal_va
 	int error;
 
 	if (k > 1 && conn->drv->bulk_insert)
-		return conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, audit_names, 14, v, k);
+		return conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, dal__sql_audit_columns, DAL__AUDIT_NCOLS, v, k);
 	if (k == 1)
-		return run(conn, sql_insert, v, 14, NULL);
+		return dal__conn_run(conn, dal__sql_audit_insert, v, DAL__AUDIT_NCOLS, NULL);
 	if (*built != k) {
 		dal__str_clear(sql);
-		if ((error = insert_many_sql(sql, k)) < 0)
+		if ((error = dal__sql_audit_insert_rows(sql, k)) < 0)
 			return error;
 		*built = k;
 	}
-	return run(conn, sql->ptr, v, k * 14, NULL);
+	return dal__conn_run(conn, sql->ptr, v, k * DAL__AUDIT_NCOLS, NULL);
 }
 
 /* Insert `n` hashed rows from `first` on, after `prev`, in batches. */
@@ -332,12 +212,12 @@ static int insert_all(dal_conn *conn, const dal__audit_ctx *ctx, const dal__audi
                       int64_t first, const char *prev, char (*hashes)[65], int64_t ts)
 {
 	size_t per = conn->drv->bulk_insert ? COPY_ROWS : BULK_ROWS, i, k = 0, built = 0;
-	dal_value *v = calloc((n < per ? n : per) * 14, sizeof(dal_value));
+	dal_value *v = calloc((n < per ? n : per) * DAL__AUDIT_NCOLS, sizeof(dal_value));
 	dal_str sql = DAL_STR_INIT;
 	int error = v ? 0 : dal__error_nomem();
 
 	for (i = 0; i < n && error == 0; i++) {
-		lay_out(&v[k * 14], ctx, &recs[i], first + (int64_t)i, i ? hashes[i - 1] : prev, hashes[i], ts);
+		lay_out(&v[k * DAL__AUDIT_NCOLS], ctx, &recs[i], first + (int64_t)i, i ? hashes[i - 1] : prev, hashes[i], ts);
 		if (++k == per || i + 1 == n) {
 			error = insert_rows(conn, &sql, &built, v, k);
 			k = 0;
@@ -379,7 +259,7 @@ static int move_from_hint(bool *moved, dal_conn *conn, int64_t last, const char 
 {
 	dal_value p[4] = { dal_int(last), dal_text(end_hash), dal_int(was), dal_text(was_hash) };
 	int64_t changes = 0;
-	int error = run(conn, sql_move, p, 4, &changes);
+	int error = dal__conn_run(conn, dal__sql_audit_move, p, 4, &changes);
 
 	*moved = error == 0 && changes == 1;
 	return error;
@@ -454,33 +334,7 @@ int dal__audit_write_now(dal__tx *tx, const dal__audit_ctx *ctx, const dal__audi
 	return error;
 }
 
-/* ---- a create and its audit row in one statement ---- */
-
-/*
- * On PostgreSQL an audited create is one statement, so it costs one round trip
- * like a plain one: the entity INSERT, the move of the chain head (its row lock
- * orders the chain, held until the statement's own commit) and the audit INSERT
- * as data-modifying CTEs. The head's UPDATE computes the row's link hash in SQL
- * from the content hash dal sends (dal__audit_link() spells the same text), and
- * keeps the hash it replaced in prev_hash, as RETURNING shows only new values.
- */
-static const char cte_head[] =
-	"), \"h\" AS (UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = \"last_id\" + 1, \"prev_hash\" = \"last_hash\", "
-	"\"last_hash\" = encode(sha256(convert_to('dal-audit-2;' || (\"last_id\" + 1) || ';' || \"last_hash\" || ';' "
-	"|| coalesce((SELECT \"id\" FROM \"e\")::text, '') || ';' || ?::text, 'UTF8')), 'hex') WHERE \"id\" = 1 "
-	"RETURNING \"last_id\", \"prev_hash\", \"last_hash\"), "
-	"\"a\" AS (INSERT INTO \"" DAL__AUDIT_TABLE "\" (\"id\", \"user_id\", \"action\", \"resource_type\", "
-	"\"resource_id\", \"new_values\", \"timestamp\", \"session_id\", \"correlation_id\", \"ip_address\", "
-	"\"user_agent\", \"prev_hash\", \"row_hash\") SELECT \"h\".\"last_id\", ?, ?, ?, \"e\".\"id\", ?, ?, ?, ?, ?, ?, "
-	"\"h\".\"prev_hash\", \"h\".\"last_hash\" FROM \"h\", \"e\") SELECT * FROM \"e\"";
-
-int dal__audit_create_sql(dal_str *out, const char *insert_sql)
-{
-	int error = dal__str_puts(out, "WITH \"e\" AS (");
-
-	error = error ? error : dal__str_puts(out, insert_sql);
-	return error ? error : dal__str_puts(out, cte_head);
-}
+/* ---- a create and its audit row in one statement (dal__sql_audit_create) ---- */
 
 int dal__audit_create_params(dal_value p[DAL__AUDIT_CREATE_PARAMS], char content[65], const dal__audit_ctx *ctx,
                              const char *resource_type, const char *json, int64_t ts)

@@ -73,6 +73,11 @@ typedef struct dal_dialect {
 	 * row, for engines whose writers are serialized anyway (the row lock orders nothing
 	 * there and costs a page per write). NULL: the head row, locked by its UPDATE. */
 	const char *audit_head_sql;
+	/* Appended to a SELECT of rows a write then replaces, where writers run at once and wait
+	 * on row locks: the rows stay locked until commit, so the values read are the ones
+	 * replaced. NULL where writers are serialized anyway (SQLite) or the later of two
+	 * conflicting ones fails at commit (DuckDB). */
+	const char *row_lock;
 } dal_dialect;
 
 struct dal_driver;

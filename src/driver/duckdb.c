@@ -528,14 +528,19 @@ static int load_prepared_names(duck_stmt *s, idx_t n)
 	return 0;
 }
 
-static void close_result(duck_stmt *s)
+static void drop_chunk(duck_stmt *s)
 {
-	int i;
-
 	if (s->chunk)
 		duckdb_destroy_data_chunk(&s->chunk);
 	s->chunk = NULL;
 	s->chunk_size = s->row = 0;
+}
+
+static void close_result(duck_stmt *s)
+{
+	int i;
+
+	drop_chunk(s);
 	if (s->have_result)
 		duckdb_destroy_result(&s->res);
 	s->have_result = false;
@@ -756,10 +761,7 @@ static int next_chunk(duck_stmt *s)
 {
 	int i;
 
-	if (s->chunk)
-		duckdb_destroy_data_chunk(&s->chunk);
-	s->chunk = NULL;
-	s->row = s->chunk_size = 0;
+	drop_chunk(s);
 	while ((s->chunk = duckdb_fetch_chunk(s->res)) != NULL) {
 		if ((s->chunk_size = duckdb_data_chunk_get_size(s->chunk)) > 0)
 			break;

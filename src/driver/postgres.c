@@ -1398,6 +1398,7 @@ static const dal_dialect pg_dialect = {
 		"THEN setval(s.seq, greatest($1::bigint, coalesce(pg_sequence_last_value(s.seq), 0))) "
 		"ELSE pg_sequence_last_value(s.seq) END FROM s",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+	.row_lock = " FOR UPDATE",
 };
 
 const dal_driver dal__driver_postgres = {

@@ -17,6 +17,8 @@
 #define CHUNK 16384
 /* Ids per `= ANY(array)` statement. */
 #define ANY_CHUNK 50000
+/* Ids per `id IN (?, ..)` statement. */
+#define LIST_IDS 100
 /* Rows per multi-row INSERT on the generic path (SQLite). Measured on 100,000 rows
  * against a raw prepared INSERT in one transaction: 1 row per statement 0.49x
  * (RETURNING per row), 8 0.75x, 32 0.93x, 100 ~1.1x. */
@@ -162,15 +164,6 @@ static void timed(dal_conn *conn, const char *label, int64_t t0, int error)
 
 /* ---- checks, before any SQL ---- */
 
-static size_t utf8_chars(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return n;
-}
-
 static int map_columns(bulk *b, const char *const *columns, size_t ncolumns, bool update)
 {
 	const dal_model *m = b->repo->model;
@@ -223,7 +216,7 @@ static int value_at(dal_value *out, const bulk *b, size_t r, size_t k)
 	if (out->type == DAL_TYPE_NULL && (c->flags & DAL_NOT_NULL))
 		return dal__error(DAL_ECONSTRAINT, "%s of '%s': row %zu: column '%s.%s' is not null", b->what, m->table,
 			r, m->table, c->name);
-	if (c->length && out->type == DAL_TYPE_TEXT && utf8_chars(out->v.s, out->len) > c->length)
+	if (c->length && out->type == DAL_TYPE_TEXT && dal__utf8_chars(out->v.s, out->len) > c->length)
 		return dal__error(DAL_EINVAL, "%s of '%s': row %zu: value for '%s.%s' is longer than %u characters",
 			b->what, m->table, r, m->table, c->name, c->length);
 	return 0;
@@ -455,7 +448,12 @@ static int stage_create(bulk *b, bool ids, const int *which, size_t nwhich)
 
 static int stage_drop(bulk *b)
 {
-	return exec_sql(b, "DROP TABLE \"" STAGE "\"");
+	dal_str sql = DAL_STR_INIT;
+	int error = dal__sql_bulk_drop(&sql, b->repo->db->drv->dialect, STAGE);
+
+	error = error ? error : exec_sql(b, sql.ptr);
+	dal__str_dispose(&sql);
+	return error;
 }
 
 /* Without a savepoint to undo it, a failed call still drops its staging table,
@@ -470,30 +468,6 @@ static int stage_drop_after(bulk *b, int error)
 	if (!undone_by_savepoint(b) && stage_drop(b) < 0)
 		dal__error_restore(&saved);
 	return error;
-}
-
-/* One integer (or NULL: *found false) from SQL without parameters. */
-static int scalar(int64_t *out, bool *found, bulk *b, const char *sql)
-{
-	dal_stmt *stmt = NULL;
-	dal_value v;
-	int error;
-
-	*found = false;
-	if ((error = dal__conn_prepare(&stmt, b->s.conn, sql, 0)) < 0)
-		return error;
-	error = dal__stmt_exec(stmt, NULL, 0);
-	if (error == DAL__ROW && (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
-		if (v.type == DAL_TYPE_INT || v.type == DAL_TYPE_DOUBLE) {
-			*out = v.type == DAL_TYPE_INT ? v.v.i : (int64_t)v.v.d;
-			*found = true;
-		}
-		error = DAL__ROW;
-	}
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
 }
 
 /*
@@ -514,7 +488,7 @@ static int check_unique_staged(bulk *b, bool update)
 		if (!(m->columns[b->cols[k]].flags & DAL_UNIQUE))
 			continue;
 		error = dal__sql_bulk_unique(&sql, b->repo->db->drv->dialect, m, STAGE, b->cols[k], update);
-		error = error ? error : scalar(&idx, &found, b, sql.ptr);
+		error = error ? error : dal__conn_scalar(&idx, &found, b->s.conn, sql.ptr, NULL, 0, NULL);
 		dal__str_dispose(&sql);
 		if (error == 0 && found && (size_t)idx < bad) {
 			bad = (size_t)idx;
@@ -547,29 +521,38 @@ static int cmp_i64(const void *a, const void *c)
 	return x < y ? -1 : x > y;
 }
 
+/* Ids read row by row: up to `n` kept, all counted. */
+typedef struct id_list {
+	int64_t *ids;
+	size_t n, got;
+} id_list;
+
+static int id_row(dal_stmt *stmt, void *payload)
+{
+	id_list *l = payload;
+	dal_value v;
+	int error;
+
+	if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+		return error;
+	if (l->got < l->n)
+		l->ids[l->got] = v.type == DAL_TYPE_INT ? v.v.i : 0;
+	l->got++;
+	return 0;
+}
+
 /* `n` fresh ids from the table's sequence, ascending, so that rows get them in input order. */
 static int next_ids(int64_t *ids, bulk *b, const char *sql, size_t n)
 {
-	dal_stmt *stmt = NULL;
-	dal_value p = dal_int((int64_t)n), v;
-	size_t got = 0;
+	dal_value p = dal_int((int64_t)n);
+	id_list l = { ids, n, 0 };
 	int error;
 
-	if ((error = dal__conn_prepare(&stmt, b->s.conn, sql, 0)) < 0)
+	if ((error = dal__conn_each(b->s.conn, sql, 0, &p, 1, NULL, id_row, &l)) < 0)
 		return error;
-	for (error = dal__stmt_exec(stmt, &p, 1); error == DAL__ROW; error = dal__stmt_step(stmt)) {
-		if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
-			break;
-		if (got < n)
-			ids[got] = v.type == DAL_TYPE_INT ? v.v.i : 0;
-		got++;
-	}
-	dal__stmt_release(stmt);
-	if (error < 0)
-		return error;
-	if (got != n)
+	if (l.got != n)
 		return dal__error(DAL_ERROR, "%s of '%s': the id sequence gave %zu ids for %zu rows", b->what,
-			b->repo->model->table, got, n);
+			b->repo->model->table, l.got, n);
 	qsort(ids, n, sizeof(*ids), cmp_i64);
 	return 0;
 }
@@ -900,10 +883,10 @@ static int undo_before(dal__undo_op **op, bulk *b, const int64_t *ids, size_t n,
 		set[repo->col_deleted] = true;
 	if (set && repo->col_updated >= 0)
 		set[repo->col_updated] = true;
-	/* Audited where writers wait on row locks (PostgreSQL): lock the rows read, so the
-	 * old values recorded are the ones replaced (as single-row writes do). */
+	/* Audited: lock the rows read where rows lock, so the old values recorded are the ones
+	 * replaced (as single-row writes do). */
 	error = dal__undo_read(op, b->s.conn, repo->model, ids, n, update ? repo->soft : soft, !update && !soft, set,
-		audited(b) && (repo->db->drv->caps & DAL_CAP_MULTI_WRITER) && (repo->db->drv->caps & DAL_CAP_SERIALIZABLE));
+		audited(b));
 	free(set);
 	return error;
 }
@@ -990,14 +973,15 @@ static int old_in_order(old_order **out, size_t *nout, const bulk *b, const int6
 	return 0;
 }
 
-/* BULK_UPDATE: for each row read before (the rows the update changed), id and the columns
- * whose value changed, before and after, as a single-row UPDATE records them. */
-static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, int64_t now)
+/* An old row of an update or delete, its id at input position `pos`; b->audit.nv holds a copy
+ * of it and b->audit.mask nothing, to build the new values in. */
+typedef int (*old_fn)(bulk *b, int64_t id, size_t pos, const dal_value *ov, const void *payload);
+
+/* Each row read before the change (the rows it changed), in input order of their ids. */
+static int each_old(bulk *b, const int64_t *ids, const dal__undo_op *old, old_fn fn, const void *payload)
 {
-	const dal_repo *repo = b->repo;
-	size_t ncol = repo->model->ncolumns, nold = 0, no = 0, i, k, j;
+	size_t ncol = b->repo->model->ncolumns, nold = 0, no = 0, j;
 	const dal_value *rows = dal__undo_op_rows(old, &nold);
-	bool stamp = repo->col_updated >= 0 && !b->has_updated;
 	old_order *o = NULL;
 	int error;
 
@@ -1005,61 +989,75 @@ static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, i
 		return error;
 	for (j = 0; j < no && error == 0; j++) {
 		const dal_value *ov = &rows[o[j].at * ncol];
-		dal_value *nv = b->audit.nv;
-		bool *mask = b->audit.mask;
-		memcpy(nv, ov, ncol * sizeof(*nv));
-		memset(mask, 0, ncol * sizeof(*mask));
-		for (k = 0; k < b->ncols && error == 0; k++) {
-			error = value_at(&nv[b->cols[k]], b, o[j].pos, k);
-			mask[b->cols[k]] = true;
-		}
-		if (stamp) {
-			nv[repo->col_updated] = dal_timestamp(now);
-			mask[repo->col_updated] = true;
-		}
-		for (i = 0; i < ncol; i++)
-			mask[i] = (int)i == repo->col_id || (mask[i] && !dal_value_equal(&ov[i], &nv[i]));
-		if (error == 0)
-			error = audit_add(b, "BULK_UPDATE", ids[o[j].pos], ov, mask, nv, mask);
+		memcpy(b->audit.nv, ov, ncol * sizeof(*ov));
+		memset(b->audit.mask, 0, ncol * sizeof(*b->audit.mask));
+		error = fn(b, ids[o[j].pos], o[j].pos, ov, payload);
 	}
 	free(o);
 	return error;
 }
 
-/* BULK_DELETE: for each row read before (the rows the delete removed), the whole old row;
- * a soft delete also records the new deleted_at (and updated_at), a hard one no new values. */
-static int audit_deleted(bulk *b, const int64_t *ids, const dal__undo_op *old, const dal_value *stamps, size_t nst)
+/* BULK_UPDATE: id and the columns whose value changed, before and after, as a single-row
+ * UPDATE records them. `payload`: the time updated_at takes. */
+static int updated_row(bulk *b, int64_t id, size_t pos, const dal_value *ov, const void *payload)
 {
 	const dal_repo *repo = b->repo;
-	size_t ncol = repo->model->ncolumns, nold = 0, no = 0, j;
-	const dal_value *rows = dal__undo_op_rows(old, &nold);
-	old_order *o = NULL;
+	dal_value *nv = b->audit.nv;
+	bool *mask = b->audit.mask;
+	size_t i, k;
+	int error = 0;
+
+	for (k = 0; k < b->ncols && error == 0; k++) {
+		error = value_at(&nv[b->cols[k]], b, pos, k);
+		mask[b->cols[k]] = true;
+	}
+	if (repo->col_updated >= 0 && !b->has_updated) {
+		nv[repo->col_updated] = dal_timestamp(*(const int64_t *)payload);
+		mask[repo->col_updated] = true;
+	}
+	for (i = 0; i < repo->model->ncolumns; i++)
+		mask[i] = (int)i == repo->col_id || (mask[i] && !dal_value_equal(&ov[i], &nv[i]));
+	return error ? error : audit_add(b, "BULK_UPDATE", id, ov, mask, nv, mask);
+}
+
+static int audit_updated(bulk *b, const int64_t *ids, const dal__undo_op *old, int64_t now)
+{
+	return each_old(b, ids, old, updated_row, &now);
+}
+
+/* The stamps of a delete: none (hard), deleted_at[, updated_at] (soft). */
+typedef struct stamps_of {
+	const dal_value *v;
+	size_t n;
+} stamps_of;
+
+/* BULK_DELETE: the whole old row; a soft delete also records the new deleted_at (and
+ * updated_at), a hard one no new values. */
+static int deleted_row(bulk *b, int64_t id, size_t pos, const dal_value *ov, const void *payload)
+{
+	const stamps_of *st = payload;
+	const dal_repo *repo = b->repo;
+
+	(void)pos;
+	if (st->n == 0)
+		return audit_add(b, "BULK_DELETE", id, ov, NULL, NULL, NULL);
+	b->audit.nv[repo->col_deleted] = st->v[0];
+	b->audit.mask[repo->col_deleted] = true;
+	if (repo->col_updated >= 0 && st->n > 1) {
+		b->audit.nv[repo->col_updated] = st->v[1];
+		b->audit.mask[repo->col_updated] = true;
+	}
+	return audit_add(b, "BULK_DELETE", id, ov, NULL, b->audit.nv, b->audit.mask);
+}
+
+static int audit_deleted(bulk *b, const int64_t *ids, const dal__undo_op *old, const dal_value *stamps, size_t nst)
+{
+	stamps_of st = { stamps, nst };
 	int error;
 
 	if (!audited(b))
 		return 0;
-	if ((error = audit_alloc(b)) < 0 || (error = old_in_order(&o, &no, b, ids, b->nrows, rows, nold)) < 0)
-		return error;
-	for (j = 0; j < no && error == 0; j++) {
-		const dal_value *ov = &rows[o[j].at * ncol];
-		dal_value *nv = b->audit.nv;
-		bool *mask = b->audit.mask;
-		if (nst == 0) {
-			error = audit_add(b, "BULK_DELETE", ids[o[j].pos], ov, NULL, NULL, NULL);
-			continue;
-		}
-		memcpy(nv, ov, ncol * sizeof(*nv));
-		memset(mask, 0, ncol * sizeof(*mask));
-		nv[repo->col_deleted] = stamps[0];
-		mask[repo->col_deleted] = true;
-		if (repo->col_updated >= 0 && nst > 1) {
-			nv[repo->col_updated] = stamps[1];
-			mask[repo->col_updated] = true;
-		}
-		error = audit_add(b, "BULK_DELETE", ids[o[j].pos], ov, NULL, nv, mask);
-	}
-	free(o);
-	if (error == 0)
+	if ((error = each_old(b, ids, old, deleted_row, &st)) == 0)
 		error = audit_flush(b);
 	return error;
 }
@@ -1091,7 +1089,7 @@ static int update_fast(int64_t *changes, bulk *b, const int64_t *ids, int64_t no
 		error = check_unique_staged(b, true);
 	if (error == 0)
 		error = dal__sql_bulk_update_from(&sql, repo->db->drv->dialect, repo->model, STAGE, b->cols, b->ncols,
-			stamp);
+			stamp, true);
 	error = error ? error : run(changes, b, sql.ptr, &p, stamp ? 1 : 0);
 	dal__str_dispose(&sql);
 	return stage_drop_after(b, error);
@@ -1109,6 +1107,7 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 	dal_value *params = NULL;
 	bool *redact = NULL;
 	size_t n = 0, i, k, r;
+	int64_t c = 0;
 	int error;
 
 	*changes = 0;
@@ -1139,11 +1138,8 @@ static int update_generic(int64_t *changes, bulk *b, const int64_t *ids, int64_t
 				goto done;
 		}
 		params[n] = dal_int(ids[r]);
-		error = dal__stmt_exec_redacted(stmt, params, n + 1, redact);
-		while (error == DAL__ROW)
-			error = dal__stmt_step(stmt);
-		if (error == DAL__DONE)
-			*changes += stmt->conn->drv->changes(stmt);
+		error = dal__stmt_drain(stmt, dal__stmt_exec_redacted(stmt, params, n + 1, redact), &c);
+		*changes += error == 0 ? c : 0;
 		stmt->conn->drv->reset(stmt);
 		if (error < 0) {
 			error = at_rows(b, error, r, r);
@@ -1204,41 +1200,6 @@ done:
 
 /* ---- delete ---- */
 
-/* `{1,2,3}`: PostgreSQL's array input, for `= ANY(?::bigint[])`. */
-static int id_array(dal_str *out, const int64_t *ids, size_t n)
-{
-	size_t i;
-	int error = dal__str_putc(out, '{');
-
-	for (i = 0; i < n && error == 0; i++)
-		error = dal__str_printf(out, i ? ",%lld" : "%lld", (long long)ids[i]);
-	return error ? error : dal__str_putc(out, '}');
-}
-
-static int delete_any(int64_t *changes, bulk *b, const int64_t *ids, const dal_value *stamps, size_t nst,
-                      const char *sql)
-{
-	dal_str arr = DAL_STR_INIT;
-	dal_value p[3];
-	size_t r0, k;
-	int error = 0;
-
-	for (k = 0; k < nst; k++)
-		p[k] = stamps[k];
-	for (r0 = 0; r0 < b->nrows && error == 0; r0 += ANY_CHUNK) {
-		size_t n = b->nrows - r0 < ANY_CHUNK ? b->nrows - r0 : ANY_CHUNK;
-		int64_t c = 0;
-		dal__str_clear(&arr);
-		if ((error = id_array(&arr, ids + r0, n)) < 0)
-			break;
-		p[nst] = dal_textn(arr.ptr, arr.len);
-		if ((error = run(&c, b, sql, p, nst + 1)) == 0)
-			*changes += c;
-	}
-	dal__str_dispose(&arr);
-	return error;
-}
-
 static int delete_staged(int64_t *changes, bulk *b, const int64_t *ids, const dal_value *stamps, size_t nst,
                          const char *sql)
 {
@@ -1269,30 +1230,43 @@ done:
 	return error;
 }
 
-/* Prepared DELETE / soft UPDATE of `id IN (?, .. LIST_IDS)`, reused chunk after chunk. */
-#define LIST_IDS 100
-
-static int delete_list(int64_t *changes, bulk *b, bool soft, const int64_t *ids, const dal_value *stamps,
-                       size_t nst)
+/* One chunk of ids, after the stamps in `p`: one array parameter to `any_sql` (DAL__IDS_ANY),
+ * else `n` parameters to a DELETE / soft UPDATE whose text is the same for every full chunk,
+ * so the statement cache keeps it prepared. */
+static int delete_chunk(int64_t *changes, bulk *b, bool soft, const char *any_sql, dal_value *p, size_t nst,
+                        const int64_t *ids, size_t n)
 {
+	dal_str text = DAL_STR_INIT;
+	size_t k, np = nst;
+	int64_t c = 0;
+	int error;
+
+	if (any_sql) {
+		error = dal__sql_bulk_id_array(&text, ids, n);
+		p[np++] = dal_textn(text.ptr, text.len);
+	} else {
+		error = dal__sql_bulk_delete(&text, b->repo->db->drv->dialect, b->repo->model, soft, DAL__IDS_LIST, NULL, n);
+		for (k = 0; k < n; k++)
+			p[np++] = dal_int(ids[k]);
+	}
+	if (error == 0 && (error = run(&c, b, any_sql ? any_sql : text.ptr, p, np)) == 0)
+		*changes += c;
+	dal__str_dispose(&text);
+	return error;
+}
+
+/* Chunk after chunk: ANY_CHUNK ids in an array (`any_sql`), else LIST_IDS ids in a list. */
+static int delete_chunks(int64_t *changes, bulk *b, bool soft, const int64_t *ids, const dal_value *stamps,
+                         size_t nst, const char *any_sql)
+{
+	size_t per = any_sql ? ANY_CHUNK : LIST_IDS, r0, k;
 	dal_value p[LIST_IDS + 2];
-	size_t r0, k;
 	int error = 0;
 
 	for (k = 0; k < nst; k++)
 		p[k] = stamps[k];
-	for (r0 = 0; r0 < b->nrows && error == 0; r0 += LIST_IDS) {
-		size_t n = b->nrows - r0 < LIST_IDS ? b->nrows - r0 : LIST_IDS;
-		dal_str sql = DAL_STR_INIT;
-		int64_t c = 0;
-		/* The SQL text is the same for every full chunk: the statement cache keeps it prepared. */
-		error = dal__sql_bulk_delete(&sql, b->repo->db->drv->dialect, b->repo->model, soft, DAL__IDS_LIST, NULL, n);
-		for (k = 0; k < n; k++)
-			p[nst + k] = dal_int(ids[r0 + k]);
-		if (error == 0 && (error = run(&c, b, sql.ptr, p, nst + n)) == 0)
-			*changes += c;
-		dal__str_dispose(&sql);
-	}
+	for (r0 = 0; r0 < b->nrows && error == 0; r0 += per)
+		error = delete_chunk(changes, b, soft, any_sql, p, nst, ids + r0, b->nrows - r0 < per ? b->nrows - r0 : per);
 	return error;
 }
 
@@ -1334,12 +1308,10 @@ int dal_repo_bulk_delete(int64_t *count_out, dal_repo *repo, const int64_t *ids,
 		goto done;
 	if ((error = begin(&b)) < 0 || (error = undo_before(&undo, &b, ids, n, false, soft)) < 0)
 		goto done;
-	if (how == DAL__IDS_ANY)
-		error = delete_any(&changes, &b, ids, stamps, nst, sql.ptr);
-	else if (how == DAL__IDS_TEMP)
+	if (how == DAL__IDS_TEMP)
 		error = delete_staged(&changes, &b, ids, stamps, nst, sql.ptr);
 	else
-		error = delete_list(&changes, &b, soft, ids, stamps, nst);
+		error = delete_chunks(&changes, &b, soft, ids, stamps, nst, how == DAL__IDS_ANY ? sql.ptr : NULL);
 	error = error ? error : audit_deleted(&b, ids, undo, stamps, nst);
 	error = finish_changed(&b, &undo, error, !soft, ids, n, changes, count_out);
 done:

@@ -83,34 +83,38 @@ static int select_sql(const char **sql, dal_str *tmp, dal_value **params, bool *
 	return 0;
 }
 
+/* A sink with its repository, as dal__conn_each() calls it. */
+typedef struct sink_call {
+	dal_repo *repo;
+	row_sink sink;
+	void *payload;
+} sink_call;
+
+static int sink_row(dal_stmt *stmt, void *payload)
+{
+	sink_call *k = payload;
+
+	return k->sink(k->repo, stmt, k->payload);
+}
+
 /* Build the SELECT (rows or count) for the criteria and feed each row to `sink` on the session. */
 static int select_run(dal_repo *repo, dal_session *s, const dal_criteria *c, dal_select_kind kind,
                       unsigned flags, row_sink sink, void *payload)
 {
+	sink_call k = { repo, sink, payload };
 	dal_str sql = DAL_STR_INIT;
 	dal_value *params = NULL;
 	bool *redact = NULL;
-	dal_stmt *stmt = NULL;
 	const char *text = NULL;
 	size_t n = 0;
 	int error;
 
-	if ((error = select_sql(&text, &sql, &params, &redact, &n, repo, c, kind)) < 0)
-		goto done;
-	if ((error = dal__conn_prepare(&stmt, s->conn, text, flags)) < 0)
-		goto done;
-	error = dal__stmt_exec_redacted(stmt, params, n, redact);
-	while (error == DAL__ROW) {
-		if ((error = sink(repo, stmt, payload)) != 0)
-			break;
-		error = dal__stmt_step(stmt);
-	}
-done:
-	dal__stmt_release(stmt);
+	if ((error = select_sql(&text, &sql, &params, &redact, &n, repo, c, kind)) == 0)
+		error = dal__conn_each(s->conn, text, flags, params, n, redact, sink_row, &k);
 	dal__str_dispose(&sql);
 	free(params);
 	free(redact);
-	return error == DAL__DONE ? 0 : error;
+	return error;
 }
 
 static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, unsigned flags,
@@ -301,12 +305,10 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
                     bool desc, bool has_from, int64_t from)
 {
 	dal_str sql = DAL_STR_INIT;
-	dal_value *params = NULL, v;
+	dal_value *params = NULL;
 	bool *redact = NULL;
 	dal_filter *f = NULL;
 	dal_criteria bc = DAL_CRITERIA_INIT;
-	dal_stmt *stmt = NULL;
-	const char *quote = repo->db->drv->dialect->quote == '"' ? "\"" : "`";
 	size_t n = 0, nf = c ? c->nfilters : 0;
 	int error;
 
@@ -320,25 +322,9 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	bc.filters = f;
 	bc.nfilters = nf;
 	bc.include_deleted = c && c->include_deleted;
-	error = dal__sql_select(&sql, &params, &redact, &n, repo->db->drv->dialect, repo->model, &bc, DAL_SELECT_COUNT);
-	if (error == 0) {
-		/* Turn SELECT COUNT(*) into SELECT MIN/MAX(id): same filters, same parameters. */
-		dal_str agg = DAL_STR_INIT;
-		error = dal__str_printf(&agg, "SELECT %s(%sid%s)%s", desc ? "MAX" : "MIN", quote, quote,
-			sql.ptr + strlen("SELECT COUNT(*)"));
-		dal__str_dispose(&sql);
-		sql = agg;
-	}
-	error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
-	if (error == 0 && (error = dal__stmt_exec_redacted(stmt, params, n, redact)) == DAL__ROW &&
-	    (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
-		*found = v.type == DAL_TYPE_INT;
-		*out = *found ? v.v.i : 0;
-		error = DAL__ROW;
-	}
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	dal__stmt_release(stmt);
+	error = dal__sql_select(&sql, &params, &redact, &n, repo->db->drv->dialect, repo->model, &bc,
+		desc ? DAL_SELECT_MAX_ID : DAL_SELECT_MIN_ID);
+	error = error ? error : dal__conn_scalar(out, found, s->conn, sql.ptr, params, n, redact);
 	dal__str_dispose(&sql);
 	free(params);
 	free(redact);

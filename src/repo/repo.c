@@ -12,52 +12,34 @@
 #include "uow.h"
 #include "util/fault.h"
 
-static int build(char **out, dal_repo *repo, int (*fn)(dal_str *, const dal_dialect *, const dal_model *, bool), bool arg)
+/* The text a builder made in `s` (its result: `error`), kept as an owned string. */
+static int keep(char **out, dal_str *s, int error)
 {
-	dal_str s = DAL_STR_INIT;
-	int error = fn(&s, repo->db->drv->dialect, repo->model, arg);
-
-	if (error == 0 && !(*out = dal__str_detach(&s)))
+	if (error == 0 && !(*out = dal__str_detach(s)))
 		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
+	dal__str_dispose(s);
 	return error;
 }
 
-static int build_update(char **out, dal_repo *repo, const bool *set, int deleted, bool returning)
+static int build_get(char **out, const dal_repo *repo, bool live_only, bool lock)
 {
 	dal_str s = DAL_STR_INIT;
-	int error = dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, deleted, returning);
 
-	if (error == 0 && !(*out = dal__str_detach(&s)))
-		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
-	return error;
+	return keep(out, &s, dal__sql_get(&s, repo->db->drv->dialect, repo->model, live_only, lock));
 }
 
-static int delete_sql(dal_str *s, const dal_dialect *d, const dal_model *m, bool unused)
+static int build_update(char **out, const dal_repo *repo, const bool *set, int deleted, bool returning)
 {
-	(void)unused;
-	return dal__sql_delete(s, d, m);
-}
-
-/*
- * An audited write reads the old row first. Where writers run at once and
- * wait on row locks (PostgreSQL), the read locks the row so the recorded old
- * values are the ones replaced; SQLite holds the write lock from BEGIN
- * IMMEDIATE, and DuckDB fails the later of two conflicting writers at commit.
- */
-static int build_locked(char **out, const char *get, const dal_repo *repo)
-{
-	unsigned caps = repo->db->drv->caps;
-	bool row_locks = (caps & DAL_CAP_MULTI_WRITER) && (caps & DAL_CAP_SERIALIZABLE);
 	dal_str s = DAL_STR_INIT;
-	int error = dal__str_puts(&s, get);
 
-	error = error || !row_locks ? error : dal__str_puts(&s, " FOR UPDATE");
-	if (error == 0 && !(*out = dal__str_detach(&s)))
-		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
-	return error;
+	return keep(out, &s, dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, deleted, returning));
+}
+
+static int build_delete(char **out, const dal_repo *repo)
+{
+	dal_str s = DAL_STR_INIT;
+
+	return keep(out, &s, dal__sql_delete(&s, repo->db->drv->dialect, repo->model));
 }
 
 /* The statements whose text never changes are built when the repository opens. */
@@ -66,13 +48,19 @@ static int build_fixed(dal_repo *repo)
 	bool *set;
 	int error;
 
-	if ((error = build(&repo->sql_get, repo, dal__sql_get, true)) < 0 ||
-	    (error = build(&repo->sql_get_any, repo, dal__sql_get, false)) < 0 ||
-	    (error = build(&repo->sql_delete, repo, delete_sql, false)) < 0)
+	if ((error = build_get(&repo->sql_get, repo, true, false)) < 0 ||
+	    (error = build_get(&repo->sql_get_any, repo, false, false)) < 0 ||
+	    (error = build_delete(&repo->sql_delete, repo)) < 0)
 		return error;
+	/*
+	 * An audited write reads the old row first. Where writers run at once and
+	 * wait on row locks (PostgreSQL), the read locks the row so the recorded old
+	 * values are the ones replaced; SQLite holds the write lock from BEGIN
+	 * IMMEDIATE, and DuckDB fails the later of two conflicting writers at commit.
+	 */
 	if ((repo->flags & DAL_AUDIT) &&
-	    ((error = build_locked(&repo->sql_get_lock, repo->sql_get, repo)) < 0 ||
-	     (error = build_locked(&repo->sql_get_any_lock, repo->sql_get_any, repo)) < 0))
+	    ((error = build_get(&repo->sql_get_lock, repo, true, true)) < 0 ||
+	     (error = build_get(&repo->sql_get_any_lock, repo, false, true)) < 0))
 		return error;
 	if (!repo->soft)
 		return 0;
@@ -240,25 +228,12 @@ int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_
 		error = DAL_ENOTFOUND;
 	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
 		error = DAL__ROW;
-	/* Run to the end so the engine finishes the statement before the transaction moves on. */
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	if (error == DAL__DONE && changes)
-		*changes = s->conn->drv->changes(stmt);
+	error = dal__stmt_drain(stmt, error, changes);
 	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	return error;
 }
 
 /* ---- field checks ---- */
-
-static size_t utf8_chars(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return n;
-}
 
 /* Check the fields and lay them out in model order: vals[col], set[col]. */
 static int lay_out(dal_repo *repo, const dal_field *fields, size_t n, dal_value *vals, bool *set)
@@ -280,7 +255,7 @@ static int lay_out(dal_repo *repo, const dal_field *fields, size_t n, dal_value 
 		if ((error = dal__value_to_column(&vals[i], m, (size_t)i, &fields[k].value)) < 0)
 			return error;
 		c = &m->columns[i];
-		if (c->length && vals[i].type == DAL_TYPE_TEXT && utf8_chars(vals[i].v.s, vals[i].len) > c->length)
+		if (c->length && vals[i].type == DAL_TYPE_TEXT && dal__utf8_chars(vals[i].v.s, vals[i].len) > c->length)
 			return dal__error(DAL_EINVAL, "value for '%s.%s' is longer than %u characters", m->table,
 				c->name, c->length);
 		set[i] = true;
@@ -322,14 +297,11 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 	               : dal__sql_update(&s, repo->db->drv->dialect, repo->model, set, -1, kind == SQL_UPDATE_RETURNING);
 	if (error == 0 && kind == SQL_INSERT_AUDITED) {
 		dal_str w = DAL_STR_INIT;
-		error = dal__audit_create_sql(&w, s.ptr);
+		error = dal__sql_audit_create(&w, s.ptr);
 		dal__str_dispose(&s);
 		s = w;
 	}
-	if (error == 0 && !(*tmp = dal__str_detach(&s)))
-		error = DAL_ENOMEM;
-	dal__str_dispose(&s);
-	if (error < 0)
+	if ((error = keep(tmp, &s, error)) < 0)
 		return error;
 	if (mask && i < DAL__SQL_SLOTS) {
 		slots[i].mask = mask;
@@ -346,7 +318,6 @@ static int sql_for(const char **out, char **tmp, dal_repo *repo, dal_sql_entry *
 static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, const bool *set, int64_t self)
 {
 	const dal_model *m = repo->model;
-	const dal_dialect *d = repo->db->drv->dialect;
 	size_t i;
 	int error = 0;
 
@@ -354,19 +325,12 @@ static int check_unique(dal_repo *repo, dal_session *s, const dal_value *vals, c
 		dal_str sql = DAL_STR_INIT;
 		dal_value p[2] = { vals[i], dal_int(self) };
 		bool redact[2] = { (m->columns[i].flags & DAL_SENSITIVE) != 0, false };
-		int64_t found = 0;
-		dal_stmt *stmt = NULL;
+		int64_t one = 0;
+		bool found = false;
 		if (!(m->columns[i].flags & DAL_UNIQUE) || !set[i] || vals[i].type == DAL_TYPE_NULL)
 			continue;
-		error = dal__str_printf(&sql, "SELECT 1 FROM %c%s%c WHERE %c%s%c = ? AND %cid%c <> ? AND %cdeleted_at%c IS NULL",
-			d->quote, m->table, d->quote, d->quote, m->columns[i].name, d->quote, d->quote, d->quote, d->quote, d->quote);
-		error = error ? error : dal__conn_prepare(&stmt, s->conn, sql.ptr, 0);
-		if (error == 0) {
-			error = dal__stmt_exec_redacted(stmt, p, 2, redact);
-			found = error == DAL__ROW;
-			error = error < 0 ? error : 0;
-		}
-		dal__stmt_release(stmt);
+		error = dal__sql_unique_probe(&sql, repo->db->drv->dialect, m, (int)i);
+		error = error ? error : dal__conn_scalar(&one, &found, s->conn, sql.ptr, p, 2, redact);
 		dal__str_dispose(&sql);
 		if (error == 0 && found)
 			error = dal__error(DAL_ECONSTRAINT, "duplicate value for unique column '%s.%s' (among live rows)",

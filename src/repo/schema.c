@@ -7,7 +7,6 @@
 #include "conn.h"
 #include "session.h"
 #include "sql/build.h"
-#include "sql/ident.h"
 
 static int table_exists(bool *out, dal_session *s, const dal_model *m)
 {
@@ -15,9 +14,7 @@ static int table_exists(bool *out, dal_session *s, const dal_model *m)
 	int error;
 
 	*out = false;
-	error = dal__str_puts(&sql, "SELECT 1 FROM ");
-	error = error ? error : dal__sql_quote_ident(&sql, s->conn->drv->dialect, m->table);
-	error = error ? error : dal__str_puts(&sql, " WHERE 1 = 0");
+	error = dal__sql_table_probe(&sql, s->conn->drv->dialect, m);
 	/* A probe on the table itself works the same on every engine's catalog. */
 	if (error == 0) {
 		error = s->conn->drv->exec(s->conn, sql.ptr);
@@ -31,20 +28,10 @@ static int table_exists(bool *out, dal_session *s, const dal_model *m)
 static int create_model(dal_session *s, const dal_model *m)
 {
 	dal_str ddl = DAL_STR_INIT;
-	char *p, *next;
 	int error;
 
-	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) < 0)
-		goto done;
-	for (p = ddl.ptr; p && error == 0; p = next) {
-		next = strstr(p, DAL_SQL_SEP);
-		if (next) {
-			*next = '\0';
-			next += strlen(DAL_SQL_SEP);
-		}
-		error = dal__conn_exec(s->conn, p);
-	}
-done:
+	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) == 0)
+		error = dal__conn_exec_script(s->conn, ddl.ptr);
 	dal__str_dispose(&ddl);
 	return error;
 }

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/audit.h"
 #include "conn.h"
 #include "row.h"
+#include "sql/audit.h"
 #include "sql/build.h"
 #include "sql/bulk.h"
 #include "util/error.h"
@@ -261,37 +261,25 @@ int dal__undo_row(dal__undo_op **out, const dal_model *m, const dal_value *row, 
 	return 0;
 }
 
-static int q(dal_str *out, const dal_dialect *d, const char *name)
-{
-	int error = dal__str_putc(out, d->quote);
+/* Where the rows a read finds go: model values, through `scratch` (ncolumns). */
+typedef struct rows_sink {
+	const dal_model *m;
+	rows_buf *rb;
+	dal_value *scratch;
+} rows_sink;
 
-	error = error ? error : dal__str_puts(out, name);
-	return error ? error : dal__str_putc(out, d->quote);
-}
-
-/* Run SQL to the end; each row (if any) goes to `rb` as model values. */
-static int run(dal_conn *conn, const dal_model *m, const char *sql, const dal_value *params, size_t n,
-               rows_buf *rb, dal_value *scratch)
+static int sink_row(dal_stmt *stmt, void *payload)
 {
-	dal_stmt *stmt = NULL;
+	rows_sink *k = payload;
 	size_t i;
-	int error;
+	int error = 0;
 
-	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
-		return error;
-	for (error = dal__stmt_exec(stmt, params, n); error == DAL__ROW; error = dal__stmt_step(stmt)) {
-		if (!rb)
-			continue;
-		for (i = 0; i < m->ncolumns && error >= 0; i++) {
-			dal_value v;
-			if ((error = conn->drv->column(stmt, (int)i, &v)) == 0)
-				error = dal__value_to_column(&scratch[i], m, i, &v);
-		}
-		if (error < 0 || (error = rows_add(rb, scratch)) < 0)
-			break;
+	for (i = 0; i < k->m->ncolumns && error == 0; i++) {
+		dal_value v;
+		if ((error = stmt->conn->drv->column(stmt, (int)i, &v)) == 0)
+			error = dal__value_to_column(&k->scratch[i], k->m, i, &v);
 	}
-	dal__stmt_release(stmt);
-	return error < 0 ? error : 0;
+	return error < 0 ? error : rows_add(k->rb, k->scratch);
 }
 
 /* Stage ids and, with `set`, those columns of `rows` into STAGE. */
@@ -338,8 +326,11 @@ done:
 
 static int unstage(dal_conn *conn, int error)
 {
-	int e = dal__conn_exec(conn, "DROP TABLE \"" STAGE "\"");
+	dal_str sql = DAL_STR_INIT;
+	int e = dal__sql_bulk_drop(&sql, conn->drv->dialect, STAGE);
 
+	e = e ? e : dal__conn_exec(conn, sql.ptr);
+	dal__str_dispose(&sql);
 	return error < 0 ? error : e;
 }
 
@@ -348,60 +339,48 @@ static bool staged(const dal_conn *conn, size_t n)
 	return n > LIST_IDS && conn->drv->bulk_insert != NULL;
 }
 
-/* "<head> WHERE id IN (SELECT id FROM STAGE)" or "<head> WHERE id IN (?, ..)" (k ids) [AND live]. */
-static int where_ids(dal_str *s, const dal_dialect *d, const dal_model *m, bool stage_tbl, size_t k, bool live)
-{
-	size_t i;
-	int error = dal__str_puts(s, " WHERE ");
+/* A statement over a set of ids: the SELECT of their old rows (into `k`), or their DELETE. */
+typedef struct ids_stmt {
+	const dal_model *m;
+	rows_sink *k;          /* the SELECT's rows; NULL: DELETE */
+	bool live, lock;       /* SELECT: live rows only; lock them (dal__sql_bulk_select) */
+} ids_stmt;
 
-	error = error ? error : q(s, d, "id");
-	error = error ? error : dal__str_puts(s, " IN (");
-	if (stage_tbl) {
-		error = error ? error : dal__str_puts(s, "SELECT \"id\" FROM \"" STAGE "\"");
-	} else {
-		for (i = 0; i < k && error == 0; i++)
-			error = dal__str_puts(s, i ? ", ?" : "?");
-	}
-	error = error ? error : dal__str_putc(s, ')');
-	if (error == 0 && live && dal_model_soft_delete(m)) {
-		error = dal__str_puts(s, " AND ");
-		error = error ? error : q(s, d, "deleted_at");
-		error = error ? error : dal__str_puts(s, " IS NULL");
-	}
+static int ids_run(dal_conn *conn, const ids_stmt *st, dal__bulk_ids how, const dal_value *p, size_t n)
+{
+	const dal_dialect *d = conn->drv->dialect;
+	dal_str sql = DAL_STR_INIT;
+	int error;
+
+	if (st->k)
+		error = dal__sql_bulk_select(&sql, d, st->m, how, STAGE, n, st->live, st->lock);
+	else
+		error = dal__sql_bulk_delete(&sql, d, st->m, false, how, STAGE, n);
+	if (error == 0 && st->k)
+		error = dal__conn_each(conn, sql.ptr, 0, p, n, NULL, sink_row, st->k);
+	else if (error == 0)
+		error = dal__conn_run(conn, sql.ptr, p, n, NULL);
+	dal__str_dispose(&sql);
 	return error;
 }
 
-/* Run "<head> WHERE id IN ..." for the ids, set-based. */
-static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const int64_t *ids, size_t n, bool live,
-                   const char *tail, rows_buf *rb, dal_value *scratch)
+/* Run the statement for the ids, set-based: through STAGE, or LIST_IDS ids at a time. */
+static int for_ids(dal_conn *conn, const ids_stmt *st, const int64_t *ids, size_t n)
 {
-	const dal_dialect *d = conn->drv->dialect;
 	dal_value p[LIST_IDS];
-	size_t r0, k;
+	size_t r0, i;
 	int error = 0;
 
 	if (staged(conn, n)) {
-		dal_str s = DAL_STR_INIT;
-		if ((error = stage(conn, m, ids, NULL, n, NULL)) == 0) {
-			error = dal__str_puts(&s, head);
-			error = error ? error : where_ids(&s, d, m, true, 0, live);
-			error = error ? error : dal__str_puts(&s, tail);
-			error = error ? error : run(conn, m, s.ptr, NULL, 0, rb, scratch);
-			error = unstage(conn, error);
-		}
-		dal__str_dispose(&s);
+		if ((error = stage(conn, st->m, ids, NULL, n, NULL)) == 0)
+			error = unstage(conn, ids_run(conn, st, DAL__IDS_TEMP, NULL, 0));
 		return error;
 	}
 	for (r0 = 0; r0 < n && error == 0; r0 += LIST_IDS) {
-		dal_str s = DAL_STR_INIT;
 		size_t c = n - r0 < LIST_IDS ? n - r0 : LIST_IDS;
-		for (k = 0; k < c; k++)
-			p[k] = dal_int(ids[r0 + k]);
-		error = dal__str_puts(&s, head);
-		error = error ? error : where_ids(&s, d, m, false, c, live);
-		error = error ? error : dal__str_puts(&s, tail);
-		error = error ? error : run(conn, m, s.ptr, p, c, rb, scratch);
-		dal__str_dispose(&s);
+		for (i = 0; i < c; i++)
+			p[i] = dal_int(ids[r0 + i]);
+		error = ids_run(conn, st, DAL__IDS_LIST, p, c);
 	}
 	return error;
 }
@@ -409,11 +388,11 @@ static int for_ids(dal_conn *conn, const dal_model *m, const char *head, const i
 int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const int64_t *ids, size_t n,
                    bool live_only, bool reinsert, const bool *set, bool lock)
 {
-	const dal_dialect *d = conn->drv->dialect;
 	rows_buf rb = { NULL, 0, 0, m->ncolumns, DAL_STR_INIT };
 	dal_value *scratch = calloc(m->ncolumns, sizeof(dal_value));
+	rows_sink k = { m, &rb, scratch };
+	ids_stmt st = { m, &k, live_only, lock };
 	dal__undo_op *op = op_new(reinsert ? OP_INSERT : OP_SET, m);
-	dal_str head = DAL_STR_INIT;
 	int error;
 
 	*out = NULL;
@@ -423,20 +402,13 @@ int dal__undo_read(dal__undo_op **out, dal_conn *conn, const dal_model *m, const
 	}
 	if (!reinsert && (error = set_mask(op, m, set)) < 0)
 		goto done;
-	error = dal__str_puts(&head, "SELECT ");
-	error = error ? error : dal__sql_columns(&head, d, m);
-	error = error ? error : dal__str_puts(&head, " FROM ");
-	error = error ? error : q(&head, d, m->table);
-	error = error ? error : for_ids(conn, m, head.ptr, ids, n, live_only, lock ? " FOR UPDATE" : "", &rb,
-		scratch);
-	if (error == 0) {
+	if ((error = for_ids(conn, &st, ids, n)) == 0) {
 		rows_finish(op, &rb);
 		*out = op;
 		op = NULL;
 	}
 done:
 	rows_dispose(&rb);
-	dal__str_dispose(&head);
 	dal__undo_op_free(op);
 	free(scratch);
 	return error;
@@ -452,19 +424,36 @@ const dal_value *dal__undo_op_rows(const dal__undo_op *op, size_t *n)
 
 static int undo_delete(dal_conn *conn, const dal__undo_op *op)
 {
-	dal_str head = DAL_STR_INIT;
-	int error = dal__str_puts(&head, "DELETE FROM ");
+	ids_stmt st = { op->model, NULL, false, false };
 
-	error = error ? error : q(&head, conn->drv->dialect, op->model->table);
-	error = error ? error : for_ids(conn, op->model, head.ptr, op->ids, op->nrows, false, "", NULL, NULL);
-	dal__str_dispose(&head);
+	return for_ids(conn, &st, op->ids, op->nrows);
+}
+
+/* UPDATE .. FROM the staged old values, whether the rows are live or not. */
+static int undo_set_staged(dal_conn *conn, const dal__undo_op *op)
+{
+	const dal_model *m = op->model;
+	int *cols = malloc(m->ncolumns * sizeof(int));
+	dal_str s = DAL_STR_INIT;
+	size_t i, k = 0;
+	int error;
+
+	if (!cols)
+		return dal__error_nomem();
+	for (i = 0; i < m->ncolumns; i++)
+		if (op->set[i])
+			cols[k++] = (int)i;
+	error = dal__sql_bulk_update_from(&s, conn->drv->dialect, m, STAGE, cols, k, false, false);
+	if (error == 0 && (error = stage(conn, m, NULL, op->vals, op->nrows, op->set)) == 0)
+		error = unstage(conn, dal__conn_run(conn, s.ptr, NULL, 0, NULL));
+	dal__str_dispose(&s);
+	free(cols);
 	return error;
 }
 
 static int undo_set(dal_conn *conn, const dal__undo_op *op)
 {
 	const dal_model *m = op->model;
-	const dal_dialect *d = conn->drv->dialect;
 	int id = dal_model_column_index(m, "id");
 	dal_value *p = NULL;
 	dal_str s = DAL_STR_INIT;
@@ -475,30 +464,9 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 		nset += op->set[i];
 	if (nset == 0 || op->nrows == 0)
 		return 0;
-	if (staged(conn, op->nrows)) {
-		/* UPDATE .. FROM the staged old values, whether the rows are live or not. */
-		error = dal__str_puts(&s, "UPDATE ");
-		error = error ? error : q(&s, d, m->table);
-		error = error ? error : dal__str_puts(&s, " SET ");
-		for (i = 0, k = 0; i < m->ncolumns && error == 0; i++) {
-			if (!op->set[i])
-				continue;
-			error = k++ ? dal__str_puts(&s, ", ") : 0;
-			error = error ? error : q(&s, d, m->columns[i].name);
-			error = error ? error : dal__str_puts(&s, " = s.");
-			error = error ? error : q(&s, d, m->columns[i].name);
-		}
-		error = error ? error : dal__str_puts(&s, " FROM \"" STAGE "\" AS s WHERE ");
-		error = error ? error : q(&s, d, m->table);
-		error = error ? error : dal__str_puts(&s, ".\"id\" = s.\"id\"");
-		if (error == 0 && (error = stage(conn, m, NULL, op->vals, op->nrows, op->set)) == 0) {
-			error = run(conn, m, s.ptr, NULL, 0, NULL, NULL);
-			error = unstage(conn, error);
-		}
-		dal__str_dispose(&s);
-		return error;
-	}
-	if ((error = dal__sql_update(&s, d, m, op->set, 0, false)) < 0)
+	if (staged(conn, op->nrows))
+		return undo_set_staged(conn, op);
+	if ((error = dal__sql_update(&s, conn->drv->dialect, m, op->set, 0, false)) < 0)
 		goto done;
 	if (!(p = calloc(nset + 1, sizeof(*p)))) {
 		error = dal__error_nomem();
@@ -510,7 +478,7 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 			if (op->set[i])
 				p[k++] = row[i];
 		p[k++] = row[id];
-		error = run(conn, m, s.ptr, p, k, NULL, NULL);
+		error = dal__conn_run(conn, s.ptr, p, k, NULL);
 	}
 done:
 	free(p);
@@ -544,7 +512,7 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 		all[i] = true;
 	error = dal__sql_insert(&s, conn->drv->dialect, m, all);
 	for (r = 0; r < op->nrows && error == 0; r++)
-		error = run(conn, m, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, NULL, NULL);
+		error = dal__conn_run(conn, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, NULL);
 	dal__str_dispose(&s);
 	free(all);
 	return error;
@@ -553,10 +521,9 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 static int undo_audit(dal_conn *conn, const dal__undo_op *op)
 {
 	dal_value last = dal_int(op->audit_last), head[2] = { dal_int(op->audit_last), dal_text(op->audit_hash) };
-	int error = run(conn, NULL, "DELETE FROM \"" DAL__AUDIT_TABLE "\" WHERE \"id\" > ?", &last, 1, NULL, NULL);
+	int error = dal__conn_run(conn, dal__sql_audit_truncate, &last, 1, NULL);
 
-	return error ? error : run(conn, NULL, "UPDATE \"" DAL__AUDIT_HEAD "\" SET \"last_id\" = ?, \"last_hash\" = ? "
-		"WHERE \"id\" = 1", head, 2, NULL, NULL);
+	return error ? error : dal__conn_run(conn, dal__sql_audit_rewind, head, 2, NULL);
 }
 
 int dal__undo_rollback(dal__tx *tx)

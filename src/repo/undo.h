@@ -42,7 +42,8 @@ void dal__undo_discard_all(dal__tx *tx);
 /* Rows just inserted with these ids: their undo deletes them. */
 int dal__undo_created(dal__tx *tx, const dal_model *m, const int64_t *ids, size_t n);
 /* Old rows before a change, read set-based on `conn` (live rows only with `live_only`;
- * `lock`: FOR UPDATE, so the rows read are the ones the change then replaces).
+ * `lock`: locked where the engine locks rows, so the rows read are the ones the change
+ * then replaces).
  * `reinsert`: the change deletes them (the undo inserts them back with their ids);
  * else the undo sets back the columns of `set` (model order; NULL: all but id).
  * Record the op with dal__undo_push() once the change succeeded, else free it. */

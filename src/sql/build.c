@@ -7,11 +7,6 @@
 #include "row.h"
 #include "sql/ident.h"
 
-static int q(dal_str *o, const dal_dialect *d, const char *name)
-{
-	return dal__sql_quote_ident(o, d, name);
-}
-
 int dal__sql_columns(dal_str *out, const dal_dialect *d, const dal_model *m)
 {
 	size_t i;
@@ -20,7 +15,7 @@ int dal__sql_columns(dal_str *out, const dal_dialect *d, const dal_model *m)
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		if (i)
 			error = dal__str_puts(out, ", ");
-		error = error ? error : q(out, d, m->columns[i].name);
+		error = error ? error : dal__sql_quote_ident(out, d, m->columns[i].name);
 	}
 	return error;
 }
@@ -30,13 +25,13 @@ int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, cons
 	size_t i, n = 0;
 	int error;
 
-	if ((error = dal__str_puts(out, "INSERT INTO ")) < 0 || (error = q(out, d, m->table)) < 0)
+	if ((error = dal__str_puts(out, "INSERT INTO ")) < 0 || (error = dal__sql_quote_ident(out, d, m->table)) < 0)
 		return error;
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		if (!set[i])
 			continue;
 		error = dal__str_puts(out, n++ ? ", " : " (");
-		error = error ? error : q(out, d, m->columns[i].name);
+		error = error ? error : dal__sql_quote_ident(out, d, m->columns[i].name);
 	}
 	/* No column given (a model without timestamp roles, all defaults): "()" is not SQL. */
 	if (error == 0 && n == 0)
@@ -53,24 +48,25 @@ static int where_id(dal_str *out, const dal_dialect *d, const dal_model *m, int 
 {
 	int error = dal__str_puts(out, " WHERE ");
 
-	error = error ? error : q(out, d, "id");
+	error = error ? error : dal__sql_quote_ident(out, d, "id");
 	error = error ? error : dal__str_puts(out, " = ?");
 	if (error == 0 && deleted != 0 && dal_model_soft_delete(m)) {
 		error = dal__str_puts(out, " AND ");
-		error = error ? error : q(out, d, "deleted_at");
+		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
 		error = error ? error : dal__str_puts(out, deleted < 0 ? " IS NULL" : " IS NOT NULL");
 	}
 	return error;
 }
 
-int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only)
+int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only, bool lock)
 {
 	int error = dal__str_puts(out, "SELECT ");
 
 	error = error ? error : dal__sql_columns(out, d, m);
 	error = error ? error : dal__str_puts(out, " FROM ");
-	error = error ? error : q(out, d, m->table);
-	return error ? error : where_id(out, d, m, live_only ? -1 : 0);
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	error = error ? error : where_id(out, d, m, live_only ? -1 : 0);
+	return error || !lock || !d->row_lock ? error : dal__str_puts(out, d->row_lock);
 }
 
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
@@ -79,13 +75,13 @@ int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, cons
 	size_t i, n = 0;
 	int error = dal__str_puts(out, "UPDATE ");
 
-	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	error = error ? error : dal__str_puts(out, " SET ");
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		if (!set[i])
 			continue;
 		error = n++ ? dal__str_puts(out, ", ") : 0;
-		error = error ? error : q(out, d, m->columns[i].name);
+		error = error ? error : dal__sql_quote_ident(out, d, m->columns[i].name);
 		error = error ? error : dal__str_puts(out, " = ?");
 	}
 	error = error ? error : where_id(out, d, m, deleted);
@@ -100,8 +96,30 @@ int dal__sql_delete(dal_str *out, const dal_dialect *d, const dal_model *m)
 {
 	int error = dal__str_puts(out, "DELETE FROM ");
 
-	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	return error ? error : where_id(out, d, m, 0);
+}
+
+int dal__sql_unique_probe(dal_str *out, const dal_dialect *d, const dal_model *m, int col)
+{
+	int error = dal__str_puts(out, "SELECT 1 FROM ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	error = error ? error : dal__str_puts(out, " WHERE ");
+	error = error ? error : dal__sql_quote_ident(out, d, m->columns[col].name);
+	error = error ? error : dal__str_puts(out, " = ? AND ");
+	error = error ? error : dal__sql_quote_ident(out, d, "id");
+	error = error ? error : dal__str_puts(out, " <> ? AND ");
+	error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
+	return error ? error : dal__str_puts(out, " IS NULL");
+}
+
+int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m)
+{
+	int error = dal__str_puts(out, "SELECT 1 FROM ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	return error ? error : dal__str_puts(out, " WHERE 1 = 0");
 }
 
 /* ---- SELECT from criteria ---- */
@@ -174,7 +192,7 @@ static int filter_in(select_ctx *s, int col, const dal_filter *f)
 		return dal__str_puts(s->out, "1 = 0");
 	if (!f->values)
 		return dal__error(DAL_EINVAL, "IN filter on '%s.%s' has no values", s->m->table, f->column);
-	error = q(s->out, s->d, s->m->columns[col].name);
+	error = dal__sql_quote_ident(s->out, s->d, s->m->columns[col].name);
 	error = error ? error : dal__str_puts(s->out, " IN (");
 	for (k = 0; k < f->nvalues && error == 0; k++) {
 		error = dal__str_puts(s->out, k ? ", ?" : "?");
@@ -194,7 +212,7 @@ static int filter(select_ctx *s, const dal_filter *f)
 		return error;
 	if (f->op == DAL_OP_IN)
 		return filter_in(s, col, f);
-	if ((error = q(s->out, s->d, s->m->columns[col].name)) < 0)
+	if ((error = dal__sql_quote_ident(s->out, s->d, s->m->columns[col].name)) < 0)
 		return error;
 	if (f->op == DAL_OP_IS_NULL || f->op == DAL_OP_IS_NOT_NULL)
 		return dal__str_puts(s->out, f->op == DAL_OP_IS_NULL ? " IS NULL" : " IS NOT NULL");
@@ -229,7 +247,7 @@ static int keyset(select_ctx *s, const dal_criteria *c, const int *cols, const b
 				return dal__error(DAL_EINVAL, "keyset 'after' row has NULL in sort column '%s.%s'",
 					s->m->table, s->m->columns[cols[j]].name);
 			error = j ? dal__str_puts(s->out, " AND ") : 0;
-			error = error ? error : q(s->out, s->d, s->m->columns[cols[j]].name);
+			error = error ? error : dal__sql_quote_ident(s->out, s->d, s->m->columns[cols[j]].name);
 			error = error ? error : dal__str_puts(s->out, j < i ? " = ?" : desc[j] ? " < ?" : " > ?");
 			error = error ? error : push(s, v, cols[j]);
 		}
@@ -282,13 +300,11 @@ static int order_by(select_ctx *s, const sort_keys *k)
 
 	for (i = 0; i < k->n && error == 0; i++) {
 		error = dal__str_puts(s->out, i ? ", " : " ORDER BY ");
-		error = error ? error : q(s->out, s->d, s->m->columns[k->cols[i]].name);
+		error = error ? error : dal__sql_quote_ident(s->out, s->d, s->m->columns[k->cols[i]].name);
 		error = error ? error : dal__str_puts(s->out, k->desc[i] ? " DESC" : " ASC");
 	}
 	return error;
 }
-
-#define DAL__NO_LIMIT (INT64_MAX >> 1)
 
 static int limit_offset(select_ctx *s, const dal_criteria *c)
 {
@@ -298,8 +314,7 @@ static int limit_offset(select_ctx *s, const dal_criteria *c)
 	if (!c || (c->limit == 0 && c->offset == 0))
 		return 0;
 	/* One statement shape for any limit and offset, so the prepared statement is reused. */
-	/* "No limit" is 2^62 - 1: DuckDB refuses a LIMIT above 2^62. */
-	lim = dal_int(c->limit > 0 && c->limit < DAL__NO_LIMIT ? c->limit : DAL__NO_LIMIT);
+	lim = dal_int(c->limit > 0 && c->limit < DAL__SQL_NO_LIMIT ? c->limit : DAL__SQL_NO_LIMIT);
 	off = dal_int(c->offset);
 	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim, -1)) < 0)
 		return error;
@@ -319,6 +334,20 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
 	return 0;
 }
 
+/* The SELECT list of a kind. */
+static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_select_kind kind)
+{
+	int error;
+
+	if (kind == DAL_SELECT_ROWS)
+		return dal__sql_columns(out, d, m);
+	if (kind == DAL_SELECT_COUNT)
+		return dal__str_puts(out, "COUNT(*)");
+	error = dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
+	error = error ? error : dal__sql_quote_ident(out, d, "id");
+	return error ? error : dal__str_putc(out, ')');
+}
+
 int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *nparams, const dal_dialect *d,
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind)
 {
@@ -334,15 +363,14 @@ int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *npa
 	if ((error = dal__sql_check_criteria(m, c)) < 0)
 		return error;
 	error = dal__str_puts(out, "SELECT ");
-	if (error == 0)
-		error = kind == DAL_SELECT_COUNT ? dal__str_puts(out, "COUNT(*)") : dal__sql_columns(out, d, m);
+	error = error ? error : what(out, d, m, kind);
 	error = error ? error : dal__str_puts(out, " FROM ");
-	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	for (i = 0; c && i < c->nfilters && error == 0; i++)
 		error = filter(&s, &c->filters[i]);
 	if (error == 0 && dal_model_soft_delete(m) && !(c && c->include_deleted)) {
 		error = and(&s);
-		error = error ? error : q(out, d, "deleted_at");
+		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
 		error = error ? error : dal__str_puts(out, " IS NULL");
 	}
 	/* Keyset position narrows the rows for a count too, so count and pages agree. */
@@ -372,7 +400,7 @@ int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *npa
 static int column_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
 {
 	const dal_dialect *d = drv->dialect;
-	int error = q(out, d, c->name);
+	int error = dal__sql_quote_ident(out, d, c->name);
 
 	error = error ? error : dal__str_putc(out, ' ');
 	if (error)
@@ -403,13 +431,13 @@ static int index_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, co
 	error = error ? error : dal__str_printf(out, "%c%s_%s_%s%c", d->quote, unique ? "ux" : "ix", m->table,
 		c->name, d->quote);
 	error = error ? error : dal__str_puts(out, " ON ");
-	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	error = error ? error : dal__str_puts(out, " (");
-	error = error ? error : q(out, d, c->name);
+	error = error ? error : dal__sql_quote_ident(out, d, c->name);
 	error = error ? error : dal__str_putc(out, ')');
 	if (error == 0 && unique && soft) {
 		error = dal__str_puts(out, " WHERE ");
-		error = error ? error : q(out, d, "deleted_at");
+		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
 		error = error ? error : dal__str_puts(out, " IS NULL");
 	}
 	return error;
@@ -426,7 +454,7 @@ int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *
 		error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
 	}
 	error = error ? error : dal__str_puts(out, "CREATE TABLE IF NOT EXISTS ");
-	error = error ? error : q(out, d, m->table);
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	error = error ? error : dal__str_puts(out, " (");
 	for (i = 0; i < m->ncolumns && error == 0; i++) {
 		error = i ? dal__str_puts(out, ", ") : 0;
@@ -444,12 +472,12 @@ int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table,
 	size_t i;
 	int error = dal__str_puts(out, "CREATE INDEX IF NOT EXISTS ");
 
-	error = error ? error : q(out, d, name);
+	error = error ? error : dal__sql_quote_ident(out, d, name);
 	error = error ? error : dal__str_puts(out, " ON ");
-	error = error ? error : q(out, d, table);
+	error = error ? error : dal__sql_quote_ident(out, d, table);
 	for (i = 0; i < ncols && error == 0; i++) {
 		error = dal__str_puts(out, i ? ", " : " (");
-		error = error ? error : q(out, d, cols[i]);
+		error = error ? error : dal__sql_quote_ident(out, d, cols[i]);
 	}
 	return error ? error : dal__str_putc(out, ')');
 }

@@ -12,17 +12,22 @@
 int dal__sql_columns(dal_str *out, const dal_dialect *d, const dal_model *m);
 /* INSERT of the columns whose bit is set in `set` (model order), RETURNING every column. */
 int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set);
-/* SELECT every column WHERE id = ? [AND deleted_at IS NULL]. */
-int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only);
+/* SELECT every column WHERE id = ? [AND deleted_at IS NULL]; `lock` locks the row read
+ * where the engine locks rows (the dialect's row_lock). */
+int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only, bool lock);
 /* UPDATE the set columns WHERE id = ? and deleted_at IS NULL / IS NOT NULL / either
  * (deleted: -1 / 1 / 0), RETURNING every column when `returning`. */
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
                     int deleted, bool returning);
 /* DELETE WHERE id = ?. */
 int dal__sql_delete(dal_str *out, const dal_dialect *d, const dal_model *m);
+/* SELECT 1 of a live row but id ? whose column `col` = ?: unique among live rows, where dal checks it. */
+int dal__sql_unique_probe(dal_str *out, const dal_dialect *d, const dal_model *m, int col);
+/* SELECT 1 FROM the table WHERE 1 = 0: fails where there is no such table, on every engine's catalog. */
+int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m);
 
-/* What dal__sql_select() reads. */
-typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT } dal_select_kind;
+/* What dal__sql_select() reads: the rows, or one value of them all. */
+typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID } dal_select_kind;
 
 /*
  * SELECT for criteria (NULL: all live rows). Checks every column, operator and
@@ -44,5 +49,8 @@ int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table,
                           const char *const *cols, size_t ncols);
 
 #define DAL_SQL_SEP "\n;\n"
+
+/* The LIMIT of an OFFSET without one: 2^62 - 1, as DuckDB refuses a LIMIT above 2^62. */
+#define DAL__SQL_NO_LIMIT (INT64_MAX >> 1)
 
 #endif

@@ -18,10 +18,10 @@ int dal__sql_bulk_insert(dal_str *out, const dal_dialect *d, const dal_model *m,
 int dal__sql_bulk_temp(dal_str *out, const dal_dialect *d, const dal_model *m, const char *name, bool idx,
                        const int *cols, size_t ncols);
 
-/* UPDATE t SET c = s.c, .. [, updated_at = ?] FROM name AS s WHERE t.id = s.id AND t is live.
+/* UPDATE t SET c = s.c, .. [, updated_at = ?] FROM name AS s WHERE t.id = s.id [AND t is live].
  * `cols` must not hold id; `stamp` adds updated_at as a parameter. */
 int dal__sql_bulk_update_from(dal_str *out, const dal_dialect *d, const dal_model *m, const char *name,
-                              const int *cols, size_t ncols, bool stamp);
+                              const int *cols, size_t ncols, bool stamp, bool live_only);
 
 /* How a bulk delete names its ids. */
 typedef enum dal__bulk_ids {
@@ -33,6 +33,14 @@ typedef enum dal__bulk_ids {
 /* DELETE, or for `soft` UPDATE SET deleted_at = ?[, updated_at = ?] on live rows, for the ids. */
 int dal__sql_bulk_delete(dal_str *out, const dal_dialect *d, const dal_model *m, bool soft, dal__bulk_ids how,
                          const char *temp, size_t n);
+/* SELECT every column for the ids [of live rows]; `lock` locks the rows read where the
+ * engine locks rows (the dialect's row_lock). */
+int dal__sql_bulk_select(dal_str *out, const dal_dialect *d, const dal_model *m, dal__bulk_ids how,
+                         const char *temp, size_t n, bool live_only, bool lock);
+/* DROP TABLE name: a staging table. */
+int dal__sql_bulk_drop(dal_str *out, const dal_dialect *d, const char *name);
+/* `{1,2,3}`: the ids as PostgreSQL's array input, the parameter of DAL__IDS_ANY. */
+int dal__sql_bulk_id_array(dal_str *out, const int64_t *ids, size_t n);
 
 /*
  * Unique among live rows, for a staging table `name` (with _dal_idx) holding

@@ -98,3 +98,10 @@ const char *dal_strerror(int code)
 	default: return "unknown error";
 	}
 }
+
+int dal__check_version(unsigned int version, unsigned int known, const char *type)
+{
+	if (version == 0 || version > known)
+		return dal__error(DAL_EINVAL, "invalid version %u on %s (this dal knows 1-%u)", version, type, known);
+	return 0;
+}

@@ -30,6 +30,9 @@ void dal__error_save(dal__error_saved *out);
 /** Set the saved error again; nothing if none was set (code DAL_OK). */
 void dal__error_restore(const dal__error_saved *saved);
 
+/** The version a caller gave a transparent struct `type`: 0 or newer than `known` is DAL_EINVAL, else 0. */
+int dal__check_version(unsigned int version, unsigned int known, const char *type);
+
 #define DAL_ASSERT_ARG(expr) \
 	do { if (!(expr)) return dal__error(DAL_EINVAL, "invalid argument: '%s' in %s", #expr, __func__); } while (0)
 

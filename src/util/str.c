@@ -138,3 +138,12 @@ char *dal__strdup(const char *s)
 {
 	return s ? dal__strndup(s, strlen(s)) : NULL;
 }
+
+size_t dal__utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}

@@ -40,6 +40,9 @@ void dal__str_dispose(dal_str *s);
 /** Hand the buffer to the caller (free() it) and reset @p s. Never NULL on success. */
 char *dal__str_detach(dal_str *s);
 
+/* Characters in `len` bytes of UTF-8 (the bytes that do not continue a sequence). */
+size_t dal__utf8_chars(const char *s, size_t len);
+
 /** strdup that reports DAL_ENOMEM through dal_error_last(). NULL in gives NULL out, no error. */
 char *dal__strdup(const char *s);
 char *dal__strndup(const char *s, size_t n);

@@ -3,8 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "sql/audit.h"
+#include "sql/build.h"
+#include "sql/bulk.h"
 #include "sql/ident.h"
 #include "sql/placeholder.h"
 
@@ -61,11 +66,111 @@ static void test_identifiers(void **state)
 	dal__str_dispose(&s);
 }
 
+/* A dialect that locks rows, and one that does not. */
+static const dal_dialect locking = { .quote = '"', .row_lock = " FOR UPDATE" };
+static const dal_dialect plain = { .quote = '"' };
+static const dal_column item_cols[] = {
+	DAL_COL_ID(),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_UNIQUE, 0),
+	DAL_COL("updated_at", DAL_TYPE_TIMESTAMP, 0, 0),
+	DAL_COL("deleted_at", DAL_TYPE_TIMESTAMP, 0, 0),
+};
+static const dal_model items = DAL_MODEL("items", item_cols);
+
+#define ITEM_COLS "\"id\", \"name\", \"updated_at\", \"deleted_at\""
+
+static void golden(dal_str *s, int rc, const char *want)
+{
+	assert_int_equal(rc, 0);
+	assert_string_equal(s->ptr, want);
+	dal__str_clear(s);
+}
+
+static void test_reads_by_id(void **state)
+{
+	dal_str s = DAL_STR_INIT;
+
+	(void)state;
+	golden(&s, dal__sql_get(&s, &locking, &items, true, true), "SELECT " ITEM_COLS " FROM \"items\" "
+		"WHERE \"id\" = ? AND \"deleted_at\" IS NULL FOR UPDATE");
+	golden(&s, dal__sql_get(&s, &plain, &items, false, true), "SELECT " ITEM_COLS " FROM \"items\" WHERE \"id\" = ?");
+	golden(&s, dal__sql_unique_probe(&s, &plain, &items, 1), "SELECT 1 FROM \"items\" WHERE \"name\" = ? "
+		"AND \"id\" <> ? AND \"deleted_at\" IS NULL");
+	golden(&s, dal__sql_table_probe(&s, &plain, &items), "SELECT 1 FROM \"items\" WHERE 1 = 0");
+	dal__str_dispose(&s);
+}
+
+static void test_id_bounds(void **state)
+{
+	dal_str s = DAL_STR_INIT;
+	dal_value *p = NULL;
+	size_t n = 0;
+
+	(void)state;
+	golden(&s, dal__sql_select(&s, &p, NULL, &n, &plain, &items, NULL, DAL_SELECT_MAX_ID),
+		"SELECT MAX(\"id\") FROM \"items\" WHERE \"deleted_at\" IS NULL");
+	free(p);
+	dal__str_dispose(&s);
+}
+
+static void test_sets_of_ids(void **state)
+{
+	static const int set[] = { 1, 2 };
+	static const int64_t ids[] = { 3, 1, 2 };
+	dal_str s = DAL_STR_INIT;
+
+	(void)state;
+	golden(&s, dal__sql_bulk_select(&s, &locking, &items, DAL__IDS_TEMP, "_dal_undo", 0, true, true),
+		"SELECT " ITEM_COLS " FROM \"items\" WHERE \"id\" IN (SELECT \"id\" FROM \"_dal_undo\") "
+		"AND \"deleted_at\" IS NULL FOR UPDATE");
+	golden(&s, dal__sql_bulk_select(&s, &plain, &items, DAL__IDS_LIST, NULL, 3, false, true),
+		"SELECT " ITEM_COLS " FROM \"items\" WHERE \"id\" IN (?, ?, ?)");
+	golden(&s, dal__sql_bulk_delete(&s, &plain, &items, false, DAL__IDS_TEMP, "_dal_undo", 0),
+		"DELETE FROM \"items\" WHERE \"id\" IN (SELECT \"id\" FROM \"_dal_undo\")");
+	golden(&s, dal__sql_bulk_update_from(&s, &plain, &items, "_dal_undo", set, 2, false, false),
+		"UPDATE \"items\" SET \"name\" = s.\"name\", \"updated_at\" = s.\"updated_at\" FROM \"_dal_undo\" AS s "
+		"WHERE \"items\".\"id\" = s.\"id\"");
+	golden(&s, dal__sql_bulk_update_from(&s, &plain, &items, "_dal_bulk", set, 1, true, true),
+		"UPDATE \"items\" SET \"name\" = s.\"name\", \"updated_at\" = ? FROM \"_dal_bulk\" AS s "
+		"WHERE \"items\".\"id\" = s.\"id\" AND \"items\".\"deleted_at\" IS NULL");
+	golden(&s, dal__sql_bulk_drop(&s, &plain, "_dal_bulk"), "DROP TABLE \"_dal_bulk\"");
+	golden(&s, dal__sql_bulk_id_array(&s, ids, 3), "{3,1,2}");
+	dal__str_dispose(&s);
+}
+
+static void test_audit(void **state)
+{
+	static const dal_dialect rows_end = { .quote = '"', .audit_head_sql = "SELECT 7, 'h'" };
+	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
+	dal_value p[9];
+	size_t n = 0;
+	dal_str s = DAL_STR_INIT;
+
+	(void)state;
+	golden(&s, dal__sql_audit_insert_rows(&s, 1), dal__sql_audit_insert);
+	golden(&s, dal__sql_audit_head_of(&s, &plain), dal__sql_audit_head);
+	golden(&s, dal__sql_audit_head_of(&s, &rows_end), "SELECT \"first_id\", \"first_hash\", \"e\".* "
+		"FROM \"audit_chain\", (SELECT 7, 'h') \"e\" WHERE \"id\" = 1");
+	f.action = "UPDATE";
+	f.end = 5;
+	f.offset = 2;
+	assert_int_equal(dal__sql_audit_query(&s, p, &n, &f), 0);
+	assert_non_null(strstr(s.ptr, " FROM \"audit_logs\" WHERE \"action\" = ? AND \"timestamp\" < ? "
+		"ORDER BY \"timestamp\" DESC, \"id\" DESC LIMIT ? OFFSET ?"));
+	assert_int_equal(n, 4);
+	assert_int_equal(p[2].v.i, DAL__SQL_NO_LIMIT);
+	dal__str_dispose(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placeholders),
 		cmocka_unit_test(test_identifiers),
+		cmocka_unit_test(test_reads_by_id),
+		cmocka_unit_test(test_id_bounds),
+		cmocka_unit_test(test_sets_of_ids),
+		cmocka_unit_test(test_audit),
 	};
 	return cmocka_run_group_tests_name("sql", tests, NULL, NULL);
 }
