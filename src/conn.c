@@ -277,12 +277,18 @@ int dal__stmt_drain(dal_stmt *stmt, int rc, int64_t *changes)
 
 int dal__conn_run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes)
 {
+	return dal__conn_run_redacted(conn, sql, params, n, NULL, changes);
+}
+
+int dal__conn_run_redacted(dal_conn *conn, const char *sql, const dal_value *params, size_t n, const bool *redact,
+                           int64_t *changes)
+{
 	dal_stmt *stmt = NULL;
 	int error;
 
 	if ((error = dal__conn_prepare(&stmt, conn, sql, 0)) < 0)
 		return error;
-	error = dal__stmt_drain(stmt, dal__stmt_exec(stmt, params, n), changes);
+	error = dal__stmt_drain(stmt, dal__stmt_exec_redacted(stmt, params, n, redact), changes);
 	dal__stmt_release(stmt);
 	return error;
 }

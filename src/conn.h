@@ -41,6 +41,9 @@ int dal__conn_exec_script(dal_conn *conn, char *script);
 int dal__stmt_drain(dal_stmt *stmt, int rc, int64_t *changes);
 /* Prepare `sql`, run it with `params` to the end and release it; *changes as dal__stmt_drain(). */
 int dal__conn_run(dal_conn *conn, const char *sql, const dal_value *params, size_t n, int64_t *changes);
+/* The same, with the values of `redact` (NULL: none) never echoed. */
+int dal__conn_run_redacted(dal_conn *conn, const char *sql, const dal_value *params, size_t n, const bool *redact,
+                           int64_t *changes);
 /* As dal__conn_run() (`redact` as dal__stmt_exec_redacted()): the first column of the first row
  * into *out and *found true where it is a number; *found false for no row or NULL. */
 int dal__conn_scalar(int64_t *out, bool *found, dal_conn *conn, const char *sql, const dal_value *params,

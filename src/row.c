@@ -76,6 +76,16 @@ const dal_value *dal_row_get(const dal_row *row, const char *column)
 	return &row->vals[i];
 }
 
+size_t dal__redact_of(bool *out, const dal_model *m, const bool *set)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < m->ncolumns; i++)
+		if (!set || set[i])
+			out[k++] = (m->columns[i].flags & DAL_SENSITIVE) != 0;
+	return k;
+}
+
 int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const dal_value *in)
 {
 	const dal_column *c = &m->columns[col];

@@ -10,6 +10,13 @@
  */
 int dal__value_to_column(dal_value *out, const dal_model *model, size_t col, const dal_value *in);
 
+/*
+ * Which values bound for the columns of @p set (model order; NULL: every column)
+ * are DAL_SENSITIVE, in the order they are bound: the echo of parameters redacts
+ * them. Returns how many were written to @p out.
+ */
+size_t dal__redact_of(bool *out, const dal_model *model, const bool *set);
+
 /* Copy @p n engine values (already converted) into the row in one block. */
 int dal__row_fill(dal_row *row, const dal_value *vals, size_t n);
 

@@ -362,16 +362,6 @@ static size_t pack(dal_value *params, const dal_value *vals, const bool *set, si
 	return k;
 }
 
-/* Which of the packed values are DAL_SENSITIVE: the echo of parameters redacts them. */
-static void pack_redact(bool *redact, const dal_model *m, const bool *set)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < m->ncolumns; i++)
-		if (set[i])
-			redact[k++] = (m->columns[i].flags & DAL_SENSITIVE) != 0;
-}
-
 typedef struct write_buf {
 	dal_value *vals;
 	dal_value *params;
@@ -588,7 +578,7 @@ int dal_repo_create(dal_row **out, dal_repo *repo, const dal_field *fields, size
 	if ((error = write_buf_new(&b, n)) < 0 || (error = lay_out(repo, fields, nfields, b.vals, b.set)) < 0)
 		goto done;
 	stamp_created(&b, repo, dal_now());
-	pack_redact(b.redact, repo->model, b.set);
+	dal__redact_of(b.redact, repo->model, b.set);
 	unique = needs_unique_check(repo, b.set);
 	one = !unique && create_in_one(repo);
 	if (!one && (error = sql_for(&sql, &tmp, repo, repo->inserts, b.set, SQL_INSERT)) < 0)
@@ -724,7 +714,7 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 		goto done;
 	k = pack(b.params, b.vals, b.set, n);
 	b.params[k++] = dal_int(id);
-	pack_redact(b.redact, repo->model, b.set);
+	dal__redact_of(b.redact, repo->model, b.set);
 	unique = needs_unique_check(repo, b.set);
 	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | (unique || reread || audited(repo) ?
 	                               DAL__SESSION_TX | DAL__TX_WRITE : 0))) < 0)

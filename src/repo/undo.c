@@ -456,6 +456,7 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 	const dal_model *m = op->model;
 	int id = dal_model_column_index(m, "id");
 	dal_value *p = NULL;
+	bool *redact = NULL;
 	dal_str s = DAL_STR_INIT;
 	size_t i, r, k, nset = 0;
 	int error = 0;
@@ -468,20 +469,22 @@ static int undo_set(dal_conn *conn, const dal__undo_op *op)
 		return undo_set_staged(conn, op);
 	if ((error = dal__sql_update(&s, conn->drv->dialect, m, op->set, 0, false)) < 0)
 		goto done;
-	if (!(p = calloc(nset + 1, sizeof(*p)))) {
+	if (!(p = calloc(nset + 1, sizeof(*p))) || !(redact = calloc(nset + 1, sizeof(bool)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
+	dal__redact_of(redact, m, op->set);
 	for (r = 0; r < op->nrows && error == 0; r++) {
 		const dal_value *row = &op->vals[r * m->ncolumns];
 		for (i = 0, k = 0; i < m->ncolumns; i++)
 			if (op->set[i])
 				p[k++] = row[i];
 		p[k++] = row[id];
-		error = dal__conn_run(conn, s.ptr, p, k, NULL);
+		error = dal__conn_run_redacted(conn, s.ptr, p, k, redact, NULL);
 	}
 done:
 	free(p);
+	free(redact);
 	dal__str_dispose(&s);
 	return error;
 }
@@ -490,7 +493,7 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 {
 	const dal_model *m = op->model;
 	const char **names = NULL;
-	bool *all = NULL;
+	bool *all = NULL, *redact = NULL;
 	dal_str s = DAL_STR_INIT;
 	size_t i, r;
 	int error = 0;
@@ -506,15 +509,19 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 		free(names);
 		return error;
 	}
-	if (!(all = calloc(m->ncolumns, sizeof(bool))))
+	if (!(all = calloc(m->ncolumns, sizeof(bool))) || !(redact = calloc(m->ncolumns, sizeof(bool)))) {
+		free(all);
 		return dal__error_nomem();
+	}
 	for (i = 0; i < m->ncolumns; i++)
 		all[i] = true;
+	dal__redact_of(redact, m, NULL);
 	error = dal__sql_insert(&s, conn->drv->dialect, m, all);
 	for (r = 0; r < op->nrows && error == 0; r++)
-		error = dal__conn_run(conn, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, NULL);
+		error = dal__conn_run_redacted(conn, s.ptr, &op->vals[r * m->ncolumns], m->ncolumns, redact, NULL);
 	dal__str_dispose(&s);
 	free(all);
+	free(redact);
 	return error;
 }
 

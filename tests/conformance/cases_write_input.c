@@ -302,6 +302,17 @@ static void sensitive_writes(fixture *fx, dal_db *db, unsigned flags)
 	dal_rows_free(rows);
 	CHECK_OK(dal_repo_bulk_delete(&count, repo, ids, 2, true));
 	CHECK_OK(dal_repo_restore(repo, ids[0]));
+	/* A nested unit rolled back: without savepoints its undo binds the old secrets again. */
+	{
+		dal_uow *outer = NULL, *inner = NULL;
+		dal_field nu[] = { DAL_FIELD("token", dal_text("s3cret_nested")) };
+		CHECK_OK(dal_uow_begin(&outer, db, NULL));
+		CHECK_OK(dal_uow_begin(&inner, db, NULL));
+		CHECK_OK(dal_repo_update(NULL, repo, id, nu, 1));
+		CHECK_OK(dal_repo_delete(repo, ids[0], false));
+		CHECK_OK(dal_uow_rollback(inner));
+		CHECK_OK(dal_uow_commit(outer));
+	}
 	CHECK_OK(dal_repo_delete(repo, id, false));
 	dal_repo_close(repo);
 	(void)fx;
