@@ -195,7 +195,7 @@ static int insert_rows(dal_conn *conn, dal_str *sql, size_t *built, const dal_va
 	int error;
 
 	if (k > 1 && conn->drv->bulk_insert)
-		return conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, dal__sql_audit_columns, DAL__AUDIT_NCOLS, v, k);
+		return conn->drv->bulk_insert(conn, DAL__AUDIT_TABLE, dal__sql_audit_columns, DAL__AUDIT_NCOLS, v, k, NULL);
 	if (k == 1)
 		return dal__conn_run(conn, dal__sql_audit_insert, v, DAL__AUDIT_NCOLS, NULL);
 	if (*built != k) {

@@ -99,7 +99,6 @@ typedef struct dal_conn {
 	int taken_line;
 	bool leak_reported;
 	struct dal_conn *lent_prev, *lent_next;
-	size_t bulk_failed_row;           /* see bulk_insert */
 } dal_conn;
 
 /* The base of every engine statement. */
@@ -167,11 +166,11 @@ typedef struct dal_driver {
 	/*
 	 * The fast path for many rows (COPY, Appender); NULL: the generic path
 	 * (a reused prepared INSERT). `values` is row-major, nrows * ncols.
-	 * On failure conn->bulk_failed_row is set to the row the engine rejected
-	 * when it can tell (COPY's line), else left as it is.
+	 * On failure *failed_row (may be NULL) is set to the row the engine
+	 * rejected when it can tell (COPY's line), else left as it is.
 	 */
 	int (*bulk_insert)(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
-	                   const dal_value *values, size_t nrows);
+	                   const dal_value *values, size_t nrows, size_t *failed_row);
 } dal_driver;
 
 extern const dal_driver dal__driver_sqlite;

@@ -1159,7 +1159,7 @@ static duckdb_state append_value(duckdb_appender app, const dal_value *v)
  * rows behind: it runs in a transaction of its own, or poisons the caller's.
  */
 static int duck_bulk_insert(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
-                            const dal_value *values, size_t nrows)
+                            const dal_value *values, size_t nrows, size_t *failed_row)
 {
 	duck_conn *c = dconn(conn);
 	duckdb_appender app = NULL;
@@ -1187,12 +1187,14 @@ static int duck_bulk_insert(dal_conn *conn, const char *table, const char *const
 			if (v->type < DAL_TYPE_NULL || v->type > DAL_TYPE_JSON) {
 				error = dal__error(DAL_EINVAL, "duckdb: row %zu, column '%s': unknown value type %d",
 					r, cols[k], (int)v->type);
-				conn->bulk_failed_row = r;
+				if (failed_row)
+					*failed_row = r;
 				goto done;
 			}
 			if (append_value(app, v) != DuckDBSuccess) {
 				error = appender_fail(c, app, table, cols[k]);
-				conn->bulk_failed_row = r;
+				if (failed_row)
+					*failed_row = r;
 				goto done;
 			}
 		}

@@ -1283,7 +1283,7 @@ static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 #define COPY_BLOCK (256 * 1024)
 
 static int copy_data(pg_conn *c, const char *const *cols, size_t ncols, const dal_value *values, size_t nrows,
-                     const Oid *types)
+                     const Oid *types, size_t *failed_row)
 {
 	dal_str buf = DAL_STR_INIT;
 	size_t r;
@@ -1293,7 +1293,8 @@ static int copy_data(pg_conn *c, const char *const *cols, size_t ncols, const da
 		error = dal__str_putn(&buf, binary_header, sizeof(binary_header));
 	for (r = 0; r < nrows && error == 0; r++) {
 		if ((error = copy_row(&buf, cols, ncols, &values[r * ncols], types, r)) < 0) {
-			c->base.bulk_failed_row = r;
+			if (failed_row)
+				*failed_row = r;
 			break;
 		}
 		if (types && r + 1 == nrows)
@@ -1315,7 +1316,7 @@ static int copy_data(pg_conn *c, const char *const *cols, size_t ncols, const da
  * text parsing of numbers and timestamps cost ~20%), else text.
  */
 static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
-                          const dal_value *values, size_t nrows)
+                          const dal_value *values, size_t nrows, size_t *failed_row)
 {
 	pg_conn *c = pconn(conn);
 	dal_str sql = DAL_STR_INIT;
@@ -1350,7 +1351,7 @@ static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *
 		goto done;
 	}
 	copying = true;
-	if ((error = copy_data(c, cols, ncols, values, nrows, types)) < 0)
+	if ((error = copy_data(c, cols, ncols, values, nrows, types, failed_row)) < 0)
 		goto done;
 	copying = false;
 	if (PQputCopyEnd(c->pg, NULL) != 1) {
@@ -1360,8 +1361,8 @@ static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *
 	PQclear(res);
 	res = PQgetResult(c->pg);
 	error = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c, res);
-	if (error < 0)
-		copy_line(res, nrows, &conn->bulk_failed_row);
+	if (error < 0 && failed_row)
+		copy_line(res, nrows, failed_row);
 done:
 	/* A value dal could not write ends the COPY with an error: the server keeps none of the rows. */
 	if (copying)

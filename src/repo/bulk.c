@@ -365,15 +365,13 @@ static int stage_insert(bulk *b, const char *table, const char *const *names, si
                         size_t n, size_t first)
 {
 	dal_conn *conn = b->s.conn;
-	size_t bad;
+	size_t bad = SIZE_MAX;
 	int64_t t0 = dal_now();
 	int error;
 
-	conn->bulk_failed_row = SIZE_MAX;
 	if (strcmp(table, STAGE) != 0)
 		dal__session_wrote(&b->s);
-	error = conn->drv->bulk_insert(conn, table, names, w, m, n);
-	bad = conn->bulk_failed_row;
+	error = conn->drv->bulk_insert(conn, table, names, w, m, n, &bad);
 
 	timed(conn, "BULK INSERT", t0, error);
 	if (error < 0)

@@ -315,7 +315,7 @@ static int stage(dal_conn *conn, const dal_model *m, const int64_t *ids, const d
 			mat[r * w + i] = rows ? rows[r * m->ncolumns + (size_t)cols[i]] : dal_int(ids[r]);
 	error = dal__sql_bulk_temp(&ddl, d, m, STAGE, false, cols, w);
 	error = error ? error : dal__conn_exec(conn, ddl.ptr);
-	error = error ? error : conn->drv->bulk_insert(conn, STAGE, names, w, mat, n);
+	error = error ? error : conn->drv->bulk_insert(conn, STAGE, names, w, mat, n, NULL);
 done:
 	dal__str_dispose(&ddl);
 	free(cols);
@@ -505,7 +505,7 @@ static int undo_insert(dal_conn *conn, const dal__undo_op *op)
 			return dal__error_nomem();
 		for (i = 0; i < m->ncolumns; i++)
 			names[i] = m->columns[i].name;
-		error = conn->drv->bulk_insert(conn, m->table, names, m->ncolumns, op->vals, op->nrows);
+		error = conn->drv->bulk_insert(conn, m->table, names, m->ncolumns, op->vals, op->nrows, NULL);
 		free(names);
 		return error;
 	}
