@@ -948,7 +948,9 @@ int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 	return error;
 }
 
-int dal_repo_invalidate(dal_repo *repo, int64_t id)
+/* Rows `ids` (NULL: the whole table) written by raw SQL: in a unit that write is not
+ * committed yet, so they are held until the unit ends; else dropped now. */
+static int invalidate(dal_repo *repo, const int64_t *ids, size_t n)
 {
 	dal__tx *tx;
 	int error;
@@ -956,25 +958,21 @@ int dal_repo_invalidate(dal_repo *repo, int64_t id)
 	DAL_ASSERT_ARG(repo);
 	if ((error = check_unit(repo)) < 0)
 		return error;
-	/* In a unit, the raw write this follows is not committed yet: hold until the unit ends. */
 	if ((tx = dal__uow_tx(repo->db)) != NULL)
-		dal__cache_hold(tx, repo->cache_tab, &id, 1);
+		dal__cache_hold(tx, repo->cache_tab, ids, n);
+	else if (ids)
+		dal__cache_invalidate(repo->cache_tab, ids, n);
 	else
-		dal__cache_invalidate(repo->cache_tab, &id, 1);
+		dal__cache_invalidate_all(repo->cache_tab);
 	return 0;
+}
+
+int dal_repo_invalidate(dal_repo *repo, int64_t id)
+{
+	return invalidate(repo, &id, 1);
 }
 
 int dal_repo_invalidate_all(dal_repo *repo)
 {
-	dal__tx *tx;
-	int error;
-
-	DAL_ASSERT_ARG(repo);
-	if ((error = check_unit(repo)) < 0)
-		return error;
-	if ((tx = dal__uow_tx(repo->db)) != NULL)
-		dal__cache_hold_table(tx, repo->cache_tab);
-	else
-		dal__cache_invalidate_all(repo->cache_tab);
-	return 0;
+	return invalidate(repo, NULL, 1);
 }

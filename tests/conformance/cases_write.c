@@ -64,6 +64,20 @@ static void assert_verify_ok(fixture *fx)
 		fail_msg("verify: row %lld: %s", (long long)r.bad_id, r.reason);
 }
 
+/* `n` rows of (name, n) for a bulk create, n counting from 0; free with free(). */
+static dal_value *rows_for_bulk(size_t n)
+{
+	dal_value *v = calloc(n * 2, sizeof(dal_value));
+	size_t i;
+
+	assert_non_null(v);
+	for (i = 0; i < n; i++) {
+		v[i * 2] = dal_text("row");
+		v[i * 2 + 1] = dal_int((int64_t)i);
+	}
+	return v;
+}
+
 static int64_t history_len(dal_repo *repo, int64_t id)
 {
 	dal_audit_logs *logs = NULL;
@@ -111,16 +125,10 @@ static void test_nested_flush_keeps_outer_audit_rows(void **state)
 	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
 	dal_uow *outer = NULL, *inner = NULL;
 	enum { OUTER = 4000, INNER = 200 };
-	dal_value *v = calloc((OUTER + INNER) * 2, sizeof(dal_value));
+	dal_value *v = rows_for_bulk(OUTER + INNER);
 	int64_t *ids = calloc(OUTER + INNER, sizeof(int64_t));
-	size_t i;
 
-	assert_non_null(v);
 	assert_non_null(ids);
-	for (i = 0; i < OUTER + INNER; i++) {
-		v[i * 2] = dal_text("row");
-		v[i * 2 + 1] = dal_int((int64_t)i);
-	}
 	CHECK_OK(dal_uow_begin(&outer, fx->db, NULL));
 	CHECK_OK(dal_repo_bulk_create(ids, repo, wr_names, 2, v, OUTER));
 	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
@@ -170,17 +178,11 @@ static void test_failed_call_takes_only_its_audit_rows(void **state)
 	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
 	dal_uow *uow = NULL;
 	enum { HELD = 4000, MORE = 200 };
-	dal_value *v = calloc((HELD + MORE) * 2, sizeof(dal_value));
+	dal_value *v = rows_for_bulk(HELD + MORE);
 	int64_t *ids = calloc(HELD + MORE, sizeof(int64_t));
-	size_t i;
 	int rc;
 
-	assert_non_null(v);
 	assert_non_null(ids);
-	for (i = 0; i < HELD + MORE; i++) {
-		v[i * 2] = dal_text("row");
-		v[i * 2 + 1] = dal_int((int64_t)i);
-	}
 	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
 	CHECK_OK(dal_repo_bulk_create(ids, repo, wr_names, 2, v, HELD));
 	dal__fault_arm("session.before_settle");
