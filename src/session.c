@@ -17,9 +17,10 @@ static int join_unit(dal_session *s, dal__tx *tx, unsigned flags)
 		return error;
 	s->tx = tx;
 	s->conn = tx->conn;
-	if (!(flags & DAL__SESSION_WRITE))
+	if (!(flags & (DAL__SESSION_WRITE | DAL__SESSION_WRITE_MANY)))
 		return 0;
-	if ((error = dal__scope_begin(&s->scope, tx, false)) < 0)
+	if ((error = dal__scope_begin(&s->scope, tx, (flags & DAL__SESSION_WRITE_MANY) ? DAL__SCOPE_CALL
+	                                                                           : DAL__SCOPE_STATEMENT)) < 0)
 		return error;
 	s->scoped = true;
 	return 0;
@@ -41,7 +42,8 @@ int dal__session_open(dal_session *s, dal_db *db, unsigned flags)
 	s->tx = &s->own;
 	if (!(flags & DAL__SESSION_TX))
 		return 0;
-	if ((error = s->conn->drv->begin(s->conn, flags & ~(DAL__SESSION_TX | DAL__SESSION_WRITE))) < 0) {
+	if ((error = s->conn->drv->begin(s->conn, flags & ~(DAL__SESSION_TX | DAL__SESSION_WRITE |
+	                                                    DAL__SESSION_WRITE_MANY))) < 0) {
 		dal__pool_release(db, s->conn);
 		s->conn = NULL;
 		return error;

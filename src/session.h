@@ -9,7 +9,8 @@
 
 /* dal__session_open() `tx` flags, beyond the DAL__TX_* begin flags. */
 #define DAL__SESSION_TX    (1u << 16)  /* needs a transaction (several statements) */
-#define DAL__SESSION_WRITE (1u << 17)  /* a write call: one all-or-nothing step of the unit it joins */
+#define DAL__SESSION_WRITE (1u << 17)  /* a write call of one write statement: all-or-nothing in the unit it joins */
+#define DAL__SESSION_WRITE_MANY (1u << 18)  /* a write call of several statements (bulk): its own scope */
 
 typedef struct dal_session {
 	dal_db *db;

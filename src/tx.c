@@ -69,15 +69,18 @@ static bool has_savepoints(const dal_conn *conn)
 	return (conn->drv->caps & DAL_CAP_SAVEPOINT) && conn->drv->savepoint;
 }
 
-int dal__scope_begin(dal__scope *sc, dal__tx *tx, bool always_log)
+int dal__scope_begin(dal__scope *sc, dal__tx *tx, dal__scope_kind kind)
 {
 	char name[32];
 	int error;
 
 	memset(sc, 0, sizeof(*sc));
 	sc->tx = tx;
-	sc->depth = tx->depth + 1;
+	sc->kind = kind;
 	sc->audit = dal__audit_pending_mark(tx);
+	sc->depth = kind == DAL__SCOPE_STATEMENT ? tx->depth : tx->depth + 1;
+	if (kind == DAL__SCOPE_STATEMENT)
+		return 0;
 	if (has_savepoints(tx->conn)) {
 		savepoint_name(name, sizeof(name), sc->depth);
 		if ((error = tx->conn->drv->savepoint(tx->conn, name)) < 0)
@@ -85,7 +88,7 @@ int dal__scope_begin(dal__scope *sc, dal__tx *tx, bool always_log)
 	} else {
 		sc->emulated = true;
 		/* Without savepoints the repository layer records how to undo each change instead. */
-		sc->logged = always_log || tx->undo;
+		sc->logged = kind == DAL__SCOPE_NESTED || tx->undo;
 		if (sc->logged && (error = dal__undo_begin(tx)) < 0)
 			return error;
 	}
@@ -93,16 +96,22 @@ int dal__scope_begin(dal__scope *sc, dal__tx *tx, bool always_log)
 	return 0;
 }
 
+/* Nothing can undo the scope: a failure after a change dooms the transaction. */
+static int end_unguarded(dal__scope *sc, bool commit)
+{
+	if (commit || !sc->wrote)
+		return 0;
+	sc->tx->doomed = true;
+	return dal__error(DAL_ERROR, "a repository call failed after it had changed rows in the unit of work, so "
+		"the unit can no longer commit (roll it back)");
+}
+
 static int end_emulated(dal__scope *sc, bool commit)
 {
 	dal__tx *tx = sc->tx;
 
-	if (!sc->logged) {
-		if (commit || !sc->wrote)
-			return 0;
-		return dal__error(DAL_ERROR, "%s has no savepoints: a repository call failed after it had changed "
-			"rows in the unit of work, so the unit can no longer commit (roll it back)", tx->conn->drv->name);
-	}
+	if (!sc->logged)
+		return end_unguarded(sc, commit);
 	if (commit) {
 		dal__undo_commit(tx);
 		return 0;
@@ -134,11 +143,13 @@ int dal__scope_end(dal__scope *sc, bool commit)
 	dal__tx *tx = sc->tx;
 	int error;
 
-	tx->depth = sc->depth - 1;
 	/* Audit rows it held go with it; rows of outer scopes that it wrote to the chain
 	 * were undone with it, so they are held again. */
 	if (!commit)
 		dal__audit_pending_rewind(tx, &sc->audit);
+	if (sc->kind == DAL__SCOPE_STATEMENT)
+		return end_unguarded(sc, commit);
+	tx->depth = sc->depth - 1;
 	error = sc->emulated ? end_emulated(sc, commit) : end_savepoint(sc, commit);
 	if (error < 0 && !(commit && !sc->emulated))
 		tx->doomed = true;

@@ -36,13 +36,26 @@ typedef struct dal__audit_mark {
 	size_t written;   /* of those, rows already written to the chain */
 } dal__audit_mark;
 
-/* A scope inside a transaction: a savepoint, or an undo log where the engine has none. */
+/*
+ * What a scope is. A call of one write statement needs no savepoint: the engine
+ * applies a statement whole or not at all, and what comes after it in dal (reading
+ * the row back, holding its audit row) fails only for lack of memory. A savepoint
+ * per such call would double its round trips on PostgreSQL.
+ */
+typedef enum dal__scope_kind {
+	DAL__SCOPE_NESTED,     /* a nested unit: a savepoint, or an undo log */
+	DAL__SCOPE_CALL,       /* a call of several write statements (bulk): a savepoint, or a log inside one */
+	DAL__SCOPE_STATEMENT   /* a call of one write statement: a failure after it dooms the transaction */
+} dal__scope_kind;
+
+/* A scope inside a transaction. */
 typedef struct dal__scope {
 	dal__tx *tx;
-	unsigned depth;          /* 1 for the first scope inside the transaction */
+	dal__scope_kind kind;
+	unsigned depth;          /* its savepoint's or log's, 1 for the first; a statement scope's is its enclosing one */
 	bool emulated;           /* an undo log instead of a savepoint */
-	bool wrote;              /* emulated, no log: the call has changed something (dal__scope_wrote) */
 	bool logged;             /* emulated: this scope pushed an undo log */
+	bool wrote;              /* the call has changed something (dal__scope_wrote) */
 	dal__audit_mark audit;
 } dal__scope;
 
@@ -58,13 +71,13 @@ void dal__tx_rollback_quietly(dal_conn *conn);
 void dal__tx_end(dal__tx *tx, bool committed);
 
 /*
- * Begin a scope. With `always_log`, an engine without savepoints records undo for
- * it (a nested unit of work); without, it records undo only inside a scope that
- * does, and otherwise a failure after a change dooms the transaction instead (a
- * write call: the engine's transaction is aborted by the failure anyway).
+ * Begin a scope of `kind`. Without savepoints a nested unit records undo; a call
+ * records undo only inside a scope that does. Where nothing can undo a scope (a
+ * statement scope, or an unlogged one without savepoints), a failure after it
+ * changed something dooms the transaction instead.
  */
-int dal__scope_begin(dal__scope *sc, dal__tx *tx, bool always_log);
-/* The scope is about to change something (emulated scopes without a log only). */
+int dal__scope_begin(dal__scope *sc, dal__tx *tx, dal__scope_kind kind);
+/* The scope is about to change something. */
 static inline void dal__scope_wrote(dal__scope *sc)
 {
 	sc->wrote = true;

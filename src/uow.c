@@ -226,7 +226,7 @@ static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 	u->conn = outer->conn;
 	u->tx = outer->tx;
 	u->isolation = outer->isolation;
-	return dal__scope_begin(&u->scope, u->tx, true);
+	return dal__scope_begin(&u->scope, u->tx, DAL__SCOPE_NESTED);
 }
 
 static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts, const char *file, int line)

@@ -324,7 +324,7 @@ static int begin(bulk *b)
 {
 	int error;
 
-	if ((error = dal__repo_session(&b->s, b->repo, DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+	if ((error = dal__repo_session(&b->s, b->repo, DAL__SESSION_WRITE_MANY | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	b->open = true;
 	return 0;

@@ -196,9 +196,13 @@ int dal__repo_write(dal_row **out, int64_t *changes, dal_repo *repo, dal_session
 {
 	int error;
 
+	/* A statement that failed was undone by the engine (or, on PostgreSQL, aborted the
+	 * transaction, which then refuses every later call): only a success has changed
+	 * something a later failure of this call would leave behind. */
+	if ((error = dal__repo_run_redacted(out, changes, repo, s, sql, params, n, redact)) < 0)
+		return error;
 	dal__session_wrote(s);
-	error = dal__repo_run_redacted(out, changes, repo, s, sql, params, n, redact);
-	return error ? error : dal__repo_wrote(repo, s);
+	return dal__repo_wrote(repo, s);
 }
 
 int dal__repo_wrote(const dal_repo *repo, const dal_session *s)

@@ -167,47 +167,6 @@ static void test_nested_commit_after_read_writes_once(void **state)
 	dal_repo_close(repo);
 }
 
-/*
- * A call that fails after its audit rows were held (or, past the limit on held
- * rows, written to the chain with the unit's earlier rows) takes only its own
- * rows with it: the unit's earlier rows still reach the chain at its commit.
- */
-static void test_failed_call_takes_only_its_audit_rows(void **state)
-{
-	fixture *fx = FX(state);
-	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
-	dal_uow *uow = NULL;
-	enum { HELD = 4000, MORE = 200 };
-	dal_value *v = rows_for_bulk(HELD + MORE);
-	int64_t *ids = calloc(HELD + MORE, sizeof(int64_t));
-	int rc;
-
-	assert_non_null(ids);
-	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
-	CHECK_OK(dal_repo_bulk_create(ids, repo, wr_names, 2, v, HELD));
-	dal__fault_arm("session.before_settle");
-	CHECK_ERR(DAL_ERROR, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("one")) }, 1));
-	dal__fault_arm("session.before_settle");
-	rc = dal_repo_bulk_create(ids + HELD, repo, wr_names, 2, v + HELD * 2, MORE);
-	dal__fault_arm(NULL);
-	assert_int_equal(rc, DAL_ERROR);
-	rc = dal_uow_commit(uow);
-	if (fx_is(fx, "duckdb")) {
-		/* No savepoints: the failed calls had changed rows, so the unit refuses to commit. */
-		assert_int_equal(rc, DAL_ERROR);
-		assert_int_equal(rows_of(fx), 0);
-		assert_int_equal(audit_rows(fx), 0);
-	} else {
-		CHECK_OK(rc);
-		assert_int_equal(rows_of(fx), HELD);
-		assert_int_equal(audit_rows(fx), HELD);
-	}
-	assert_verify_ok(fx);
-	free(v);
-	free(ids);
-	dal_repo_close(repo);
-}
-
 /* ---- each write call is all-or-nothing in the unit it joins ---- */
 
 static bool has_savepoints(const fixture *fx)
@@ -230,38 +189,38 @@ static void seed_rows(dal_repo *repo, call_state *cs)
 	CHECK_OK(dal_repo_delete(repo, cs->gone, true));
 }
 
-/*
- * Every write call, each failing after its change was made. `one_statement`: a
- * create outside a unit is a single statement in autocommit (an audited create on
- * PostgreSQL carries its audit row in the same statement), with no step after it
- * that could fail, so it is left out.
- */
-static void fail_every_call(dal_repo *repo, const call_state *cs, bool one_statement)
+/* The write calls: the first five run one write statement each, the last three (bulk) several. */
+enum { CALL_CREATE, CALL_UPDATE, CALL_SOFT, CALL_HARD, CALL_RESTORE, CALL_BULK_CREATE, CALL_BULK_UPDATE,
+	CALL_BULK_DELETE, NCALLS };
+
+static int one_call(dal_repo *repo, const call_state *cs, int which)
 {
-	dal_field nf[] = { DAL_FIELD("n", dal_int(99)) };
 	dal_value bv[2] = { dal_text("bulk"), dal_int(7) }, uv[1] = { dal_int(99) };
 	const char *const n_only[] = { "n" };
 	int64_t id = 0, count = 0;
 
-	if (!one_statement) {
-		dal__fault_arm("repo.after_write");
-		CHECK_ERR(DAL_ERROR, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("new")) }, 1));
+	switch (which) {
+	case CALL_CREATE: return dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("name", dal_text("new")) }, 1);
+	case CALL_UPDATE: return dal_repo_update(NULL, repo, cs->upd, (dal_field[]){ DAL_FIELD("n", dal_int(99)) }, 1);
+	case CALL_SOFT: return dal_repo_delete(repo, cs->soft, true);
+	case CALL_HARD: return dal_repo_delete(repo, cs->hard, false);
+	case CALL_RESTORE: return dal_repo_restore(repo, cs->gone);
+	case CALL_BULK_CREATE: return dal_repo_bulk_create(&id, repo, wr_names, 2, bv, 1);
+	case CALL_BULK_UPDATE: return dal_repo_bulk_update(&count, repo, &cs->upd, n_only, 1, uv, 1);
+	default: return dal_repo_bulk_delete(&count, repo, &cs->hard, 1, false);
 	}
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_update(NULL, repo, cs->upd, nf, 1));
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_delete(repo, cs->soft, true));
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_delete(repo, cs->hard, false));
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_restore(repo, cs->gone));
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_bulk_create(&id, repo, wr_names, 2, bv, 1));
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_bulk_update(&count, repo, &cs->upd, n_only, 1, uv, 1));
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_bulk_delete(&count, repo, &cs->hard, 1, false));
+}
+
+/* Call `which` with a failure armed at `point`; it must fail. */
+static void fail_call(dal_repo *repo, const call_state *cs, int which, const char *point)
+{
+	int rc;
+
+	dal__fault_arm(point);
+	rc = one_call(repo, cs, which);
 	dal__fault_arm(NULL);
+	if (rc != DAL_ERROR)
+		fail_msg("call %d with a failure at %s -> %d: %s", which, point, rc, dal_error_last()->message);
 }
 
 static void assert_untouched(fixture *fx, const call_state *cs, int64_t audit_before)
@@ -275,90 +234,145 @@ static void assert_untouched(fixture *fx, const call_state *cs, int64_t audit_be
 	assert_verify_ok(fx);
 }
 
-/* Savepoints: each failed call undoes only itself; the unit goes on and commits the rest. */
-static void test_failed_call_in_unit_undoes_itself(void **state)
+/* A call that undid itself: the unit goes on, and its commit keeps the rest. */
+static void expect_unit_goes_on(fixture *fx, dal_repo *repo, dal_uow *uow, const call_state *cs)
 {
-	fixture *fx = FX(state);
+	dal_row *row = NULL;
+
+	CHECK_OK(dal_repo_get(&row, repo, cs->keep));
+	dal_row_free(row);
+	CHECK_OK(dal_uow_commit(uow));
+	(void)fx;
+}
+
+/* A call that could not undo itself: the unit refuses every later call, and its commit rolls back. */
+static void expect_unit_doomed(dal_repo *repo, dal_uow *uow, const call_state *cs)
+{
+	dal_row *row = NULL;
+
+	CHECK_ERR(DAL_ERROR, dal_repo_get(&row, repo, cs->keep));
+	CHECK_MSG("can no longer commit");
+	CHECK_ERR(DAL_ERROR, dal_uow_commit(uow));
+	CHECK_MSG("nothing was committed");
+}
+
+/*
+ * In a unit, each write call fails after its change was made (and, with
+ * "session.before_settle", after its audit rows were held). A bulk call undoes
+ * itself where the engine has savepoints and the unit goes on; a call of one
+ * write statement, or any call on DuckDB, dooms the unit: nothing half-done
+ * ever commits.
+ */
+static void check_failed_calls_in_unit(fixture *fx, const char *point)
+{
 	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
 	dal_uow *uow = NULL;
 	call_state cs;
 	int64_t before;
+	int which;
 
-	if (!has_savepoints(fx)) {
-		dal_repo_close(repo);
-		FX_SKIP("duckdb has no savepoints: test_failed_call_in_unit_dooms_it covers it");
-	}
 	seed_rows(repo, &cs);
 	before = audit_rows(fx);
-	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
-	fail_every_call(repo, &cs, false);
-	add(repo, "after", 1);
-	CHECK_OK(dal_uow_commit(uow));
-	assert_int_equal(rows_of(fx), 6);
-	assert_int_equal(n_of(fx, cs.upd), 1);
-	assert_false(deleted(fx, cs.soft));
-	assert_int_equal(n_of(fx, cs.hard), 1);
-	assert_true(deleted(fx, cs.gone));
-	assert_int_equal(audit_rows(fx), before + 1);
-	assert_verify_ok(fx);
+	for (which = 0; which < NCALLS; which++) {
+		CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+		fail_call(repo, &cs, which, point);
+		if (which >= CALL_BULK_CREATE && has_savepoints(fx))
+			expect_unit_goes_on(fx, repo, uow, &cs);
+		else
+			expect_unit_doomed(repo, uow, &cs);
+		assert_untouched(fx, &cs, before);
+	}
 	dal_repo_close(repo);
 }
 
-/* Outside a unit, a call's own transaction is all-or-nothing too. */
+static void test_failed_call_in_unit(void **state)
+{
+	check_failed_calls_in_unit(FX(state), "repo.after_write");
+}
+
+static void test_failed_call_in_unit_after_audit(void **state)
+{
+	check_failed_calls_in_unit(FX(state), "session.before_settle");
+}
+
+/* Outside a unit, a call's own transaction is all-or-nothing too. A create outside
+ * a unit is one statement in autocommit (on PostgreSQL an audited one carries its
+ * audit row in the same statement), with no step after it that could fail. */
 static void test_failed_call_alone_leaves_nothing(void **state)
 {
 	fixture *fx = FX(state);
 	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
 	call_state cs;
 	int64_t before;
+	int which;
 
 	seed_rows(repo, &cs);
 	before = audit_rows(fx);
-	fail_every_call(repo, &cs, fx_is(fx, "postgres"));
+	for (which = 0; which < NCALLS; which++)
+		if (which != CALL_CREATE || !fx_is(fx, "postgres"))
+			fail_call(repo, &cs, which, "repo.after_write");
 	assert_untouched(fx, &cs, before);
 	dal_repo_close(repo);
 }
 
 /*
- * Without savepoints (DuckDB), a call that failed after changing rows cannot be
- * undone alone: the unit's commit refuses and nothing is committed. In a nested
- * unit, whose changes are recorded for undo, the failed call is undone alone.
+ * The unit's earlier audit rows, held past the limit and written to the chain by
+ * a failing bulk call inside its savepoint, reach the chain at the commit all the
+ * same; the failed call's own rows do not.
  */
-static void test_failed_call_in_unit_dooms_it(void **state)
+static void test_failed_bulk_takes_only_its_audit_rows(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
+	dal_uow *uow = NULL;
+	enum { HELD = 4000, MORE = 200 };
+	dal_value *v = rows_for_bulk(HELD + MORE);
+	int64_t *ids = calloc(HELD + MORE, sizeof(int64_t));
+	int rc;
+
+	assert_non_null(ids);
+	if (!has_savepoints(fx)) {
+		free(v);
+		free(ids);
+		dal_repo_close(repo);
+		FX_SKIP("duckdb has no savepoints: a failed call dooms the unit (test_failed_call_in_unit)");
+	}
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_repo_bulk_create(ids, repo, wr_names, 2, v, HELD));
+	dal__fault_arm("session.before_settle");
+	rc = dal_repo_bulk_create(ids + HELD, repo, wr_names, 2, v + HELD * 2, MORE);
+	dal__fault_arm(NULL);
+	assert_int_equal(rc, DAL_ERROR);
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(rows_of(fx), HELD);
+	assert_int_equal(audit_rows(fx), HELD);
+	assert_verify_ok(fx);
+	free(v);
+	free(ids);
+	dal_repo_close(repo);
+}
+
+/* In a nested unit on DuckDB (an undo log), a failed bulk call is undone by its own log. */
+static void test_failed_bulk_in_nested_unit_without_savepoints(void **state)
 {
 	fixture *fx = FX(state);
 	dal_repo *repo = fx_open_repo(fx, &wr, DAL_AUDIT);
 	dal_uow *uow = NULL, *inner = NULL;
 	call_state cs;
 	int64_t before;
-	int rc;
 
+	if (has_savepoints(fx)) {
+		dal_repo_close(repo);
+		FX_SKIP("savepoints undo a failed bulk call (test_failed_call_in_unit)");
+	}
 	seed_rows(repo, &cs);
 	before = audit_rows(fx);
 	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
 	CHECK_OK(dal_uow_begin(&inner, fx->db, NULL));
-	fail_every_call(repo, &cs, false);
+	fail_call(repo, &cs, CALL_BULK_CREATE, "repo.after_write");
+	fail_call(repo, &cs, CALL_BULK_UPDATE, "repo.after_write");
 	CHECK_OK(dal_uow_commit(inner));
-	/* Where a failed call's change could not be told apart from the rows it did not
-	 * reach (a bulk hard delete), the unit refuses to commit rather than guess. */
-	rc = dal_uow_commit(uow);
-	if (has_savepoints(fx)) {
-		CHECK_OK(rc);
-	} else {
-		assert_int_equal(rc, DAL_ERROR);
-		CHECK_MSG("nothing was committed");
-	}
-	assert_untouched(fx, &cs, before);
-	if (has_savepoints(fx)) {
-		dal_repo_close(repo);
-		return;
-	}
-	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
-	add(repo, "lost", 1);
-	dal__fault_arm("repo.after_write");
-	CHECK_ERR(DAL_ERROR, dal_repo_update(NULL, repo, cs.upd, (dal_field[]){ DAL_FIELD("n", dal_int(5)) }, 1));
-	CHECK_ERR(DAL_ERROR, dal_uow_commit(uow));
-	CHECK_MSG("nothing was committed");
+	CHECK_OK(dal_uow_commit(uow));
 	assert_untouched(fx, &cs, before);
 	dal_repo_close(repo);
 }
@@ -551,10 +565,11 @@ FX_CASES(cases_write,
 	FX_CASE(test_nested_read_keeps_outer_audit_rows),
 	FX_CASE(test_nested_flush_keeps_outer_audit_rows),
 	FX_CASE(test_nested_commit_after_read_writes_once),
-	FX_CASE(test_failed_call_takes_only_its_audit_rows),
-	FX_CASE(test_failed_call_in_unit_undoes_itself),
+	FX_CASE(test_failed_call_in_unit),
+	FX_CASE(test_failed_call_in_unit_after_audit),
 	FX_CASE(test_failed_call_alone_leaves_nothing),
-	FX_CASE(test_failed_call_in_unit_dooms_it),
+	FX_CASE(test_failed_bulk_takes_only_its_audit_rows),
+	FX_CASE(test_failed_bulk_in_nested_unit_without_savepoints),
 	FX_CASE(test_failed_commit_rolls_back),
 	FX_CASE(test_unit_repo_ends_with_unit),
 	FX_CASE(test_unit_repo_ends_with_unit_cached),
