@@ -197,6 +197,9 @@ static int map_columns(bulk *b, const char *const *columns, size_t ncolumns, boo
 				return dal__error(DAL_EINVAL, "%s of '%s': the id column cannot be changed", b->what, m->table);
 			b->id_at = (int)k;
 		}
+		if (update && b->repo->soft && i == b->repo->col_deleted)
+			return dal__error(DAL_EINVAL, "%s of '%s': deleted_at is set by dal_repo_bulk_delete and "
+				"dal_repo_restore, not by an update", b->what, m->table);
 		b->has_created |= i == b->repo->col_created;
 		b->has_updated |= i == b->repo->col_updated;
 		b->cols[k] = i;

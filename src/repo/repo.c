@@ -711,6 +711,12 @@ int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal_field *
 		error = dal__error(DAL_EINVAL, "update of '%s': the id column cannot be changed", repo->model->table);
 		goto done;
 	}
+	/* Soft delete and restore have their own calls and audit actions: an update must not stand in for them. */
+	if (repo->soft && b.set[repo->col_deleted]) {
+		error = dal__error(DAL_EINVAL, "update of '%s': deleted_at is set by dal_repo_delete and "
+			"dal_repo_restore, not by an update", repo->model->table);
+		goto done;
+	}
 	if (repo->col_updated >= 0 && !b.set[repo->col_updated])
 		stamp(&b, repo->col_updated, dal_now());
 	/* Without an out row there is nothing to return: a plain UPDATE is cheaper. */

@@ -353,7 +353,34 @@ static void test_sensitive_not_echoed_audited(void **state)
 	check_sensitive_echo(FX(state), DAL_AUDIT);
 }
 
+/* deleted_at changes only through delete and restore, which keep their audit actions. */
+static void test_update_cannot_set_deleted_at(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wi_users, DAL_AUDIT);
+	dal_field f[] = { DAL_FIELD("name", dal_text("ann")), DAL_FIELD("email", dal_text("ann@x")) };
+	dal_field del[] = { DAL_FIELD("deleted_at", dal_timestamp(dal_now())) };
+	const char *const cols[] = { "deleted_at" };
+	dal_value v[1] = { dal_timestamp(dal_now()) };
+	dal_row *row = NULL;
+	int64_t id, count = 0;
+
+	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
+	id = dal_row_int(row, "id");
+	dal_row_free(row);
+	row = NULL;
+	CHECK_ERR(DAL_EINVAL, dal_repo_update(NULL, repo, id, del, 1));
+	CHECK_MSG("deleted_at");
+	CHECK_ERR(DAL_EINVAL, dal_repo_bulk_update(&count, repo, &id, cols, 1, v, 1));
+	CHECK_MSG("deleted_at");
+	CHECK_OK(dal_repo_get(&row, repo, id));
+	dal_row_free(row);
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM audit_logs", NULL, 0), 1);
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_write_input,
+	FX_CASE(test_update_cannot_set_deleted_at),
 	FX_CASE(test_bulk_create_given_ids_in_input_order),
 	FX_CASE(test_default_now_any_timestamp),
 	FX_CASE(test_default_now_any_timestamp_audited),
