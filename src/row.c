@@ -1,5 +1,7 @@
 #include "row.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +76,27 @@ const dal_value *dal_row_get(const dal_row *row, const char *column)
 		return NULL;
 	}
 	return &row->vals[i];
+}
+
+int dal__value_check(const dal_model *m, size_t col, const dal_value *v)
+{
+	const dal_column *c = &m->columns[col];
+	json_error_t e;
+	json_t *j;
+
+	if (v->type == DAL_TYPE_TEXT && c->length && dal__utf8_chars(v->v.s, v->len) > c->length)
+		return dal__error(DAL_EINVAL, "value for '%s.%s' is longer than %u characters", m->table, c->name,
+			c->length);
+	if (v->type == DAL_TYPE_DOUBLE && !isfinite(v->v.d))
+		return dal__error(DAL_EINVAL, "value for '%s.%s' is not a finite number (NaN and infinities are "
+			"refused on every engine)", m->table, c->name);
+	if (v->type != DAL_TYPE_JSON)
+		return 0;
+	if (!(j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e)))
+		return dal__error(DAL_EINVAL, "value for '%s.%s' is not valid JSON (at character %d)", m->table, c->name,
+			e.position);
+	json_decref(j);
+	return 0;
 }
 
 size_t dal__redact_of(bool *out, const dal_model *m, const bool *set)

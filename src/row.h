@@ -11,6 +11,14 @@
 int dal__value_to_column(dal_value *out, const dal_model *model, size_t col, const dal_value *in);
 
 /*
+ * A value about to be written to column @p col (already converted to its type):
+ * text within the column's length in characters, a finite double (SQLite would
+ * store NaN as NULL: one rule on every engine), valid JSON in a JSON column
+ * (PostgreSQL would refuse it, SQLite store it). DAL_EINVAL naming the column.
+ */
+int dal__value_check(const dal_model *model, size_t col, const dal_value *v);
+
+/*
  * Which values bound for the columns of @p set (model order; NULL: every column)
  * are DAL_SENSITIVE, in the order they are bound: the echo of parameters redacts
  * them. Returns how many were written to @p out.

@@ -219,9 +219,8 @@ static int value_at(dal_value *out, const bulk *b, size_t r, size_t k)
 	if (out->type == DAL_TYPE_NULL && (c->flags & DAL_NOT_NULL))
 		return dal__error(DAL_ECONSTRAINT, "%s of '%s': row %zu: column '%s.%s' is not null", b->what, m->table,
 			r, m->table, c->name);
-	if (c->length && out->type == DAL_TYPE_TEXT && dal__utf8_chars(out->v.s, out->len) > c->length)
-		return dal__error(DAL_EINVAL, "%s of '%s': row %zu: value for '%s.%s' is longer than %u characters",
-			b->what, m->table, r, m->table, c->name, c->length);
+	if ((error = dal__value_check(m, (size_t)b->cols[k], out)) < 0)
+		return at_rows(b, error, r, r);
 	return 0;
 }
 

@@ -250,18 +250,14 @@ static int lay_out(dal_repo *repo, const dal_field *fields, size_t n, dal_value 
 		return dal__error(DAL_EINVAL, "invalid argument: 'fields' is NULL with %zu fields", n);
 	for (k = 0; k < n; k++) {
 		int i = fields[k].column ? dal_model_column_index(m, fields[k].column) : -1;
-		const dal_column *c;
 		if (i < 0)
 			return dal__error(DAL_EINVAL, "table '%s' has no column '%s'", m->table,
 				fields[k].column ? fields[k].column : "(null)");
 		if (set[i])
 			return dal__error(DAL_EINVAL, "column '%s.%s' is given twice", m->table, fields[k].column);
-		if ((error = dal__value_to_column(&vals[i], m, (size_t)i, &fields[k].value)) < 0)
+		if ((error = dal__value_to_column(&vals[i], m, (size_t)i, &fields[k].value)) < 0 ||
+		    (error = dal__value_check(m, (size_t)i, &vals[i])) < 0)
 			return error;
-		c = &m->columns[i];
-		if (c->length && vals[i].type == DAL_TYPE_TEXT && dal__utf8_chars(vals[i].v.s, vals[i].len) > c->length)
-			return dal__error(DAL_EINVAL, "value for '%s.%s' is longer than %u characters", m->table,
-				c->name, c->length);
 		set[i] = true;
 	}
 	return 0;

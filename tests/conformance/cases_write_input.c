@@ -2,6 +2,7 @@
  * timestamp column, DAL_SENSITIVE values kept out of the echo log. */
 #include "conformance/fixture.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -379,7 +380,43 @@ static void test_update_cannot_set_deleted_at(void **state)
 	dal_repo_close(repo);
 }
 
+static const dal_column wi_reading_cols[] = {
+	DAL_COL_ID(), DAL_COL("v", DAL_TYPE_DOUBLE, 0, 0), DAL_COL("doc", DAL_TYPE_JSON, 0, 0),
+};
+static const dal_model wi_readings = DAL_MODEL("wi_readings", wi_reading_cols);
+
+/* One rule on every engine: NaN and infinities are refused (SQLite would store NULL),
+ * and a JSON column takes only JSON (SQLite would store anything). */
+static void test_values_every_engine_keeps(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &wi_readings, 0);
+	const double bad[] = { NAN, INFINITY, -INFINITY };
+	const char *const cols[] = { "v", "doc" };
+	dal_value bv[2] = { dal_double(1.5), dal_json("{\"a\": [1, 2") };
+	int64_t id = 0;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		CHECK_ERR(DAL_EINVAL, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("v", dal_double(bad[i])) }, 1));
+		CHECK_MSG("wi_readings.v");
+	}
+	CHECK_ERR(DAL_EINVAL, dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("doc", dal_json("not json")) }, 1));
+	CHECK_MSG("not valid JSON");
+	CHECK_ERR(DAL_EINVAL, dal_repo_bulk_create(&id, repo, cols, 2, bv, 1));
+	CHECK_MSG("row 0");
+	bv[0] = dal_double(NAN);
+	bv[1] = dal_json("[]");
+	CHECK_ERR(DAL_EINVAL, dal_repo_bulk_create(&id, repo, cols, 2, bv, 1));
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM wi_readings", NULL, 0), 0);
+	/* Finite numbers and any JSON value, scalars included, go in. */
+	CHECK_OK(dal_repo_create(NULL, repo, (dal_field[]){ DAL_FIELD("v", dal_double(-0.0)),
+		DAL_FIELD("doc", dal_json("\"text\"")) }, 2));
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_write_input,
+	FX_CASE(test_values_every_engine_keeps),
 	FX_CASE(test_update_cannot_set_deleted_at),
 	FX_CASE(test_bulk_create_given_ids_in_input_order),
 	FX_CASE(test_default_now_any_timestamp),
