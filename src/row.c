@@ -93,8 +93,8 @@ int dal__value_check(const dal_model *m, size_t col, const dal_value *v)
 	if (v->type != DAL_TYPE_JSON)
 		return 0;
 	if (!(j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e)))
-		return dal__error(DAL_EINVAL, "value for '%s.%s' is not valid JSON (at character %d)", m->table, c->name,
-			e.position);
+		return dal__error(DAL_EINVAL, "value for '%s.%s' is not JSON dal takes: %s at character %d", m->table,
+			c->name, e.text, e.position);
 	json_decref(j);
 	return 0;
 }

@@ -114,7 +114,9 @@ static int code_of(const char *state)
 		return DAL_ECONN;
 	if (strncmp(state, "42", 2) == 0)
 		return DAL_ESQL;
-	if (strncmp(state, "22", 2) == 0)
+	/* 22 data exceptions; 54 program limits (a JSON document nested too deep, too many
+	 * columns or arguments): the request, not the server, is at fault and a retry repeats it. */
+	if (strncmp(state, "22", 2) == 0 || strncmp(state, "54", 2) == 0)
 		return DAL_EINVAL;
 	if (strcmp(state, "53200") == 0)
 		return DAL_ENOMEM;
