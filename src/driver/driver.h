@@ -78,6 +78,10 @@ typedef struct dal_dialect {
 	 * replaced. NULL where writers are serialized anyway (SQLite) or the later of two
 	 * conflicting ones fails at commit (DuckDB). */
 	const char *row_lock;
+	/* The indexes on table ?1 of the current schema, as the engine's catalog has them, asked
+	 * about column ?2 (parameters: table, column). One row each: (name, unique 0/1, predicate
+	 * 0 none / 1 `deleted_at IS NULL` / 2 another, 1 if its one key column is ?2 else 0). */
+	const char *index_list_sql;
 } dal_dialect;
 
 struct dal_driver;

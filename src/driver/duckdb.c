@@ -1240,6 +1240,12 @@ static const dal_dialect duck_dialect = {
 		"SELECT CASE WHEN n > 16777216 THEN 0 ELSE n END FROM (SELECT ?::BIGINT - nextval('%s_id_seq') AS n)))",
 	.like_escape = " ESCAPE '\\'",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+	/* No partial indexes; `expressions` is text, "[email]", a keyword quoted: "['\"order\"']". */
+	.index_list_sql = "WITH p AS (SELECT ?::VARCHAR AS t, ?::VARCHAR AS c) "
+		"SELECT index_name, is_unique::INTEGER, 0, "
+		"(expressions = '[' || p.c || ']' OR expressions = '[''\"' || p.c || '\"'']')::INTEGER "
+		"FROM duckdb_indexes(), p WHERE table_name = p.t AND schema_name = current_schema() "
+		"AND database_name = current_database()",
 };
 
 const dal_driver dal__driver_duckdb = {

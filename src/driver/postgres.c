@@ -1402,6 +1402,15 @@ static const dal_dialect pg_dialect = {
 		"ELSE pg_sequence_last_value(s.seq) END FROM s",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 	.row_lock = " FOR UPDATE",
+	/* Indexes left invalid by a failed CREATE INDEX CONCURRENTLY enforce nothing. */
+	.index_list_sql = "WITH p AS (SELECT ?::text AS t, ?::text AS c) "
+		"SELECT ic.relname::text, i.indisunique::int, CASE WHEN i.indpred IS NULL THEN 0 "
+		"WHEN pg_get_expr(i.indpred, i.indrelid) = '(deleted_at IS NULL)' THEN 1 ELSE 2 END, "
+		"coalesce(i.indnkeyatts = 1 AND a.attname = p.c, false)::int "
+		"FROM p JOIN pg_index i ON i.indrelid = to_regclass(quote_ident(p.t)) "
+		"JOIN pg_class ic ON ic.oid = i.indexrelid "
+		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+		"WHERE i.indisvalid",
 };
 
 const dal_driver dal__driver_postgres = {

@@ -320,6 +320,13 @@ static const dal_dialect sqlite_dialect = {
 		"coalesce((SELECT \"row_hash\" FROM \"audit_logs\" ORDER BY \"id\" DESC LIMIT 1), "
 		"(SELECT \"first_hash\" FROM \"audit_chain\" WHERE \"id\" = 1))",
 	.table_count_sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+	/* The predicate is read from the CREATE text SQLite keeps (quotes dropped). */
+	.index_list_sql = "WITH p(t, c) AS (SELECT ?, ?) "
+		"SELECT il.name, il.\"unique\", CASE WHEN il.partial = 0 THEN 0 "
+		"WHEN lower(replace(m.sql, '\"', '')) LIKE '% where deleted_at is null' THEN 1 ELSE 2 END, "
+		"(SELECT COUNT(*) FROM pragma_index_info(il.name)) = 1 "
+		"AND coalesce((SELECT ii.name FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0) = p.c, 0) "
+		"FROM p, pragma_index_list(p.t) il LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = il.name",
 };
 
 static bool sqlite_readonly(dal_stmt *stmt)

@@ -22,7 +22,7 @@ static const dal_column audit_cols[] = {
 	DAL_COL("resource_id", DAL_TYPE_INT, 0, 0),
 	DAL_COL("old_values", DAL_TYPE_JSON, 0, 0),
 	DAL_COL("new_values", DAL_TYPE_JSON, 0, 0),
-	DAL_COL("timestamp", DAL_TYPE_TIMESTAMP, DAL_NOT_NULL | DAL_INDEX, 0),
+	DAL_COL("timestamp", DAL_TYPE_TIMESTAMP, DAL_NOT_NULL, 0) /* indexed below */,
 	DAL_COL("session_id", DAL_TYPE_TEXT, 0, 0),
 	DAL_COL("correlation_id", DAL_TYPE_TEXT, 0, 0)     /* indexed below */,
 	DAL_COL("ip_address", DAL_TYPE_TEXT, 0, 0),
@@ -61,8 +61,13 @@ static int context_index(dal_str *ddl, const dal_driver *drv, const char *name, 
 int dal__sql_audit_schema(dal_str *out, const dal_driver *drv)
 {
 	static const char *const by_resource[] = { "resource_type", "resource_id" };
+	static const char *const by_time[] = { "timestamp" };
 	int error = dal__sql_create_table(out, drv, &audit_model);
 
+	/* dal's own names, kept from the first versions (no model can be named audit_logs). */
+	error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
+	error = error ? error : dal__sql_create_index(out, drv->dialect, DAL__AUDIT_TABLE, "ix_audit_logs_timestamp",
+		by_time, 1);
 	error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
 	error = error ? error : dal__sql_create_index(out, drv->dialect, DAL__AUDIT_TABLE, "ix_audit_logs_resource",
 		by_resource, 2);

@@ -1,6 +1,8 @@
 #include "sql/build.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,26 +418,69 @@ static int column_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, c
 	return error;
 }
 
-static int index_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
+/* FNV-1a, 64 bits, over each part and its terminating NUL. */
+static uint64_t index_hash(const char *const *parts, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	size_t i;
+	const char *p;
+
+	for (i = 0; i < n; i++)
+		for (p = parts[i];; p++) {
+			h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+			if (!*p)
+				break;
+		}
+	return h;
+}
+
+/*
+ * ux_<len(table)>_<table>_<col>: identifiers are [A-Za-z0-9_], so the length says
+ * where the table ends and no two (table, column) pairs share a name. Beyond 63
+ * bytes (PostgreSQL cuts names there) the hash of the whole keeps it unique.
+ */
+void dal__sql_index_name(char out[DAL__SQL_INDEX_NAME_MAX], bool unique, const char *table, const char *col)
+{
+	const char *kind = unique ? "ux" : "ix";
+	const char *parts[] = { kind, table, col };
+	int n = snprintf(out, DAL__SQL_INDEX_NAME_MAX, "%s_%zu_%s_%s", kind, strlen(table), table, col);
+
+	if (n < 0 || n >= DAL__SQL_INDEX_NAME_MAX)
+		snprintf(out, DAL__SQL_INDEX_NAME_MAX, "%s_%.30s_%.10s_%016" PRIx64, kind, table, col,
+			index_hash(parts, 3));
+}
+
+bool dal__sql_index_decl(dal__sql_index *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
+{
+	bool soft = dal_model_soft_delete(m);
+
+	if (!(c->flags & (DAL_UNIQUE | DAL_INDEX)) || (c->flags & DAL_PRIMARY_KEY))
+		return false;
+	out->unique = (c->flags & DAL_UNIQUE) != 0;
+	/* Unique among live rows needs a partial index; without one dal checks it itself. */
+	if (out->unique && soft && !(drv->caps & DAL_CAP_PARTIAL_INDEX))
+		out->unique = false;
+	out->partial = out->unique && soft;
+	dal__sql_index_name(out->name, out->unique, m->table, c->name);
+	return true;
+}
+
+int dal__sql_create_column_index(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
 {
 	const dal_dialect *d = drv->dialect;
-	bool unique = (c->flags & DAL_UNIQUE) != 0, soft = dal_model_soft_delete(m);
+	dal__sql_index ix;
 	int error;
 
-	/* Unique among live rows needs a partial index; without one dal checks it itself. */
-	if (unique && soft && !(drv->caps & DAL_CAP_PARTIAL_INDEX))
-		unique = false;
-	if (!(c->flags & (DAL_UNIQUE | DAL_INDEX)) || (c->flags & DAL_PRIMARY_KEY))
+	if (!dal__sql_index_decl(&ix, drv, m, c))
 		return 0;
-	error = dal__str_printf(out, DAL_SQL_SEP "CREATE %sINDEX IF NOT EXISTS ", unique ? "UNIQUE " : "");
-	error = error ? error : dal__str_printf(out, "%c%s_%s_%s%c", d->quote, unique ? "ux" : "ix", m->table,
-		c->name, d->quote);
+	error = dal__str_printf(out, "CREATE %sINDEX IF NOT EXISTS ", ix.unique ? "UNIQUE " : "");
+	error = error ? error : dal__sql_quote_ident(out, d, ix.name);
 	error = error ? error : dal__str_puts(out, " ON ");
 	error = error ? error : dal__sql_quote_ident(out, d, m->table);
 	error = error ? error : dal__str_puts(out, " (");
 	error = error ? error : dal__sql_quote_ident(out, d, c->name);
 	error = error ? error : dal__str_putc(out, ')');
-	if (error == 0 && unique && soft) {
+	if (error == 0 && ix.partial) {
 		error = dal__str_puts(out, " WHERE ");
 		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
 		error = error ? error : dal__str_puts(out, " IS NULL");
@@ -460,10 +505,7 @@ int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *
 		error = i ? dal__str_puts(out, ", ") : 0;
 		error = error ? error : column_ddl(out, drv, m, &m->columns[i]);
 	}
-	error = error ? error : dal__str_putc(out, ')');
-	for (i = 0; i < m->ncolumns && error == 0; i++)
-		error = index_ddl(out, drv, m, &m->columns[i]);
-	return error;
+	return error ? error : dal__str_putc(out, ')');
 }
 
 int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table, const char *name,

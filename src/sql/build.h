@@ -41,8 +41,30 @@ int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *npa
 /* Version, negative limit or offset, NULL arrays: DAL_EINVAL naming the table. */
 int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c);
 
-/* CREATE statements for a model, one per line-terminated entry of `out` (split on "\n;\n"). */
+/* CREATE statements for a model's table (and its id sequence), one per entry of `out` (split on
+ * DAL_SQL_SEP); its column indexes come one by one from dal__sql_create_column_index(). */
 int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *m);
+
+/* An index name: at most 63 bytes, PostgreSQL's limit; with the NUL, the size of its buffer. */
+#define DAL__SQL_INDEX_NAME_MAX 64
+
+/* The one index dal declares for a column. */
+typedef struct dal__sql_index {
+	bool unique;                          /* UNIQUE */
+	bool partial;                         /* WHERE deleted_at IS NULL: unique among live rows */
+	char name[DAL__SQL_INDEX_NAME_MAX];   /* dal__sql_index_name() */
+} dal__sql_index;
+
+/*
+ * The name of the index on `table`.`col`: ux_ (unique) or ix_, the table's length, _table_col;
+ * where that exceeds 63 bytes, ux_<first 30 of table>_<first 10 of col>_<FNV-1a 64 of
+ * (kind, table, col) in 16 hex digits>. Distinct (kind, table, col) give distinct names.
+ */
+void dal__sql_index_name(char out[DAL__SQL_INDEX_NAME_MAX], bool unique, const char *table, const char *col);
+/* The index `c` of `m` needs on this engine (false: none; the primary key has its own). */
+bool dal__sql_index_decl(dal__sql_index *out, const dal_driver *drv, const dal_model *m, const dal_column *c);
+/* CREATE [UNIQUE] INDEX IF NOT EXISTS of dal__sql_index_decl(); nothing where there is none. */
+int dal__sql_create_column_index(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c);
 
 /* CREATE INDEX IF NOT EXISTS `name` ON `table` (cols...): an index over several columns. */
 int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table, const char *name,

@@ -175,11 +175,11 @@ static void test_init_creates_and_is_idempotent(void **state)
 	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM rp_items", NULL, 0), 0);
 	/* Indexes: DAL_INDEX columns, deleted_at, and the unique columns (a plain index where
 	 * the engine has no partial index: dal checks uniqueness among live rows itself). */
-	assert_true(index_exists(fx, "ix_rp_items_k"));
-	assert_true(index_exists(fx, "ix_rp_items_deleted_at"));
-	assert_true(index_exists(fx, "ix_rp_users_deleted_at"));
-	assert_true(index_exists(fx, "ux_rp_users_email") || index_exists(fx, "ix_rp_users_email"));
-	assert_true(index_exists(fx, "ux_rp_tags_label"));
+	assert_true(index_exists(fx, "ix_8_rp_items_k"));
+	assert_true(index_exists(fx, "ix_8_rp_items_deleted_at"));
+	assert_true(index_exists(fx, "ix_8_rp_users_deleted_at"));
+	assert_true(index_exists(fx, "ux_8_rp_users_email") || index_exists(fx, "ix_8_rp_users_email"));
+	assert_true(index_exists(fx, "ux_7_rp_tags_label"));
 
 	CHECK_OK(dal_repo_open(&repo, fx->db, &users, 0));
 	a = add_user(repo, "Ann", "ann@example.com", 30);

@@ -94,5 +94,6 @@ extern const fx_cases cases_errors;
 extern const fx_cases cases_sqltext;
 extern const fx_cases cases_ids;
 extern const fx_cases cases_secrets;
+extern const fx_cases cases_index;
 
 #endif
