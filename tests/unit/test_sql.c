@@ -162,6 +162,33 @@ static void test_audit(void **state)
 	dal__str_dispose(&s);
 }
 
+static void index_name(bool unique, const char *table, const char *col, const char *want)
+{
+	char got[DAL__SQL_INDEX_NAME_MAX];
+
+	dal__sql_index_name(got, unique, table, col);
+	assert_string_equal(got, want);
+	assert_true(strlen(got) <= 63);
+}
+
+/* Index names: the table's length makes the split unambiguous; past 63 bytes, a hash. */
+static void test_index_names(void **state)
+{
+	static const char long_table[] = "t_long_table_name_of_sixty_bytes_to_reach_postgres_limit_xyz";
+	static const char longest[] = "t123456789012345678901234567890123456789012345678901234567890ab";
+
+	(void)state;
+	index_name(true, "user", "x_email", "ux_4_user_x_email");
+	index_name(true, "user_x", "email", "ux_6_user_x_email");
+	index_name(false, "rp_items", "deleted_at", "ix_8_rp_items_deleted_at");
+	index_name(true, long_table, "alpha", "ux_t_long_table_name_of_sixty_byt_alpha_0b37eb8a15cf0ab4");
+	index_name(true, long_table, "beta", "ux_t_long_table_name_of_sixty_byt_beta_e305cc8457c1118e");
+	index_name(false, long_table, "alpha", "ix_t_long_table_name_of_sixty_byt_alpha_d7c7ad0b58e60480");
+	assert_int_equal(strlen(longest), 63);
+	index_name(true, longest, longest, "ux_t12345678901234567890123456789_t123456789_"
+		"6beb5803e629a934");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_id_bounds),
 		cmocka_unit_test(test_sets_of_ids),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_index_names),
 	};
 	return cmocka_run_group_tests_name("sql", tests, NULL, NULL);
 }
