@@ -517,18 +517,30 @@ int dal__json_dump(char **out, json_t *o)
 	return *out ? 0 : DAL_ENOMEM;
 }
 
+/* A snapshot on the heap: the struct is too large for a caller's stack. */
+static int snapshot_new(dal_metrics **out, dal_db *db)
+{
+	int error;
+
+	if (!(*out = malloc(sizeof(**out))))
+		return dal__error_nomem();
+	(*out)->version = DAL_METRICS_VERSION;
+	if ((error = dal_metrics_get(*out, db)) < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
 int dal_metrics_json(char **out, dal_db *db)
 {
-	dal_metrics *m;
+	dal_metrics *m = NULL;
 	int error;
 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
 	DAL_ASSERT_ARG(db);
-	if (!(m = malloc(sizeof(*m))))
-		return dal__error_nomem();
-	m->version = DAL_METRICS_VERSION;
-	if ((error = dal_metrics_get(m, db)) == 0)
+	if ((error = snapshot_new(&m, db)) == 0)
 		error = dal__json_dump(out, metrics_json(m, db->drv->name));
 	free(m);
 	return error;
@@ -684,16 +696,13 @@ static void prom_statements(prom *p, const dal_metrics *m)
 int dal_metrics_prometheus(char **out, dal_db *db)
 {
 	prom p = { DAL_STR_INIT, 0, "" };
-	dal_metrics *m;
+	dal_metrics *m = NULL;
 	int error;
 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
 	DAL_ASSERT_ARG(db);
-	if (!(m = malloc(sizeof(*m))))
-		return dal__error_nomem();
-	m->version = DAL_METRICS_VERSION;
-	if ((error = dal_metrics_get(m, db)) < 0)
+	if ((error = snapshot_new(&m, db)) < 0)
 		goto done;
 	snprintf(p.lbl, sizeof(p.lbl), "db_system_name=\"%s\"", db->drv->name);
 	prom_histogram(&p, m);

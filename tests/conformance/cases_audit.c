@@ -41,13 +41,8 @@ static int64_t add(dal_repo *repo, const char *name, const char *email)
 {
 	dal_field f[] = { DAL_FIELD("name", dal_text(name)), DAL_FIELD("email", dal_text(email)),
 		DAL_FIELD("password_hash", dal_text("s3cret-hash")), DAL_FIELD("age", dal_int(30)) };
-	dal_row *row = NULL;
-	int64_t id;
 
-	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
-	id = dal_row_int(row, "id");
-	dal_row_free(row);
-	return id;
+	return fx_create(repo, f, DAL_COUNT(f));
 }
 
 static int64_t audit_rows(fixture *fx)

@@ -586,24 +586,7 @@ static void assert_verified(fixture *fx)
 		fail_msg("audit chain broken: row %lld: %s", (long long)rep.bad_id, rep.reason);
 }
 
-/* The one audit row of `action` for entity `id`; owned by the caller. */
-static dal_audit_logs *audit_of(fixture *fx, const char *action, int64_t id)
-{
-	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
-	dal_audit_logs *logs = NULL;
 
-	f.resource_type = "bk_users";
-	f.action = action;
-	f.resource_id = id;
-	f.has_resource_id = true;
-	CHECK_OK(dal_audit_query(&logs, fx->db, &f));
-	assert_int_equal(dal_audit_logs_count(logs), 1);
-	return logs;
-}
-
-#define CONTAINS(hay, needle) \
-	do { if (!(hay) || !strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", \
-		(hay) ? (hay) : "(null)", (needle)); } while (0)
 
 /* Audited bulk calls: one BULK_* row per entity actually changed, in the call's transaction. */
 static void test_bulk_audited(void **state)
@@ -623,7 +606,7 @@ static void test_bulk_audited(void **state)
 	CHECK_OK(dal_repo_bulk_create(ids, repo, user_names, 3, u.v, 1000));
 	assert_int_equal(audit_count(fx, "BULK_CREATE", NULL), 1000);
 	/* New values as a single CREATE records them, audit rows in input order. */
-	logs = audit_of(fx, "BULK_CREATE", ids[7]);
+	logs = fx_audit_of(fx, "bk_users", "BULK_CREATE", ids[7]);
 	e = dal_audit_logs_at(logs, 0);
 	assert_null(e->old_values);
 	CONTAINS(e->new_values, "\"u7\"");
@@ -660,7 +643,7 @@ static void test_bulk_audited(void **state)
 	}
 	assert_int_equal(count, 500);
 	assert_int_equal(audit_count(fx, "BULK_UPDATE", NULL), 500);
-	logs = audit_of(fx, "BULK_UPDATE", ids[3]);
+	logs = fx_audit_of(fx, "bk_users", "BULK_UPDATE", ids[3]);
 	e = dal_audit_logs_at(logs, 0);
 	CONTAINS(e->old_values, "\"u3\"");
 	CONTAINS(e->new_values, "\"odd\"");
@@ -683,7 +666,7 @@ static void test_bulk_audited(void **state)
 	CHECK_OK(dal_repo_bulk_delete(&count, repo, missing, 3, true));
 	assert_int_equal(count, 0);
 	assert_int_equal(audit_count(fx, "BULK_DELETE", NULL), 100);
-	logs = audit_of(fx, "BULK_DELETE", ids[5]);
+	logs = fx_audit_of(fx, "bk_users", "BULK_DELETE", ids[5]);
 	e = dal_audit_logs_at(logs, 0);
 	CONTAINS(e->old_values, "\"e5@x\"");
 	CONTAINS(e->new_values, "\"deleted_at\"");
@@ -691,7 +674,7 @@ static void test_bulk_audited(void **state)
 	CHECK_OK(dal_repo_bulk_delete(&count, repo, ids + 950, 50, false));
 	assert_int_equal(count, 50);
 	assert_int_equal(audit_count(fx, "BULK_DELETE", NULL), 150);
-	logs = audit_of(fx, "BULK_DELETE", ids[960]);
+	logs = fx_audit_of(fx, "bk_users", "BULK_DELETE", ids[960]);
 	e = dal_audit_logs_at(logs, 0);
 	CONTAINS(e->old_values, "\"u960\"");
 	assert_null(e->new_values);
@@ -753,7 +736,7 @@ static void test_bulk_audit_unit_context(void **state)
 	assert_int_equal(audit_count(fx, NULL, "inner-user"), 2);
 	assert_int_equal(audit_count(fx, NULL, "changed after begin"), 0);
 	{
-		dal_audit_logs *logs = audit_of(fx, "BULK_CREATE", ids[2]);
+		dal_audit_logs *logs = fx_audit_of(fx, "bk_users", "BULK_CREATE", ids[2]);
 		assert_string_equal(dal_audit_logs_at(logs, 0)->correlation_id, "req-1");
 		dal_audit_logs_free(logs);
 	}

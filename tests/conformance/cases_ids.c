@@ -13,25 +13,15 @@ static const char *const name_only[] = { "name" };
 static int64_t add(dal_repo *repo, const char *name)
 {
 	dal_field f[] = { DAL_FIELD("name", dal_text(name)) };
-	dal_row *row = NULL;
-	int64_t id;
 
-	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
-	id = dal_row_int(row, "id");
-	dal_row_free(row);
-	return id;
+	return fx_create(repo, f, DAL_COUNT(f));
 }
 
 static int64_t add_with_id(dal_repo *repo, int64_t id, const char *name)
 {
 	dal_field f[] = { DAL_FIELD("id", dal_int(id)), DAL_FIELD("name", dal_text(name)) };
-	dal_row *row = NULL;
-	int64_t got;
 
-	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
-	got = dal_row_int(row, "id");
-	dal_row_free(row);
-	return got;
+	return fx_create(repo, f, DAL_COUNT(f));
 }
 
 static int64_t rows_of(fixture *fx)

@@ -32,20 +32,6 @@ static const dal_column soft_cols[] = {
 };
 static const dal_model soft_m = DAL_MODEL("ix_soft", soft_cols);
 
-static bool index_exists(fixture *fx, const char *name)
-{
-	dal_value p = dal_text(name);
-	const char *sql;
-
-	if (fx_is(fx, "postgres"))
-		sql = "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?";
-	else if (fx_is(fx, "duckdb"))
-		sql = "SELECT COUNT(*) FROM duckdb_indexes() WHERE index_name = ?";
-	else
-		sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?";
-	return fx_scalar(fx, sql, &p, 1) == 1;
-}
-
 /* The number of indexes on `table`, by the engine's catalog. */
 static int64_t index_count(fixture *fx, const char *table)
 {
@@ -90,8 +76,8 @@ static void test_index_names_do_not_collide(void **state)
 	CHECK_OK(dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
 	expect_unique(fx, &user_m, "x_email");
 	expect_unique(fx, &user_x, "email");
-	assert_true(index_exists(fx, "ux_4_user_x_email"));
-	assert_true(index_exists(fx, "ux_6_user_x_email"));
+	assert_true(fx_index_exists(fx, "ux_4_user_x_email"));
+	assert_true(fx_index_exists(fx, "ux_6_user_x_email"));
 }
 
 static void test_index_long_table_name(void **state)
@@ -121,17 +107,17 @@ static void test_index_dropped_is_recreated(void **state)
 
 	CHECK_OK(dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
 	fx_exec(fx, "DROP INDEX \"ux_6_user_x_email\"");
-	assert_false(index_exists(fx, "ux_6_user_x_email"));
+	assert_false(fx_index_exists(fx, "ux_6_user_x_email"));
 	CHECK_OK(dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
-	assert_true(index_exists(fx, "ux_6_user_x_email"));
+	assert_true(fx_index_exists(fx, "ux_6_user_x_email"));
 	expect_unique(fx, &user_x, "email");
 	/* A soft-delete model's index (partial where the engine has them) comes back as well. */
-	if (index_exists(fx, "ux_7_ix_soft_email")) {
+	if (fx_index_exists(fx, "ux_7_ix_soft_email")) {
 		fx_exec(fx, "DROP INDEX \"ux_7_ix_soft_email\"");
 		CHECK_OK(dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
-		assert_true(index_exists(fx, "ux_7_ix_soft_email"));
+		assert_true(fx_index_exists(fx, "ux_7_ix_soft_email"));
 	} else {
-		assert_true(index_exists(fx, "ix_7_ix_soft_email"));
+		assert_true(fx_index_exists(fx, "ix_7_ix_soft_email"));
 	}
 	expect_unique(fx, &soft_m, "email");
 }
@@ -162,7 +148,7 @@ static void test_index_old_name_accepted(void **state)
 	fx_exec(fx, "DROP INDEX \"ux_6_user_x_email\"");
 	fx_exec(fx, "CREATE UNIQUE INDEX \"ux_user_x_email\" ON \"user_x\" (\"email\")");
 	CHECK_OK(dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
-	assert_false(index_exists(fx, "ux_6_user_x_email"));
+	assert_false(fx_index_exists(fx, "ux_6_user_x_email"));
 	assert_int_equal(index_count(fx, "user_x"), 1);
 	expect_unique(fx, &user_x, "email");
 }

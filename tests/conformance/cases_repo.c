@@ -145,20 +145,6 @@ static void expect_find(dal_repo *repo, const dal_criteria *c, const int64_t *wa
 
 /* ---- schema ---- */
 
-static bool index_exists(fixture *fx, const char *name)
-{
-	dal_value p = dal_text(name);
-	const char *sql;
-
-	if (fx_is(fx, "postgres"))
-		sql = "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?";
-	else if (fx_is(fx, "duckdb"))
-		sql = "SELECT COUNT(*) FROM duckdb_indexes() WHERE index_name = ?";
-	else
-		sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?";
-	return fx_scalar(fx, sql, &p, 1) == 1;
-}
-
 static void test_init_creates_and_is_idempotent(void **state)
 {
 	fixture *fx = FX(state);
@@ -175,11 +161,11 @@ static void test_init_creates_and_is_idempotent(void **state)
 	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM rp_items", NULL, 0), 0);
 	/* Indexes: DAL_INDEX columns, deleted_at, and the unique columns (a plain index where
 	 * the engine has no partial index: dal checks uniqueness among live rows itself). */
-	assert_true(index_exists(fx, "ix_8_rp_items_k"));
-	assert_true(index_exists(fx, "ix_8_rp_items_deleted_at"));
-	assert_true(index_exists(fx, "ix_8_rp_users_deleted_at"));
-	assert_true(index_exists(fx, "ux_8_rp_users_email") || index_exists(fx, "ix_8_rp_users_email"));
-	assert_true(index_exists(fx, "ux_7_rp_tags_label"));
+	assert_true(fx_index_exists(fx, "ix_8_rp_items_k"));
+	assert_true(fx_index_exists(fx, "ix_8_rp_items_deleted_at"));
+	assert_true(fx_index_exists(fx, "ix_8_rp_users_deleted_at"));
+	assert_true(fx_index_exists(fx, "ux_8_rp_users_email") || fx_index_exists(fx, "ix_8_rp_users_email"));
+	assert_true(fx_index_exists(fx, "ux_7_rp_tags_label"));
 
 	CHECK_OK(dal_repo_open(&repo, fx->db, &users, 0));
 	a = add_user(repo, "Ann", "ann@example.com", 30);

@@ -22,13 +22,8 @@ static const char *const wr_names[] = { "name", "n" };
 static int64_t add(dal_repo *repo, const char *name, int64_t n)
 {
 	dal_field f[] = { DAL_FIELD("name", dal_text(name)), DAL_FIELD("n", dal_int(n)) };
-	dal_row *row = NULL;
-	int64_t id;
 
-	CHECK_OK(dal_repo_create(&row, repo, f, DAL_COUNT(f)));
-	id = dal_row_int(row, "id");
-	dal_row_free(row);
-	return id;
+	return fx_create(repo, f, DAL_COUNT(f));
 }
 
 static int64_t rows_of(fixture *fx)

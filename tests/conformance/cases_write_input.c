@@ -11,24 +11,7 @@
 static const dal_column wi_user_cols[] = { FX_USER_COLUMNS };
 static const dal_model wi_users = DAL_MODEL("wi_users", wi_user_cols);
 
-/* The one audit row of `action` for wi_users row `id`; owned by the caller. */
-static dal_audit_logs *audit_of(fixture *fx, const char *action, int64_t id)
-{
-	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
-	dal_audit_logs *logs = NULL;
 
-	f.resource_type = "wi_users";
-	f.action = action;
-	f.resource_id = id;
-	f.has_resource_id = true;
-	CHECK_OK(dal_audit_query(&logs, fx->db, &f));
-	assert_int_equal(dal_audit_logs_count(logs), 1);
-	return logs;
-}
-
-#define CONTAINS(hay, needle) \
-	do { if (!(hay) || !strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", \
-		(hay) ? (hay) : "(null)", (needle)); } while (0)
 #define LACKS(hay, needle) \
 	do { if ((hay) && strstr((hay), (needle))) fail_msg("\"%s\" contains \"%s\"", (hay), (needle)); } while (0)
 
@@ -39,7 +22,7 @@ static void assert_audit_own_row(fixture *fx, const char *action, bool old_value
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		dal_audit_logs *logs = audit_of(fx, action, ids[i]);
+		dal_audit_logs *logs = fx_audit_of(fx, "wi_users", action, ids[i]);
 		const dal_audit_log *e = dal_audit_logs_at(logs, 0);
 		const char *v = old_values ? e->old_values : e->new_values;
 		char mine[16], other[16];

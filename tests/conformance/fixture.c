@@ -45,6 +45,45 @@ void fx_exec(fixture *fx, const char *sql)
 		fail_msg("%s -> %d: %s", sql, rc, dal_error_last()->message);
 }
 
+bool fx_index_exists(fixture *fx, const char *name)
+{
+	dal_value p = dal_text(name);
+	const char *sql;
+
+	if (fx_is(fx, "postgres"))
+		sql = "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?";
+	else if (fx_is(fx, "duckdb"))
+		sql = "SELECT COUNT(*) FROM duckdb_indexes() WHERE index_name = ?";
+	else
+		sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?";
+	return fx_scalar(fx, sql, &p, 1) == 1;
+}
+
+int64_t fx_create(dal_repo *repo, const dal_field *f, size_t n)
+{
+	dal_row *row = NULL;
+	int64_t id;
+
+	CHECK_OK(dal_repo_create(&row, repo, f, n));
+	id = dal_row_int(row, "id");
+	dal_row_free(row);
+	return id;
+}
+
+dal_audit_logs *fx_audit_of(fixture *fx, const char *table, const char *action, int64_t id)
+{
+	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
+	dal_audit_logs *logs = NULL;
+
+	f.resource_type = table;
+	f.action = action;
+	f.resource_id = id;
+	f.has_resource_id = true;
+	CHECK_OK(dal_audit_query(&logs, fx->db, &f));
+	assert_int_equal(dal_audit_logs_count(logs), 1);
+	return logs;
+}
+
 int64_t fx_scalar(fixture *fx, const char *sql, const dal_value *params, size_t n)
 {
 	dal_result *res = NULL;

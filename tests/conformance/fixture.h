@@ -64,6 +64,19 @@ const char *fx_type(const fixture *fx, dal_type type);
 /* Create `m`'s table (DAL_AUTO_MIGRATE) and open a repository on it. */
 dal_repo *fx_open_repo(fixture *fx, const dal_model *m, unsigned flags);
 
+/* Create one row from `f` (asserting success) and return its id. */
+int64_t fx_create(dal_repo *repo, const dal_field *f, size_t n);
+/* The one audit row of `action` for row `id` of `table`; owned by the caller. */
+dal_audit_logs *fx_audit_of(fixture *fx, const char *table, const char *action, int64_t id);
+
+/* The text must contain `needle`. */
+#define CONTAINS(hay, needle) \
+	do { if (!(hay) || !strstr((hay), (needle))) fail_msg("\"%s\" does not contain \"%s\"", \
+		(hay) ? (hay) : "(null)", (needle)); } while (0)
+
+/* Whether an index of that name exists, by the engine's catalog. */
+bool fx_index_exists(fixture *fx, const char *name);
+
 /* Run SQL with no parameters, asserting success. */
 void fx_exec(fixture *fx, const char *sql);
 /* One int64 from a query such as SELECT COUNT(*). */
