@@ -2,8 +2,7 @@
  * @file dal/criteria.h
  * @brief What to read: filters, order, limit, offset, soft-deleted rows, keyset position.
  *
- * (DESIGN.md calls this struct `dal_query`; that name is the raw-SQL function
- * dal_query(), so the struct is dal_criteria.)
+ * (Not `dal_query`: that name is the raw-SQL function dal_query().)
  *
  * @code
  * dal_filter f[] = { DAL_WHERE("email", DAL_OP_EQ, dal_text("a@b.c")) };
