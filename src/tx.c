@@ -20,7 +20,7 @@ int dal__tx_check_joinable(dal__tx *tx, int max_open_ms)
 {
 	const char *file = tx->file ? tx->file : "?";
 	const dal_driver *drv = tx->conn->drv;
-	int64_t open_us = dal_now() - tx->begun_us;
+	int64_t open_us;
 
 	if (tx->doomed)
 		return dal__error(DAL_ERROR, "the unit of work begun at %s:%d can no longer commit (a call in it failed "
@@ -31,7 +31,7 @@ int dal__tx_check_joinable(dal__tx *tx, int max_open_ms)
 			"after an error: roll the unit back", drv->name, file, tx->line);
 	}
 	/* A unit nobody ended would otherwise absorb every later call of its thread. */
-	if (max_open_ms > 0 && open_us > (int64_t)max_open_ms * 1000) {
+	if (max_open_ms > 0 && (open_us = dal_now() - tx->begun_us) > (int64_t)max_open_ms * 1000) {
 		tx->doomed = true;
 		return dal__error(DAL_EINVAL, "the unit of work begun at %s:%d has been open %.1f s, longer than "
 			"leak_threshold_ms (%d ms): was it never ended? It can no longer commit; end it (or raise "

@@ -14,8 +14,7 @@ int dal__repo_ids_given(dal_repo *repo, dal_session *s, const char *what, const 
 {
 	const char *fmt = repo->db->drv->dialect->id_seq_past_sql, *t = repo->model->table;
 	dal_str sql = DAL_STR_INIT;
-	dal_stmt *stmt = NULL;
-	dal_value p, v;
+	dal_value p;
 	int64_t max = 0, at = 0;
 	bool found = false;
 	size_t r;
@@ -31,26 +30,12 @@ int dal__repo_ids_given(dal_repo *repo, dal_session *s, const char *what, const 
 		return 0;
 	p = dal_int(max);
 	/* The table's name goes to every %s of the dialect's text; printf ignores the rest. */
-	if ((error = dal__str_printf(&sql, fmt, t, t, t)) < 0 ||
-	    (error = dal__conn_prepare(&stmt, s->conn, sql.ptr, 0)) < 0)
-		goto done;
-	error = dal__stmt_exec(stmt, &p, 1);
-	if (error == DAL__ROW && (error = stmt->conn->drv->column(stmt, 0, &v)) == 0) {
-		found = v.type == DAL_TYPE_INT;
-		at = found ? v.v.i : 0;
-		error = DAL__ROW;
-	}
-	while (error == DAL__ROW)
-		error = dal__stmt_step(stmt);
-	if (error < 0)
-		goto done;
-	error = 0;
-	if (!found || at < max)
+	if ((error = dal__str_printf(&sql, fmt, t, t, t)) == 0)
+		error = dal__conn_scalar(&at, &found, s->conn, sql.ptr, &p, 1, NULL);
+	if (error == 0 && (!found || at < max))
 		error = dal__error(DAL_EUNSUPPORTED, "%s of '%s': id %lld is further ahead of the table's id sequence "
 			"(at %lld) than %s can move it (docs/engines.md); give ids nearer to it, or none",
 			what, t, (long long)max, (long long)at, repo->db->drv->name);
-done:
-	dal__stmt_release(stmt);
 	dal__str_dispose(&sql);
 	return error;
 }
