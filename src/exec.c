@@ -6,7 +6,7 @@
 #include "conn.h"
 #include "db.h"
 #include "each.h"
-#include "uow.h"
+#include "session.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -17,12 +17,12 @@ struct dal_result {
 	char *bytes;         /* text and blob contents */
 };
 
-/* A statement on a connection lent for one call; the connection goes back at the end. */
+/* A statement in the call's session: the thread's unit of work, or a connection
+ * lent for the call and given back at the end. */
 typedef struct raw_call {
-	dal_db *db;
+	dal_session s;
 	dal_conn *conn;
 	dal_stmt *stmt;
-	bool owned;     /* lent for this call, not the thread's unit of work's */
 } raw_call;
 
 static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value *params,
@@ -35,19 +35,13 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 	DAL_ASSERT_ARG(sql);
 	if (n && !params)
 		return dal__error(DAL_EINVAL, "invalid argument: 'params' is NULL with nparams %zu", n);
-	rc->db = db;
-	if ((rc->conn = dal__uow_conn(db)) != NULL) {
-		if ((error = dal__each_check(rc->conn)) < 0)
-			return error;
-	} else {
-		if ((error = dal__pool_acquire(&rc->conn, db)) < 0)
-			return error;
-		rc->owned = true;
-	}
+	if ((error = dal__session_open(&rc->s, db, 0)) < 0)
+		return error;
+	rc->conn = rc->s.conn;
 	if ((error = dal__conn_prepare(&rc->stmt, rc->conn, sql, flags)) < 0)
 		return error;
 	/* A nested unit emulated without savepoints undoes repository changes only. */
-	if (!rc->owned && dal__uow_tx(db)->undo && !(rc->conn->drv->readonly && rc->conn->drv->readonly(rc->stmt)))
+	if (rc->s.tx->undo && !(rc->conn->drv->readonly && rc->conn->drv->readonly(rc->stmt)))
 		return dal__error(DAL_EUNSUPPORTED, "%s has no savepoints: in a nested unit of work there, a raw "
 			"statement that may write cannot be undone by the unit's rollback (only repository calls are "
 			"recorded); run it in the outermost unit, or write through a repository", rc->conn->drv->name);
@@ -57,8 +51,7 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 static void raw_end(raw_call *rc)
 {
 	dal__stmt_release(rc->stmt);
-	if (rc->owned)
-		dal__pool_release(rc->db, rc->conn);
+	dal__session_close(&rc->s, 0);
 }
 
 int dal_exec(int64_t *changes_out, dal_db *db, const char *sql, const dal_value *params, size_t nparams)
