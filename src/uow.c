@@ -69,23 +69,11 @@ const dal__audit_ctx *dal__uow_audit_ctx(dal_db *db)
 	return u ? &u->actx : NULL;
 }
 
-dal_conn *dal__uow_conn(dal_db *db)
-{
-	dal_uow *u = thread_units ? innermost(db) : NULL;
-
-	return u ? u->conn : NULL;
-}
-
 dal__tx *dal__uow_tx(dal_db *db)
 {
 	dal_uow *u = thread_units ? innermost(db) : NULL;
 
 	return u ? u->tx : NULL;
-}
-
-uint64_t dal__uow_serial(const dal_uow *uow)
-{
-	return uow->serial;
 }
 
 bool dal__uow_open(dal_db *db, uint64_t serial)

@@ -9,14 +9,11 @@
 #include "db.h"
 #include "tx.h"
 
-/* The connection of this thread's open unit of work on `db`, or NULL. */
-dal_conn *dal__uow_conn(dal_db *db);
-/* The transaction of this thread's open unit of work on `db`, or NULL. */
+/* The transaction of this thread's open unit of work on `db`, or NULL (no unit open). */
 dal__tx *dal__uow_tx(dal_db *db);
 /* Whether the unit named `serial` is still open on this thread. */
 bool dal__uow_open(dal_db *db, uint64_t serial);
-/* The name of `uow`, for a repository opened in it. */
-uint64_t dal__uow_serial(const dal_uow *uow);
+
 /* The audit context of this thread's innermost open unit on `db` (a nested unit
  * without its own inherits its outer unit's), or NULL. Borrowed. */
 const struct dal__audit_ctx *dal__uow_audit_ctx(dal_db *db);

@@ -530,7 +530,7 @@ static bool create_in_one(const dal_repo *repo)
 	const dal_model *m = repo->model;
 	size_t i;
 
-	if (!audited(repo) || !(repo->db->drv->caps & DAL_CAP_WRITABLE_CTE) || dal__uow_conn(repo->db))
+	if (!audited(repo) || !(repo->db->drv->caps & DAL_CAP_WRITABLE_CTE) || dal__uow_tx(repo->db))
 		return false;
 	for (i = 0; i < m->ncolumns; i++)
 		if (m->columns[i].type == DAL_TYPE_JSON)
@@ -622,7 +622,7 @@ done:
 static bool from_cache(dal_row **out, dal__cache_ticket *t, dal_repo *repo, int64_t id)
 {
 	memset(t, 0, sizeof(*t));
-	if (!(repo->flags & DAL_CACHE) || dal__uow_conn(repo->db))
+	if (!(repo->flags & DAL_CACHE) || dal__uow_tx(repo->db))
 		return false;
 	return dal__cache_get(out, t, repo->cache_tab, repo->model, id) == 0;
 }
