@@ -486,23 +486,11 @@ int dal__url_parse(dal_url *u, const char *text)
 
 void dal__url_dispose(dal_url *u)
 {
-	size_t i;
-
 	if (!u)
 		return;
-	for (i = 0; i < u->noptions; i++) {
-		free(u->keys[i]);
-		free(u->values[i]);
-	}
-	free(u->keys);
-	free(u->values);
+	clear_pg_parts(u);
 	free(u->scheme);
 	free(u->path);
-	free(u->user);
-	free(u->password);
-	free(u->hosts);
-	free(u->ports);
-	free(u->dbname);
 	free(u->redacted);
 	memset(u, 0, sizeof(*u));
 }
