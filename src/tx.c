@@ -13,7 +13,6 @@ void dal__tx_init(dal__tx *tx, dal_conn *conn)
 {
 	memset(tx, 0, sizeof(*tx));
 	tx->conn = conn;
-	tx->begun_us = dal_now();
 }
 
 int dal__tx_check_joinable(dal__tx *tx, int max_open_ms)

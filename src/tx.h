@@ -25,7 +25,7 @@ typedef struct dal__tx {
 	struct dal__cache *held_whole;      /* the whole cache held, when ids could not be recorded */
 	unsigned depth;                     /* scopes open inside the transaction */
 	bool doomed;                        /* a scope could not be undone exactly: nothing may commit */
-	int64_t begun_us;                   /* when it began, for units open too long */
+	int64_t begun_us;                   /* when its unit began, for units open too long (0: a call's own) */
 	const char *file;                   /* the program's place that began its unit (static storage), or NULL */
 	int line;
 } dal__tx;

@@ -234,6 +234,7 @@ static int begin_outer(dal_uow *u, dal_db *db, const dal_uow_opts *opts, const c
 	dal__tx_init(u->tx, u->conn);
 	u->tx->file = file;
 	u->tx->line = line;
+	u->tx->begun_us = dal_now();
 	return 0;
 }
 
