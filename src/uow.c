@@ -25,8 +25,6 @@ struct dal_uow {
 	dal_uow *outer;          /* the unit this one is nested in; NULL for the outermost */
 	unsigned depth;          /* 0 for the outermost */
 	uint64_t serial;         /* names the unit for repositories opened in it (dal_uow_repo) */
-	const char *file;        /* where it was begun (static storage) */
-	int line;
 	int isolation;
 	pthread_t thread;
 	atomic_bool dead;        /* rolled back under it (out-of-order end, dal_close) */
@@ -268,8 +266,6 @@ int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const 
 	u->db = db;
 	u->thread = pthread_self();
 	u->serial = atomic_fetch_add(&next_serial, 1);
-	u->file = file;
-	u->line = line;
 	atomic_init(&u->dead, false);
 	if ((error = outer ? begin_nested(u, outer, opts) : begin_outer(u, db, opts, file, line)) < 0) {
 		dal__audit_ctx_free(&u->actx);
@@ -401,7 +397,7 @@ void dal__uow_close_all(dal_db *db)
 		/* Each stack's outermost unit holds the connection. */
 		if (!u->outer) {
 			dal__log(DAL_LOG_ERROR, "dal_close: a unit of work begun at %s:%d was never ended; everything "
-				"written in it was rolled back", u->file ? u->file : "?", u->line);
+				"written in it was rolled back", u->tx->file ? u->tx->file : "?", u->tx->line);
 			if (!u->conn->broken && u->conn->drv->rollback(u->conn) < 0)
 				u->conn->broken = true;
 			give_back(db, u->tx, false);
