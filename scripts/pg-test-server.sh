@@ -11,6 +11,10 @@
 # The server listens on 127.0.0.1 only, on a free port, with its unix socket
 # inside DIR, fsync off (test data need not survive a power loss) and
 # password authentication, so that dal's own login path is what tests use.
+# With DAL_PG_DURABLE=1 in the environment of `start`, the server is durable
+# instead (fsync, synchronous_commit and full_page_writes on): tests that kill
+# processes or restart the server and then count acknowledged commits need it,
+# since without it the server itself may drop a commit it acknowledged.
 # As root, the server runs as the user `postgres` (initdb refuses root).
 set -eu
 
@@ -102,6 +106,8 @@ start() {
 	# The port is free when picked, but another process may take it before the
 	# server binds it: try a few.
 	conf="$DIR/data/postgresql.conf"
+	durable=off
+	[ "${DAL_PG_DURABLE:-0}" = 1 ] && durable=on
 	cp "$conf" "$DIR/postgresql.conf.orig"
 	started=false
 	for attempt in 1 2 3; do
@@ -112,9 +118,9 @@ start() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$DIR'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $durable
+synchronous_commit = $durable
+full_page_writes = $durable
 max_connections = 100
 logging_collector = off
 EOF
