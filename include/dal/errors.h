@@ -27,7 +27,8 @@ typedef enum dal_error_code {
 	DAL_ECOMMIT_UNKNOWN = -10,  /**< the connection failed while COMMIT was in flight */
 	DAL_ENOMEM = -11,           /**< out of memory */
 	DAL_EIO = -12,              /**< disk or file error */
-	DAL_ESQL = -13              /**< the engine rejected the SQL text (syntax, unknown object) */
+	DAL_ESQL = -13,             /**< the engine rejected the SQL text (syntax, unknown object) */
+	DAL_ESCHEMA = -14           /**< the database's tables differ from the models (missing column, other type) */
 } dal_error_code;
 
 /**

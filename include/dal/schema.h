@@ -22,13 +22,21 @@ typedef enum dal_init_flag {
  * that exists is changed and no data is touched, so it is safe to call at every
  * start. Without it, a missing table is DAL_ENOTFOUND.
  *
+ * A table that exists already must have the model's shape, with or without
+ * DAL_AUTO_MIGRATE: every column the model declares, of the same kind of type
+ * (any integer type for DAL_TYPE_INT, VARCHAR or TEXT for text...), and nothing
+ * a create would fail on (NOT NULL without a default on a column the model lets
+ * be NULL or leaves out). Columns the model does not declare are left alone.
+ *
  * A DAL_UNIQUE column of a soft-delete model is unique among live rows only: a
  * partial unique index where the engine has them, otherwise (DuckDB) checked by
  * dal inside the write's transaction.
  *
  * @param models array of @p n models (borrowed for the call)
  * @return DAL_OK; DAL_EINVAL for an invalid model; DAL_ENOTFOUND naming a missing
- *         table (without DAL_AUTO_MIGRATE); errors from the engine.
+ *         table (without DAL_AUTO_MIGRATE); DAL_ESCHEMA naming the table and every
+ *         difference from its model, or an index that is not the one declared;
+ *         errors from the engine.
  */
 DAL_API int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags);
 

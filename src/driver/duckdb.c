@@ -1246,6 +1246,16 @@ static const dal_dialect duck_dialect = {
 		"(expressions = '[' || p.c || ']' OR expressions = '[''\"' || p.c || '\"'']')::INTEGER "
 		"FROM duckdb_indexes(), p WHERE table_name = p.t AND schema_name = current_schema() "
 		"AND database_name = current_database()",
+	.column_list_sql = "SELECT column_name, CASE WHEN data_type = 'BOOLEAN' THEN 1 "
+		"WHEN data_type IN ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT', 'UBIGINT', 'UINTEGER', "
+		"'USMALLINT', 'UTINYINT') THEN 2 "
+		"WHEN data_type IN ('DOUBLE', 'FLOAT') OR data_type LIKE 'DECIMAL%' THEN 3 "
+		"WHEN data_type = 'VARCHAR' THEN 4 WHEN data_type = 'BLOB' THEN 5 "
+		"WHEN data_type LIKE 'TIMESTAMP%' THEN 6 WHEN data_type = 'JSON' THEN 7 ELSE 0 END, "
+		"(is_nullable = 'NO')::INTEGER, (column_default IS NOT NULL)::INTEGER, data_type "
+		"FROM information_schema.columns WHERE table_schema = current_schema() "
+		"AND table_catalog = current_database() AND table_name = ?::VARCHAR",
+	.ident_nocase = true,
 };
 
 const dal_driver dal__driver_duckdb = {

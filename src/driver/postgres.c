@@ -1395,9 +1395,11 @@ static const dal_dialect pg_dialect = {
 	 * a gap, no harm. Reading the sequence and setting it are two steps, not one: a writer
 	 * that draws past $1 in between is set back. It then drew $1 itself, so its row or
 	 * the given one fails as a duplicate anyway; set back, a later draw can fail so once more.
+	 * A table made without one (its ids all given) has nothing to move.
 	 */
 	.id_seq_past_sql = "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('\"%s\"', 'id')::regclass AS seq) "
-		"SELECT CASE WHEN coalesce(pg_sequence_last_value(s.seq), 0) < $1::bigint "
+		"SELECT CASE WHEN s.seq IS NULL THEN $1::bigint "
+		"WHEN coalesce(pg_sequence_last_value(s.seq), 0) < $1::bigint "
 		"THEN setval(s.seq, greatest($1::bigint, coalesce(pg_sequence_last_value(s.seq), 0))) "
 		"ELSE pg_sequence_last_value(s.seq) END FROM s",
 	.table_count_sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
@@ -1411,6 +1413,14 @@ static const dal_dialect pg_dialect = {
 		"JOIN pg_class ic ON ic.oid = i.indexrelid "
 		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
 		"WHERE i.indisvalid",
+	.column_list_sql = "WITH a AS (SELECT attname::text AS n, format_type(atttypid, NULL) AS t, attnotnull, "
+		"atthasdef OR attidentity <> '' AS d FROM pg_attribute "
+		"WHERE attrelid = to_regclass(quote_ident(?::text)) AND attnum > 0 AND NOT attisdropped) "
+		"SELECT n, CASE WHEN t = 'boolean' THEN 1 WHEN t IN ('bigint', 'integer', 'smallint') THEN 2 "
+		"WHEN t IN ('double precision', 'real', 'numeric') THEN 3 "
+		"WHEN t IN ('text', 'character varying', 'character') THEN 4 WHEN t = 'bytea' THEN 5 "
+		"WHEN t LIKE 'timestamp%' THEN 6 WHEN t IN ('jsonb', 'json') THEN 7 ELSE 0 END, "
+		"attnotnull::int, d::int, t FROM a",
 };
 
 const dal_driver dal__driver_postgres = {

@@ -327,6 +327,15 @@ static const dal_dialect sqlite_dialect = {
 		"(SELECT COUNT(*) FROM pragma_index_info(il.name)) = 1 "
 		"AND coalesce((SELECT ii.name FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0) = p.c, 0) "
 		"FROM p, pragma_index_list(p.t) il LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = il.name",
+	/* SQLite's affinity rules, in their order: INTEGER 2, TEXT 4, BLOB 5, REAL 3, NUMERIC 1. An
+	 * INTEGER PRIMARY KEY is the rowid: never NULL, whatever "notnull" says. */
+	.column_list_sql = "SELECT name, CASE WHEN upper(type) LIKE '%INT%' THEN 2 "
+		"WHEN upper(type) LIKE '%CHAR%' OR upper(type) LIKE '%CLOB%' OR upper(type) LIKE '%TEXT%' THEN 4 "
+		"WHEN upper(type) LIKE '%BLOB%' OR type = '' THEN 5 "
+		"WHEN upper(type) LIKE '%REAL%' OR upper(type) LIKE '%FLOA%' OR upper(type) LIKE '%DOUB%' THEN 3 ELSE 1 END, "
+		"\"notnull\", dflt_value IS NOT NULL OR pk > 0, type FROM pragma_table_info(?)",
+	.family = { 0, 1, 2, 3, 4, 5, 4, 4 },
+	.ident_nocase = true,
 };
 
 static bool sqlite_readonly(dal_stmt *stmt)

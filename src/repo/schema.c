@@ -5,6 +5,7 @@
 #include "dal/schema.h"
 #include "audit/audit.h"
 #include "conn.h"
+#include "repo/shape.h"
 #include "session.h"
 #include "sql/build.h"
 
@@ -94,14 +95,14 @@ static int ensure_index(dal_session *s, const dal_model *m, const dal_column *c)
 	if ((error = look_index(&look, s, m, c, &want)) < 0 || look.found)
 		return error;
 	if (look.named)
-		return dal__error(DAL_ESQL, "table '%s', column '%s': index '%s' is not the %s dal declares "
+		return dal__error(DAL_ESCHEMA, "table '%s', column '%s': index '%s' is not the %s dal declares "
 			"(on that column alone%s); drop it and run dal_init_database again", m->table, c->name, want.name,
 			want.unique ? "unique index" : "index", want.partial ? ", WHERE deleted_at IS NULL" : "");
 	if ((error = dal__sql_create_column_index(&ddl, s->conn->drv, m, c)) < 0 ||
 	    (error = dal__conn_exec(s->conn, ddl.ptr)) < 0 || (error = look_index(&look, s, m, c, &want)) < 0)
 		goto done;
 	if (!look.found)
-		error = dal__error(DAL_ESQL, "table '%s', column '%s': index '%s' is missing after CREATE INDEX "
+		error = dal__error(DAL_ESCHEMA, "table '%s', column '%s': index '%s' is missing after CREATE INDEX "
 			"(is the name taken by another table's index?)", m->table, c->name, want.name);
 done:
 	dal__str_dispose(&ddl);
@@ -116,6 +117,9 @@ static int create_model(dal_session *s, const dal_model *m)
 
 	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) == 0)
 		error = dal__conn_exec_script(s->conn, ddl.ptr);
+	/* IF NOT EXISTS kept an older table as it was. */
+	if (error == 0)
+		error = dal__table_shape_check(s->conn, m);
 	for (i = 0; i < m->ncolumns && error == 0; i++)
 		error = ensure_index(s, m, &m->columns[i]);
 	dal__str_dispose(&ddl);
@@ -139,9 +143,9 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 		if ((error = dal__session_open(&s, db, 0)) < 0)
 			return error;
 		for (i = 0; i < n && error == 0; i++)
-			if ((error = table_exists(&exists, &s, models[i])) == 0 && !exists)
-				error = dal__error(DAL_ENOTFOUND, "table '%s' does not exist (pass DAL_AUTO_MIGRATE to create it)",
-					models[i]->table);
+			if ((error = table_exists(&exists, &s, models[i])) == 0)
+				error = exists ? dal__table_shape_check(s.conn, models[i]) : dal__error(DAL_ENOTFOUND,
+					"table '%s' does not exist (pass DAL_AUTO_MIGRATE to create it)", models[i]->table);
 		return dal__session_close(&s, error);
 	}
 	/*

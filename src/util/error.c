@@ -95,6 +95,7 @@ const char *dal_strerror(int code)
 	case DAL_ENOMEM: return "out of memory";
 	case DAL_EIO: return "I/O error";
 	case DAL_ESQL: return "SQL error";
+	case DAL_ESCHEMA: return "schema mismatch";
 	default: return "unknown error";
 	}
 }

@@ -131,7 +131,7 @@ static void test_index_wrong_one_is_refused(void **state)
 	/* A plain index under the name of the unique one. */
 	fx_exec(fx, "DROP INDEX \"ux_6_user_x_email\"");
 	fx_exec(fx, "CREATE INDEX \"ux_6_user_x_email\" ON \"user_x\" (\"email\")");
-	CHECK_ERR(DAL_ESQL, dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
+	CHECK_ERR(DAL_ESCHEMA, dal_init_database(fx->db, ms, DAL_COUNT(ms), DAL_AUTO_MIGRATE));
 	print_message("refused: %s\n", dal_error_last()->message);
 	CHECK_MSG("ux_6_user_x_email");
 	CHECK_MSG("user_x");
