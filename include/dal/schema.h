@@ -13,7 +13,7 @@ DAL_BEGIN_DECLS
 
 /** dal_init_database() flags. */
 typedef enum dal_init_flag {
-	DAL_AUTO_MIGRATE = 1u << 0   /**< create missing tables and indexes */
+	DAL_AUTO_MIGRATE = 1u << 0   /**< create missing tables and indexes; add missing nullable columns */
 } dal_init_flag;
 
 /**
@@ -22,11 +22,13 @@ typedef enum dal_init_flag {
  * that exists is changed and no data is touched, so it is safe to call at every
  * start. Without it, a missing table is DAL_ENOTFOUND.
  *
- * A table that exists already must have the model's shape, with or without
- * DAL_AUTO_MIGRATE: every column the model declares, of the same kind of type
- * (any integer type for DAL_TYPE_INT, VARCHAR or TEXT for text...), and nothing
- * a create would fail on (NOT NULL without a default on a column the model lets
- * be NULL or leaves out). Columns the model does not declare are left alone.
+ * A table that exists already must have the model's shape: every column the
+ * model declares, of the same kind of type (any integer type for DAL_TYPE_INT,
+ * VARCHAR or TEXT for text...), and nothing a create would fail on (NOT NULL
+ * without a default on a column the model lets be NULL or leaves out). With
+ * DAL_AUTO_MIGRATE, declared columns that are missing and may be NULL are added;
+ * nothing is ever changed or dropped. Columns the model does not declare are
+ * left alone.
  *
  * A DAL_UNIQUE column of a soft-delete model is unique among live rows only: a
  * partial unique index where the engine has them, otherwise (DuckDB) checked by

@@ -109,6 +109,57 @@ done:
 	return error;
 }
 
+/* Only a column every existing row can go without: one that may be NULL. */
+static bool addable(const dal__shape_diff *d)
+{
+	return d->kind == DAL__SHAPE_NO_COLUMN && !(d->col->flags & (DAL_NOT_NULL | DAL_PRIMARY_KEY));
+}
+
+/*
+ * IF NOT EXISTS kept an older table as it was: columns the model gained are added
+ * where they may be NULL; anything else is named, never changed or dropped.
+ */
+static int fit_table(dal_session *s, const dal_model *m)
+{
+	dal__shape shape;
+	dal_str ddl = DAL_STR_INIT;
+	size_t i, kept = 0;
+	int error = dal__shape_read(&shape, s->conn, m);
+
+	for (i = 0; i < shape.n && error == 0; i++) {
+		if (!addable(&shape.v[i])) {
+			shape.v[kept++] = shape.v[i];
+			continue;
+		}
+		dal__str_clear(&ddl);
+		if ((error = dal__sql_add_column(&ddl, s->conn->drv, m, shape.v[i].col)) == 0)
+			error = dal__conn_exec(s->conn, ddl.ptr);
+	}
+	shape.n = kept;
+	if (error == 0)
+		error = dal__shape_error(&shape, m, "(DAL_AUTO_MIGRATE adds missing columns that may be NULL, "
+			"and never changes or drops one)");
+	dal__str_dispose(&ddl);
+	dal__shape_dispose(&shape);
+	return error;
+}
+
+/* Without DAL_AUTO_MIGRATE: the table must exist and fit as it is. */
+static int check_table(dal_session *s, const dal_model *m)
+{
+	dal__shape shape = { NULL, 0, 0 };
+	bool exists;
+	int error = table_exists(&exists, s, m);
+
+	if (error == 0 && !exists)
+		return dal__error(DAL_ENOTFOUND, "table '%s' does not exist (pass DAL_AUTO_MIGRATE to create it)",
+			m->table);
+	if (error == 0 && (error = dal__shape_read(&shape, s->conn, m)) == 0)
+		error = dal__shape_error(&shape, m, NULL);
+	dal__shape_dispose(&shape);
+	return error;
+}
+
 static int create_model(dal_session *s, const dal_model *m)
 {
 	dal_str ddl = DAL_STR_INIT;
@@ -117,9 +168,8 @@ static int create_model(dal_session *s, const dal_model *m)
 
 	if ((error = dal__sql_create_table(&ddl, s->conn->drv, m)) == 0)
 		error = dal__conn_exec_script(s->conn, ddl.ptr);
-	/* IF NOT EXISTS kept an older table as it was. */
 	if (error == 0)
-		error = dal__table_shape_check(s->conn, m);
+		error = fit_table(s, m);
 	for (i = 0; i < m->ncolumns && error == 0; i++)
 		error = ensure_index(s, m, &m->columns[i]);
 	dal__str_dispose(&ddl);
@@ -130,7 +180,6 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 {
 	dal_session s;
 	size_t i;
-	bool exists;
 	int error = 0;
 
 	DAL_ASSERT_ARG(db);
@@ -143,9 +192,7 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 		if ((error = dal__session_open(&s, db, 0)) < 0)
 			return error;
 		for (i = 0; i < n && error == 0; i++)
-			if ((error = table_exists(&exists, &s, models[i])) == 0)
-				error = exists ? dal__table_shape_check(s.conn, models[i]) : dal__error(DAL_ENOTFOUND,
-					"table '%s' does not exist (pass DAL_AUTO_MIGRATE to create it)", models[i]->table);
+			error = check_table(&s, models[i]);
 		return dal__session_close(&s, error);
 	}
 	/*

@@ -1,11 +1,10 @@
 /*
- * Whether a table that already exists has the shape its model declares.
+ * How an existing table differs from its model.
  *
  * CREATE TABLE IF NOT EXISTS leaves an older table as it is, so a model that
  * gained a column, or a table some other program made, would otherwise pass
  * dal_init_database and fail on the first write. The engine's catalog is asked
- * once per table; every difference that would make a repository call fail is
- * named in one message.
+ * once per table; each difference a repository call would fail on is listed.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,12 +16,10 @@
 #include "util/error.h"
 #include "util/str.h"
 
-/* Catalog names longer than this cannot be a model's column (identifiers are at most 63 bytes). */
-#define NAME_MAX_BYTES 64
-
+/* One column as the catalog has it. */
 typedef struct table_col {
-	char name[NAME_MAX_BYTES];
-	char type[NAME_MAX_BYTES];  /* the engine's name of its type, cut to fit */
+	char name[DAL__SHAPE_NAME_MAX];
+	char type[DAL__SHAPE_NAME_MAX];
 	int family;
 	bool not_null, has_default, matched;
 } table_col;
@@ -31,6 +28,15 @@ typedef struct table_cols {
 	table_col *v;
 	size_t n, cap;
 } table_cols;
+
+static void copy_text(char *dst, size_t size, const dal_value *v)
+{
+	size_t n = v->type == DAL_TYPE_TEXT ? v->len : 0;
+
+	n = n < size - 1 ? n : size - 1;
+	memcpy(dst, n ? v->v.s : "", n);
+	dst[n] = '\0';
+}
 
 static int int_of(dal_stmt *stmt, int col, int64_t *out)
 {
@@ -43,19 +49,23 @@ static int int_of(dal_stmt *stmt, int col, int64_t *out)
 	return 0;
 }
 
-static void copy_text(char *dst, size_t size, const dal_value *v)
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
-	size_t n = v->type == DAL_TYPE_TEXT ? v->len : 0;
+	size_t c = *cap ? 2 * *cap : 16;
+	void *p;
 
-	n = n < size - 1 ? n : size - 1;
-	memcpy(dst, n ? v->v.s : "", n);
-	dst[n] = '\0';
+	if (n < *cap)
+		return v;
+	if (!(p = realloc(v, c * size)))
+		return NULL;
+	*cap = c;
+	return p;
 }
 
 static int column_row(dal_stmt *stmt, void *payload)
 {
 	table_cols *t = payload;
-	table_col *c;
+	table_col *c, *v;
 	dal_value name, type;
 	int64_t family, not_null, has_default;
 	int error;
@@ -64,18 +74,12 @@ static int column_row(dal_stmt *stmt, void *payload)
 	    (error = int_of(stmt, 2, &not_null)) < 0 || (error = int_of(stmt, 3, &has_default)) < 0 ||
 	    (error = stmt->conn->drv->column(stmt, 4, &type)) < 0)
 		return error;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		table_col *v = realloc(t->v, cap * sizeof *v);
-
-		if (!v)
-			return dal__error(DAL_ENOMEM, "out of memory reading a table's columns");
-		t->v = v;
-		t->cap = cap;
-	}
+	if (!(v = grow(t->v, &t->cap, t->n, sizeof *v)))
+		return dal__error_nomem();
+	t->v = v;
 	c = &t->v[t->n++];
 	memset(c, 0, sizeof *c);
-	if (name.type == DAL_TYPE_TEXT && name.len < NAME_MAX_BYTES)
+	if (name.type == DAL_TYPE_TEXT && name.len < DAL__SHAPE_NAME_MAX)
 		copy_text(c->name, sizeof c->name, &name);
 	copy_text(c->type, sizeof c->type, &type);
 	c->family = (int)family;
@@ -99,23 +103,25 @@ static int family_of(const dal_dialect *d, dal_type type)
 	return d->family[type] ? d->family[type] : (int)type;
 }
 
-/* One difference, appended to the message after a "; ". */
-static int note(dal_str *out, int *count, const char *fmt, ...) DAL__PRINTF(3, 4);
-static int note(dal_str *out, int *count, const char *fmt, ...)
+static int add(dal__shape *s, dal__shape_kind kind, const dal_column *col, const table_col *tc)
 {
-	va_list ap;
-	int error;
+	dal__shape_diff *v = grow(s->v, &s->cap, s->n, sizeof *v), *d;
 
-	if (++*count > 1 && dal__str_puts(out, "; ") < 0)
-		return DAL_ENOMEM;
-	va_start(ap, fmt);
-	error = dal__str_vprintf(out, fmt, ap);
-	va_end(ap);
-	return error;
+	if (!v)
+		return dal__error_nomem();
+	s->v = v;
+	d = &s->v[s->n++];
+	memset(d, 0, sizeof *d);
+	d->kind = kind;
+	d->col = col;
+	if (tc) {
+		memcpy(d->name, tc->name, sizeof d->name);
+		memcpy(d->type, tc->type, sizeof d->type);
+	}
+	return 0;
 }
 
-/* The model's columns against the table's. */
-static int compare_declared(dal_str *out, int *count, const dal_dialect *d, const dal_model *m, table_cols *t)
+static int compare(dal__shape *s, const dal_dialect *d, const dal_model *m, table_cols *t)
 {
 	size_t i;
 	int error = 0;
@@ -125,51 +131,76 @@ static int compare_declared(dal_str *out, int *count, const dal_dialect *d, cons
 		table_col *tc = find_col(t, mc->name, d->ident_nocase);
 
 		if (!tc) {
-			error = note(out, count, "no column '%s' (the model declares %s%s)", mc->name,
-				dal_type_name(mc->type), (mc->flags & DAL_NOT_NULL) ? " NOT NULL" : "");
+			error = add(s, DAL__SHAPE_NO_COLUMN, mc, NULL);
 			continue;
 		}
 		tc->matched = true;
 		if (tc->family != family_of(d, mc->type))
-			error = note(out, count, "column '%s' is %s in the table, the model declares %s", mc->name,
-				tc->type, dal_type_name(mc->type));
+			error = add(s, DAL__SHAPE_TYPE, mc, tc);
 		else if (tc->not_null && !tc->has_default && !(mc->flags & (DAL_NOT_NULL | DAL_PRIMARY_KEY)))
-			error = note(out, count, "column '%s' is NOT NULL in the table, the model lets it be NULL",
-				mc->name);
+			error = add(s, DAL__SHAPE_NOT_NULL, mc, tc);
 	}
-	return error;
-}
-
-/* Columns the model does not declare are left alone, unless a create would fail on them. */
-static int compare_extra(dal_str *out, int *count, table_cols *t)
-{
-	size_t i;
-	int error = 0;
-
+	/* Columns the model does not declare are left alone, unless a create would fail on them. */
 	for (i = 0; i < t->n && error == 0; i++)
 		if (!t->v[i].matched && t->v[i].not_null && !t->v[i].has_default)
-			error = note(out, count, "column '%s' is NOT NULL without a default and the model does not "
-				"declare it (every create would fail)", t->v[i].name);
+			error = add(s, DAL__SHAPE_EXTRA_NOT_NULL, NULL, &t->v[i]);
 	return error;
 }
 
-int dal__table_shape_check(dal_conn *conn, const dal_model *m)
+int dal__shape_read(dal__shape *out, dal_conn *conn, const dal_model *m)
 {
 	const dal_dialect *d = conn->drv->dialect;
 	table_cols t = { NULL, 0, 0 };
-	dal_str diff = DAL_STR_INIT;
 	dal_value p = dal_text(m->table);
-	int count = 0, error;
+	int error;
 
+	memset(out, 0, sizeof *out);
 	error = dal__conn_each(conn, d->column_list_sql, 0, &p, 1, NULL, column_row, &t);
 	if (error == 0)
-		error = compare_declared(&diff, &count, d, m, &t);
-	if (error == 0)
-		error = compare_extra(&diff, &count, &t);
-	if (error == 0 && count > 0)
-		error = dal__error(DAL_ESCHEMA, "table '%s' does not match its model: %s; change the table "
-			"(ALTER TABLE) or the model", m->table, diff.ptr);
+		error = compare(out, d, m, &t);
 	free(t.v);
-	dal__str_dispose(&diff);
 	return error;
+}
+
+static int describe(dal_str *out, const dal__shape_diff *d)
+{
+	switch (d->kind) {
+	case DAL__SHAPE_NO_COLUMN:
+		return dal__str_printf(out, "no column '%s' (the model declares %s%s)", d->col->name,
+			dal_type_name(d->col->type), (d->col->flags & DAL_NOT_NULL) ? " NOT NULL" : "");
+	case DAL__SHAPE_TYPE:
+		return dal__str_printf(out, "column '%s' is %s in the table, the model declares %s", d->col->name,
+			d->type, dal_type_name(d->col->type));
+	case DAL__SHAPE_NOT_NULL:
+		return dal__str_printf(out, "column '%s' is NOT NULL in the table, the model lets it be NULL",
+			d->col->name);
+	case DAL__SHAPE_EXTRA_NOT_NULL:
+		return dal__str_printf(out, "column '%s' is NOT NULL without a default and the model does not "
+			"declare it (every create would fail)", d->name);
+	}
+	return 0;
+}
+
+int dal__shape_error(const dal__shape *s, const dal_model *m, const char *unfixed)
+{
+	dal_str msg = DAL_STR_INIT;
+	size_t i;
+	int error = 0;
+
+	if (s->n == 0)
+		return 0;
+	for (i = 0; i < s->n && error == 0; i++)
+		if ((i == 0 || (error = dal__str_puts(&msg, "; ")) == 0))
+			error = describe(&msg, &s->v[i]);
+	if (error == 0)
+		error = dal__error(DAL_ESCHEMA, "table '%s' does not match its model: %s%s%s; change the table "
+			"(ALTER TABLE) or the model", m->table, msg.ptr, unfixed ? " " : "", unfixed ? unfixed : "");
+	dal__str_dispose(&msg);
+	return error;
+}
+
+void dal__shape_dispose(dal__shape *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
 }

@@ -1,13 +1,40 @@
-/* Whether an existing table has the shape its model declares. Internal. */
+/* How an existing table differs from its model, by the engine's catalog. Internal. */
 #ifndef DAL_REPO_SHAPE_H
 #define DAL_REPO_SHAPE_H
 
 #include "dal/model.h"
 #include "driver/driver.h"
 
-/* 0 if table m->table has every column of `m` with its type's family and a nullability
- * creates can live with, and no NOT NULL column without a default the model leaves out;
- * else DAL_ESCHEMA naming every difference. The table must exist. */
-int dal__table_shape_check(dal_conn *conn, const dal_model *m);
+/* Catalog names longer than a model's identifiers (63 bytes) match no model column. */
+#define DAL__SHAPE_NAME_MAX 64
+
+typedef enum dal__shape_kind {
+	DAL__SHAPE_NO_COLUMN,    /* a column the model declares is missing */
+	DAL__SHAPE_TYPE,         /* the column holds another kind of type than the model's */
+	DAL__SHAPE_NOT_NULL,     /* NOT NULL without a default in the table, nullable in the model */
+	DAL__SHAPE_EXTRA_NOT_NULL /* NOT NULL without a default, and the model does not declare it */
+} dal__shape_kind;
+
+typedef struct dal__shape_diff {
+	dal__shape_kind kind;
+	const dal_column *col;                 /* the model's column; NULL for EXTRA_NOT_NULL */
+	char name[DAL__SHAPE_NAME_MAX];        /* the table's column, as the catalog names it */
+	char type[DAL__SHAPE_NAME_MAX];        /* the engine's name of its type, cut to fit */
+} dal__shape_diff;
+
+typedef struct dal__shape {
+	dal__shape_diff *v;
+	size_t n, cap;
+} dal__shape;
+
+/* Every difference between existing table m->table and `m` that a repository call would
+ * fail on; none if it has every declared column with its type's family and no NOT NULL
+ * column without a default where creates may leave the value out. Free with
+ * dal__shape_dispose, on failure too. */
+int dal__shape_read(dal__shape *out, dal_conn *conn, const dal_model *m);
+/* DAL_ESCHEMA naming the table and every difference, or 0 if there is none. `unfixed`
+ * says why DAL_AUTO_MIGRATE left them (NULL: it was not asked to fix them). */
+int dal__shape_error(const dal__shape *s, const dal_model *m, const char *unfixed);
+void dal__shape_dispose(dal__shape *s);
 
 #endif

@@ -418,6 +418,15 @@ static int column_ddl(dal_str *out, const dal_driver *drv, const dal_model *m, c
 	return error;
 }
 
+int dal__sql_add_column(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c)
+{
+	int error = dal__str_puts(out, "ALTER TABLE ");
+
+	error = error ? error : dal__sql_quote_ident(out, drv->dialect, m->table);
+	error = error ? error : dal__str_puts(out, " ADD COLUMN ");
+	return error ? error : column_ddl(out, drv, m, c);
+}
+
 /* FNV-1a, 64 bits, over each part and its terminating NUL. */
 static uint64_t index_hash(const char *const *parts, size_t n)
 {

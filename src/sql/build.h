@@ -44,6 +44,8 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c);
 /* CREATE statements for a model's table (and its id sequence), one per entry of `out` (split on
  * DAL_SQL_SEP); its column indexes come one by one from dal__sql_create_column_index(). */
 int dal__sql_create_table(dal_str *out, const dal_driver *drv, const dal_model *m);
+/* ALTER TABLE ... ADD COLUMN with the column's DDL as CREATE TABLE has it. */
+int dal__sql_add_column(dal_str *out, const dal_driver *drv, const dal_model *m, const dal_column *c);
 
 /* An index name: at most 63 bytes, PostgreSQL's limit; with the NUL, the size of its buffer. */
 #define DAL__SQL_INDEX_NAME_MAX 64
