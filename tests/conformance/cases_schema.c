@@ -5,14 +5,14 @@
 /* Version 1 of a model, then version 2 with a column more. */
 static const dal_column v1_cols[] = {
 	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 40),
 	DAL_COL_CREATED_AT(),
 };
 static const dal_model v1 = DAL_MODEL("sh_person", v1_cols);
 
 static const dal_column v2_cols[] = {
 	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 40),
 	DAL_COL("phone", DAL_TYPE_TEXT, 0, 20),
 	DAL_COL_CREATED_AT(),
 };
@@ -36,7 +36,7 @@ static void init_schema_error(fixture *fx, const dal_model *m, unsigned flags)
 /* Version 3: a NOT NULL column more, which rows already there cannot get. */
 static const dal_column v3_cols[] = {
 	DAL_COL_ID(),
-	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_UNIQUE, 40),
 	DAL_COL("phone", DAL_TYPE_TEXT, 0, 20),
 	DAL_COL("country", DAL_TYPE_TEXT, DAL_NOT_NULL, 2),
 	DAL_COL_CREATED_AT(),
