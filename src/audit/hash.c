@@ -1,46 +1,8 @@
 /* The audit row's SHA-256: its content, then its link into the chain (docs/audit.md). */
-#include <pthread.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "audit/audit.h"
-
-/*
- * EVP_sha256() makes every digest look the implementation up again (OpenSSL 3:
- * a locked property query), which cost as much as the hashing itself; fetched
- * once, a digest of an audit row's 300 bytes takes about half the time.
- */
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_fetched;
-
-static void fetch_md(void)
-{
-	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static const EVP_MD *sha256(void)
-{
-	pthread_once(&md_once, fetch_md);
-	return md_fetched ? md_fetched : EVP_sha256();
-}
-
-static int sha256_hex(char hex[65], const void *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	hex[0] = '\0';
-	if (EVP_Digest(p, n, md, &mdlen, sha256(), NULL) != 1 || mdlen != 32)
-		return dal__error(DAL_ERROR, "audit trail: SHA-256 failed in libcrypto");
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	return 0;
-}
+#include "util/sha256.h"
 
 static int put_field(dal_str *o, const char *s, size_t len)
 {
@@ -103,7 +65,7 @@ int dal__audit_content_hash(char hex[65], const dal__audit_content *c, dal_str *
 	error = error ? error : put_str(o, c->user_agent);
 	error = error ? error : put_json(o, c->old_values, c->old_len);
 	error = error ? error : put_json(o, c->new_values, c->new_len);
-	error = error ? error : sha256_hex(hex, o->ptr, o->len);
+	error = error ? error : dal__sha256_hex(hex, o->ptr, o->len);
 	dal__str_dispose(&own);
 	return error;
 }
@@ -124,7 +86,7 @@ int dal__audit_link(char hex[65], int64_t id, const char *prev, bool has_rid, in
 	error = error || !has_rid ? error : put_i64(o, rid, ';');
 	error = error || has_rid ? error : dal__str_putc(o, ';');
 	error = error ? error : dal__str_puts(o, content);
-	error = error ? error : sha256_hex(hex, o->ptr, o->len);
+	error = error ? error : dal__sha256_hex(hex, o->ptr, o->len);
 	dal__str_dispose(&own);
 	return error;
 }
