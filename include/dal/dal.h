@@ -18,6 +18,7 @@
 #include "dal/criteria.h"
 #include "dal/rows.h"
 #include "dal/schema.h"
+#include "dal/migrate.h"
 #include "dal/repo.h"
 #include "dal/uow.h"
 #include "dal/audit.h"

@@ -89,6 +89,14 @@ typedef struct dal_dialect {
 	const char *column_list_sql;
 	unsigned char family[DAL_TYPE_JSON + 1];  /* all 0: a dal_type's family is itself */
 	bool ident_nocase;                        /* "Email" and "email" name the same column */
+	/* Migrations (src/migrate/): a lock held by the migrating session across its
+	 * transactions, and its release; NULL where each migration's write transaction
+	 * is lock enough (one writer at a time). */
+	const char *migrate_lock_sql;
+	const char *migrate_unlock_sql;
+	/* Bounds lock waits: %s is "LOCAL " (this transaction) or "" (the session, until
+	 * RESET lock_timeout), %d milliseconds. NULL where the engine has no such bound. */
+	const char *lock_timeout_sql;
 } dal_dialect;
 
 struct dal_driver;

@@ -1421,6 +1421,10 @@ static const dal_dialect pg_dialect = {
 		"WHEN t IN ('text', 'character varying', 'character') THEN 4 WHEN t = 'bytea' THEN 5 "
 		"WHEN t LIKE 'timestamp%' THEN 6 WHEN t IN ('jsonb', 'json') THEN 7 ELSE 0 END, "
 		"attnotnull::int, d::int, t FROM a",
+	/* The key spells "dal_migr": one advisory lock per database for every dal. */
+	.migrate_lock_sql = "SELECT pg_advisory_lock(7233181633647044466)",
+	.migrate_unlock_sql = "SELECT pg_advisory_unlock(7233181633647044466)",
+	.lock_timeout_sql = "SET %slock_timeout = %d",
 };
 
 const dal_driver dal__driver_postgres = {

@@ -86,8 +86,7 @@ static size_t comment_len(const char *p)
 	return (size_t)(q - p);
 }
 
-/* Length of a literal, quoted identifier or comment starting at p, or 0 if p starts none. */
-static size_t skip_quoted(const char *sql, const char *p)
+size_t dal__sql_skip_quoted(const char *sql, const char *p)
 {
 	unsigned char prev = p > sql ? (unsigned char)p[-1] : 0;
 
@@ -116,7 +115,7 @@ long dal__sql_max_param(const char *sql)
 	long max = 0, k;
 
 	for (p = sql; *p; p++) {
-		if ((n = skip_quoted(sql, p)) > 0) {
+		if ((n = dal__sql_skip_quoted(sql, p)) > 0) {
 			p += n - 1;
 		} else if (is_param(sql, p)) {
 			for (k = 0, p++; *p >= '0' && *p <= '9'; p++)
@@ -137,7 +136,7 @@ int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style)
 	if (style == DAL_PH_QMARK || dal__sql_max_param(sql) > 0)
 		return dal__str_puts(out, sql);
 	for (p = sql; *p && error == 0; p++) {
-		if ((n = skip_quoted(sql, p)) > 0) {
+		if ((n = dal__sql_skip_quoted(sql, p)) > 0) {
 			error = dal__str_putn(out, p, n);
 			p += n - 1;
 		} else if (*p == '?') {

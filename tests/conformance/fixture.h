@@ -109,5 +109,6 @@ extern const fx_cases cases_ids;
 extern const fx_cases cases_secrets;
 extern const fx_cases cases_index;
 extern const fx_cases cases_schema;
+extern const fx_cases cases_migrate;
 
 #endif

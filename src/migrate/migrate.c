@@ -1,0 +1,326 @@
+/*
+ * dal_migrate, dal_migrate_status, dal_migrate_down.
+ *
+ * The applied versions are read without any lock: when nothing is pending,
+ * replicas starting at once do not queue. Otherwise each migration runs in a
+ * transaction that first takes the engine's write lock (and on PostgreSQL the
+ * run holds an advisory lock too), reads again whether its version is
+ * recorded, and records it before committing, so two processes never apply
+ * one twice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "db.h"
+#include "migrate/applied.h"
+#include "migrate/report.h"
+#include "migrate/script.h"
+#include "migrate/source.h"
+#include "uow.h"
+#include "util/error.h"
+
+/* What one call works with. */
+typedef struct run {
+	dal_db *db;
+	dal_conn *conn;
+	const dal_migrate_opts *o;
+	dal__mig_set src;
+	dal__applied applied;
+	char applied_by[256];
+	bool locked;
+} run;
+
+static void default_applied_by(char *out, size_t size)
+{
+	const char *user = getenv("USER");
+	char host[128] = "";
+
+	if (!user || !*user)
+		user = getenv("LOGNAME");
+	if (gethostname(host, sizeof host - 1) != 0)
+		host[0] = '\0';
+	snprintf(out, size, "%s@%s", user && *user ? user : "unknown", host[0] ? host : "localhost");
+}
+
+static int run_open(run *r, dal_db *db, const dal_migrate_opts *o)
+{
+	int error;
+
+	memset(r, 0, sizeof *r);
+	r->db = db;
+	r->o = o;
+	if (!db || !o)
+		return dal__error(DAL_EINVAL, "invalid argument: %s is NULL", db ? "opts" : "db");
+	if ((error = dal__check_version(o->version, DAL_MIGRATE_OPTS_VERSION, "dal_migrate_opts")) < 0)
+		return error;
+	if (dal__uow_tx(db))
+		return dal__error(DAL_EINVAL, "migrations cannot run inside a unit of work: they commit each "
+			"migration on a connection of their own; run them before the unit begins");
+	if (o->lock_timeout_ms < 0 || o->lock_retries < 0)
+		return dal__error(DAL_EINVAL, "dal_migrate_opts: lock_timeout_ms and lock_retries must be 0 or more");
+	if (o->applied_by)
+		snprintf(r->applied_by, sizeof r->applied_by, "%s", o->applied_by);
+	else
+		default_applied_by(r->applied_by, sizeof r->applied_by);
+	if ((error = dal__mig_load(&r->src, o, db->drv->name)) < 0)
+		return error;
+	if ((error = dal__pool_acquire(&r->conn, db)) < 0)
+		return error;
+	return dal__applied_read(&r->applied, r->conn);
+}
+
+static void run_close(run *r)
+{
+	if (r->conn) {
+		if (r->locked)
+			dal__applied_unlock(r->conn);
+		dal__pool_release(r->db, r->conn);
+	}
+	dal__applied_dispose(&r->applied);
+	dal__mig_set_dispose(&r->src);
+}
+
+/* The error of a statement, with the file and line it starts on. */
+static int at_line(int error, const dal__mig *m, const char *file, int line, const char *what)
+{
+	dal__error_saved saved;
+
+	dal__error_save(&saved);
+	return dal__error_engine(error, saved.sqlstate, saved.engine_code, "migration %s (version %lld), line %d: %s%s",
+		file[0] ? file : m->name, m->version, line, saved.message, what);
+}
+
+static int run_script(run *r, const dal__mig *m, const char *text, const char *file)
+{
+	dal__script sc;
+	const char *stmt;
+	size_t len;
+	int line, error = 0;
+	char *one;
+
+	dal__script_init(&sc, text);
+	while (error == 0 && dal__script_next(&sc, &stmt, &len, &line)) {
+		if (!(one = strndup(stmt, len)))
+			return dal__error_nomem();
+		if ((error = dal__conn_exec(r->conn, one)) < 0)
+			error = at_line(error, m, file, line, m->no_tx ? " (it ran outside a transaction: the statements "
+				"before it stay; dal_migrate runs the whole file again, so write it to be run again, "
+				"IF NOT EXISTS)" : "; rolled back, nothing after it ran");
+		free(one);
+	}
+	return error;
+}
+
+static int begin(run *r, const dal__mig *m)
+{
+	int error;
+
+	if (m->no_tx)
+		return 0;
+	if ((error = r->conn->drv->begin(r->conn, DAL__TX_WRITE)) < 0)
+		return error;
+	r->conn->in_tx = true;
+	return 0;
+}
+
+static int end(run *r, int error)
+{
+	dal__error_saved saved;
+
+	if (!r->conn->in_tx)
+		return error;
+	r->conn->in_tx = false;
+	if (error == 0)
+		return r->conn->drv->commit(r->conn);
+	dal__error_save(&saved);
+	if (r->conn->drv->rollback(r->conn) < 0)
+		r->conn->broken = true;
+	dal__error_restore(&saved);
+	return error;
+}
+
+/* One migration, up: nothing if another process recorded it meanwhile. */
+static int apply_one(run *r, const dal__mig *m, bool *done)
+{
+	int64_t t0 = dal_now(), ms;
+	bool there = false;
+	int error;
+
+	*done = false;
+	if ((error = begin(r, m)) < 0)
+		return error;
+	error = dal__applied_lock_timeout(r->conn, r->o->lock_timeout_ms, !m->no_tx);
+	if (error == 0)
+		error = dal__applied_has(&there, r->conn, m->version);
+	if (error == 0 && !there)
+		error = run_script(r, m, m->up, m->file);
+	ms = (dal_now() - t0) / 1000;
+	if (error == 0 && !there)
+		error = dal__applied_record(r->conn, m, t0, ms, r->applied_by);
+	error = end(r, error);
+	dal__applied_lock_timeout_reset(r->conn, m->no_tx);
+	*done = error == 0 && !there;
+	return error;
+}
+
+/* A lock wait that timed out is tried again, a bounded number of times. */
+static int apply_retrying(run *r, const dal__mig *m, bool *done)
+{
+	int attempt, error = 0;
+
+	for (attempt = 0; attempt <= r->o->lock_retries; attempt++) {
+		if (attempt > 0) {
+			struct timespec ts = { 0, 100000000L * (attempt < 10 ? attempt : 10) };
+
+			nanosleep(&ts, NULL);
+		}
+		if ((error = apply_one(r, m, done)) != DAL_EBUSY)
+			return error;
+	}
+	return error;
+}
+
+static int apply_pending(run *r, dal_migrate_report *rep)
+{
+	size_t i;
+	int error = 0;
+
+	if ((error = dal__applied_prepare(r->conn)) < 0 || (error = dal__applied_lock(r->conn, &r->locked)) < 0 ||
+	    (error = dal__applied_read(&r->applied, r->conn)) < 0)
+		return error;
+	for (i = 0; i < r->src.n && error == 0; i++) {
+		bool done = false;
+
+		if (dal__applied_find(&r->applied, r->src.v[i].version))
+			continue;
+		error = apply_retrying(r, &r->src.v[i], &done);
+		if (done)
+			dal__report_mark(rep, r->src.v[i].version);
+	}
+	return error;
+}
+
+static int changed_error(const dal_migrate_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->count; i++)
+		if (rep->items[i].state == DAL_MIGRATION_CHANGED)
+			return dal__error(DAL_ESCHEMA, "migration %s (version %lld) changed after it was applied (checksum "
+				"%.12s, recorded %.12s): restore its text, and put the change in a new migration",
+				rep->items[i].file[0] ? rep->items[i].file : rep->items[i].name, rep->items[i].version,
+				rep->items[i].checksum, dal__report_recorded_checksum(rep, i));
+	return 0;
+}
+
+static int finish(dal_migrate_report **out, run *r, dal_migrate_report *rep, int error)
+{
+	int e2;
+
+	/* The report says where things stand after the call, failed or not. */
+	if (rep && r->conn && !r->conn->broken && (e2 = dal__applied_read(&r->applied, r->conn)) == 0)
+		e2 = dal__report_refresh(rep, &r->src, &r->applied);
+	run_close(r);
+	if (out)
+		*out = rep;
+	else
+		dal_migrate_report_free(rep);
+	return error;
+}
+
+static int migrate(dal_migrate_report **out, dal_db *db, const dal_migrate_opts *o, bool apply)
+{
+	run r;
+	dal_migrate_report *rep = NULL;
+	int error;
+
+	if (out)
+		*out = NULL;
+	if ((error = run_open(&r, db, o)) == 0)
+		error = dal__report_build(&rep, &r.src, &r.applied);
+	if (error == 0 && apply)
+		error = changed_error(rep);
+	if (error == 0 && apply && o->auto_run && rep->pending > 0)
+		error = apply_pending(&r, rep);
+	return finish(out, &r, rep, error);
+}
+
+int dal_migrate(dal_migrate_report **out, dal_db *db, const dal_migrate_opts *opts)
+{
+	return migrate(out, db, opts, true);
+}
+
+int dal_migrate_status(dal_migrate_report **out, dal_db *db, const dal_migrate_opts *opts)
+{
+	return migrate(out, db, opts, false);
+}
+
+/* Every migration to undo must have a down part in the source: checked before any is undone. */
+static int check_down(run *r, long long target)
+{
+	size_t i;
+
+	for (i = r->applied.n; i-- > 0;) {
+		const dal__applied_row *a = &r->applied.v[i];
+		const dal__mig *m = a->version <= (long long)r->src.n ? &r->src.v[a->version - 1] : NULL;
+
+		if (a->version <= target)
+			continue;
+		if (!m)
+			return dal__error(DAL_EINVAL, "cannot go down past version %lld ('%s'): it is not in the "
+				"migrations given", a->version, a->name);
+		if (!m->down)
+			return dal__error(DAL_EINVAL, "cannot go down past migration %s (version %lld): it has no down "
+				"part (%s)", m->file[0] ? m->file : m->name, m->version,
+				m->file[0] ? "a .down.sql file" : "dal_migration.down");
+	}
+	return 0;
+}
+
+static int down_one(run *r, const dal__mig *m)
+{
+	dal__mig back = *m;
+	bool there = false;
+	int error;
+
+	back.no_tx = false;
+	if ((error = begin(r, &back)) < 0)
+		return error;
+	error = dal__applied_has(&there, r->conn, m->version);
+	if (error == 0 && there)
+		error = run_script(r, &back, m->down, m->down_file);
+	if (error == 0 && there)
+		error = dal__applied_forget(r->conn, m->version);
+	return end(r, error);
+}
+
+int dal_migrate_down(dal_migrate_report **out, dal_db *db, const dal_migrate_opts *opts, long long target)
+{
+	run r;
+	dal_migrate_report *rep = NULL;
+	size_t i;
+	int error;
+
+	if (out)
+		*out = NULL;
+	if (target < 0)
+		return dal__error(DAL_EINVAL, "dal_migrate_down: target version %lld is below 0", target);
+	if ((error = run_open(&r, db, opts)) == 0)
+		error = dal__report_build(&rep, &r.src, &r.applied);
+	if (error == 0 && (error = dal__applied_lock(r.conn, &r.locked)) == 0 &&
+	    (error = dal__applied_read(&r.applied, r.conn)) == 0)
+		error = check_down(&r, target);
+	for (i = r.applied.n; error == 0 && i-- > 0;) {
+		long long v = r.applied.v[i].version;
+
+		if (v <= target)
+			continue;
+		if ((error = down_one(&r, &r.src.v[v - 1])) == 0)
+			dal__report_mark(rep, v);
+	}
+	return finish(out, &r, rep, error);
+}

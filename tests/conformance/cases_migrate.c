@@ -1,0 +1,421 @@
+/* Versioned migrations: apply, status, pending only, down, checksums, failures with
+ * file and line, folders of files with engine variants, and bad sources. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conformance/fixture.h"
+
+static const dal_migration three[] = {
+	{ 1, "create_person", "CREATE TABLE mg_person (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+	  "DROP TABLE mg_person", NULL, 0 },
+	{ 2, "add_phone", "ALTER TABLE mg_person ADD COLUMN phone TEXT;\n"
+	  "INSERT INTO mg_person (id, name, phone) VALUES (1, 'it''s; here', '?');",
+	  "DROP TABLE mg_person;\nCREATE TABLE mg_person (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", NULL, 0 },
+	{ 3, "create_city", "CREATE TABLE mg_city (id INTEGER PRIMARY KEY)", "DROP TABLE mg_city", NULL, 0 },
+};
+
+static dal_migrate_opts opts_of(const dal_migration *list, size_t n, bool run)
+{
+	dal_migrate_opts o = DAL_MIGRATE_OPTS_INIT;
+
+	o.list = list;
+	o.nlist = n;
+	o.auto_run = run;
+	o.applied_by = "conformance";
+	return o;
+}
+
+static bool has_table(fixture *fx, const char *table)
+{
+	dal_result *res = NULL;
+	char sql[128];
+	int rc;
+
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s", table);
+	rc = dal_query(&res, fx->db, sql, NULL, 0);
+	dal_result_free(res);
+	dal_error_clear();
+	return rc == 0;
+}
+
+static int64_t recorded(fixture *fx)
+{
+	return fx_scalar(fx, "SELECT COUNT(*) FROM dal_schema_migrations", NULL, 0);
+}
+
+/* Pending with auto_run off, then applied in order, then nothing to do. */
+static void test_migrate_apply_and_status(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 3, false);
+	dal_migrate_report *r = NULL;
+	size_t i;
+
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->count, 3);
+	assert_int_equal(r->pending, 3);
+	assert_int_equal(r->applied_now, 0);
+	assert_int_equal(r->current_version, 0);
+	assert_false(has_table(fx, "mg_person"));
+	dal_migrate_report_free(r);
+
+	o.auto_run = true;
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->applied_now, 3);
+	assert_int_equal(r->pending, 0);
+	assert_int_equal(r->current_version, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(r->items[i].state, DAL_MIGRATION_APPLIED);
+		assert_true(r->items[i].applied_now);
+		assert_string_equal(r->items[i].applied_by, "conformance");
+		assert_int_equal(strlen(r->items[i].checksum), 64);
+		assert_true(r->items[i].applied_at > 0);
+	}
+	dal_migrate_report_free(r);
+	/* The literal with a ';' and a '?' went through as written. */
+	{
+		dal_result *res = NULL;
+
+		CHECK_OK(dal_query(&res, fx->db, "SELECT name, phone FROM mg_person WHERE id = 1", NULL, 0));
+		assert_string_equal(dal_result_get(res, 0, 0)->v.s, "it's; here");
+		assert_string_equal(dal_result_get(res, 0, 1)->v.s, "?");
+		dal_result_free(res);
+	}
+	assert_int_equal(recorded(fx), 3);
+
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->applied_now, 0);
+	assert_int_equal(r->pending, 0);
+	dal_migrate_report_free(r);
+	CHECK_OK(dal_migrate_status(&r, fx->db, &o));
+	assert_int_equal(r->count, 3);
+	assert_int_equal(r->items[2].state, DAL_MIGRATION_APPLIED);
+	dal_migrate_report_free(r);
+}
+
+/* A later migration appears: only it runs. */
+static void test_migrate_incremental(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 2, true);
+	dal_migrate_report *r = NULL;
+
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->applied_now, 2);
+	dal_migrate_report_free(r);
+	o.nlist = 3;
+	CHECK_OK(dal_migrate_status(&r, fx->db, &o));
+	assert_int_equal(r->pending, 1);
+	assert_int_equal(r->items[2].state, DAL_MIGRATION_PENDING);
+	dal_migrate_report_free(r);
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->applied_now, 1);
+	assert_false(r->items[0].applied_now);
+	assert_true(r->items[2].applied_now);
+	dal_migrate_report_free(r);
+	assert_true(has_table(fx, "mg_city"));
+}
+
+/* The text of an applied migration changed: stop, naming it; status shows it. */
+static void test_migrate_checksum_changed(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migration edited[3];
+	dal_migrate_opts o = opts_of(three, 2, true);
+	dal_migrate_report *r = NULL;
+
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	memcpy(edited, three, sizeof edited);
+	edited[1].up = "ALTER TABLE mg_person ADD COLUMN phone TEXT";
+	o.list = edited;
+	o.nlist = 3;
+	CHECK_ERR(DAL_ESCHEMA, dal_migrate(&r, fx->db, &o));
+	CHECK_MSG("add_phone");
+	CHECK_MSG("version 2");
+	assert_non_null(r);
+	assert_int_equal(r->items[1].state, DAL_MIGRATION_CHANGED);
+	dal_migrate_report_free(r);
+	/* Nothing after it ran. */
+	assert_false(has_table(fx, "mg_city"));
+	CHECK_OK(dal_migrate_status(&r, fx->db, &o));
+	assert_int_equal(r->items[1].state, DAL_MIGRATION_CHANGED);
+	dal_migrate_report_free(r);
+}
+
+/* A failing statement: its migration rolled back, named with its line; nothing later runs. */
+static void test_migrate_failure_rolled_back(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_migration bad[] = {
+		{ 1, "one", "CREATE TABLE mg_one (id INTEGER PRIMARY KEY)", NULL, NULL, 0 },
+		{ 2, "two", "CREATE TABLE mg_two (id INTEGER PRIMARY KEY);\n\n-- then\nINSERT INTO mg_nowhere VALUES (1);",
+		  NULL, NULL, 0 },
+		{ 3, "three", "CREATE TABLE mg_three (id INTEGER PRIMARY KEY)", NULL, NULL, 0 },
+	};
+	dal_migrate_opts o = opts_of(bad, 3, true);
+	dal_migrate_report *r = NULL;
+	int rc = dal_migrate(&r, fx->db, &o);
+
+	assert_true(rc < 0);
+	CHECK_MSG("version 2");
+	CHECK_MSG("line 4");
+	CHECK_MSG("rolled back");
+	assert_non_null(r);
+	assert_int_equal(r->current_version, 1);
+	assert_int_equal(r->pending, 2);
+	dal_migrate_report_free(r);
+	assert_true(has_table(fx, "mg_one"));
+	assert_false(has_table(fx, "mg_two"));
+	assert_false(has_table(fx, "mg_three"));
+	assert_int_equal(recorded(fx), 1);
+}
+
+/* Down to a version, newest first; then up again. */
+static void test_migrate_down_and_again(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 3, true);
+	dal_migrate_report *r = NULL;
+
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	CHECK_OK(dal_migrate_down(&r, fx->db, &o, 1));
+	assert_int_equal(r->applied_now, 2);
+	assert_int_equal(r->current_version, 1);
+	assert_int_equal(r->pending, 2);
+	dal_migrate_report_free(r);
+	assert_false(has_table(fx, "mg_city"));
+	assert_true(has_table(fx, "mg_person"));
+	assert_int_equal(recorded(fx), 1);
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->applied_now, 2);
+	dal_migrate_report_free(r);
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM mg_person", NULL, 0), 1);
+	CHECK_OK(dal_migrate_down(NULL, fx->db, &o, 0));
+	assert_false(has_table(fx, "mg_person"));
+	assert_int_equal(recorded(fx), 0);
+}
+
+/* A migration without a down part stops dal_migrate_down before anything is undone. */
+static void test_migrate_down_needs_down(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migration list[3];
+	dal_migrate_opts o = opts_of(list, 3, true);
+
+	memcpy(list, three, sizeof list);
+	list[1].down = NULL;
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	CHECK_ERR(DAL_EINVAL, dal_migrate_down(NULL, fx->db, &o, 0));
+	CHECK_MSG("add_phone");
+	CHECK_MSG("no down part");
+	assert_true(has_table(fx, "mg_city"));
+	assert_int_equal(recorded(fx), 3);
+	CHECK_ERR(DAL_EINVAL, dal_migrate_down(NULL, fx->db, &o, -1));
+}
+
+/* Applied, then gone from the source: reported as missing, not an error. */
+static void test_migrate_missing_from_source(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 3, true);
+	dal_migrate_report *r = NULL;
+
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	o.nlist = 2;
+	CHECK_OK(dal_migrate_status(&r, fx->db, &o));
+	assert_int_equal(r->count, 3);
+	assert_int_equal(r->items[2].state, DAL_MIGRATION_MISSING);
+	assert_string_equal(r->items[2].name, "create_city");
+	assert_string_equal(dal_migration_state_name(r->items[2].state), "missing");
+	dal_migrate_report_free(r);
+}
+
+/* Versions with a gap, twice, bad names, no up SQL: refused before anything runs. */
+static void test_migrate_bad_lists(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_migration gap[] = {
+		{ 1, "a", "CREATE TABLE mg_a (id INTEGER)", NULL, NULL, 0 },
+		{ 3, "c", "CREATE TABLE mg_c (id INTEGER)", NULL, NULL, 0 },
+	};
+	static const dal_migration twice[] = {
+		{ 1, "a", "CREATE TABLE mg_a (id INTEGER)", NULL, NULL, 0 },
+		{ 1, "b", "CREATE TABLE mg_b (id INTEGER)", NULL, NULL, 0 },
+	};
+	static const dal_migration badname[] = { { 1, "a b", "SELECT 1", NULL, NULL, 0 } };
+	static const dal_migration badengine[] = { { 1, "a", "SELECT 1", NULL, "mysql", 0 } };
+	dal_migrate_opts o = opts_of(gap, 2, true);
+
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG("version 2 is missing");
+	o = opts_of(twice, 2, true);
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG("two names");
+	o = opts_of(badname, 1, true);
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	o = opts_of(badengine, 1, true);
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG("mysql");
+	o = opts_of(NULL, 0, true);
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	assert_false(has_table(fx, "mg_a"));
+}
+
+/* ---- folders ---- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void make_dir(char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/dal-mig-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static const char *engine_of(fixture *fx)
+{
+	return fx_is(fx, "postgres") ? "postgresql" : fx_is(fx, "duckdb") ? "duckdb" : "sqlite";
+}
+
+/* Files for every engine, a variant for this one (chosen) and one for another (ignored). */
+static void test_migrate_folder(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = DAL_MIGRATE_OPTS_INIT;
+	dal_migrate_report *r = NULL;
+	char dir[64], name[128];
+
+	make_dir(dir, sizeof dir);
+	write_file(dir, "README.md", "not a migration");
+	write_file(dir, "V1__create_shop.sql", "-- the first\nCREATE TABLE mg_shop (id INTEGER PRIMARY KEY, label TEXT);\n");
+	write_file(dir, "V1__create_shop.down.sql", "DROP TABLE mg_shop;\n");
+	write_file(dir, "V2__seed.sql", "INSERT INTO mg_shop (id, label) VALUES (1, 'generic');\n");
+	snprintf(name, sizeof name, "V2__seed.%s.sql", engine_of(fx));
+	write_file(dir, name, "INSERT INTO mg_shop (id, label) VALUES (1, 'own');\n");
+	write_file(dir, fx_is(fx, "duckdb") ? "V2__seed.sqlite.sql" : "V2__seed.duckdb.sql",
+		"INSERT INTO mg_shop (id, label) VALUES (1, 'other');\n");
+	write_file(dir, "V2__seed.down.sql", "DELETE FROM mg_shop;\n");
+	o.dir = dir;
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	assert_int_equal(r->applied_now, 2);
+	assert_string_equal(r->items[1].file, name);
+	assert_string_equal(r->items[0].name, "create_shop");
+	dal_migrate_report_free(r);
+	{
+		dal_result *res = NULL;
+
+		CHECK_OK(dal_query(&res, fx->db, "SELECT label FROM mg_shop", NULL, 0));
+		assert_string_equal(dal_result_get(res, 0, 0)->v.s, "own");
+		dal_result_free(res);
+	}
+	/* The file changes after it was applied: named. */
+	write_file(dir, name, "INSERT INTO mg_shop (id, label) VALUES (2, 'own');\n");
+	CHECK_ERR(DAL_ESCHEMA, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG(name);
+	write_file(dir, name, "INSERT INTO mg_shop (id, label) VALUES (1, 'own');\n");
+	CHECK_OK(dal_migrate_down(NULL, fx->db, &o, 0));
+	assert_false(has_table(fx, "mg_shop"));
+	remove_dir(dir);
+}
+
+/* Each bad folder is refused naming the file, with nothing applied. */
+static void bad_folder(fixture *fx, const char *file, const char *text, const char *named)
+{
+	dal_migrate_opts o = DAL_MIGRATE_OPTS_INIT;
+	char dir[64];
+
+	make_dir(dir, sizeof dir);
+	write_file(dir, "V1__ok.sql", "CREATE TABLE mg_ok (id INTEGER);\n");
+	write_file(dir, file, text);
+	o.dir = dir;
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG(named);
+	assert_false(has_table(fx, "mg_ok"));
+	remove_dir(dir);
+}
+
+static void test_migrate_bad_folders(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = DAL_MIGRATE_OPTS_INIT;
+
+	bad_folder(fx, "V3__gap.sql", "SELECT 1;", "version 2 is missing");
+	bad_folder(fx, "V1__other.sql", "SELECT 1;", "two names");
+	bad_folder(fx, "2__noprefix.sql", "SELECT 1;", "2__noprefix.sql");
+	bad_folder(fx, "V2_one_underscore.sql", "SELECT 1;", "V2_one_underscore.sql");
+	bad_folder(fx, "V2__x.mysql.sql", "SELECT 1;", "'mysql'");
+	bad_folder(fx, "V2__bad name.sql", "SELECT 1;", "V2__bad name.sql");
+	bad_folder(fx, "V2__dir.sql", "-- dal:no-transaction\n-- dal:sometimes\nSELECT 1;", "line 2");
+	bad_folder(fx, "V5__lonely.down.sql", "SELECT 1;", "V5__lonely.down.sql");
+	o.dir = "/nonexistent/dal-migrations";
+	CHECK_ERR(DAL_ENOTFOUND, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG("/nonexistent/dal-migrations");
+}
+
+/* -- dal:no-transaction: CREATE INDEX CONCURRENTLY cannot run in a transaction. */
+static void test_migrate_no_transaction(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_migration pg[] = {
+		{ 1, "t", "CREATE TABLE mg_nt (id INTEGER PRIMARY KEY, v TEXT)", NULL, NULL, 0 },
+		{ 2, "ix", "-- dal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS mg_nt_v ON mg_nt (v)", NULL,
+		  "postgresql", 0 },
+	};
+	dal_migrate_opts o = opts_of(pg, 2, true);
+	dal_migrate_report *r = NULL;
+
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	/* Elsewhere version 2 has nothing to do and is recorded as such. */
+	assert_int_equal(r->applied_now, 2);
+	assert_string_equal(r->items[1].name, "ix");
+	dal_migrate_report_free(r);
+	if (fx_is(fx, "postgres"))
+		assert_true(fx_index_exists(fx, "mg_nt_v"));
+	assert_int_equal(recorded(fx), 2);
+}
+
+/* Inside a unit of work: refused (a migration commits on a connection of its own). */
+static void test_migrate_not_in_unit(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 3, true);
+	dal_uow *u = NULL;
+
+	CHECK_OK(dal_uow_begin(&u, fx->db, NULL));
+	CHECK_ERR(DAL_EINVAL, dal_migrate(NULL, fx->db, &o));
+	CHECK_MSG("unit of work");
+	CHECK_OK(dal_uow_rollback(u));
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+}
+
+FX_CASES(cases_migrate,
+	FX_CASE(test_migrate_apply_and_status),
+	FX_CASE(test_migrate_incremental),
+	FX_CASE(test_migrate_checksum_changed),
+	FX_CASE(test_migrate_failure_rolled_back),
+	FX_CASE(test_migrate_down_and_again),
+	FX_CASE(test_migrate_down_needs_down),
+	FX_CASE(test_migrate_missing_from_source),
+	FX_CASE(test_migrate_bad_lists),
+	FX_CASE(test_migrate_folder),
+	FX_CASE(test_migrate_bad_folders),
+	FX_CASE(test_migrate_no_transaction),
+	FX_CASE(test_migrate_not_in_unit));
