@@ -189,7 +189,8 @@ static int apply_pending(run *r, dal_migrate_report *rep)
 	size_t i;
 	int error = 0;
 
-	if ((error = dal__applied_prepare(r->conn)) < 0 || (error = dal__applied_lock(r->conn, &r->locked)) < 0 ||
+	/* Locked first: on PostgreSQL two CREATE TABLE IF NOT EXISTS at once can both try. */
+	if ((error = dal__applied_lock(r->conn, &r->locked)) < 0 || (error = dal__applied_prepare(r->conn)) < 0 ||
 	    (error = dal__applied_read(&r->applied, r->conn)) < 0)
 		return error;
 	for (i = 0; i < r->src.n && error == 0; i++) {
