@@ -167,7 +167,21 @@ static int apply_one(run *r, const dal__mig *m, bool *done)
 	return error;
 }
 
-/* A lock wait that timed out is tried again, a bounded number of times. */
+static int retries_spent(int error, int attempts, int timeout_ms)
+{
+	dal__error_saved saved;
+
+	dal__error_save(&saved);
+	return dal__error_engine(error, saved.sqlstate, saved.engine_code, "%s; gave up after %d attempts "
+		"(lock_timeout_ms %d each): a transaction holds a lock it needs; retry when it ends", saved.message,
+		attempts, timeout_ms);
+}
+
+/*
+ * A lock wait that timed out is tried again, a bounded number of times. While a
+ * migration waits for its lock every reader of the table queues behind it: a short
+ * wait, given up and tried again, keeps their delay near lock_timeout_ms.
+ */
 static int apply_retrying(run *r, const dal__mig *m, bool *done)
 {
 	int attempt, error = 0;
@@ -181,7 +195,7 @@ static int apply_retrying(run *r, const dal__mig *m, bool *done)
 		if ((error = apply_one(r, m, done)) != DAL_EBUSY)
 			return error;
 	}
-	return error;
+	return retries_spent(error, attempt, r->o->lock_timeout_ms);
 }
 
 static int apply_pending(run *r, dal_migrate_report *rep)

@@ -1,5 +1,7 @@
 /* Versioned migrations: apply, status, pending only, down, checksums, failures with
  * file and line, folders of files with engine variants, and bad sources. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -406,6 +408,94 @@ static void test_migrate_not_in_unit(void **state)
 	CHECK_OK(dal_migrate(NULL, fx->db, &o));
 }
 
+/* ---- PostgreSQL: a migration waiting for a lock must not stall readers for long ---- */
+
+typedef struct lock_race {
+	dal_db *db;
+	atomic_bool done;
+	int64_t worst_us;
+	long reads;
+	int read_rc;
+	int migrate_rc;
+	int64_t took_us;
+	char message[512];
+} lock_race;
+
+static void *reader(void *p)
+{
+	lock_race *lr = p;
+
+	while (!atomic_load(&lr->done) && lr->read_rc == 0) {
+		dal_result *res = NULL;
+		int64_t t0 = dal_now(), dt;
+
+		lr->read_rc = dal_query(&res, lr->db, "SELECT COUNT(*) FROM mg_lock", NULL, 0);
+		dal_result_free(res);
+		dt = dal_now() - t0;
+		lr->worst_us = dt > lr->worst_us ? dt : lr->worst_us;
+		lr->reads++;
+	}
+	return NULL;
+}
+
+static const dal_migration lock_list[] = {
+	{ 1, "t", "CREATE TABLE mg_lock (id INTEGER PRIMARY KEY)", NULL, NULL, 0 },
+	{ 2, "add_col", "ALTER TABLE mg_lock ADD COLUMN note TEXT", NULL, NULL, 0 },
+};
+
+static void *migrator(void *p)
+{
+	lock_race *lr = p;
+	dal_migrate_opts o = opts_of(lock_list, 2, true);
+	int64_t t0 = dal_now();
+
+	o.lock_timeout_ms = 300;
+	o.lock_retries = 2;
+	lr->migrate_rc = dal_migrate(NULL, lr->db, &o);
+	snprintf(lr->message, sizeof lr->message, "%s", dal_error_last()->message);
+	lr->took_us = dal_now() - t0;
+	atomic_store(&lr->done, true);
+	return NULL;
+}
+
+static void test_migrate_lock_timeout(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(lock_list, 1, true);
+	lock_race lr;
+	pthread_t tr, tm;
+	dal_uow *u = NULL;
+	dal_result *res = NULL;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("lock_timeout is PostgreSQL's; SQLite and DuckDB take one writer at a time");
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	memset(&lr, 0, sizeof lr);
+	lr.db = fx->db;
+	/* A long transaction holds ACCESS SHARE on the table until it ends. */
+	CHECK_OK(dal_uow_begin(&u, fx->db, NULL));
+	CHECK_OK(dal_query(&res, fx->db, "SELECT COUNT(*) FROM mg_lock", NULL, 0));
+	dal_result_free(res);
+	assert_int_equal(pthread_create(&tr, NULL, reader, &lr), 0);
+	assert_int_equal(pthread_create(&tm, NULL, migrator, &lr), 0);
+	pthread_join(tm, NULL);
+	pthread_join(tr, NULL);
+	CHECK_OK(dal_uow_rollback(u));
+	print_message("migration blocked by a lock: gave up after %.0f ms; %ld reads meanwhile, the slowest %.0f ms "
+		"(lock_timeout 300 ms)\n", lr.took_us / 1e3, lr.reads, lr.worst_us / 1e3);
+	assert_int_equal(lr.migrate_rc, DAL_EBUSY);
+	assert_non_null(strstr(lr.message, "add_col"));
+	assert_non_null(strstr(lr.message, "gave up after 3 attempts"));
+	assert_int_equal(lr.read_rc, 0);
+	/* Three attempts of at least 300 ms each. */
+	assert_true(lr.took_us >= 900000);
+	assert_true(lr.worst_us < 300000 + 1000000);
+	/* The transaction ended: now it applies. */
+	o.nlist = 2;
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	assert_int_equal(recorded(fx), 2);
+}
+
 FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_apply_and_status),
 	FX_CASE(test_migrate_incremental),
@@ -418,4 +508,5 @@ FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_folder),
 	FX_CASE(test_migrate_bad_folders),
 	FX_CASE(test_migrate_no_transaction),
-	FX_CASE(test_migrate_not_in_unit));
+	FX_CASE(test_migrate_not_in_unit),
+	FX_CASE(test_migrate_lock_timeout));
