@@ -26,6 +26,7 @@
 
 #include "dal/common.h"
 #include "dal/db.h"
+#include "dal/model.h"
 
 DAL_BEGIN_DECLS
 
@@ -119,6 +120,38 @@ DAL_API int dal_migrate_down(dal_migrate_report **out, dal_db *db, const dal_mig
 
 /** Free a report; NULL is a no-op. */
 DAL_API void dal_migrate_report_free(dal_migrate_report *report);
+
+/** One lock-heavy operation the linter found. Strings are owned by the report. */
+typedef struct dal_lint_finding {
+	const char *file;        /**< the file, or the migration's name for one given in C */
+	long long version;
+	int line;                /**< where the statement starts */
+	const char *rule;        /**< e.g. "index-not-concurrent" (docs/migrations.md lists them) */
+	const char *message;     /**< what it locks, and the safe way to do it */
+} dal_lint_finding;
+
+typedef struct dal_lint_report {
+	dal_lint_finding *items;
+	size_t count;
+} dal_lint_report;
+
+/**
+ * Look for operations that take heavy locks on PostgreSQL in the migrations of
+ * @p opts (each version's PostgreSQL file, else its file for every engine),
+ * without a database: CREATE INDEX without CONCURRENTLY, ALTER COLUMN ... TYPE,
+ * a foreign key or CHECK without NOT VALID, SET NOT NULL without a validated
+ * CHECK first, a column with a volatile default, dropping or renaming a table or
+ * column that @p models still declare, and turning lock_timeout off. Statements
+ * on a table made in the same migration are not flagged.
+ *
+ * @param models the program's models (may be NULL with n 0)
+ * @return DAL_OK with the findings (none: count 0); DAL_EINVAL for a bad source.
+ */
+DAL_API int dal_migrate_lint(dal_lint_report **out, const dal_migrate_opts *opts, const dal_model *const *models,
+                             size_t n);
+
+/** Free a lint report; NULL is a no-op. */
+DAL_API void dal_lint_report_free(dal_lint_report *report);
 
 /** A short name of a state: "applied", "pending", "changed", "missing". */
 DAL_API const char *dal_migration_state_name(dal_migration_state state);

@@ -1,0 +1,93 @@
+/* dal_migrate_lint over the fixture folders: every lock-heavy pattern found in
+ * tests/fixtures/migrations/unsafe, nothing in .../safe. No engine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <dal/dal.h>
+
+static const dal_column user_cols[] = {
+	DAL_COL_ID(), DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40), DAL_COL("email", DAL_TYPE_TEXT, DAL_UNIQUE, 100),
+};
+static const dal_model users = DAL_MODEL("users", user_cols);
+static const dal_model *const models[] = { &users };
+
+static dal_lint_report *lint(const char *which)
+{
+	dal_migrate_opts o = DAL_MIGRATE_OPTS_INIT;
+	dal_lint_report *r = NULL;
+	char dir[512];
+
+	snprintf(dir, sizeof dir, "%s/%s", DAL_TEST_FIXTURES "/migrations", which);
+	o.dir = dir;
+	assert_int_equal(dal_migrate_lint(&r, &o, models, 1), DAL_OK);
+	assert_non_null(r);
+	return r;
+}
+
+/* The one finding of `version`: its rule, and the line its statement starts on. */
+static void expect(const dal_lint_report *r, long long version, const char *rule, int line)
+{
+	size_t i, found = 0;
+
+	for (i = 0; i < r->count; i++)
+		if (r->items[i].version == version) {
+			found++;
+			assert_string_equal(r->items[i].rule, rule);
+			assert_int_equal(r->items[i].line, line);
+			assert_non_null(strstr(r->items[i].file, "V"));
+		}
+	if (found != 1)
+		fail_msg("version %lld: %zu findings, expected one '%s'", version, found, rule);
+}
+
+static void test_lint_unsafe(void **state)
+{
+	dal_lint_report *r = lint("unsafe");
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < r->count; i++)
+		print_message("%s:%d %s: %s\n", r->items[i].file, r->items[i].line, r->items[i].rule, r->items[i].message);
+	expect(r, 2, "index-not-concurrent", 1);
+	expect(r, 3, "column-type", 1);
+	expect(r, 4, "constraint-not-valid", 1);
+	expect(r, 5, "set-not-null", 1);
+	expect(r, 6, "volatile-default", 1);
+	expect(r, 7, "model-column", 1);
+	expect(r, 8, "model-column", 1);
+	expect(r, 9, "lock-timeout-off", 1);
+	expect(r, 10, "unique-constraint", 1);
+	expect(r, 11, "constraint-not-valid", 3);
+	expect(r, 12, "model-table", 1);
+	/* Version 1 makes the table it indexes and constrains: nothing to flag. */
+	assert_int_equal(r->count, 11);
+	dal_lint_report_free(r);
+}
+
+static void test_lint_safe(void **state)
+{
+	dal_lint_report *r = lint("safe");
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < r->count; i++)
+		print_message("unexpected: %s:%d %s: %s\n", r->items[i].file, r->items[i].line, r->items[i].rule,
+			r->items[i].message);
+	assert_int_equal(r->count, 0);
+	dal_lint_report_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lint_unsafe),
+		cmocka_unit_test(test_lint_safe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
