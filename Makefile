@@ -19,6 +19,7 @@ build: setup $(BUILD)/CMakeCache.txt
 demo: build
 	$(BUILD)/examples/quickstart
 	$(BUILD)/examples/tour
+	$(BUILD)/examples/migrations
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
