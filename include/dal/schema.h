@@ -42,6 +42,20 @@ typedef enum dal_init_flag {
  */
 DAL_API int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags);
 
+struct dal_migrate_opts;
+
+/**
+ * dal_init_database for a schema kept in migrations (dal/migrate.h): with
+ * DAL_AUTO_MIGRATE the pending migrations of @p migrations are applied first
+ * (its auto_run is ignored); without it, a pending one is DAL_ESCHEMA naming it.
+ * Then the models are checked (and, with DAL_AUTO_MIGRATE, completed) as by
+ * dal_init_database.
+ *
+ * @return DAL_OK; what dal_migrate or dal_init_database returns.
+ */
+DAL_API int dal_init_database_migrate(dal_db *db, const struct dal_migrate_opts *migrations,
+                                      const dal_model *const *models, size_t n, unsigned flags);
+
 DAL_END_DECLS
 
 #endif

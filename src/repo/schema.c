@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dal/migrate.h"
 #include "dal/schema.h"
 #include "audit/audit.h"
 #include "conn.h"
@@ -174,6 +175,36 @@ static int create_model(dal_session *s, const dal_model *m)
 		error = ensure_index(s, m, &m->columns[i]);
 	dal__str_dispose(&ddl);
 	return error;
+}
+
+/* Without DAL_AUTO_MIGRATE a pending migration is drift: named, never passed over. */
+static int pending_error(const dal_migrate_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		if (r->items[i].state == DAL_MIGRATION_PENDING)
+			return dal__error(DAL_ESCHEMA, "%zu migration%s pending, the first %s (version %lld): run dal_migrate, "
+				"or pass DAL_AUTO_MIGRATE", r->pending, r->pending == 1 ? " is" : "s are",
+				r->items[i].file[0] ? r->items[i].file : r->items[i].name, r->items[i].version);
+	return 0;
+}
+
+int dal_init_database_migrate(dal_db *db, const dal_migrate_opts *migrations, const dal_model *const *models,
+                              size_t n, unsigned flags)
+{
+	dal_migrate_opts o;
+	dal_migrate_report *r = NULL;
+	int error;
+
+	DAL_ASSERT_ARG(migrations);
+	o = *migrations;
+	o.auto_run = (flags & DAL_AUTO_MIGRATE) != 0;
+	error = dal_migrate(&r, db, &o);
+	if (error == 0 && !o.auto_run)
+		error = pending_error(r);
+	dal_migrate_report_free(r);
+	return error < 0 ? error : dal_init_database(db, models, n, flags);
 }
 
 int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags)

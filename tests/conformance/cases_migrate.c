@@ -408,6 +408,26 @@ static void test_migrate_not_in_unit(void **state)
 	CHECK_OK(dal_migrate(NULL, fx->db, &o));
 }
 
+/* Schema kept in migrations: pending ones are drift without DAL_AUTO_MIGRATE, applied with it. */
+static void test_migrate_init_database(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_column cols[] = {
+		DAL_COL_ID(), DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 0), DAL_COL("phone", DAL_TYPE_TEXT, 0, 0),
+	};
+	static const dal_model person = DAL_MODEL("mg_person", cols);
+	const dal_model *ms[] = { &person };
+	dal_migrate_opts o = opts_of(three, 3, false);
+
+	CHECK_ERR(DAL_ESCHEMA, dal_init_database_migrate(fx->db, &o, ms, 1, 0));
+	CHECK_MSG("3 migrations are pending");
+	CHECK_MSG("create_person");
+	assert_false(has_table(fx, "mg_person"));
+	CHECK_OK(dal_init_database_migrate(fx->db, &o, ms, 1, DAL_AUTO_MIGRATE));
+	assert_int_equal(recorded(fx), 3);
+	CHECK_OK(dal_init_database_migrate(fx->db, &o, ms, 1, 0));
+}
+
 /* ---- PostgreSQL: a migration waiting for a lock must not stall readers for long ---- */
 
 typedef struct lock_race {
@@ -509,4 +529,5 @@ FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_bad_folders),
 	FX_CASE(test_migrate_no_transaction),
 	FX_CASE(test_migrate_not_in_unit),
+	FX_CASE(test_migrate_init_database),
 	FX_CASE(test_migrate_lock_timeout));
