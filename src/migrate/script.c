@@ -1,10 +1,12 @@
 /*
  * Statements of a migration, split where the engine would end them: at a ';'
  * outside literals, quoted identifiers and comments (the lexer the placeholder
- * rewriter uses), so that a failure names the line its statement starts on.
+ * rewriter uses), so that a failure names the line its statement starts on. A
+ * trigger's body (CREATE TRIGGER ... BEGIN ...; ...; END) stays one statement.
  */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "migrate/script.h"
 #include "sql/placeholder.h"
@@ -49,17 +51,51 @@ static void skip_blank(dal__script *s)
 	}
 }
 
+static bool word_at(const char *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncasecmp(p, word, n) == 0 && !isalnum((unsigned char)p[n]) && p[n] != '_';
+}
+
+/* CREATE [TEMP] TRIGGER: its body holds ';'s up to the END that closes it. */
+static bool is_trigger(const char *p)
+{
+	if (!word_at(p, "CREATE"))
+		return false;
+	p += 6;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (word_at(p, "TEMP") || word_at(p, "TEMPORARY")) {
+		p += word_at(p, "TEMP") ? 4 : 9;
+		while (isspace((unsigned char)*p))
+			p++;
+	}
+	return word_at(p, "TRIGGER");
+}
+
+/* Whether the text before `end` closes with the word END. */
+static bool ends_with_end(const char *start, const char *end)
+{
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	return end - start >= 3 && strncasecmp(end - 3, "END", 3) == 0 &&
+	       (end - start == 3 || !(isalnum((unsigned char)end[-4]) || end[-4] == '_'));
+}
+
 bool dal__script_next(dal__script *s, const char **stmt, size_t *len, int *line)
 {
 	const char *q;
 	size_t n;
+	bool trigger;
 
 	skip_blank(s);
 	if (!*s->p)
 		return false;
 	*stmt = s->p;
 	*line = s->line;
-	for (q = s->p; *q && *q != ';'; q++)
+	trigger = is_trigger(s->p);
+	for (q = s->p; *q && (*q != ';' || (trigger && !ends_with_end(s->p, q))); q++)
 		if ((n = dal__sql_skip_quoted(s->text, q)) > 0)
 			q += n - 1;
 	*len = (size_t)(q - s->p);

@@ -1,5 +1,6 @@
-/* dal_migrate_lint over the fixture folders: every lock-heavy pattern found in
- * tests/fixtures/migrations/unsafe, nothing in .../safe. No engine. */
+/* Migration text, no engine: scripts split into statements with their lines, and
+ * dal_migrate_lint over the fixture folders (every lock-heavy pattern found in
+ * tests/fixtures/migrations/unsafe, nothing in .../safe). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 #include <cmocka.h>
 
 #include <dal/dal.h>
+
+#include "migrate/script.h"
 
 static const dal_column user_cols[] = {
 	DAL_COL_ID(), DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40), DAL_COL("email", DAL_TYPE_TEXT, DAL_UNIQUE, 100),
@@ -43,6 +46,36 @@ static void expect(const dal_lint_report *r, long long version, const char *rule
 		}
 	if (found != 1)
 		fail_msg("version %lld: %zu findings, expected one '%s'", version, found, rule);
+}
+
+/* Statements and the lines they start on, joined as "line:text|". */
+static void split(const char *script, const char *want)
+{
+	char got[1024] = "";
+	dal__script sc;
+	const char *stmt;
+	size_t len;
+	int line;
+
+	dal__script_init(&sc, script);
+	while (dal__script_next(&sc, &stmt, &len, &line))
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%d:%.*s|", line, (int)len, stmt);
+	assert_string_equal(got, want);
+}
+
+static void test_script_split(void **state)
+{
+	(void)state;
+	split("", "");
+	split("  -- only a comment\n/* and\nanother */ ;;\n", "");
+	split("SELECT 1;SELECT 2", "1:SELECT 1|1:SELECT 2|");
+	split("-- head\n\nSELECT 'a;b';\n/* x; */ SELECT \"c;d\";", "3:SELECT 'a;b'|4:SELECT \"c;d\"|");
+	split("SELECT $$a;b$$;\nSELECT $t$;$t$;", "1:SELECT $$a;b$$|2:SELECT $t$;$t$|");
+	split("SELECT E'it\\'s;';SELECT 1", "1:SELECT E'it\\'s;'|1:SELECT 1|");
+	split("CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET n = 1;\n  UPDATE t SET m = 2;\nEND;\nSELECT 1;",
+		"1:CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET n = 1;\n  UPDATE t SET m = 2;\nEND|5:SELECT 1|");
+	split("create temp trigger tr after delete on t begin delete from u; end;select 2",
+		"1:create temp trigger tr after delete on t begin delete from u; end|1:select 2|");
 }
 
 static void test_lint_unsafe(void **state)
@@ -85,6 +118,7 @@ static void test_lint_safe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_script_split),
 		cmocka_unit_test(test_lint_unsafe),
 		cmocka_unit_test(test_lint_safe),
 	};
