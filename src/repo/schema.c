@@ -10,75 +10,6 @@
 #include "session.h"
 #include "sql/build.h"
 
-static int table_exists(bool *out, dal_session *s, const dal_model *m)
-{
-	dal_str sql = DAL_STR_INIT;
-	int error;
-
-	*out = false;
-	error = dal__sql_table_probe(&sql, s->conn->drv->dialect, m);
-	/* A probe on the table itself works the same on every engine's catalog. */
-	if (error == 0) {
-		error = s->conn->drv->exec(s->conn, sql.ptr);
-		*out = error == 0;
-		error = error == DAL_ESQL ? 0 : error;
-	}
-	dal__str_dispose(&sql);
-	return error;
-}
-
-/* What the catalog shows of a table's indexes, for one index dal declares. */
-typedef struct index_look {
-	const dal__sql_index *want;
-	bool found;  /* an index on the column alone, as declared, under any name (an older dal's too) */
-	bool named;  /* an index on the table under the name dal gives it */
-} index_look;
-
-static bool flag_of(const dal_value *v)
-{
-	return (v->type == DAL_TYPE_INT && v->v.i != 0) || (v->type == DAL_TYPE_BOOL && v->v.b);
-}
-
-static int index_row(dal_stmt *stmt, void *payload)
-{
-	index_look *l = payload;
-	const dal_driver *drv = stmt->conn->drv;
-	size_t len = strlen(l->want->name);
-	dal_value v;
-	bool unique, on_column;
-	int64_t pred;
-	int error;
-
-	if ((error = drv->column(stmt, 0, &v)) < 0)
-		return error;
-	if (v.type == DAL_TYPE_TEXT && v.len == len && memcmp(v.v.s, l->want->name, len) == 0)
-		l->named = true;
-	if ((error = drv->column(stmt, 1, &v)) < 0)
-		return error;
-	unique = flag_of(&v);
-	if ((error = drv->column(stmt, 2, &v)) < 0)
-		return error;
-	pred = v.type == DAL_TYPE_INT ? v.v.i : -1;
-	if ((error = drv->column(stmt, 3, &v)) < 0)
-		return error;
-	on_column = flag_of(&v);
-	if (on_column && unique == l->want->unique && pred == (l->want->partial ? 1 : 0))
-		l->found = true;
-	return 0;
-}
-
-static int look_index(index_look *out, dal_session *s, const dal_model *m, const dal_column *c,
-                      const dal__sql_index *want)
-{
-	dal_value p[2];
-
-	out->want = want;
-	out->found = out->named = false;
-	p[0] = dal_text(m->table);
-	p[1] = dal_text(c->name);
-	return dal__conn_each(s->conn, s->conn->drv->dialect->index_list_sql, 0, p, 2, NULL, index_row, out);
-}
-
 /*
  * The index a column declares, by the catalog: one on (table, column) as declared is
  * taken whatever its name (an older dal named them ux_<table>_<col>), else it is made,
@@ -87,20 +18,20 @@ static int look_index(index_look *out, dal_session *s, const dal_model *m, const
 static int ensure_index(dal_session *s, const dal_model *m, const dal_column *c)
 {
 	dal__sql_index want;
-	index_look look;
+	dal__shape_index_look look;
 	dal_str ddl = DAL_STR_INIT;
 	int error;
 
 	if (!dal__sql_index_decl(&want, s->conn->drv, m, c))
 		return 0;
-	if ((error = look_index(&look, s, m, c, &want)) < 0 || look.found)
+	if ((error = dal__shape_index(&look, s->conn, m, c, &want)) < 0 || look.found)
 		return error;
 	if (look.named)
 		return dal__error(DAL_ESCHEMA, "table '%s', column '%s': index '%s' is not the %s dal declares "
 			"(on that column alone%s); drop it and run dal_init_database again", m->table, c->name, want.name,
 			want.unique ? "unique index" : "index", want.partial ? ", WHERE deleted_at IS NULL" : "");
 	if ((error = dal__sql_create_column_index(&ddl, s->conn->drv, m, c)) < 0 ||
-	    (error = dal__conn_exec(s->conn, ddl.ptr)) < 0 || (error = look_index(&look, s, m, c, &want)) < 0)
+	    (error = dal__conn_exec(s->conn, ddl.ptr)) < 0 || (error = dal__shape_index(&look, s->conn, m, c, &want)) < 0)
 		goto done;
 	if (!look.found)
 		error = dal__error(DAL_ESCHEMA, "table '%s', column '%s': index '%s' is missing after CREATE INDEX "
@@ -150,7 +81,7 @@ static int check_table(dal_session *s, const dal_model *m)
 {
 	dal__shape shape = { NULL, 0, 0 };
 	bool exists;
-	int error = table_exists(&exists, s, m);
+	int error = dal__shape_table_exists(&exists, s->conn, m);
 
 	if (error == 0 && !exists)
 		return dal__error(DAL_ENOTFOUND, "table '%s' does not exist (pass DAL_AUTO_MIGRATE to create it)",

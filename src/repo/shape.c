@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "repo/shape.h"
+#include "sql/build.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -145,6 +146,68 @@ static int compare(dal__shape *s, const dal_dialect *d, const dal_model *m, tabl
 		if (!t->v[i].matched && t->v[i].not_null && !t->v[i].has_default)
 			error = add(s, DAL__SHAPE_EXTRA_NOT_NULL, NULL, &t->v[i]);
 	return error;
+}
+
+int dal__shape_table_exists(bool *out, dal_conn *conn, const dal_model *m)
+{
+	dal_str sql = DAL_STR_INIT;
+	int error;
+
+	*out = false;
+	error = dal__sql_table_probe(&sql, conn->drv->dialect, m);
+	/* A probe on the table itself works the same on every engine's catalog. */
+	if (error == 0) {
+		error = conn->drv->exec(conn, sql.ptr);
+		*out = error == 0;
+		error = error == DAL_ESQL ? 0 : error;
+	}
+	dal__str_dispose(&sql);
+	return error;
+}
+
+static bool flag_of(const dal_value *v)
+{
+	return (v->type == DAL_TYPE_INT && v->v.i != 0) || (v->type == DAL_TYPE_BOOL && v->v.b);
+}
+
+static int index_row(dal_stmt *stmt, void *payload)
+{
+	dal__shape_index_look *l = payload;
+	const dal_driver *drv = stmt->conn->drv;
+	size_t len = strlen(l->want->name);
+	dal_value v;
+	bool unique, on_column;
+	int64_t pred;
+	int error;
+
+	if ((error = drv->column(stmt, 0, &v)) < 0)
+		return error;
+	if (v.type == DAL_TYPE_TEXT && v.len == len && memcmp(v.v.s, l->want->name, len) == 0)
+		l->named = true;
+	if ((error = drv->column(stmt, 1, &v)) < 0)
+		return error;
+	unique = flag_of(&v);
+	if ((error = drv->column(stmt, 2, &v)) < 0)
+		return error;
+	pred = v.type == DAL_TYPE_INT ? v.v.i : -1;
+	if ((error = drv->column(stmt, 3, &v)) < 0)
+		return error;
+	on_column = flag_of(&v);
+	if (on_column && unique == l->want->unique && pred == (l->want->partial ? 1 : 0))
+		l->found = true;
+	return 0;
+}
+
+int dal__shape_index(dal__shape_index_look *out, dal_conn *conn, const dal_model *m, const dal_column *c,
+                     const dal__sql_index *want)
+{
+	dal_value p[2];
+
+	out->want = want;
+	out->found = out->named = false;
+	p[0] = dal_text(m->table);
+	p[1] = dal_text(c->name);
+	return dal__conn_each(conn, conn->drv->dialect->index_list_sql, 0, p, 2, NULL, index_row, out);
 }
 
 int dal__shape_read(dal__shape *out, dal_conn *conn, const dal_model *m)

@@ -4,6 +4,7 @@
 
 #include "dal/model.h"
 #include "driver/driver.h"
+#include "sql/build.h"
 
 /* Catalog names longer than a model's identifiers (63 bytes) match no model column. */
 #define DAL__SHAPE_NAME_MAX 64
@@ -36,5 +37,18 @@ int dal__shape_read(dal__shape *out, dal_conn *conn, const dal_model *m);
  * says why DAL_AUTO_MIGRATE left them (NULL: it was not asked to fix them). */
 int dal__shape_error(const dal__shape *s, const dal_model *m, const char *unfixed);
 void dal__shape_dispose(dal__shape *s);
+
+/* Whether table m->table exists. */
+int dal__shape_table_exists(bool *out, dal_conn *conn, const dal_model *m);
+
+/* What the catalog shows of a table's indexes, for one index dal declares. */
+typedef struct dal__shape_index_look {
+	const dal__sql_index *want;
+	bool found;  /* an index on the column alone, as declared, under any name (an older dal's too) */
+	bool named;  /* an index on the table under the name dal gives it */
+} dal__shape_index_look;
+
+int dal__shape_index(dal__shape_index_look *out, dal_conn *conn, const dal_model *m, const dal_column *c,
+                     const dal__sql_index *want);
 
 #endif
