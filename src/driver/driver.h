@@ -83,7 +83,7 @@ typedef struct dal_dialect {
 	 * 0 none / 1 `deleted_at IS NULL` / 2 another, 1 if its one key column is ?2 else 0). */
 	const char *index_list_sql;
 	/* The columns of table ?1 of the current schema, one row each: (name, family, NOT NULL
-	 * 0/1, has a default 0/1, the engine's name of its type). The family is the dal_type the engine's type holds, 0 for
+	 * 0/1, has a default 0/1, the engine's name of its type, its text length or 0). The family is the dal_type the engine's type holds, 0 for
 	 * none; where the engine only has affinities (SQLite), `family` maps each dal_type
 	 * to the one its DDL type gets. */
 	const char *column_list_sql;

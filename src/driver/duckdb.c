@@ -1252,7 +1252,7 @@ static const dal_dialect duck_dialect = {
 		"WHEN data_type IN ('DOUBLE', 'FLOAT') OR data_type LIKE 'DECIMAL%' THEN 3 "
 		"WHEN data_type = 'VARCHAR' THEN 4 WHEN data_type = 'BLOB' THEN 5 "
 		"WHEN data_type LIKE 'TIMESTAMP%' THEN 6 WHEN data_type = 'JSON' THEN 7 ELSE 0 END, "
-		"(is_nullable = 'NO')::INTEGER, (column_default IS NOT NULL)::INTEGER, data_type "
+		"(is_nullable = 'NO')::INTEGER, (column_default IS NOT NULL)::INTEGER, data_type, 0 "
 		"FROM information_schema.columns WHERE table_schema = current_schema() "
 		"AND table_catalog = current_database() AND table_name = ?::VARCHAR",
 	.ident_nocase = true,

@@ -1414,13 +1414,14 @@ static const dal_dialect pg_dialect = {
 		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
 		"WHERE i.indisvalid",
 	.column_list_sql = "WITH a AS (SELECT attname::text AS n, format_type(atttypid, NULL) AS t, attnotnull, "
-		"atthasdef OR attidentity <> '' AS d FROM pg_attribute "
+		"atthasdef OR attidentity <> '' AS d, CASE WHEN atttypid = 'varchar'::regtype AND atttypmod > 4 "
+		"THEN atttypmod - 4 ELSE 0 END AS len FROM pg_attribute "
 		"WHERE attrelid = to_regclass(quote_ident(?::text)) AND attnum > 0 AND NOT attisdropped) "
 		"SELECT n, CASE WHEN t = 'boolean' THEN 1 WHEN t IN ('bigint', 'integer', 'smallint') THEN 2 "
 		"WHEN t IN ('double precision', 'real', 'numeric') THEN 3 "
 		"WHEN t IN ('text', 'character varying', 'character') THEN 4 WHEN t = 'bytea' THEN 5 "
 		"WHEN t LIKE 'timestamp%' THEN 6 WHEN t IN ('jsonb', 'json') THEN 7 ELSE 0 END, "
-		"attnotnull::int, d::int, t FROM a",
+		"attnotnull::int, d::int, t, len FROM a",
 	/* The key spells "dal_migr": one advisory lock per database for every dal. */
 	.migrate_lock_sql = "SELECT pg_advisory_lock(7233181633647044466)",
 	.migrate_unlock_sql = "SELECT pg_advisory_unlock(7233181633647044466)",

@@ -333,7 +333,7 @@ static const dal_dialect sqlite_dialect = {
 		"WHEN upper(type) LIKE '%CHAR%' OR upper(type) LIKE '%CLOB%' OR upper(type) LIKE '%TEXT%' THEN 4 "
 		"WHEN upper(type) LIKE '%BLOB%' OR type = '' THEN 5 "
 		"WHEN upper(type) LIKE '%REAL%' OR upper(type) LIKE '%FLOA%' OR upper(type) LIKE '%DOUB%' THEN 3 ELSE 1 END, "
-		"\"notnull\", dflt_value IS NOT NULL OR pk > 0, type FROM pragma_table_info(?)",
+		"\"notnull\", dflt_value IS NOT NULL OR pk > 0, type, 0 FROM pragma_table_info(?)",
 	.family = { 0, 1, 2, 3, 4, 5, 4, 4 },
 	.ident_nocase = true,
 };

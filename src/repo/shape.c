@@ -22,6 +22,7 @@ typedef struct table_col {
 	char name[DAL__SHAPE_NAME_MAX];
 	char type[DAL__SHAPE_NAME_MAX];
 	int family;
+	long length;
 	bool not_null, has_default, matched;
 } table_col;
 
@@ -68,12 +69,12 @@ static int column_row(dal_stmt *stmt, void *payload)
 	table_cols *t = payload;
 	table_col *c, *v;
 	dal_value name, type;
-	int64_t family, not_null, has_default;
+	int64_t family, not_null, has_default, length;
 	int error;
 
 	if ((error = stmt->conn->drv->column(stmt, 0, &name)) < 0 || (error = int_of(stmt, 1, &family)) < 0 ||
 	    (error = int_of(stmt, 2, &not_null)) < 0 || (error = int_of(stmt, 3, &has_default)) < 0 ||
-	    (error = stmt->conn->drv->column(stmt, 4, &type)) < 0)
+	    (error = stmt->conn->drv->column(stmt, 4, &type)) < 0 || (error = int_of(stmt, 5, &length)) < 0)
 		return error;
 	if (!(v = grow(t->v, &t->cap, t->n, sizeof *v)))
 		return dal__error_nomem();
@@ -84,6 +85,7 @@ static int column_row(dal_stmt *stmt, void *payload)
 		copy_text(c->name, sizeof c->name, &name);
 	copy_text(c->type, sizeof c->type, &type);
 	c->family = (int)family;
+	c->length = (long)length;
 	c->not_null = not_null != 0;
 	c->has_default = has_default != 0;
 	return 0;
@@ -118,6 +120,7 @@ static int add(dal__shape *s, dal__shape_kind kind, const dal_column *col, const
 	if (tc) {
 		memcpy(d->name, tc->name, sizeof d->name);
 		memcpy(d->type, tc->type, sizeof d->type);
+		d->length = tc->length;
 	}
 	return 0;
 }
@@ -140,11 +143,16 @@ static int compare(dal__shape *s, const dal_dialect *d, const dal_model *m, tabl
 			error = add(s, DAL__SHAPE_TYPE, mc, tc);
 		else if (tc->not_null && !tc->has_default && !(mc->flags & (DAL_NOT_NULL | DAL_PRIMARY_KEY)))
 			error = add(s, DAL__SHAPE_NOT_NULL, mc, tc);
+		else if (!tc->not_null && (mc->flags & DAL_NOT_NULL) && !(mc->flags & DAL_PRIMARY_KEY))
+			error = add(s, DAL__SHAPE_NULLABLE, mc, tc);
+		else if (d->varchar && mc->type == DAL_TYPE_TEXT && tc->length != (long)mc->length)
+			error = add(s, DAL__SHAPE_LENGTH, mc, tc);
 	}
-	/* Columns the model does not declare are left alone, unless a create would fail on them. */
+	/* A column the model does not declare matters to dal only if a create would fail on it. */
 	for (i = 0; i < t->n && error == 0; i++)
-		if (!t->v[i].matched && t->v[i].not_null && !t->v[i].has_default)
-			error = add(s, DAL__SHAPE_EXTRA_NOT_NULL, NULL, &t->v[i]);
+		if (!t->v[i].matched)
+			error = add(s, t->v[i].not_null && !t->v[i].has_default ? DAL__SHAPE_EXTRA_NOT_NULL : DAL__SHAPE_EXTRA,
+				NULL, &t->v[i]);
 	return error;
 }
 
@@ -225,7 +233,7 @@ int dal__shape_read(dal__shape *out, dal_conn *conn, const dal_model *m)
 	return error;
 }
 
-static int describe(dal_str *out, const dal__shape_diff *d)
+int dal__shape_describe(dal_str *out, const dal__shape_diff *d)
 {
 	switch (d->kind) {
 	case DAL__SHAPE_NO_COLUMN:
@@ -240,6 +248,14 @@ static int describe(dal_str *out, const dal__shape_diff *d)
 	case DAL__SHAPE_EXTRA_NOT_NULL:
 		return dal__str_printf(out, "column '%s' is NOT NULL without a default and the model does not "
 			"declare it (every create would fail)", d->name);
+	case DAL__SHAPE_NULLABLE:
+		return dal__str_printf(out, "column '%s' may be NULL in the table, the model declares it NOT NULL",
+			d->col->name);
+	case DAL__SHAPE_LENGTH:
+		return dal__str_printf(out, "column '%s' holds %ld characters in the table, the model %u", d->col->name,
+			d->length, d->col->length);
+	case DAL__SHAPE_EXTRA:
+		return dal__str_printf(out, "column '%s' is not declared by the model", d->name);
 	}
 	return 0;
 }
@@ -250,12 +266,10 @@ int dal__shape_error(const dal__shape *s, const dal_model *m, const char *unfixe
 	size_t i;
 	int error = 0;
 
-	if (s->n == 0)
-		return 0;
 	for (i = 0; i < s->n && error == 0; i++)
-		if ((i == 0 || (error = dal__str_puts(&msg, "; ")) == 0))
-			error = describe(&msg, &s->v[i]);
-	if (error == 0)
+		if (dal__shape_fatal(s->v[i].kind) && (msg.len == 0 || (error = dal__str_puts(&msg, "; ")) == 0))
+			error = dal__shape_describe(&msg, &s->v[i]);
+	if (error == 0 && msg.len > 0)
 		error = dal__error(DAL_ESCHEMA, "table '%s' does not match its model: %s%s%s; change the table "
 			"(ALTER TABLE) or the model", m->table, msg.ptr, unfixed ? " " : "", unfixed ? unfixed : "");
 	dal__str_dispose(&msg);
