@@ -42,6 +42,47 @@ typedef enum dal_init_flag {
  */
 DAL_API int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags);
 
+/** A kind of difference between the models and the tables (dal_schema_diff). */
+typedef enum dal_schema_change {
+	DAL_SCHEMA_NO_TABLE,       /**< a model's table is missing */
+	DAL_SCHEMA_NO_COLUMN,      /**< a column a model declares is missing */
+	DAL_SCHEMA_TYPE,           /**< a column holds another kind of type */
+	DAL_SCHEMA_NULLABILITY,    /**< NOT NULL in the table and not in the model, or the other way */
+	DAL_SCHEMA_LENGTH,         /**< another text length (PostgreSQL VARCHAR(n)) */
+	DAL_SCHEMA_NO_INDEX,       /**< a declared index or unique index is missing or not as declared */
+	DAL_SCHEMA_EXTRA_COLUMN    /**< a column no model declares */
+} dal_schema_change;
+
+/** One difference. Strings are owned by the report. */
+typedef struct dal_schema_difference {
+	dal_schema_change change;
+	const char *table;
+	const char *column;        /**< "" for DAL_SCHEMA_NO_TABLE */
+	const char *detail;        /**< the difference in words */
+} dal_schema_difference;
+
+/** What dal_schema_diff found. */
+typedef struct dal_schema_report {
+	dal_schema_difference *items;
+	size_t count;
+	/** SQL for this engine that brings the tables to the models ("" if nothing differs): a
+	 * migration to review and keep (docs/migrations.md). It drops the columns no model
+	 * declares, and gives rows a zero value (0, '', false...) in a column that becomes
+	 * NOT NULL; on SQLite a change of type or nullability rebuilds the table. */
+	const char *sql;
+} dal_schema_report;
+
+/**
+ * Compare the models with the tables, by the engine's catalog, changing nothing.
+ *
+ * @return DAL_OK with the report (free with dal_schema_report_free); DAL_EINVAL for an
+ *         invalid model.
+ */
+DAL_API int dal_schema_diff(dal_schema_report **out, dal_db *db, const dal_model *const *models, size_t n);
+
+/** Free a report; NULL is a no-op. */
+DAL_API void dal_schema_report_free(dal_schema_report *report);
+
 struct dal_migrate_opts;
 
 /**

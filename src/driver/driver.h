@@ -97,6 +97,9 @@ typedef struct dal_dialect {
 	/* Bounds lock waits: %s is "LOCAL " (this transaction) or "" (the session, until
 	 * RESET lock_timeout), %d milliseconds. NULL where the engine has no such bound. */
 	const char *lock_timeout_sql;
+	/* ALTER TABLE ... ALTER COLUMN c TYPE / SET NOT NULL / DROP NOT NULL exist; without them
+	 * (SQLite) a schema diff rebuilds the table. */
+	bool alter_column;
 } dal_dialect;
 
 struct dal_driver;

@@ -1256,6 +1256,7 @@ static const dal_dialect duck_dialect = {
 		"FROM information_schema.columns WHERE table_schema = current_schema() "
 		"AND table_catalog = current_database() AND table_name = ?::VARCHAR",
 	.ident_nocase = true,
+	.alter_column = true,
 };
 
 const dal_driver dal__driver_duckdb = {

@@ -1426,6 +1426,7 @@ static const dal_dialect pg_dialect = {
 	.migrate_lock_sql = "SELECT pg_advisory_lock(7233181633647044466)",
 	.migrate_unlock_sql = "SELECT pg_advisory_unlock(7233181633647044466)",
 	.lock_timeout_sql = "SET %slock_timeout = %d",
+	.alter_column = true,
 };
 
 const dal_driver dal__driver_postgres = {

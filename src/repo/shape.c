@@ -125,6 +125,21 @@ static int add(dal__shape *s, dal__shape_kind kind, const dal_column *col, const
 	return 0;
 }
 
+/* Each way one column differs: its type, then its nullability either way. */
+static int compare_column(dal__shape *s, const dal_dialect *d, const dal_column *mc, const table_col *tc)
+{
+	bool same_family = tc->family == family_of(d, mc->type);
+	int error = same_family ? 0 : add(s, DAL__SHAPE_TYPE, mc, tc);
+
+	if (error == 0 && same_family && d->varchar && mc->type == DAL_TYPE_TEXT && tc->length != (long)mc->length)
+		error = add(s, DAL__SHAPE_LENGTH, mc, tc);
+	if (error == 0 && tc->not_null && !tc->has_default && !(mc->flags & (DAL_NOT_NULL | DAL_PRIMARY_KEY)))
+		error = add(s, DAL__SHAPE_NOT_NULL, mc, tc);
+	if (error == 0 && !tc->not_null && (mc->flags & DAL_NOT_NULL) && !(mc->flags & DAL_PRIMARY_KEY))
+		error = add(s, DAL__SHAPE_NULLABLE, mc, tc);
+	return error;
+}
+
 static int compare(dal__shape *s, const dal_dialect *d, const dal_model *m, table_cols *t)
 {
 	size_t i;
@@ -139,14 +154,7 @@ static int compare(dal__shape *s, const dal_dialect *d, const dal_model *m, tabl
 			continue;
 		}
 		tc->matched = true;
-		if (tc->family != family_of(d, mc->type))
-			error = add(s, DAL__SHAPE_TYPE, mc, tc);
-		else if (tc->not_null && !tc->has_default && !(mc->flags & (DAL_NOT_NULL | DAL_PRIMARY_KEY)))
-			error = add(s, DAL__SHAPE_NOT_NULL, mc, tc);
-		else if (!tc->not_null && (mc->flags & DAL_NOT_NULL) && !(mc->flags & DAL_PRIMARY_KEY))
-			error = add(s, DAL__SHAPE_NULLABLE, mc, tc);
-		else if (d->varchar && mc->type == DAL_TYPE_TEXT && tc->length != (long)mc->length)
-			error = add(s, DAL__SHAPE_LENGTH, mc, tc);
+		error = compare_column(s, d, mc, tc);
 	}
 	/* A column the model does not declare matters to dal only if a create would fail on it. */
 	for (i = 0; i < t->n && error == 0; i++)

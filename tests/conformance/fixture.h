@@ -110,5 +110,6 @@ extern const fx_cases cases_secrets;
 extern const fx_cases cases_index;
 extern const fx_cases cases_schema;
 extern const fx_cases cases_migrate;
+extern const fx_cases cases_diff;
 
 #endif
