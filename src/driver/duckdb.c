@@ -164,6 +164,12 @@ static void strip_key_values(char *msg, size_t size)
 	snprintf(key, size - (size_t)(key - msg), "key (%s%s)%s", name, *name ? "" : "values not shown", tail);
 }
 
+/* nextval past a sequence's MAXVALUE (or, once there, DuckDB 1.4.4 says MINVALUE). */
+static bool ids_used_up(const char *msg)
+{
+	return strstr(msg, "reached maximum value of sequence") || strstr(msg, "reached minimum value of sequence");
+}
+
 /* The one mapping from DuckDB's error types to dal's; keeps the type as engine_code. */
 static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 {
@@ -202,12 +208,17 @@ static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 		dal__driver_mask_quoted(line, sizeof(line));
 		break;
 	case DUCKDB_ERROR_INTERRUPT: code = DAL_ETIMEOUT; break;
+	case DUCKDB_ERROR_SEQUENCE:
+		code = ids_used_up(msg) ? DAL_ECONSTRAINT : DAL_ERROR;
+		break;
 	default: code = DAL_ERROR; break;
 	}
 	if (c && c->in_tx && !c->fail_code) {
 		c->fail_code = code;
 		snprintf(c->fail_msg, sizeof(c->fail_msg), "%.*s", (int)sizeof(c->fail_msg) - 1, msg);
 	}
+	if (type == DUCKDB_ERROR_SEQUENCE && code == DAL_ECONSTRAINT)
+		return dal__driver_ids_used_up("duckdb", NULL, (int)type, NULL, msg);
 	return dal__error_engine(code, NULL, (int)type, "duckdb: %s", msg);
 }
 
