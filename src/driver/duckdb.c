@@ -33,8 +33,9 @@ typedef struct duck_writer {
 	 * A commit failed (disk full, an I/O error, an invalidated instance). DuckDB 1.4.4
 	 * keeps running after a COMMIT that failed for lack of space, but strings stored
 	 * afterwards come back corrupted (one value followed by another's bytes), which
-	 * the bare C API shows too; a new instance on the file reads it back intact. So
-	 * writes are refused until every dal_db on the file is closed: `why` is the cause.
+	 * the bare C API shows too, and after a failed checkpoint reads fail with an
+	 * INTERNAL error; a new instance on the file reads it back intact. So statements
+	 * are refused until every dal_db on the file is closed: `why` is the cause.
 	 */
 	bool failed;
 	char why[320];
@@ -378,6 +379,24 @@ static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
 	return 0;
 }
 
+/* DAL_EIO once a commit failed on the database (duck_writer.failed), else 0. */
+static int refused(duck_conn *c)
+{
+	duck_writer *w = c->sh->w;
+	char why[sizeof(w->why)];
+	bool failed;
+
+	pthread_mutex_lock(&w->mu);
+	failed = w->failed;
+	memcpy(why, w->why, sizeof(why));
+	pthread_mutex_unlock(&w->mu);
+	if (!failed)
+		return 0;
+	return dal__error_engine(DAL_EIO, NULL, DUCKDB_ERROR_IO, "duckdb: statements are refused until this "
+		"database is closed and opened again (every dal_db on the file): a commit failed (%s), and DuckDB "
+		"1.4.4 may corrupt or fail to read data after that (docs/engines.md)", why);
+}
+
 /* Become the database's one writer, waiting for the current one up to busy_ms. */
 static int write_lock(duck_conn *c)
 {
@@ -398,13 +417,8 @@ static int write_lock(duck_conn *c)
 	while (w->writer && !w->failed && rc == 0)
 		rc = pthread_cond_timedwait(&w->freed, &w->mu, &until);
 	if (w->failed) {
-		char why[sizeof(w->why)];
-
-		memcpy(why, w->why, sizeof(why));
 		pthread_mutex_unlock(&w->mu);
-		return dal__error_engine(DAL_EIO, NULL, DUCKDB_ERROR_IO, "duckdb: writes are refused until this "
-			"database is closed and opened again (every dal_db on the file): a commit failed (%s), and "
-			"DuckDB 1.4.4 may corrupt what is written after that (docs/engines.md)", why);
+		return refused(c);
 	}
 	if (!w->writer) {
 		w->writer = c;
@@ -521,7 +535,7 @@ static int exec_one(duck_conn *c, duckdb_extracted_statements ex, idx_t i)
 		error = duck_fail(c, type_of_message(msg), msg);
 		goto done;
 	}
-	if (may_write(duckdb_prepared_statement_type(ps)) && (error = write_lock(c)) < 0)
+	if ((error = may_write(duckdb_prepared_statement_type(ps)) ? write_lock(c) : refused(c)) < 0)
 		goto done;
 	if (duckdb_execute_prepared(ps, &res) != DuckDBSuccess)
 		error = result_fail(c, &res);
@@ -795,7 +809,7 @@ static int execute(duck_stmt *s)
 	s->nrows = s->changes = 0;
 	/* A write outside a transaction is one of its own: it too waits its turn; so does one
 	 * in a transaction begun read-only (dal enforces read_only on PostgreSQL only). */
-	if (may_write(duckdb_prepared_statement_type(s->ps)) && (error = write_lock(c)) < 0)
+	if ((error = may_write(duckdb_prepared_statement_type(s->ps)) ? write_lock(c) : refused(c)) < 0)
 		return error;
 	rc = s->stream ? duckdb_execute_prepared_streaming(s->ps, &s->res) : duckdb_execute_prepared(s->ps, &s->res);
 	if (!c->in_tx)

@@ -5,25 +5,34 @@
  *   disk_full sqlite-file|duckdb [rounds, default 1]
  *
  * Each round mounts a tmpfs, fills it next to a filler file, frees the filler and
- * checks the same dal_db, then closes, reopens and checks again:
+ * checks the same dal_db, then closes, reopens and checks again. Rounds differ in
+ * the filler's size and the order of writes; odd rounds run SQLite with synchronous
+ * FULL and DuckDB with a checkpoint after each commit (so the disk fills in one).
  *
+ *   eio           failed writes, all DAL_EIO
+ *   refused       DuckDB: of those, writes dal refused after a failed commit on the
+ *                 same dal_db (docs/engines.md); SQLite writes again once space is free
  *   other_errors  a failed write whose code is not DAL_EIO (e.g. DAL_ESERIALIZE)
  *   retried       dal_run_tx attempts after the first (dal_metrics.retries), and
  *                 units whose function ran more than once
+ *   corrupt_before_reopen  an acknowledged row read back with other values through
+ *                 the dal_db that saw the disk fill
+ *   reads_refused DAL_EIO reading there (DuckDB refuses every statement then)
+ *   verify_before_reopen   dal_audit_verify there: a broken chain is a false alarm
  *   lost          a write dal acknowledged that is missing after the reopen, or
  *                 whose row holds other values (a corrupted string counts here)
  *   unreported    a row or value present although its call failed (not a defect:
  *                 the outcome of a failed commit is the engine's)
+ *   reopen_errors writes after the reopen that failed
  *   integrity     SQLite PRAGMA integrity_check; DuckDB CHECKPOINT and a full
  *                 read of every table (block checksums are checked on read)
  *   verify        dal_audit_verify on the reopened database, again after more writes
- *   refused       DuckDB: writes dal refused after a failed commit on the same
- *                 dal_db (docs/engines.md); SQLite takes writes again once space is free
  *
- * Must be zero: other_errors, retried, lost, reopen_errors; integrity and verify
- * must be ok; and the disk must have filled (eio > 0). The tmpfs is unmounted at
- * the end, on failure and on a fatal signal too. Not permitted to mount (not root,
- * no CAP_SYS_ADMIN): a skip with the reason, exit code 77.
+ * Must be zero: other_errors, retried, corrupt_before_reopen, lost, reopen_errors;
+ * integrity, verify and verify_before_reopen must be ok; and the disk must have
+ * filled. The tmpfs is unmounted at the end, on failure and on a fatal signal too.
+ * Not permitted to mount (not root, no CAP_SYS_ADMIN): a skip with the reason, exit
+ * code 77.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,7 +52,13 @@
 
 #define SKIP_CODE 77
 #define TMPFS_SIZE "6m"
+/*
+ * More by a step each round (over five), so the disk fills at other writes. At
+ * least half the tmpfs: freed, it must hold what the WAL holds, which DuckDB
+ * copies into the database file at its first checkpoint after the reopen.
+ */
 #define FILLER_BYTES (3 * 1024 * 1024)
+#define FILLER_STEP (192 * 1024)
 #define MAX_ROWS 200000
 /* After the first failure, this many more write calls run on the full disk. */
 #define CALLS_AFTER_FULL 60
@@ -72,11 +87,14 @@ typedef struct probe {
 	acked *rows;
 	size_t nrows;
 	int next_tag;
+	int round;
+	bool reopened_once;       /* this round's database was closed and opened again */
 	bool reopened;            /* failures now are reopen_errors */
 	/* figures */
 	long writes, acknowledged, eio, other_errors, retried, refused, lost, unreported, reopen_errors;
-	long lost_before_reopen;  /* the same, read through the dal_db that saw the disk fill */
-	bool integrity_ok, verify_ok, verify_before_reopen_ok;
+	long corrupt_before_reopen;     /* read back with other values through the dal_db that saw the disk fill */
+	long reads_refused;             /* DAL_EIO reading it there (DuckDB refuses every statement then) */
+	bool integrity_ok, verify_ok, verify_before_reopen_ok, verify_before_reopen_refused;
 	char round_eio[200], first_other[300], bad[300];
 } probe;
 
@@ -135,7 +153,7 @@ static void count_failure(probe *p, int rc)
 		p->eio++;
 		if (!p->round_eio[0])
 			snprintf(p->round_eio, sizeof(p->round_eio), "%s", msg);
-		if (strstr(msg, "writes are refused"))
+		if (strstr(msg, "statements are refused"))
 			p->refused++;
 		return;
 	}
@@ -277,7 +295,7 @@ static void bulk(probe *p)
 
 static void one_write(probe *p, long i)
 {
-	switch (i % 4) {
+	switch ((i + p->round) % 4) {
 	case 0:
 	case 1: single_create(p); break;
 	case 2: unit(p); break;
@@ -285,12 +303,15 @@ static void one_write(probe *p, long i)
 	}
 }
 
+/* SQLite: synchronous FULL every other round (an fsync per commit), NORMAL otherwise. */
 static int open_db(probe *p)
 {
 	const dal_model *models[] = { &items };
+	dal_config cfg = DAL_CONFIG_INIT;
 	int rc;
 
-	if ((rc = dal_open(&p->db, p->url, NULL)) < 0 ||
+	cfg.sqlite_synchronous = p->round % 2 ? DAL_SQLITE_SYNC_FULL : DAL_SQLITE_SYNC_NORMAL;
+	if ((rc = dal_open(&p->db, p->url, &cfg)) < 0 ||
 	    (rc = dal_init_database(p->db, models, 1, DAL_AUTO_MIGRATE)) < 0 ||
 	    (rc = dal_repo_open(&p->repo, p->db, &items, DAL_AUDIT)) < 0) {
 		fault(p, "open %s: %s", p->url, dal_error_last()->message);
@@ -307,7 +328,7 @@ static void close_db(probe *p)
 	p->db = NULL;
 }
 
-static int write_filler(const char *path)
+static int write_filler(const char *path, size_t bytes)
 {
 	static char block[64 * 1024];
 	FILE *f = fopen(path, "wb");
@@ -316,10 +337,10 @@ static int write_filler(const char *path)
 	memset(block, 'F', sizeof(block));
 	if (!f)
 		return -1;
-	for (n = 0; n < FILLER_BYTES; n += sizeof(block))
+	for (n = 0; n < bytes; n += sizeof(block))
 		if (fwrite(block, 1, sizeof(block), f) != sizeof(block))
 			break;
-	return fclose(f) == 0 && n >= FILLER_BYTES ? 0 : -1;
+	return fclose(f) == 0 && n >= bytes ? 0 : -1;
 }
 
 /* Returns SKIP_CODE (with the reason printed) if a tmpfs cannot be mounted here. */
@@ -341,7 +362,7 @@ static int mount_tmpfs(probe *p)
 	snprintf(p->filler, sizeof(p->filler), "%s/filler", p->mnt);
 	snprintf(p->url, sizeof(p->url), "%s:///%s/db.%s", strncmp(p->engine, "sqlite", 6) == 0 ? "sqlite" : "duckdb",
 		p->mnt, strncmp(p->engine, "sqlite", 6) == 0 ? "sqlite" : "duckdb");
-	if (write_filler(p->filler) < 0) {
+	if (write_filler(p->filler, FILLER_BYTES + (size_t)(p->round % 5) * FILLER_STEP) < 0) {
 		printf("disk_full %s: cannot write the filler file %s\n", p->engine, p->filler);
 		return 1;
 	}
@@ -399,8 +420,13 @@ static bool check_integrity(probe *p)
 	return ok;
 }
 
-/* Every acknowledged row with the payload of its acknowledged version (or of a failed update that landed). */
-static void check_rows(probe *p, long *lost)
+/*
+ * Every acknowledged row with the payload of its acknowledged version (or of a failed
+ * update that landed). After the reopen a row that cannot be read is lost; before it,
+ * on the instance that saw the disk fill, a DAL_EIO read is counted apart: DuckDB
+ * fails every call on an instance a failed checkpoint invalidated.
+ */
+static void check_rows(probe *p, bool reopened)
 {
 	char want[800];
 	size_t i;
@@ -418,14 +444,21 @@ static void check_rows(probe *p, long *lost)
 			continue;
 		}
 		if (got && a->pending >= 0 && (payload(want, sizeof(want), a->tag, a->pending), strcmp(got, want) == 0)) {
-			p->unreported += lost == &p->lost;
+			p->unreported += reopened;
 			dal_row_free(row);
 			continue;
 		}
-		if ((*lost)++ == 0)
-			fault(p, "row %lld (tag %d): %s", (long long)a->id, a->tag,
-				rc ? dal_error_last()->message : got ? got : "(null payload)");
 		dal_row_free(row);
+		if (!reopened && rc == DAL_EIO) {
+			p->reads_refused++;
+			continue;
+		}
+		if (reopened)
+			p->lost++;
+		else
+			p->corrupt_before_reopen++;
+		fault(p, "row %lld (tag %d, version %d)%s: %s", (long long)a->id, a->tag, a->version,
+			reopened ? "" : " before the reopen", rc ? dal_error_last()->message : "another value");
 	}
 }
 
@@ -437,17 +470,22 @@ static void count_unreported(probe *p)
 		p->unreported += (long)(total - (int64_t)p->nrows);
 }
 
-static bool verify(probe *p)
+enum { CHAIN_OK, CHAIN_BROKEN, CHAIN_UNREADABLE };
+
+static int verify(probe *p)
 {
 	dal_audit_report r;
+	int rc = dal_audit_verify(&r, p->db);
 
-	if (dal_audit_verify(&r, p->db) < 0) {
+	if (rc == DAL_EIO && !p->reopened_once)
+		return CHAIN_UNREADABLE;
+	if (rc < 0) {
 		fault(p, "dal_audit_verify: %s", dal_error_last()->message);
-		return false;
+		return CHAIN_BROKEN;
 	}
 	if (!r.ok)
 		fault(p, "audit chain: row %lld: %s", (long long)r.bad_id, r.reason);
-	return r.ok;
+	return r.ok ? CHAIN_OK : CHAIN_BROKEN;
 }
 
 /* Reopened: integrity, every acknowledged write, the chain; then more writes must succeed. */
@@ -455,15 +493,16 @@ static void after_reopen(probe *p)
 {
 	int k;
 
+	p->reopened_once = true;
 	p->integrity_ok = check_integrity(p) && p->integrity_ok;
-	p->verify_ok = verify(p) && p->verify_ok;
+	p->verify_ok = verify(p) == CHAIN_OK && p->verify_ok;
 	p->reopened = true;
 	for (k = 0; k < WRITES_AFTER_FREE; k++)
 		one_write(p, k);
 	p->reopened = false;
-	check_rows(p, &p->lost);
+	check_rows(p, true);
 	count_unreported(p);
-	p->verify_ok = verify(p) && p->verify_ok;
+	p->verify_ok = verify(p) == CHAIN_OK && p->verify_ok;
 }
 
 /*
@@ -502,8 +541,11 @@ static int round_once(probe *p, int round)
 	fill(p);
 	after_free(p);
 	/* Before the reopen, on the instance that saw the failure. */
-	check_rows(p, &p->lost_before_reopen);
-	p->verify_before_reopen_ok = verify(p) && p->verify_before_reopen_ok;
+	check_rows(p, false);
+	switch (verify(p)) {
+	case CHAIN_BROKEN: p->verify_before_reopen_ok = false; break;
+	case CHAIN_UNREADABLE: p->verify_before_reopen_refused = true; break;
+	}
 	m->version = DAL_METRICS_VERSION;
 	if (dal_metrics_get(m, p->db) == 0)
 		p->retried += (long)m->retries;
@@ -517,8 +559,9 @@ static int round_once(probe *p, int round)
 	close_db(p);
 	unmount_now();
 	free(m);
-	printf("  round %d%s: writes=%ld acknowledged=%ld eio=%ld refused=%ld; first DAL_EIO: %s\n", round + 1,
+	printf("  round %d%s%s: writes=%ld acknowledged=%ld eio=%ld refused=%ld; first DAL_EIO: %s\n", round + 1,
 		strcmp(p->engine, "duckdb") == 0 && round % 2 ? " (checkpoint after each commit)" : "",
+		strcmp(p->engine, "duckdb") != 0 && round % 2 ? " (synchronous FULL)" : "",
 		p->writes - writes, p->acknowledged - acknowledged, p->eio - eio, p->refused - refused,
 		p->round_eio[0] ? p->round_eio : "none");
 	p->round_eio[0] = '\0';
@@ -548,16 +591,19 @@ int main(int argc, char **argv)
 	for (r = 0; r < rounds && rc == 0; r++) {
 		/* Each round starts on an empty file system: rows of the last one are gone with it. */
 		p->nrows = 0;
+		p->round = r;
+		p->reopened_once = false;
 		rc = round_once(p, r);
 	}
 	if (rc != 0)
 		return rc;
-	failed = p->other_errors || p->retried || p->lost || p->lost_before_reopen || p->reopen_errors ||
+	failed = p->other_errors || p->retried || p->lost || p->corrupt_before_reopen || p->reopen_errors ||
 		!p->integrity_ok || !p->verify_ok || !p->verify_before_reopen_ok || p->eio + p->other_errors == 0;
 	printf("disk_full %s: rounds=%d writes=%ld acknowledged=%ld eio=%ld refused=%ld other_errors=%ld retried=%ld "
-		"lost_before_reopen=%ld verify_before_reopen=%s lost=%ld unreported=%ld reopen_errors=%ld integrity=%s "
-		"verify=%s\n", p->engine, rounds, p->writes, p->acknowledged, p->eio, p->refused, p->other_errors,
-		p->retried, p->lost_before_reopen, p->verify_before_reopen_ok ? "ok" : "FAILED", p->lost, p->unreported,
+		"corrupt_before_reopen=%ld reads_refused=%ld verify_before_reopen=%s lost=%ld unreported=%ld "
+		"reopen_errors=%ld integrity=%s verify=%s\n", p->engine, rounds, p->writes, p->acknowledged, p->eio,
+		p->refused, p->other_errors, p->retried, p->corrupt_before_reopen, p->reads_refused,
+		!p->verify_before_reopen_ok ? "FAILED" : p->verify_before_reopen_refused ? "refused" : "ok", p->lost, p->unreported,
 		p->reopen_errors, p->integrity_ok ? "ok" : "FAILED", p->verify_ok ? "ok" : "FAILED");
 	if (p->first_other[0])
 		printf("  first other error: %s\n", p->first_other);
