@@ -72,6 +72,19 @@ static void check_last_id_used_then_refused(fixture *fx, unsigned flags)
 	check_no_ids(dal_repo_bulk_create(NULL, repo, name_col, 1, v, 2));
 	/* Nothing half-written, and the database still answers. */
 	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM ids_left", NULL, 0), 1);
+	/* An id the caller gives, below the counter: taken, except on DuckDB, where dal draws
+	 * from the sequence to see where it stands (docs/engines.md, "Ids the caller gives"). */
+	{
+		dal_field f[] = { DAL_FIELD("id", dal_int(5)), DAL_FIELD("name", dal_text("given")) };
+		dal_row *row = NULL;
+		int rc = dal_repo_create(&row, repo, f, DAL_COUNT(f));
+
+		dal_row_free(row);
+		if (fx_is(fx, "duckdb"))
+			check_no_ids(rc);
+		else
+			CHECK_OK(rc);
+	}
 	dal_repo_close(repo);
 }
 
@@ -91,7 +104,8 @@ static void test_ids_used_up_audited(void **state)
 	CHECK_OK(dal_audit_verify(&report, fx->db));
 	if (!report.ok)
 		fail_msg("audit chain broken at %lld: %s", (long long)report.bad_id, report.reason);
-	assert_int_equal(report.rows_checked, 1);
+	/* The last id's row, and the row given id 5 where that was taken. */
+	assert_int_equal(report.rows_checked, fx_is(fx, "duckdb") ? 1 : 2);
 }
 
 typedef struct tx_try {
