@@ -70,6 +70,11 @@ static void check_last_id_used_then_refused(fixture *fx, unsigned flags)
 	assert_int_equal(fx_create(repo, (dal_field[]){ DAL_FIELD("name", dal_text("last")) }, 1), last_id(fx));
 	check_no_ids(create_named(repo, "one too many"));
 	check_no_ids(dal_repo_bulk_create(NULL, repo, name_col, 1, v, 2));
+	/* Raw SQL as a person writes it (SQLite finds the table in the statement's text). */
+	{
+		dal_value raw[] = { dal_text("raw"), dal_timestamp(0) };
+		check_no_ids(dal_exec(NULL, fx->db, "insert into ids_left (name, created_at) values (?, ?)", raw, 2));
+	}
 	/* Nothing half-written, and the database still answers. */
 	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM ids_left", NULL, 0), 1);
 	/* An id the caller gives, below the counter: taken, except on DuckDB, where dal draws
