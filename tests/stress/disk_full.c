@@ -53,9 +53,10 @@
 #define SKIP_CODE 77
 #define TMPFS_SIZE "6m"
 /*
- * More by a step each round (over five), so the disk fills at other writes. At
- * least half the tmpfs: freed, it must hold what the WAL holds, which DuckDB
- * copies into the database file at its first checkpoint after the reopen.
+ * More by a step each round (over five), so the disk fills at other writes. Half
+ * the tmpfs or more: freed, it must hold what DuckDB copies from the WAL into the
+ * database file at its first checkpoint after the reopen, a little more than the
+ * WAL itself (with less, that checkpoint fails and invalidates the instance).
  */
 #define FILLER_BYTES (3 * 1024 * 1024)
 #define FILLER_STEP (192 * 1024)
