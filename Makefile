@@ -57,5 +57,11 @@ tsan-stress:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" build
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
+# Longer runs of the stress probes than make test gives them.
+.PHONY: stress
+stress: build
+	$(BUILD)/tests/disk_full sqlite-file 20
+	$(BUILD)/tests/disk_full duckdb 10
+
 clean:
 	rm -rf build build-asan build-tsan

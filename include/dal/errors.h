@@ -18,7 +18,7 @@ typedef enum dal_error_code {
 	DAL_ERROR = -1,             /**< generic failure */
 	DAL_ENOTFOUND = -2,         /**< no such row, table or object */
 	DAL_EINVAL = -3,            /**< bad argument, URL, column, value or state */
-	DAL_ECONSTRAINT = -4,       /**< unique, not-null, check or foreign key violation */
+	DAL_ECONSTRAINT = -4,       /**< unique, not-null, check or foreign key violation; ids used up */
 	DAL_EBUSY = -5,             /**< database locked or busy beyond the busy timeout */
 	DAL_ECONN = -6,             /**< cannot connect, or the connection was lost */
 	DAL_ETIMEOUT = -7,          /**< a wait (pool, statement) timed out */

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,4 +38,34 @@ void dal__driver_mask_quoted(char *msg, size_t size)
 			last = p;
 	snprintf(tail, sizeof(tail), "%s", last ? last + 1 : "");
 	snprintf(first, size - (size_t)(first - msg), "%c...%c%s", quote, quote, tail);
+}
+
+/* The table of the first sequence quoted in `msg` named as dal names them, "<table>_id_seq". */
+static bool seq_table(char *out, size_t size, const char *msg)
+{
+	const char *open = strstr(msg, "sequence \""), *close;
+	size_t n;
+
+	if (!open)
+		return false;
+	open += strlen("sequence \"");
+	if (!(close = strchr(open, '"')) || (n = (size_t)(close - open)) <= 7 || n - 7 >= size ||
+	    strncmp(close - 7, "_id_seq", 7) != 0)
+		return false;
+	memcpy(out, open, n - 7);
+	out[n - 7] = '\0';
+	return true;
+}
+
+int dal__driver_ids_used_up(const char *engine, const char *sqlstate, int engine_code, const char *table,
+                            const char *why)
+{
+	char name[128];
+
+	if (!table && seq_table(name, sizeof(name), why))
+		table = name;
+	if (!table)
+		return dal__error_engine(DAL_ECONSTRAINT, sqlstate, engine_code, "%s: no ids left: %s", engine, why);
+	return dal__error_engine(DAL_ECONSTRAINT, sqlstate, engine_code, "%s: no ids left in table \"%s\": %s",
+		engine, table, why);
 }

@@ -206,6 +206,14 @@ extern const dal_driver dal__driver_duckdb;
  */
 void dal__driver_mask_quoted(char *msg, size_t size);
 
+/*
+ * Ids running out, reported one way on every engine: DAL_ECONSTRAINT (docs/errors.md), a
+ * message naming the table (`table`, or the table of dal's sequence "<table>_id_seq"
+ * quoted in `why`) and the engine's own words `why`. Returns DAL_ECONSTRAINT.
+ */
+int dal__driver_ids_used_up(const char *engine, const char *sqlstate, int engine_code, const char *table,
+                            const char *why);
+
 /* The driver for a URL scheme; DAL_EINVAL or DAL_EUNSUPPORTED (not built in). */
 int dal__driver_find(const dal_driver **out, const char *scheme);
 

@@ -29,6 +29,16 @@ typedef struct duck_writer {
 	pthread_mutex_t mu;
 	pthread_cond_t freed;
 	const void *writer;            /* the connection writing now, or NULL */
+	/*
+	 * A commit failed (disk full, an I/O error, an invalidated instance). DuckDB 1.4.4
+	 * keeps running after a COMMIT that failed for lack of space, but strings stored
+	 * afterwards come back corrupted (one value followed by another's bytes), which
+	 * the bare C API shows too, and after a failed checkpoint reads fail with an
+	 * INTERNAL error; a new instance on the file reads it back intact. So statements
+	 * are refused until every dal_db on the file is closed: `why` is the cause.
+	 */
+	bool failed;
+	char why[320];
 	struct duck_writer *next;
 } duck_writer;
 
@@ -164,6 +174,36 @@ static void strip_key_values(char *msg, size_t size)
 	snprintf(key, size - (size_t)(key - msg), "key (%s%s)%s", name, *name ? "" : "values not shown", tail);
 }
 
+/*
+ * A COMMIT DuckDB could not carry out ("Failed to commit: <cause>"): a unique key
+ * taken by a transaction that committed first, a write-write conflict, or else the
+ * disk (no space, an I/O error), which no retry can cure.
+ */
+static int commit_failure(const char *msg)
+{
+	if (strstr(msg, "onstraint"))
+		return DAL_ECONSTRAINT;
+	if (strstr(msg, "onflict"))
+		return DAL_ESERIALIZE;
+	return DAL_EIO;
+}
+
+/* nextval past a sequence's MAXVALUE (or, once there, DuckDB 1.4.4 says MINVALUE). */
+static bool ids_used_up(const char *msg)
+{
+	return strstr(msg, "reached maximum value of sequence") || strstr(msg, "reached minimum value of sequence");
+}
+
+static void refuse_writes(duck_writer *w, const char *why)
+{
+	pthread_mutex_lock(&w->mu);
+	if (!w->failed) {
+		w->failed = true;
+		snprintf(w->why, sizeof(w->why), "%.*s", (int)sizeof(w->why) - 1, why);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* The one mapping from DuckDB's error types to dal's; keeps the type as engine_code. */
 static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 {
@@ -179,7 +219,9 @@ static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 	case DUCKDB_ERROR_TRANSACTION:
 		/* Conflicts ask for a retry; these two are a caller's state mistake, and
 		 * an aborted transaction is only worth retrying if a conflict aborted it. */
-		if (strstr(msg, "transaction is aborted"))
+		if (strstr(msg, "Failed to commit:"))
+			code = commit_failure(msg);
+		else if (strstr(msg, "transaction is aborted"))
 			code = c && c->fail_code == DAL_ESERIALIZE ? DAL_ESERIALIZE : DAL_EINVAL;
 		else if (strstr(msg, "no transaction is active"))
 			code = DAL_EINVAL;
@@ -202,12 +244,21 @@ static int duck_fail(duck_conn *c, duckdb_error_type type, const char *msg)
 		dal__driver_mask_quoted(line, sizeof(line));
 		break;
 	case DUCKDB_ERROR_INTERRUPT: code = DAL_ETIMEOUT; break;
+	/* The instance is invalidated (a checkpoint or WAL write failed): only a reopen helps. */
+	case DUCKDB_ERROR_FATAL: code = DAL_EIO; break;
+	case DUCKDB_ERROR_SEQUENCE:
+		code = ids_used_up(msg) ? DAL_ECONSTRAINT : DAL_ERROR;
+		break;
 	default: code = DAL_ERROR; break;
 	}
 	if (c && c->in_tx && !c->fail_code) {
 		c->fail_code = code;
 		snprintf(c->fail_msg, sizeof(c->fail_msg), "%.*s", (int)sizeof(c->fail_msg) - 1, msg);
 	}
+	if (c && code == DAL_EIO && (type == DUCKDB_ERROR_FATAL || type == DUCKDB_ERROR_TRANSACTION))
+		refuse_writes(c->sh->w, msg);
+	if (type == DUCKDB_ERROR_SEQUENCE && code == DAL_ECONSTRAINT)
+		return dal__driver_ids_used_up("duckdb", NULL, (int)type, NULL, msg);
 	return dal__error_engine(code, NULL, (int)type, "duckdb: %s", msg);
 }
 
@@ -328,6 +379,24 @@ static int duck_db_open(void **out, const dal_url *url, const dal_config *cfg)
 	return 0;
 }
 
+/* DAL_EIO once a commit failed on the database (duck_writer.failed), else 0. */
+static int refused(duck_conn *c)
+{
+	duck_writer *w = c->sh->w;
+	char why[sizeof(w->why)];
+	bool failed;
+
+	pthread_mutex_lock(&w->mu);
+	failed = w->failed;
+	memcpy(why, w->why, sizeof(why));
+	pthread_mutex_unlock(&w->mu);
+	if (!failed)
+		return 0;
+	return dal__error_engine(DAL_EIO, NULL, DUCKDB_ERROR_IO, "duckdb: statements are refused until this "
+		"database is closed and opened again (every dal_db on the file): a commit failed (%s), and DuckDB "
+		"1.4.4 may corrupt or fail to read data after that (docs/engines.md)", why);
+}
+
 /* Become the database's one writer, waiting for the current one up to busy_ms. */
 static int write_lock(duck_conn *c)
 {
@@ -345,8 +414,12 @@ static int write_lock(duck_conn *c)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (w->writer && rc == 0)
+	while (w->writer && !w->failed && rc == 0)
 		rc = pthread_cond_timedwait(&w->freed, &w->mu, &until);
+	if (w->failed) {
+		pthread_mutex_unlock(&w->mu);
+		return refused(c);
+	}
 	if (!w->writer) {
 		w->writer = c;
 		c->writes = true;
@@ -365,7 +438,11 @@ static void write_unlock(duck_conn *c)
 	pthread_mutex_lock(&c->sh->w->mu);
 	c->sh->w->writer = NULL;
 	c->writes = false;
-	pthread_cond_signal(&c->sh->w->freed);
+	/* After a failed commit every waiter is to be refused, not just the next one. */
+	if (c->sh->w->failed)
+		pthread_cond_broadcast(&c->sh->w->freed);
+	else
+		pthread_cond_signal(&c->sh->w->freed);
 	pthread_mutex_unlock(&c->sh->w->mu);
 }
 
@@ -458,7 +535,7 @@ static int exec_one(duck_conn *c, duckdb_extracted_statements ex, idx_t i)
 		error = duck_fail(c, type_of_message(msg), msg);
 		goto done;
 	}
-	if (may_write(duckdb_prepared_statement_type(ps)) && (error = write_lock(c)) < 0)
+	if ((error = may_write(duckdb_prepared_statement_type(ps)) ? write_lock(c) : refused(c)) < 0)
 		goto done;
 	if (duckdb_execute_prepared(ps, &res) != DuckDBSuccess)
 		error = result_fail(c, &res);
@@ -732,7 +809,7 @@ static int execute(duck_stmt *s)
 	s->nrows = s->changes = 0;
 	/* A write outside a transaction is one of its own: it too waits its turn; so does one
 	 * in a transaction begun read-only (dal enforces read_only on PostgreSQL only). */
-	if (may_write(duckdb_prepared_statement_type(s->ps)) && (error = write_lock(c)) < 0)
+	if ((error = may_write(duckdb_prepared_statement_type(s->ps)) ? write_lock(c) : refused(c)) < 0)
 		return error;
 	rc = s->stream ? duckdb_execute_prepared_streaming(s->ps, &s->res) : duckdb_execute_prepared(s->ps, &s->res);
 	if (!c->in_tx)

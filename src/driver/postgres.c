@@ -194,6 +194,9 @@ static int pg_fail(pg_conn *c, const PGresult *res)
 	if (!res && PQstatus(c->pg) == CONNECTION_OK && !*primary)
 		return dal__error_nomem();
 	one_line(msg, sizeof(msg), primary);
+	/* An identity at its maximum: the quoted text is the sequence's name, not a value. */
+	if (state && strcmp(state, "2200H") == 0 && PQstatus(c->pg) == CONNECTION_OK)
+		return dal__driver_ids_used_up("postgresql", state, 0, NULL, msg);
 	if (state && strncmp(state, "23", 2) == 0)
 		constraint_detail(det, sizeof(det), res, msg);
 	else if (state && strncmp(state, "22", 2) == 0)

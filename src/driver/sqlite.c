@@ -1,8 +1,11 @@
 /* SQLite: the embedded default. */
+#include <ctype.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "driver/driver.h"
 #include "util/error.h"
@@ -23,32 +26,131 @@ typedef struct sqlite_stmt {
 
 static sqlite3 *handle(dal_conn *c) { return ((sqlite_conn *)c)->db; }
 
-/* One mapping from SQLite's codes to dal's; keeps the extended code and message. */
-static int sqlite_fail(sqlite3 *db, int rc, const char *what)
+/* One mapping from SQLite's primary codes to dal's. */
+static int code_of(int rc)
 {
-	int code;
-
 	switch (rc & 0xff) {
-	case SQLITE_CONSTRAINT: code = DAL_ECONSTRAINT; break;
+	case SQLITE_CONSTRAINT: return DAL_ECONSTRAINT;
 	case SQLITE_BUSY:
-	case SQLITE_LOCKED: code = DAL_EBUSY; break;
-	case SQLITE_NOMEM: return dal__error_nomem();
+	case SQLITE_LOCKED: return DAL_EBUSY;
+	case SQLITE_NOMEM: return DAL_ENOMEM;
 	case SQLITE_IOERR:
 	case SQLITE_FULL:
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 	case SQLITE_CANTOPEN:
 	case SQLITE_READONLY:
-	case SQLITE_PERM: code = DAL_EIO; break;
-	case SQLITE_ERROR: code = DAL_ESQL; break;
+	case SQLITE_PERM: return DAL_EIO;
+	case SQLITE_ERROR: return DAL_ESQL;
 	case SQLITE_MISMATCH:
 	case SQLITE_RANGE:
 	case SQLITE_TOOBIG:
-	case SQLITE_MISUSE: code = DAL_EINVAL; break;
-	default: code = DAL_ERROR; break;
+	case SQLITE_MISUSE: return DAL_EINVAL;
+	default: return DAL_ERROR;
 	}
-	return dal__error_engine(code, NULL, db ? sqlite3_extended_errcode(db) : rc, "sqlite: %s: %s", what,
-		db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+/* A failure with its extended code and SQLite's message, as read when it happened. */
+static int fail_as(int rc, int extended, const char *what, const char *msg)
+{
+	int code = code_of(rc);
+
+	if (code == DAL_ENOMEM)
+		return dal__error_nomem();
+	return dal__error_engine(code, NULL, extended, "sqlite: %s: %s", what, msg);
+}
+
+static int sqlite_fail(sqlite3 *db, int rc, const char *what)
+{
+	return fail_as(rc, db ? sqlite3_extended_errcode(db) : rc, what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+/* `p` past the keyword `kw` (any case, a whole word) and the blanks after it; NULL if `p` does not start with it. */
+static const char *keyword(const char *p, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	if (strncasecmp(p, kw, n) != 0 || isalnum((unsigned char)p[n]) || p[n] == '_')
+		return NULL;
+	p += n;
+	return p + strspn(p, " \t\r\n");
+}
+
+/* One identifier: "quoted" (with "" inside), `quoted`, [quoted] or bare; returns what follows it, or NULL. */
+static const char *identifier(char *out, size_t size, const char *p)
+{
+	size_t n = 0;
+	char close = *p == '"' ? '"' : *p == '`' ? '`' : *p == '[' ? ']' : 0;
+
+	if (close) {
+		for (p++; *p && n + 1 < size; p++) {
+			if (*p == close && p[1] == close && close != ']')
+				p++;
+			else if (*p == close)
+				break;
+			out[n++] = *p;
+		}
+		if (*p != close)
+			return NULL;
+		p++;
+	} else {
+		while ((isalnum((unsigned char)*p) || *p == '_') && n + 1 < size)
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return n ? p : NULL;
+}
+
+/* The table an INSERT or REPLACE statement writes to (the last part of schema.table). */
+static bool insert_target(char *out, size_t size, const char *sql)
+{
+	const char *p = sql + strspn(sql, " \t\r\n"), *q;
+
+	if (!(q = keyword(p, "INSERT")) && !(q = keyword(p, "REPLACE")))
+		return false;
+	if ((p = keyword(q, "OR")) != NULL) {   /* OR ABORT, OR REPLACE, ... */
+		p += strcspn(p, " \t\r\n");
+		q = p + strspn(p, " \t\r\n");
+	}
+	if (!(q = keyword(q, "INTO")) || !(q = identifier(out, size, q)))
+		return false;
+	q += strspn(q, " \t\r\n");
+	return *q != '.' || identifier(out, size, q + 1 + strspn(q + 1, " \t\r\n")) != NULL;
+}
+
+/*
+ * SQLite reports an AUTOINCREMENT table whose counter reached the largest rowid
+ * with SQLITE_FULL, the code of a full disk. An INSERT's SQLITE_FULL is told apart
+ * by its table's counter in sqlite_sequence (absent: no AUTOINCREMENT table).
+ */
+static bool autoinc_used_up(char *table, size_t size, sqlite3 *db, sqlite3_stmt *failed)
+{
+	sqlite3_stmt *st = NULL;
+	bool used_up = false;
+
+	if (!insert_target(table, size, sqlite3_sql(failed)))
+		return false;
+	if (sqlite3_prepare_v2(db, "SELECT seq FROM sqlite_sequence WHERE name = ? COLLATE NOCASE", -1, &st,
+	                       NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		used_up = sqlite3_column_int64(st, 0) == INT64_MAX;
+	sqlite3_finalize(st);
+	return used_up;
+}
+
+static int step_fail(sqlite3 *db, sqlite3_stmt *st, int rc)
+{
+	char msg[512], table[128];
+	int extended = sqlite3_extended_errcode(db);
+
+	if ((rc & 0xff) != SQLITE_FULL)
+		return sqlite_fail(db, rc, "step");
+	/* The lookup below replaces SQLite's last message. */
+	snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(db));
+	if (!autoinc_used_up(table, sizeof(table), db, st))
+		return fail_as(rc, extended, "step", msg);
+	return dal__driver_ids_used_up("sqlite", NULL, extended, table,
+		"its AUTOINCREMENT counter is at 9223372036854775807, the largest rowid (SQLite: database or disk is full)");
 }
 
 static int sqlite_exec(dal_conn *c, const char *sql)
@@ -204,7 +306,7 @@ static int sqlite_step(dal_stmt *stmt)
 		s->changes = sqlite3_changes64(db);
 		return DAL__DONE;
 	}
-	return sqlite_fail(db, rc, "step");
+	return step_fail(db, s->st, rc);
 }
 
 static const char *sqlite_column_name(dal_stmt *stmt, int col)

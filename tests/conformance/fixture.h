@@ -111,5 +111,6 @@ extern const fx_cases cases_index;
 extern const fx_cases cases_schema;
 extern const fx_cases cases_migrate;
 extern const fx_cases cases_diff;
+extern const fx_cases cases_diskfull;
 
 #endif
