@@ -108,5 +108,6 @@ extern const fx_cases cases_sqltext;
 extern const fx_cases cases_ids;
 extern const fx_cases cases_secrets;
 extern const fx_cases cases_index;
+extern const fx_cases cases_timeout;
 
 #endif
