@@ -1,4 +1,5 @@
 /* PostgreSQL: the server engine, through libpq. */
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <limits.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "driver/driver.h"
@@ -47,6 +49,7 @@ typedef struct pg_stmt {
 	dal_stmt base;
 	char name[24];
 	bool stream;
+	bool reads;            /* a SELECT, SHOW, VALUES or TABLE: it changes nothing when run alone */
 	PGresult *desc;        /* PQdescribePrepared: parameter types, column names and types */
 	/* bound parameters */
 	const char **values;
@@ -763,6 +766,21 @@ static int check_params(const char *sql)
 		"or in several statements", n, PG_MAX_PARAMS);
 }
 
+/* Whether the statement's first word makes it a plain read. Anything else (WITH included) may write. */
+static bool reads_only(const char *sql)
+{
+	static const char *const words[] = { "SELECT", "SHOW", "VALUES", "TABLE", NULL };
+	size_t i, n;
+
+	sql += strspn(sql, " \t\r\n(");
+	for (i = 0; words[i]; i++) {
+		n = strlen(words[i]);
+		if (strncasecmp(sql, words[i], n) == 0 && !isalnum((unsigned char)sql[n]) && sql[n] != '_')
+			return true;
+	}
+	return false;
+}
+
 static int pg_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
 {
 	pg_conn *c = pconn(conn);
@@ -782,6 +800,7 @@ static int pg_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned 
 	}
 	s->base.conn = conn;
 	s->stream = (flags & DAL__STMT_STREAM) != 0;
+	s->reads = reads_only(sql);
 	snprintf(s->name, sizeof(s->name), "dal_%u", ++c->next_id);
 	w = stmt_wait(c, "a prepare");
 	res = finish_send(c, PQsendPrepare(c->pg, s->name, sql, 0, NULL), &w, &error);
@@ -929,12 +948,31 @@ static int64_t cmd_tuples(PGresult *res)
 	return t && *t ? strtoll(t, NULL, 10) : 0;
 }
 
+/*
+ * A statement sent outside a transaction commits by itself on the server; when
+ * the connection then failed or went silent before the answer came, nobody
+ * knows whether it did (a frozen server runs it once it wakes, a crash may
+ * come after its commit). A server's error answer, 57014 included, means it
+ * did not.
+ */
+static int autocommit_unknown(pg_conn *c, const pg_stmt *s, bool autocommit, int error)
+{
+	char msg[700];
+
+	if (!autocommit || s->reads || !c->base.broken || (error != DAL_ECONN && error != DAL_ETIMEOUT))
+		return error;
+	snprintf(msg, sizeof(msg), "%s", dal_error_last()->message);
+	return dal__error_engine(DAL_ECOMMIT_UNKNOWN, dal_error_last()->sqlstate, 0, "%s; the statement ran "
+		"outside a transaction, so it may or may not have been applied", msg);
+}
+
 static int execute(pg_stmt *s)
 {
 	pg_conn *c = pconn(s->base.conn);
 	PGresult *res;
 	pg_wait w = stmt_wait(c, "a statement");
 	int error = 0, np = s->base.nparams;
+	bool autocommit;
 
 	if (s->stream) {
 		s->open_in_tx = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
@@ -948,10 +986,11 @@ static int execute(pg_stmt *s)
 			stream_finish(s);
 		return error;
 	}
+	autocommit = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 	res = finish_send(c, PQsendQueryPrepared(c->pg, s->name, np, s->values, s->lengths, s->formats, 0), &w,
 		&error);
 	if (error < 0)
-		return error;
+		return autocommit_unknown(c, s, autocommit, error);
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 		s->res = res;
@@ -963,7 +1002,7 @@ static int execute(pg_stmt *s)
 		s->changes = cmd_tuples(res);
 		break;
 	default:
-		error = pg_fail(c, res);
+		error = autocommit_unknown(c, s, autocommit, pg_fail(c, res));
 	}
 	PQclear(res);
 	return error;

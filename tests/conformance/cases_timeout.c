@@ -171,6 +171,44 @@ static void test_timeout_in_unit_commits_nothing(void **state)
 	dal_close(db);
 }
 
+/* Rows in tmo, asked until there are `want` or 5 s have passed. */
+static int64_t rows_within(fixture *fx, int64_t want)
+{
+	double end = now_s() + 5;
+	int64_t n;
+
+	while ((n = fx_scalar(fx, "SELECT COUNT(*) FROM tmo", NULL, 0)) != want && now_s() < end)
+		nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
+	return n;
+}
+
+/*
+ * A write outside a transaction commits on its own on the server: left
+ * unanswered, its outcome is unknown (here it does commit, after dal gave
+ * up), so the call says DAL_ECOMMIT_UNKNOWN, not a plain failure. A read
+ * left unanswered is only DAL_ETIMEOUT.
+ */
+static void test_unanswered_autocommit_write_is_unknown(void **state)
+{
+	fixture *fx = FX(state);
+	dal_db *db;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP(EMBEDDED_SKIP);
+	fx_exec(fx, "CREATE TABLE tmo (k INT)");
+	db = open_bounded(fx, 1);
+	/* pool_size 1: the next call runs on this session. */
+	CHECK_OK(dal_exec(NULL, db, "SET statement_timeout = 0", NULL, 0));
+	CHECK_ERR(DAL_ECOMMIT_UNKNOWN, dal_exec(NULL, db, "INSERT INTO tmo SELECT 1 FROM pg_sleep(2)", NULL, 0));
+	print_message("unanswered INSERT outside a transaction: %s\n", dal_error_last()->message);
+	CHECK_MSG("may or may not have been applied");
+	assert_int_equal(rows_within(fx, 1), 1);
+	CHECK_OK(dal_exec(NULL, db, "SET statement_timeout = 0", NULL, 0));
+	CHECK_ERR(DAL_ETIMEOUT, dal_exec(NULL, db, "SELECT pg_sleep(3)", NULL, 0));
+	assert_int_equal(broken_count(db), 2);
+	dal_close(db);
+}
+
 typedef struct sleeper {
 	dal_db *db;
 	int calls;
@@ -252,6 +290,7 @@ FX_CASES(cases_timeout,
 	FX_CASE(test_server_ends_slow_statement),
 	FX_CASE(test_socket_bound_drops_connection),
 	FX_CASE(test_timeout_in_unit_commits_nothing),
+	FX_CASE(test_unanswered_autocommit_write_is_unknown),
 	FX_CASE(test_run_tx_does_not_retry_timeout),
 	FX_CASE(test_silent_server_one_connect_timeout),
 );
