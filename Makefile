@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all setup build demo test bench install asan tsan tsan-stress clean
+.PHONY: all setup build demo test bench install asan tsan tsan-stress stress clean
 
 all: build
 
@@ -55,6 +55,10 @@ TSAN_TESTS = ^(conformance-(sqlite-file|postgres)|stress-(pool|uow-counter|resta
 tsan-stress:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" build
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
+
+# Long runs of the fault probes (each starts and stops a server of its own).
+stress: build
+	DAL_PG_DURABLE=1 $(BUILD)/tests/server_faults scripts/pg-test-server.sh /tmp/dal-pg-faults-long-$$$$ 8
 
 clean:
 	rm -rf build build-asan build-tsan
