@@ -598,7 +598,6 @@ static int connect_within(PGconn *pg, int timeout_s, bool *timed_out)
 static int connect_timeout_of(const dal_url *url, const dal_config *cfg)
 {
 	const char *v = dal__url_option(url, "connect_timeout");
-
 	long s = v ? strtol(v, NULL, 10) : cfg->connect_timeout_s;
 
 	return s > INT_MAX / 1000 ? INT_MAX / 1000 : (int)s;
@@ -616,6 +615,9 @@ static int session_start(pg_conn *c, const dal_config *cfg, int timeout_s)
 		c->ping_ms = timeout_s * 1000;
 	if (PQsetnonblocking(c->pg, 1) != 0)
 		return pg_fail(c, NULL);
+	/* No bound leaves the server's own setting (a role's or database's default) as it is. */
+	if (c->stmt_ms == 0)
+		return pg_exec(&c->base, session_sql);
 	snprintf(sql, sizeof(sql), "%s; SET statement_timeout = %d", session_sql, c->stmt_ms);
 	return pg_exec(&c->base, sql);
 }

@@ -64,6 +64,40 @@ static void check_serves(dal_db *db)
 	dal_result_free(res);
 }
 
+/* The session's statement_timeout as the server reports it. */
+static void check_setting(dal_db *db, const char *want)
+{
+	dal_result *res = NULL;
+
+	CHECK_OK(dal_query(&res, db, "SHOW statement_timeout", NULL, 0));
+	assert_string_equal(dal_result_get(res, 0, 0)->v.s, want);
+	dal_result_free(res);
+}
+
+/* No bound leaves the server's own setting alone: here a database default dal does not override. */
+static void test_no_bound_keeps_server_setting(void **state)
+{
+	fixture *fx = FX(state);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_db *db = NULL;
+	dal_result *res = NULL;
+	char name[64], sql[160];
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP(EMBEDDED_SKIP);
+	CHECK_OK(dal_query(&res, fx->db, "SELECT current_database()", NULL, 0));
+	snprintf(name, sizeof(name), "%s", dal_result_get(res, 0, 0)->v.s);
+	dal_result_free(res);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET statement_timeout = '7s'", name);
+	fx_exec(fx, sql);
+	cfg.statement_timeout_ms = 0;
+	CHECK_OK(fx_open_again(&db, fx, &cfg));
+	check_setting(db, "7s");
+	dal_close(db);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s RESET statement_timeout", name);
+	fx_exec(fx, sql);
+}
+
 /* The setting, its default, its variable and its check: the same on every engine. */
 static void test_timeout_setting(void **state)
 {
@@ -101,6 +135,7 @@ static void test_server_ends_slow_statement(void **state)
 	if (!fx_is(fx, "postgres"))
 		FX_SKIP(EMBEDDED_SKIP);
 	db = open_bounded(fx, 1);
+	check_setting(db, "200ms");
 	t0 = now_s();
 	CHECK_ERR(DAL_ETIMEOUT, dal_exec(NULL, db, "SELECT pg_sleep(5)", NULL, 0));
 	secs = now_s() - t0;
@@ -288,6 +323,7 @@ static void test_silent_server_one_connect_timeout(void **state)
 FX_CASES(cases_timeout,
 	FX_CASE(test_timeout_setting),
 	FX_CASE(test_server_ends_slow_statement),
+	FX_CASE(test_no_bound_keeps_server_setting),
 	FX_CASE(test_socket_bound_drops_connection),
 	FX_CASE(test_timeout_in_unit_commits_nothing),
 	FX_CASE(test_unanswered_autocommit_write_is_unknown),
