@@ -3,7 +3,8 @@
  * inserts one row with a key of its own and reads it back), with a single
  * repository create and a health check now and then, while the PostgreSQL
  * server is restarted (-m immediate, then -m fast and left down 3 s) and
- * frozen (SIGSTOP to the postmaster and all its processes, 4 s, then SIGCONT).
+ * frozen (SIGSTOP to the postmaster and all its processes, 4 s, then SIGCONT;
+ * a health check meanwhile must report unhealthy within its bound).
  * Afterwards:
  *
  *   lost          a call reported success and its row is missing
@@ -358,20 +359,38 @@ static int restart(const char *mode, double *took)
 	return rc;
 }
 
-static int freeze(int ms, int *nprocs)
+/* A health check while the server is frozen: an unhealthy report with a fault code, within its bound. */
+static int frozen_health(dal_db *db)
 {
+	dal_health h = DAL_HEALTH_INIT;
+	int64_t t0 = now_us(), ms;
+
+	if (dal_health_check(&h, db) != 0)
+		return -1;
+	ms = (now_us() - t0) / 1000;
+	printf("server_faults: health check while frozen: %lld ms (bound %lld ms), healthy=%d, %s: %s\n",
+		(long long)ms, (long long)bound_ms[HEALTH], h.healthy, dal_strerror(h.error_code), h.error);
+	return !h.healthy && fault_code(h.error_code) && ms <= bound_ms[HEALTH] ? 0 : -1;
+}
+
+static int freeze(dal_db *db, int ms, int *nprocs)
+{
+	int rc;
+
 	atomic_store(&freeze_to, 0);
 	atomic_store(&freeze_from, now_us());
 	if ((*nprocs = pg_server_freeze(&server)) < 0)
 		return -1;
-	sleep_ms(ms);
+	sleep_ms(500);
+	rc = frozen_health(db);
+	sleep_ms(ms - 500);
 	pg_server_thaw(&server);
 	atomic_store(&freeze_to, now_us());
-	return 0;
+	return rc;
 }
 
 /* One cycle of faults, with work running between them. */
-static int fault_cycle(int cycle)
+static int fault_cycle(dal_db *db, int cycle)
 {
 	double t_imm, t_fast;
 	int nprocs = 0;
@@ -383,7 +402,7 @@ static int fault_cycle(int cycle)
 	if (restart("fast 3", &t_fast) != 0)
 		return -1;
 	sleep_ms(2000);
-	if (freeze(4000, &nprocs) != 0)
+	if (freeze(db, 4000, &nprocs) != 0)
 		return -1;
 	sleep_ms(3000);
 	printf("server_faults: cycle %d: restart -m immediate took %.2f s; -m fast + 3 s down %.2f s; "
@@ -567,7 +586,7 @@ int main(int argc, char **argv)
 	for (; started < THREADS; started++)
 		pthread_create(&t[started], NULL, work, &w[started]);
 	for (c = 0; c < cycles; c++)
-		if (fault_cycle(c) != 0)
+		if (fault_cycle(db, c) != 0)
 			goto fail;
 	goto done;
 fail:
