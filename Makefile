@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all setup build demo test bench install asan tsan tsan-stress clean
+.PHONY: all setup build demo test bench install asan tsan tsan-stress stress clean
 
 all: build
 
@@ -57,11 +57,12 @@ tsan-stress:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" build
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
-# Longer runs of the stress probes than make test gives them.
-.PHONY: stress
+# Longer runs of the probes than make test gives them (the PostgreSQL ones start and
+# stop a server of their own).
 stress: build
 	$(BUILD)/tests/disk_full sqlite-file 20
 	$(BUILD)/tests/disk_full duckdb 10
+	DAL_PG_DURABLE=1 $(BUILD)/tests/server_faults scripts/pg-test-server.sh /tmp/dal-pg-faults-long-$$$$ 8
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -29,6 +29,8 @@ static int check_config(const dal_config *cfg)
 		return dal__error(DAL_EINVAL, "dal_config: max_page_size must be >= 1, busy_timeout_ms >= 0");
 	if (cfg->version >= 2 && (cfg->cache_max_entries < 0 || cfg->cache_ttl_ms < 0))
 		return dal__error(DAL_EINVAL, "dal_config: cache_max_entries and cache_ttl_ms must be >= 0");
+	if (cfg->version >= 3 && cfg->statement_timeout_ms < 0)
+		return dal__error(DAL_EINVAL, "dal_config: statement_timeout_ms must be >= 0 (0 = no bound)");
 	return 0;
 }
 

@@ -77,12 +77,18 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* A new connection, retried with exponential backoff and jitter; a refused
- * password or a missing database is not retried (waiting will not fix it). */
+/*
+ * A new connection, retried with exponential backoff and jitter; a refused
+ * password or a missing database is not retried (waiting will not fix it).
+ * No attempt starts once connect_timeout_s has passed since the first: a
+ * server that let one attempt use its whole timeout (frozen, or a silent
+ * network) would let the next do the same, and the waits would add up.
+ */
 static int connect_new(dal_conn **out, dal_db *db)
 {
 	int attempt, error = 0, delay = 100;
 	unsigned seed = (unsigned)dal_now();
+	int64_t t0 = dal_now(), window = (int64_t)db->cfg.connect_timeout_s * 1000000;
 
 	for (attempt = 1; attempt <= db->cfg.connect_retries; attempt++) {
 		if ((error = db->drv->connect(out, db->shared, &db->url, &db->cfg)) == 0) {
@@ -90,7 +96,7 @@ static int connect_new(dal_conn **out, dal_db *db)
 			(*out)->born_us = dal_now();
 			return 0;
 		}
-		if (error != DAL_ECONN || attempt == db->cfg.connect_retries ||
+		if (error != DAL_ECONN || attempt == db->cfg.connect_retries || dal_now() - t0 >= window ||
 		    strncmp(dal_error_last()->sqlstate, "28", 2) == 0 || strncmp(dal_error_last()->sqlstate, "3D", 2) == 0)
 			break;
 		sleep_ms(delay + (int)(rand_r(&seed) % (unsigned)(delay / 2 + 1)));
@@ -240,6 +246,30 @@ static int each_deadlock(const dal_db *db, const dal__each_frame *f)
 		f->what, limit, f->what, f->instead, one_connection(db) ? "" : ", or raise pool_size");
 }
 
+/* Close a connection taken from the idle list; its slot stays counted in `open` unless given back.
+ * The thread's last error (why it was dropped) is kept. */
+static void discard(dal_db *db, dal_conn *conn, bool recycle, bool give_back)
+{
+	dal_pool *pool = &db->pool;
+	dal__error_saved saved;
+
+	pthread_mutex_lock(&pool->mu);
+	if (recycle)
+		pool->recycled++;
+	else
+		found_dead(pool, conn);
+	pool->closed++;
+	lent_remove(pool, conn);
+	if (give_back) {
+		pool->open--;
+		pthread_cond_signal(&pool->cv);
+	}
+	pthread_mutex_unlock(&pool->mu);
+	dal__error_save(&saved);
+	close_conn(conn);
+	dal__error_restore(&saved);
+}
+
 int dal__pool_acquire_at(dal_conn **out, dal_db *db, const char *file, int line)
 {
 	dal_pool *pool = &db->pool;
@@ -248,7 +278,7 @@ int dal__pool_acquire_at(dal_conn **out, dal_db *db, const char *file, int line)
 	leak_report leaks[LEAK_BATCH];
 	char who[256];
 	int64_t now = dal_now(), t_wait;
-	int error = 0, rc = 0, nleaks, open;
+	int error = 0, rc = 0, nleaks, open, ping_error = 0;
 	bool ping, recycle;
 	const dal__each_frame *each;
 
@@ -282,20 +312,16 @@ int dal__pool_acquire_at(dal_conn **out, dal_db *db, const char *file, int line)
 			*out = conn;
 			return 0;
 		}
-		/* Outside the lock: one hung ping must not stall other borrowers. */
-		if (!recycle && conn->drv->ping(conn) == 0) {
+		/* Outside the lock: one slow ping must not stall other borrowers. */
+		if (!recycle && (ping_error = conn->drv->ping(conn)) == 0) {
 			*out = conn;
 			return 0;
 		}
-		pthread_mutex_lock(&pool->mu);
-		if (recycle)
-			pool->recycled++;
-		else
-			found_dead(pool, conn);
-		pool->closed++;
-		lent_remove(pool, conn);
-		pthread_mutex_unlock(&pool->mu);
-		close_conn(conn);
+		/* A server that left a ping unanswered for its whole bound would leave a
+		 * connect unanswered too: fail now rather than wait for connect_timeout_s. */
+		discard(db, conn, recycle, ping_error == DAL_ETIMEOUT);
+		if (ping_error == DAL_ETIMEOUT)
+			return ping_error;
 		/* Its slot (counted in `open`) is refilled below. */
 	} else if (pool->open >= pool->max) {
 		open = pool->open;

@@ -46,6 +46,9 @@ typedef struct dal_health {
  * Check the database: borrow a connection (waiting at most the pool timeout),
  * ping it, count the tables, read the pool and the metrics. An unhealthy
  * database is a report, not an error: the call still returns DAL_OK.
+ * On PostgreSQL the ping waits at most the shorter of statement_timeout_ms and
+ * connect_timeout_s, so a server that stopped answering gives an unhealthy
+ * report (error_code DAL_ETIMEOUT) in bounded time, not a call that never returns.
  *
  * @param out filled up to out->version, which the caller sets
  * @param db  the database

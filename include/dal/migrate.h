@@ -57,9 +57,12 @@ typedef struct dal_migrate_opts {
 	int lock_timeout_ms;           /**< PostgreSQL lock_timeout of each migration; 0 = none */
 	int lock_retries;              /**< further attempts of a migration whose lock timed out */
 	const char *applied_by;        /**< recorded with each; NULL: the login name and host */
+	int statement_timeout_ms;      /**< PostgreSQL: the bound of each statement of a migration, in place of
+	                                    dal_config's statement_timeout_ms; 0 = none (an index build may
+	                                    take long) */
 } dal_migrate_opts;
 
-#define DAL_MIGRATE_OPTS_INIT { DAL_MIGRATE_OPTS_VERSION, NULL, NULL, 0, true, 5000, 5, NULL }
+#define DAL_MIGRATE_OPTS_INIT { DAL_MIGRATE_OPTS_VERSION, NULL, NULL, 0, true, 5000, 5, NULL, 0 }
 
 /** Where a migration stands. */
 typedef enum dal_migration_state {

@@ -180,7 +180,8 @@ typedef int (*dal_tx_fn)(dal_uow *uow, void *payload);
  * and DAL_ECONN while the connection was lost before COMMIT was sent, the whole
  * function is run again in a new unit (on a fresh connection), up to
  * dal_config.tx_max_attempts attempts in all, with jittered exponential backoff
- * from about 5 ms. DAL_ECOMMIT_UNKNOWN and DAL_ECONSTRAINT are never retried.
+ * from about 5 ms. DAL_ECOMMIT_UNKNOWN, DAL_ECONSTRAINT and DAL_ETIMEOUT (a statement past
+ * dal_config.statement_timeout_ms, or a server that stopped answering) are never retried.
  * Nested in an open unit of this thread, @p fn runs once, in a nested unit:
  * retrying is then the outermost unit's business. So @p fn may run several
  * times: it must have no effects outside the database, or tolerate repeats.

@@ -178,6 +178,10 @@ typedef struct dal_driver {
 	 * itself. A local check, no round trip. Optional: NULL is "yes". */
 	bool (*tx_open)(dal_conn *conn);
 	int (*commit)(dal_conn *conn);   /* a loss while COMMIT is in flight: DAL_ECOMMIT_UNKNOWN */
+	/* The statement bound of this connection from now on: ms > 0 that many, 0 none, < 0
+	 * the configured statement_timeout_ms again. Optional: NULL where the engine has no
+	 * such bound. */
+	int (*set_statement_timeout)(dal_conn *conn, int ms);
 	int (*rollback)(dal_conn *conn);
 	/* NULL without DAL_CAP_SAVEPOINT; names are dal-made identifiers.
 	 * rollback_to undoes and ends the savepoint (as ROLLBACK TO + RELEASE). */

@@ -1,10 +1,14 @@
 /* PostgreSQL: the server engine, through libpq. */
+#include <ctype.h>
+#include <errno.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "driver/driver.h"
 #include "sql/placeholder.h"
@@ -24,7 +28,6 @@ struct pg_stmt;
 typedef struct pg_conn {
 	dal_conn base;
 	PGconn *pg;
-	PGcancel *cancel;
 	unsigned next_id;            /* names server-side statements "dal_<n>" */
 	struct pg_stmt *streaming;   /* whose rows are still arriving: the connection is busy */
 	/*
@@ -33,6 +36,9 @@ typedef struct pg_conn {
 	 * server drops a session's statements with it).
 	 */
 	dal_str dealloc;
+	int stmt_ms;                 /* statement_timeout_ms: the server's bound of a statement; 0 none */
+	int cfg_stmt_ms;             /* the bound the configuration gave, for set_statement_timeout(-1) */
+	int ping_ms;                 /* a ping's bound; 0 none */
 } pg_conn;
 
 typedef struct pg_blob {
@@ -44,6 +50,7 @@ typedef struct pg_stmt {
 	dal_stmt base;
 	char name[24];
 	bool stream;
+	bool reads;            /* a SELECT, SHOW, VALUES or TABLE: it changes nothing when run alone */
 	PGresult *desc;        /* PQdescribePrepared: parameter types, column names and types */
 	/* bound parameters */
 	const char **values;
@@ -212,9 +219,183 @@ static int pg_fail(pg_conn *c, const PGresult *res)
 	return dal__error_engine(code, state, 0, "postgresql: %s%s%s", msg, *det ? ": " : "", det);
 }
 
+/* ---- Every wait on the server ends by a deadline ---- */
+
+/*
+ * A statement's bound is kept twice: by the server (statement_timeout, set at
+ * connect), which answers 57014 and keeps the connection usable, and on the
+ * socket, this much later, for a server that answers nothing at all. A server
+ * stopped or frozen (SIGSTOP, a paused VM) has its own timer frozen too, while
+ * its kernel still acknowledges every packet, so neither TCP keepalives nor
+ * tcp_user_timeout ever end the wait.
+ */
+#define PG_MARGIN_MS 1000
+
+/* One wait's bound, and what it stands for in the message. */
+typedef struct pg_wait {
+	int64_t deadline;   /* CLOCK_MONOTONIC microseconds; 0: no bound */
+	int64_t ms;         /* the whole bound */
+	int server_ms;      /* the server's own part of it (statement_timeout), or 0 */
+	const char *what;
+} pg_wait;
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static pg_wait wait_of(int64_t ms, int server_ms, const char *what)
+{
+	pg_wait w = { ms > 0 ? mono_us() + ms * 1000 : 0, ms, server_ms, what };
+
+	return w;
+}
+
+static pg_wait stmt_wait(const pg_conn *c, const char *what)
+{
+	return wait_of(c->stmt_ms > 0 ? (int64_t)c->stmt_ms + PG_MARGIN_MS : 0, c->stmt_ms, what);
+}
+
+/* poll()'s timeout for what is left of a deadline, rounded up; -1 waits without one. */
+static int poll_ms(int64_t deadline, int64_t now)
+{
+	int64_t left = (deadline - now + 999) / 1000;
+
+	if (!deadline)
+		return -1;
+	return left > INT_MAX ? INT_MAX : left < 0 ? 0 : (int)left;
+}
+
+/* No answer in time: the connection is given up, closed when it goes back to the pool and never reused. */
+static int no_answer(pg_conn *c, const pg_wait *w)
+{
+	c->base.broken = true;
+	if (c->streaming) {
+		c->streaming->open = false;
+		c->streaming = NULL;
+	}
+	if (w->server_ms > 0)
+		return dal__error(DAL_ETIMEOUT, "postgresql: no answer from the server to %s within %lld ms "
+			"(statement_timeout_ms %d, which the server did not enforce, plus %d ms); the connection "
+			"is dropped", w->what, (long long)w->ms, w->server_ms, PG_MARGIN_MS);
+	return dal__error(DAL_ETIMEOUT, "postgresql: no answer from the server to %s within %lld ms; the "
+		"connection is dropped", w->what, (long long)w->ms);
+}
+
+static int wait_socket(pg_conn *c, short events, const pg_wait *w)
+{
+	struct pollfd p = { .fd = PQsocket(c->pg), .events = events };
+	int64_t now;
+	int rc;
+
+	if (p.fd < 0)
+		return pg_fail(c, NULL);
+	for (;;) {
+		now = w->deadline ? mono_us() : 0;
+		if (w->deadline && now >= w->deadline)
+			return no_answer(c, w);
+		if ((rc = poll(&p, 1, poll_ms(w->deadline, now))) > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR) {
+			c->base.broken = true;
+			return dal__error(DAL_ECONN, "postgresql: waiting on the connection failed: %s", strerror(errno));
+		}
+	}
+}
+
+/* Send what libpq holds (the connection is in non-blocking mode). */
+static int flush_out(pg_conn *c, const pg_wait *w)
+{
+	int rc, error;
+
+	while ((rc = PQflush(c->pg)) == 1) {
+		if ((error = wait_socket(c, POLLIN | POLLOUT, w)) < 0)
+			return error;
+		/* Reading what came lets a server that is blocked writing to us go on reading (libpq's advice). */
+		if (!PQconsumeInput(c->pg))
+			return pg_fail(c, NULL);
+	}
+	return rc == 0 ? 0 : pg_fail(c, NULL);
+}
+
+/* Read until PQgetResult() will not block. A connection libpq found dead has its error result ready. */
+static int await_result(pg_conn *c, const pg_wait *w)
+{
+	int error;
+
+	while (PQstatus(c->pg) != CONNECTION_BAD && PQisBusy(c->pg)) {
+		if ((error = wait_socket(c, POLLIN, w)) < 0)
+			return error;
+		if (!PQconsumeInput(c->pg) && PQstatus(c->pg) != CONNECTION_BAD)
+			return pg_fail(c, NULL);
+	}
+	return 0;
+}
+
+/* Read and drop the results still due, up to libpq's NULL. */
+static int drain_results(pg_conn *c, const pg_wait *w)
+{
+	PGresult *res;
+	int error;
+
+	for (;;) {
+		if ((error = await_result(c, w)) < 0)
+			return error;
+		if (!(res = PQgetResult(c->pg)))
+			return 0;
+		PQclear(res);
+	}
+}
+
+/*
+ * After a PQsend* call (`sent` its return value): send, then read every result
+ * as PQexec() keeps them: the first error, else the last result; a COPY ends
+ * the reading. NULL with *error set when the connection failed or went silent.
+ */
+static PGresult *finish_send(pg_conn *c, int sent, const pg_wait *w, int *error)
+{
+	PGresult *keep = NULL, *res;
+	ExecStatusType st;
+
+	if (!sent) {
+		*error = pg_fail(c, NULL);
+		return NULL;
+	}
+	if ((*error = flush_out(c, w)) < 0)
+		return NULL;
+	for (;;) {
+		if ((*error = await_result(c, w)) < 0) {
+			PQclear(keep);
+			return NULL;
+		}
+		if (!(res = PQgetResult(c->pg)))
+			return keep;
+		st = PQresultStatus(res);
+		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+		} else {
+			PQclear(keep);
+			keep = res;
+		}
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			return keep;
+	}
+}
+
+static PGresult *run_sql(pg_conn *c, const char *sql, const pg_wait *w, int *error)
+{
+	return finish_send(c, PQsendQuery(c->pg, sql), w, error);
+}
+
 /* A streamed result holds the connection until it is read to the end or dropped. */
 static int check_idle(pg_conn *c, const pg_stmt *self)
 {
+	if (c->base.broken)
+		return dal__error(DAL_ECONN, "postgresql: this connection was lost or gave no answer in time, "
+			"and is closed; nothing more runs on it");
 	if (c->streaming && c->streaming != self)
 		return dal__error(DAL_EBUSY, "postgresql: rows of another statement are still being read on "
 			"this connection; finish or reset that statement first");
@@ -232,47 +413,57 @@ static void stream_finish(pg_stmt *s)
 
 /*
  * Drop the unread rows of a streamed statement. Outside a transaction the
- * query is cancelled first, so that a caller who stops after the first of a
- * million rows does not wait for the other 999,999; inside one, a cancel
- * would abort the caller's transaction, so the rows are read and dropped.
+ * connection is closed, so that a caller who stops after the first of a
+ * million rows does not wait for the other 999,999 (PQcancel would spare the
+ * connection, but libpq 15 waits for the server's answer to it without any
+ * bound, forever on a frozen server); inside one, ending the query would end
+ * the caller's transaction, so the rows are read and dropped.
  */
-static void stream_drain(pg_stmt *s, bool may_cancel)
+static void stream_drain(pg_stmt *s, bool may_close)
 {
 	pg_conn *c = pconn(s->base.conn);
-	PGresult *res;
-	char errbuf[256];
+	pg_wait w;
 
 	if (!s->open)
 		return;
 	PQclear(s->res);
 	s->res = NULL;
-	if (may_cancel && c->cancel && PQstatus(c->pg) == CONNECTION_OK)
-		PQcancel(c->cancel, errbuf, (int)sizeof(errbuf));
-	while ((res = PQgetResult(c->pg)) != NULL)
-		PQclear(res);
+	if (may_close)
+		c->base.broken = true;
+	if (!c->base.broken) {
+		w = stmt_wait(c, "a statement whose rows were being dropped");
+		drain_results(c, &w);
+	}
 	stream_finish(s);
 }
 
-static int pg_exec(dal_conn *conn, const char *sql)
+static int exec_wait(pg_conn *c, const char *sql, const pg_wait *w)
 {
-	pg_conn *c = pconn(conn);
-	PGresult *res = NULL;
+	PGresult *res;
 	int error;
 
 	if ((error = check_idle(c, NULL)) < 0)
 		return error;
-	res = PQexec(c->pg, sql);
-	switch (PQresultStatus(res)) {
-	case PGRES_COMMAND_OK:
-	case PGRES_TUPLES_OK:
-	case PGRES_EMPTY_QUERY:
-		error = 0;
-		break;
-	default:
-		error = pg_fail(c, res);
+	res = run_sql(c, sql, w, &error);
+	if (error == 0) {
+		switch (PQresultStatus(res)) {
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+		case PGRES_EMPTY_QUERY:
+			break;
+		default:
+			error = pg_fail(c, res);
+		}
 	}
 	PQclear(res);
 	return error;
+}
+
+static int pg_exec(dal_conn *conn, const char *sql)
+{
+	pg_wait w = stmt_wait(pconn(conn), "a statement");
+
+	return exec_wait(pconn(conn), sql, &w);
 }
 
 /*
@@ -324,6 +515,12 @@ static const char *connect_sqlstate(const char *msg, const char **hint)
 	return "08001";
 }
 
+static int connect_timed_out(const dal_url *url, int timeout_s)
+{
+	return dal__error_engine(DAL_ECONN, "08001", 0, "postgresql: cannot connect to %s: no answer within "
+		"connect_timeout %d s", url->redacted ? url->redacted : "the server", timeout_s);
+}
+
 static int connect_failed(PGconn *pg, const dal_url *url)
 {
 	char msg[768];
@@ -365,13 +562,91 @@ static const char session_sql[] =
 	"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET client_encoding = 'UTF8'; "
 	"SET extra_float_digits = 3; SET bytea_output = 'hex'";
 
+/*
+ * Connect by libpq's asynchronous steps against one deadline, which covers
+ * every host, TLS and the login: PQconnectdbParams' own connect_timeout is per
+ * host and never below 2 s. A frozen server is the case to bound: its kernel
+ * completes the TCP handshake, and then nothing answers the startup packet.
+ * -1 on failure, with *timed_out set if the deadline passed.
+ */
+static int connect_within(PGconn *pg, int timeout_s, bool *timed_out)
+{
+	int64_t deadline = timeout_s > 0 ? mono_us() + (int64_t)timeout_s * 1000000 : 0, now;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;   /* libpq: start as if it said WRITING */
+	struct pollfd p;
+	int rc;
+
+	*timed_out = false;
+	if (PQstatus(pg) == CONNECTION_BAD)
+		return -1;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			return -1;
+		now = deadline ? mono_us() : 0;
+		if (deadline && now >= deadline) {
+			*timed_out = true;
+			return -1;
+		}
+		p.fd = PQsocket(pg);
+		p.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		p.revents = 0;
+		if ((rc = poll(&p, 1, poll_ms(deadline, now))) < 0 && errno != EINTR)
+			return -1;
+		if (rc > 0)
+			st = PQconnectPoll(pg);
+	}
+	return 0;
+}
+
+/* The URL's connect_timeout (whole seconds, checked by the URL parser) wins over the config's. */
+static int connect_timeout_of(const dal_url *url, const dal_config *cfg)
+{
+	const char *v = dal__url_option(url, "connect_timeout");
+	long s = v ? strtol(v, NULL, 10) : cfg->connect_timeout_s;
+
+	return s > INT_MAX / 1000 ? INT_MAX / 1000 : (int)s;
+}
+
+/* Session settings, the server's statement bound included; the connection stays non-blocking. */
+static int session_start(pg_conn *c, const dal_config *cfg, int timeout_s)
+{
+	char sql[sizeof(session_sql) + 48];
+
+	c->stmt_ms = cfg->statement_timeout_ms > 0 ? cfg->statement_timeout_ms : 0;
+	c->cfg_stmt_ms = c->stmt_ms;
+	/* A ping has no server-side timer: it gets the shorter of the statement and connect bounds. */
+	c->ping_ms = c->stmt_ms;
+	if (timeout_s > 0 && (c->ping_ms == 0 || timeout_s * 1000 < c->ping_ms))
+		c->ping_ms = timeout_s * 1000;
+	if (PQsetnonblocking(c->pg, 1) != 0)
+		return pg_fail(c, NULL);
+	/* No bound leaves the server's own setting (a role's or database's default) as it is. */
+	if (c->stmt_ms == 0)
+		return pg_exec(&c->base, session_sql);
+	snprintf(sql, sizeof(sql), "%s; SET statement_timeout = %d", session_sql, c->stmt_ms);
+	return pg_exec(&c->base, sql);
+}
+
+/* For one session's work of unknown length (a migration): its own bound, then the configured one again. */
+static int pg_set_statement_timeout(dal_conn *conn, int ms)
+{
+	pg_conn *c = (pg_conn *)conn;
+	char sql[64];
+
+	c->stmt_ms = ms < 0 ? c->cfg_stmt_ms : ms;
+	if (ms < 0 && c->stmt_ms == 0)
+		return pg_exec(conn, "RESET statement_timeout");
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", c->stmt_ms);
+	return pg_exec(conn, sql);
+}
+
 static int pg_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
 {
 	pg_conn *c = NULL;
 	const char **keys = NULL, **vals = NULL;
-	char timeout[16];
 	size_t n = 0, i;
-	int error = 0;
+	int error = 0, timeout_s = connect_timeout_of(url, cfg);
+	bool timed_out = false;
 
 	(void)shared;
 	*out = NULL;
@@ -393,11 +668,8 @@ static int pg_connect(dal_conn **out, void *shared, const dal_url *url, const da
 		ADD("password", url->password);
 	if (url->dbname)
 		ADD("dbname", url->dbname);
-	/* libpq's defaults wait forever for a dead server; dal's settings apply unless the URL says. */
-	if (!url_has(url, "connect_timeout") && cfg->connect_timeout_s > 0) {
-		snprintf(timeout, sizeof(timeout), "%d", cfg->connect_timeout_s);
-		ADD("connect_timeout", timeout);
-	}
+	/* libpq's defaults wait forever for a dead server; dal's settings apply unless the URL says
+	 * (connect_timeout is dal's own deadline, connect_within()). */
 	if (!url_has(url, "keepalives"))
 		ADD("keepalives", "1");
 	if (!url_has(url, "keepalives_idle"))
@@ -412,15 +684,14 @@ static int pg_connect(dal_conn **out, void *shared, const dal_url *url, const da
 	keys[n] = NULL;
 	vals[n] = NULL;
 
-	c->pg = PQconnectdbParams(keys, vals, 0);
-	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-		error = connect_failed(c->pg, url);
+	c->pg = PQconnectStartParams(keys, vals, 0);
+	if (!c->pg || connect_within(c->pg, timeout_s, &timed_out) < 0) {
+		error = timed_out ? connect_timed_out(url, timeout_s) : connect_failed(c->pg, url);
 		goto done;
 	}
 	PQsetNoticeReceiver(c->pg, on_notice, NULL);
-	if ((error = pg_exec(&c->base, session_sql)) < 0)
+	if ((error = session_start(c, cfg, timeout_s)) < 0)
 		goto done;
-	c->cancel = PQgetCancel(c->pg);
 	*out = &c->base;
 	c = NULL;
 done:
@@ -439,7 +710,6 @@ static void pg_disconnect(dal_conn *conn)
 
 	if (!c)
 		return;
-	PQfreeCancel(c->cancel);
 	PQfinish(c->pg);
 	dal__str_dispose(&c->dealloc);
 	free(c);
@@ -468,26 +738,33 @@ static int pg_ping(dal_conn *conn)
 	PGresult *res;
 	int error = 0;
 
+	pg_wait w = wait_of(c->ping_ms, 0, "a ping");
+
 	if ((error = check_idle(c, NULL)) < 0)
 		return error;
 	/* The empty query is a full round trip that parses, plans and touches nothing. */
-	res = PQexec(c->pg, "");
-	if (PQresultStatus(res) != PGRES_EMPTY_QUERY || PQstatus(c->pg) != CONNECTION_OK)
+	res = run_sql(c, "", &w, &error);
+	if (error == 0 && (PQresultStatus(res) != PGRES_EMPTY_QUERY || PQstatus(c->pg) != CONNECTION_OK))
 		error = pg_fail(c, res);
 	PQclear(res);
 	return error;
 }
 
-/* Send pending DEALLOCATEs, only outside a transaction: a failure there must not abort the caller's. */
-static void flush_dealloc(pg_conn *c)
+/* Send pending DEALLOCATEs, only outside a transaction: a failure there must not abort the caller's.
+ * Only a lost or silent connection is an error: a DEALLOCATE's own failure harms nothing. */
+static int flush_dealloc(pg_conn *c)
 {
 	PGresult *res;
+	pg_wait w;
+	int error;
 
 	if (!c->dealloc.len || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
-		return;
-	res = PQexec(c->pg, c->dealloc.ptr);
+		return 0;
+	w = stmt_wait(c, "DEALLOCATE");
+	res = run_sql(c, c->dealloc.ptr, &w, &error);
 	PQclear(res);
 	dal__str_clear(&c->dealloc);
+	return error;
 }
 
 /*
@@ -509,35 +786,53 @@ static int check_params(const char *sql)
 		"or in several statements", n, PG_MAX_PARAMS);
 }
 
+/* Whether the statement's first word makes it a plain read. Anything else (WITH included) may write. */
+static bool reads_only(const char *sql)
+{
+	static const char *const words[] = { "SELECT", "SHOW", "VALUES", "TABLE", NULL };
+	size_t i, n;
+
+	sql += strspn(sql, " \t\r\n(");
+	for (i = 0; words[i]; i++) {
+		n = strlen(words[i]);
+		if (strncasecmp(sql, words[i], n) == 0 && !isalnum((unsigned char)sql[n]) && sql[n] != '_')
+			return true;
+	}
+	return false;
+}
+
 static int pg_prepare(dal_stmt **out, dal_conn *conn, const char *sql, unsigned flags)
 {
 	pg_conn *c = pconn(conn);
 	pg_stmt *s = NULL;
 	PGresult *res = NULL;
+	pg_wait w;
 	int error, np, nc;
 
 	*out = NULL;
 	if ((error = check_params(sql)) < 0)
 		return error;
-	if ((error = check_idle(c, NULL)) < 0)
+	if ((error = check_idle(c, NULL)) < 0 || (error = flush_dealloc(c)) < 0)
 		return error;
-	flush_dealloc(c);
 	if (!(s = calloc(1, sizeof(*s)))) {
 		error = dal__error_nomem();
 		goto done;
 	}
 	s->base.conn = conn;
 	s->stream = (flags & DAL__STMT_STREAM) != 0;
+	s->reads = reads_only(sql);
 	snprintf(s->name, sizeof(s->name), "dal_%u", ++c->next_id);
-	res = PQprepare(c->pg, s->name, sql, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		error = pg_fail(c, res);
+	w = stmt_wait(c, "a prepare");
+	res = finish_send(c, PQsendPrepare(c->pg, s->name, sql, 0, NULL), &w, &error);
+	if (error < 0 || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		error = error < 0 ? error : pg_fail(c, res);
 		s->name[0] = '\0';
 		goto done;
 	}
-	s->desc = PQdescribePrepared(c->pg, s->name);
-	if (PQresultStatus(s->desc) != PGRES_COMMAND_OK) {
-		error = pg_fail(c, s->desc);
+	w = stmt_wait(c, "a prepare");
+	s->desc = finish_send(c, PQsendDescribePrepared(c->pg, s->name), &w, &error);
+	if (error < 0 || PQresultStatus(s->desc) != PGRES_COMMAND_OK) {
+		error = error < 0 ? error : pg_fail(c, s->desc);
 		goto done;
 	}
 	np = PQnparams(s->desc);
@@ -673,11 +968,31 @@ static int64_t cmd_tuples(PGresult *res)
 	return t && *t ? strtoll(t, NULL, 10) : 0;
 }
 
+/*
+ * A statement sent outside a transaction commits by itself on the server; when
+ * the connection then failed or went silent before the answer came, nobody
+ * knows whether it did (a frozen server runs it once it wakes, a crash may
+ * come after its commit). A server's error answer, 57014 included, means it
+ * did not.
+ */
+static int autocommit_unknown(pg_conn *c, const pg_stmt *s, bool autocommit, int error)
+{
+	char msg[700];
+
+	if (!autocommit || s->reads || !c->base.broken || (error != DAL_ECONN && error != DAL_ETIMEOUT))
+		return error;
+	snprintf(msg, sizeof(msg), "%s", dal_error_last()->message);
+	return dal__error_engine(DAL_ECOMMIT_UNKNOWN, dal_error_last()->sqlstate, 0, "%s; the statement ran "
+		"outside a transaction, so it may or may not have been applied", msg);
+}
+
 static int execute(pg_stmt *s)
 {
 	pg_conn *c = pconn(s->base.conn);
 	PGresult *res;
+	pg_wait w = stmt_wait(c, "a statement");
 	int error = 0, np = s->base.nparams;
+	bool autocommit;
 
 	if (s->stream) {
 		s->open_in_tx = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
@@ -687,9 +1002,15 @@ static int execute(pg_stmt *s)
 		PQsetSingleRowMode(c->pg);
 		s->open = true;
 		c->streaming = s;
-		return 0;
+		if ((error = flush_out(c, &w)) < 0)
+			stream_finish(s);
+		return error;
 	}
-	res = PQexecPrepared(c->pg, s->name, np, s->values, s->lengths, s->formats, 0);
+	autocommit = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+	res = finish_send(c, PQsendQueryPrepared(c->pg, s->name, np, s->values, s->lengths, s->formats, 0), &w,
+		&error);
+	if (error < 0)
+		return autocommit_unknown(c, s, autocommit, error);
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 		s->res = res;
@@ -701,7 +1022,7 @@ static int execute(pg_stmt *s)
 		s->changes = cmd_tuples(res);
 		break;
 	default:
-		error = pg_fail(c, res);
+		error = autocommit_unknown(c, s, autocommit, pg_fail(c, res));
 	}
 	PQclear(res);
 	return error;
@@ -711,13 +1032,19 @@ static int execute(pg_stmt *s)
 static int stream_next(pg_stmt *s)
 {
 	pg_conn *c = pconn(s->base.conn);
-	PGresult *res, *extra;
-	int error = 0;
+	PGresult *res;
+	/* The server bounds the whole statement; each wait here, for a row, gets the whole bound. */
+	pg_wait w = stmt_wait(c, "a statement streaming rows");
+	int error = 0, e;
 
 	PQclear(s->res);
 	s->res = NULL;
 	s->nrows = 0;
 	s->row = -1;
+	if ((error = await_result(c, &w)) < 0) {
+		stream_finish(s);
+		return error;
+	}
 	if (!(res = PQgetResult(c->pg))) {
 		stream_finish(s);
 		return 0;
@@ -739,8 +1066,8 @@ static int stream_next(pg_stmt *s)
 		PQclear(res);
 	}
 	/* The end of the query: the connection is free once libpq says so with a NULL. */
-	while ((extra = PQgetResult(c->pg)) != NULL)
-		PQclear(extra);
+	if ((e = drain_results(c, &w)) < 0 && error == 0)
+		error = e;
 	stream_finish(s);
 	return error;
 }
@@ -940,18 +1267,27 @@ static int pg_commit(dal_conn *conn)
 {
 	pg_conn *c = pconn(conn);
 	PGresult *res = NULL;
+	pg_wait w = stmt_wait(c, "COMMIT");
 	const char *state;
 	int error = 0;
 
-	if ((error = check_idle(c, NULL)) < 0)
-		return error;
-	if (PQstatus(c->pg) != CONNECTION_OK) {
+	if (c->base.broken || PQstatus(c->pg) != CONNECTION_OK) {
 		c->base.broken = true;
 		return dal__error(DAL_ECONN, "postgresql: the connection was lost before COMMIT; nothing was committed");
 	}
-	res = PQexec(c->pg, "COMMIT");
+	if ((error = check_idle(c, NULL)) < 0)
+		return error;
+	if (!PQsendQuery(c->pg, "COMMIT"))
+		return pg_fail(c, NULL);
+	/* Sent: from here on, a connection that fails or goes silent leaves the outcome unknown. */
+	res = finish_send(c, 1, &w, &error);
+	if (error == DAL_ETIMEOUT) {
+		error = dal__error(DAL_ECOMMIT_UNKNOWN, "postgresql: no answer to COMMIT within %lld ms; the "
+			"transaction may or may not have been committed; the connection is dropped", (long long)w.ms);
+		goto done;
+	}
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	if (!res || PQstatus(c->pg) == CONNECTION_BAD || conn_lost_state(state)) {
+	if (error < 0 || !res || PQstatus(c->pg) == CONNECTION_BAD || conn_lost_state(state)) {
 		c->base.broken = true;
 		error = dal__error_engine(DAL_ECOMMIT_UNKNOWN, state, 0, "postgresql: the connection was lost while "
 			"COMMIT was in flight; the transaction may or may not have been committed");
@@ -975,10 +1311,11 @@ static int pg_rollback(dal_conn *conn)
 {
 	pg_conn *c = pconn(conn);
 
-	/* The rows are abandoned with the transaction, so a cancel harms nothing. */
+	/* The rows are abandoned with the transaction, so closing the connection harms nothing. */
 	if (c->streaming)
 		stream_drain(c->streaming, true);
-	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+	/* A connection given up is closed, which rolls its transaction back on the server. */
+	if (c->base.broken || (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE))
 		return 0;
 	return pg_exec(conn, "ROLLBACK");
 }
@@ -1228,6 +1565,7 @@ static int column_types(Oid *types, pg_conn *c, const char *table, const char *c
 {
 	dal_str sql = DAL_STR_INIT;
 	PGresult *res = NULL;
+	pg_wait w;
 	size_t k;
 	int error;
 
@@ -1235,7 +1573,10 @@ static int column_types(Oid *types, pg_conn *c, const char *table, const char *c
 	    (error = dal__str_puts(&sql, " FROM ")) < 0 || (error = quote_name(&sql, table)) < 0 ||
 	    (error = dal__str_puts(&sql, " LIMIT 0")) < 0)
 		goto done;
-	res = PQexec(c->pg, sql.ptr);
+	w = stmt_wait(c, "a statement");
+	res = run_sql(c, sql.ptr, &w, &error);
+	if (error < 0)
+		goto done;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || (size_t)PQnfields(res) != ncols) {
 		error = pg_fail(c, res);
 		goto done;
@@ -1287,8 +1628,35 @@ static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 /* Stream the rows in blocks of COPY_BLOCK bytes, so memory stays flat however many rows come. */
 #define COPY_BLOCK (256 * 1024)
 
+/* PQputCopyData() or PQputCopyEnd() (`end`) on the non-blocking connection: 0 from libpq means
+ * its buffer is full, so wait until the socket takes more. */
+static int copy_put(pg_conn *c, const char *buf, size_t len, bool end, const char *why, const pg_wait *w)
+{
+	int rc, error;
+
+	while ((rc = end ? PQputCopyEnd(c->pg, why) : PQputCopyData(c->pg, buf, (int)len)) == 0) {
+		if ((error = wait_socket(c, POLLOUT, w)) < 0)
+			return error;
+		if (PQflush(c->pg) < 0)
+			return pg_fail(c, NULL);
+	}
+	return rc == 1 ? 0 : pg_fail(c, NULL);
+}
+
+/* End a COPY with an error; the caller's error stays the one reported. */
+static void copy_abandon(pg_conn *c, const pg_wait *w)
+{
+	dal__error_saved saved;
+	int error;
+
+	dal__error_save(&saved);
+	if (copy_put(c, NULL, 0, true, "dal: bulk insert abandoned", w) == 0)
+		PQclear(finish_send(c, 1, w, &error));
+	dal__error_restore(&saved);
+}
+
 static int copy_data(pg_conn *c, const char *const *cols, size_t ncols, const dal_value *values, size_t nrows,
-                     const Oid *types, size_t *failed_row)
+                     const Oid *types, size_t *failed_row, const pg_wait *w)
 {
 	dal_str buf = DAL_STR_INIT;
 	size_t r;
@@ -1305,8 +1673,7 @@ static int copy_data(pg_conn *c, const char *const *cols, size_t ncols, const da
 		if (types && r + 1 == nrows)
 			error = dal__str_putn(&buf, "\377\377", 2);
 		if (error == 0 && (buf.len >= COPY_BLOCK || r + 1 == nrows)) {
-			if (PQputCopyData(c->pg, buf.ptr, (int)buf.len) != 1)
-				error = pg_fail(c, NULL);
+			error = copy_put(c, buf.ptr, buf.len, false, NULL, w);
 			dal__str_clear(&buf);
 		}
 	}
@@ -1327,6 +1694,7 @@ static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *
 	dal_str sql = DAL_STR_INIT;
 	PGresult *res = NULL;
 	Oid *types = NULL;
+	pg_wait w;
 	bool copying = false;
 	int error;
 
@@ -1350,33 +1718,33 @@ static int pg_bulk_insert(dal_conn *conn, const char *table, const char *const *
 	    (error = dal__str_puts(&sql, " (")) < 0 || (error = name_list(&sql, cols, ncols)) < 0 ||
 	    (error = dal__str_puts(&sql, types ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN")) < 0)
 		goto done;
-	res = PQexec(c->pg, sql.ptr);
+	/* The server's statement_timeout runs from the COPY's start to its end: so does this bound. */
+	w = stmt_wait(c, "a bulk insert (COPY)");
+	res = run_sql(c, sql.ptr, &w, &error);
+	if (error < 0)
+		goto done;
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		error = pg_fail(c, res);
 		goto done;
 	}
 	copying = true;
-	if ((error = copy_data(c, cols, ncols, values, nrows, types, failed_row)) < 0)
+	if ((error = copy_data(c, cols, ncols, values, nrows, types, failed_row, &w)) < 0)
 		goto done;
 	copying = false;
-	if (PQputCopyEnd(c->pg, NULL) != 1) {
-		error = pg_fail(c, NULL);
-		goto done;
-	}
 	PQclear(res);
-	res = PQgetResult(c->pg);
-	error = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c, res);
-	if (error < 0 && failed_row)
+	res = NULL;
+	if ((error = copy_put(c, NULL, 0, true, NULL, &w)) < 0)
+		goto done;
+	res = finish_send(c, 1, &w, &error);
+	if (error == 0)
+		error = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_fail(c, res);
+	if (error < 0 && res && failed_row)
 		copy_line(res, nrows, failed_row);
 done:
 	/* A value dal could not write ends the COPY with an error: the server keeps none of the rows. */
-	if (copying)
-		PQputCopyEnd(c->pg, "dal: bulk insert abandoned");
-	if (res) {
-		PQclear(res);
-		while ((res = PQgetResult(c->pg)) != NULL)
-			PQclear(res);
-	}
+	if (copying && !c->base.broken)
+		copy_abandon(c, &w);
+	PQclear(res);
 	dal__str_dispose(&sql);
 	free(types);
 	return error;
@@ -1443,6 +1811,7 @@ const dal_driver dal__driver_postgres = {
 	.ping = pg_ping,
 	.maybe_dead = pg_maybe_dead,
 	.tx_open = pg_tx_open,
+	.set_statement_timeout = pg_set_statement_timeout,
 	.exec = pg_exec,
 	.prepare = pg_prepare,
 	.bind = pg_bind,

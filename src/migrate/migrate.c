@@ -32,6 +32,7 @@ typedef struct run {
 	dal__applied applied;
 	char applied_by[256];
 	bool locked;
+	bool bounded;    /* the connection's statement bound is the migration's until run_close */
 } run;
 
 static void default_applied_by(char *out, size_t size)
@@ -60,8 +61,9 @@ static int run_open(run *r, dal_db *db, const dal_migrate_opts *o)
 	if (dal__uow_tx(db))
 		return dal__error(DAL_EINVAL, "migrations cannot run inside a unit of work: they commit each "
 			"migration on a connection of their own; run them before the unit begins");
-	if (o->lock_timeout_ms < 0 || o->lock_retries < 0)
-		return dal__error(DAL_EINVAL, "dal_migrate_opts: lock_timeout_ms and lock_retries must be 0 or more");
+	if (o->lock_timeout_ms < 0 || o->lock_retries < 0 || o->statement_timeout_ms < 0)
+		return dal__error(DAL_EINVAL, "dal_migrate_opts: lock_timeout_ms, lock_retries and statement_timeout_ms "
+			"must be 0 or more");
 	if (o->applied_by)
 		snprintf(r->applied_by, sizeof r->applied_by, "%s", o->applied_by);
 	else
@@ -70,6 +72,11 @@ static int run_open(run *r, dal_db *db, const dal_migrate_opts *o)
 		return error;
 	if ((error = dal__pool_acquire(&r->conn, db)) < 0)
 		return error;
+	if (r->conn->drv->set_statement_timeout) {
+		if ((error = r->conn->drv->set_statement_timeout(r->conn, o->statement_timeout_ms)) < 0)
+			return error;
+		r->bounded = true;
+	}
 	return dal__applied_read(&r->applied, r->conn);
 }
 
@@ -78,6 +85,9 @@ static void run_close(run *r)
 	if (r->conn) {
 		if (r->locked)
 			dal__applied_unlock(r->conn);
+		/* The pool lends it again with the configured bound, or not at all. */
+		if (r->bounded && !r->conn->broken && r->conn->drv->set_statement_timeout(r->conn, -1) < 0)
+			r->conn->broken = true;
 		dal__pool_release(r->db, r->conn);
 	}
 	dal__applied_dispose(&r->applied);

@@ -203,9 +203,10 @@ static void test_migrate_down_needs_down(void **state)
 {
 	fixture *fx = FX(state);
 	dal_migration list[3];
-	dal_migrate_opts o = opts_of(list, 3, true);
+	dal_migrate_opts o;
 
 	memcpy(list, three, sizeof list);
+	o = opts_of(list, 3, true);
 	list[1].down = NULL;
 	CHECK_OK(dal_migrate(NULL, fx->db, &o));
 	CHECK_ERR(DAL_EINVAL, dal_migrate_down(NULL, fx->db, &o, 0));
@@ -428,6 +429,32 @@ static void test_migrate_init_database(void **state)
 	CHECK_OK(dal_init_database_migrate(fx->db, &o, ms, 1, 0));
 }
 
+/* A migration is not cut by dal_config's statement bound (an index build may take long),
+ * only by its own; the connection goes back to the pool with the configured one. */
+static void test_migrate_statement_bound(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_migration slow[] = { { 1, "slow", "SELECT pg_sleep(0.6)", NULL, NULL, 0 } };
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_migrate_opts o = opts_of(slow, 1, true);
+	dal_result *res = NULL;
+	dal_db *db = NULL;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("statement bounds are PostgreSQL's");
+	cfg.statement_timeout_ms = 300;
+	cfg.pool_size = 1;
+	CHECK_OK(fx_open_again(&db, fx, &cfg));
+	o.statement_timeout_ms = 200;
+	CHECK_ERR(DAL_ETIMEOUT, dal_migrate(NULL, db, &o));
+	CHECK_MSG("slow");
+	o.statement_timeout_ms = 0;
+	CHECK_OK(dal_migrate(NULL, db, &o));
+	CHECK_ERR(DAL_ETIMEOUT, dal_query(&res, db, "SELECT pg_sleep(0.6)", NULL, 0));
+	dal_result_free(res);
+	dal_close(db);
+}
+
 /* ---- PostgreSQL: a migration waiting for a lock must not stall readers for long ---- */
 
 typedef struct lock_race {
@@ -530,4 +557,5 @@ FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_no_transaction),
 	FX_CASE(test_migrate_not_in_unit),
 	FX_CASE(test_migrate_init_database),
+	FX_CASE(test_migrate_statement_bound),
 	FX_CASE(test_migrate_lock_timeout));

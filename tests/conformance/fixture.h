@@ -112,5 +112,6 @@ extern const fx_cases cases_schema;
 extern const fx_cases cases_migrate;
 extern const fx_cases cases_diff;
 extern const fx_cases cases_diskfull;
+extern const fx_cases cases_timeout;
 
 #endif
