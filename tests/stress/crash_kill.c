@@ -1,0 +1,441 @@
+/*
+ * Crash consistency: SIGKILL at random moments must never lose an
+ * acknowledged commit, leave a partial batch, or break the audit trail.
+ *
+ * The parent forks a child that writes through dal (crash_kill_work.c: audited
+ * creates, bulk creates, updates, soft deletes, units of work with nested
+ * units, some rolled back) and reports each op's intent and acknowledgement on
+ * a pipe (crash_kill.h). After a random number of acknowledgements and a
+ * random delay of up to a few milliseconds the parent kills it with SIGKILL,
+ * reads everything it sent, opens the database afresh and checks
+ * (crash_kill_check.c):
+ *
+ *   lost          an acknowledged row or change is not there
+ *   partial       the op in flight at the kill is half there, or work of a
+ *                 unit that rolled back is there
+ *   duplicated    a key stored twice
+ *   unexpected    a row or change that no op made
+ *   audit_missing a change present without its audit row
+ *   audit_orphans an audit row without its change
+ *   verify        dal_audit_verify() finds the chain intact, every row walked
+ *   integrity     SQLite PRAGMA integrity_check; PostgreSQL amcheck on every
+ *                 index and heap; DuckDB: every query answers
+ *
+ * then starts the next child on the same database. The first failing check
+ * stops the run; the seed printed replays the same ops (the kill moments
+ * differ with timing).
+ *
+ *   crash_kill --engine sqlite-file|duckdb --dir DIR [--kills N] [--seed S]
+ *   crash_kill --engine postgres --dir DIR --pg-script pg-test-server.sh [--kills N] [--seed S]
+ *
+ * DIR holds the database file, or for postgres a durable server of the
+ * probe's own (started and stopped here, fsync and synchronous_commit on:
+ * otherwise the server itself could drop an acknowledged commit). Kills
+ * default to 20, or 100 with DAL_STRESS_LONG=1 (make stress).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stress/crash_kill.h"
+
+#define MAX_TARGET 30          /* acknowledgements before a kill, at most */
+#define MAX_DELAY_US 3000      /* then a delay of up to this */
+#define QUIET_MS 30000         /* a child silent this long is hung */
+#define CHILD_APP "crash_kill_child"
+
+typedef struct reader {
+	int fd;
+	char buf[1 << 16];
+	size_t len;
+	bool eof, ready;
+	int64_t acks;
+	int64_t op;                /* the intent being read or waiting for its ack; -1 none */
+	size_t want;
+	bool complete;
+	ck_effect *eff;
+	size_t neff, cap;
+} reader;
+
+typedef struct totals {
+	int64_t acked, lost, partial, duplicated, unexpected, audit_missing, audit_orphans, errors;
+	int64_t at_startup, in_flight_committed, in_flight_absent, between_ops;
+	bool verify_ok, integrity_ok;
+	ck_figures last;
+} totals;
+
+static const char *engine, *dir, *script;
+static char url[1200], child_url[1300];
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_us(int64_t us)
+{
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int run_script(const char *cmd)
+{
+	char line[1400];
+
+	snprintf(line, sizeof(line), "'%s' %s '%s' >/dev/null", script, cmd, dir);
+	return system(line);
+}
+
+static int add_effect(reader *r, char kind, int64_t key, int64_t arg)
+{
+	if (r->neff == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		ck_effect *p = realloc(r->eff, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		r->eff = p;
+		r->cap = cap;
+	}
+	r->eff[r->neff].kind = kind;
+	r->eff[r->neff].key = key;
+	r->eff[r->neff].arg = arg;
+	r->neff++;
+	r->complete = r->neff == r->want;
+	return 0;
+}
+
+static int parse_line(reader *r, ck_expect *e, const char *line)
+{
+	long long a = 0, b = 0;
+	char kind = line[0];
+
+	if (kind == 'R')
+		r->ready = true;
+	else if (kind == 'I' && sscanf(line, "I %lld %lld", &a, &b) == 2) {
+		r->op = a;
+		r->want = (size_t)b;
+		r->neff = 0;
+		r->complete = b == 0;
+	} else if ((kind == 'C' || kind == 'U') && sscanf(line + 1, "%lld %lld", &a, &b) == 2 && r->op >= 0)
+		return add_effect(r, kind, a, b);
+	else if (kind == 'D' && sscanf(line + 1, "%lld", &a) == 1 && r->op >= 0)
+		return add_effect(r, kind, a, 0);
+	else if (kind == 'A' && sscanf(line, "A %lld", &a) == 1 && a == r->op && r->complete) {
+		if (ck_expect_apply(e, r->eff, r->neff) < 0)
+			return -1;
+		r->acks++;
+		r->op = -1;
+		r->complete = false;
+	} else {
+		fprintf(stderr, "crash_kill: the child sent a line out of turn: %s\n", line);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read what the child sent within @p timeout_ms; whole lines are parsed, a cut one waits. */
+static int read_some(reader *r, ck_expect *e, int timeout_ms)
+{
+	struct pollfd p = { r->fd, POLLIN, 0 };
+	char *line, *nl;
+	ssize_t n;
+	size_t used;
+
+	if (poll(&p, 1, timeout_ms) == 0)
+		return 1;
+	n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	if (n == 0) {
+		r->eof = true;
+		return 0;
+	}
+	r->len += (size_t)n;
+	for (line = r->buf; (nl = memchr(line, '\n', r->len - (size_t)(line - r->buf))); line = nl + 1) {
+		*nl = '\0';
+		if (parse_line(r, e, line) < 0)
+			return -1;
+	}
+	used = (size_t)(line - r->buf);
+	memmove(r->buf, line, r->len - used);
+	r->len -= used;
+	return 0;
+}
+
+/* The killed child's backends end when the server sees its socket close; a COMMIT it
+ * sent completes first. Wait for them, so that the check sees the final state. */
+static int wait_backends_gone(dal_db *db)
+{
+	int64_t end = now_us() + 30000000;
+
+	while (now_us() < end) {
+		dal_result *res = NULL;
+		int64_t n;
+
+		if (dal_query(&res, db, "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = '" CHILD_APP "'",
+			      NULL, 0) < 0)
+			return -1;
+		n = dal_result_get(res, 0, 0)->v.i;
+		dal_result_free(res);
+		if (n == 0)
+			return 0;
+		sleep_us(5000);
+	}
+	fprintf(stderr, "crash_kill: the killed child's backends were still there after 30 s\n");
+	return -1;
+}
+
+static void add_figures(totals *t, const ck_figures *f)
+{
+	t->lost += f->lost;
+	t->partial += f->partial;
+	t->duplicated += f->duplicated;
+	t->unexpected += f->unexpected;
+	t->audit_missing += f->audit_missing;
+	t->audit_orphans += f->audit_orphans;
+	t->verify_ok = t->verify_ok && f->verify_ok;
+	t->integrity_ok = t->integrity_ok && f->integrity_ok;
+	t->last = *f;
+}
+
+static bool failed(const totals *t)
+{
+	return t->lost || t->partial || t->duplicated || t->unexpected || t->audit_missing || t->audit_orphans ||
+	       t->errors || !t->verify_ok || !t->integrity_ok;
+}
+
+/* Reopen and check, as a program restarting after the crash would find the database. */
+static int check_after_kill(totals *t, ck_expect *e, const reader *r, int gen)
+{
+	dal_db *db = NULL;
+	ck_figures f;
+	bool pending = r->op >= 0 && r->complete;
+
+	if (dal_open(&db, url, NULL) < 0) {
+		fprintf(stderr, "crash_kill: after kill %d: open: %s\n", gen, dal_error_last()->message);
+		t->errors++;
+		return -1;
+	}
+	if (!strcmp(engine, "postgres") && wait_backends_gone(db) < 0) {
+		dal_close(db);
+		t->errors++;
+		return -1;
+	}
+	ck_check(&f, db, e, pending ? r->eff : NULL, pending ? r->neff : 0);
+	dal_close(db);
+	if (!r->ready)
+		t->at_startup++;
+	else if (!pending)
+		t->between_ops++;
+	else if (f.pending_committed)
+		t->in_flight_committed++;
+	else
+		t->in_flight_absent++;
+	add_figures(t, &f);
+	if (f.why[0])
+		fprintf(stderr, "crash_kill: after kill %d: %s\n", gen, f.why);
+	return f.why[0] ? -1 : 0;
+}
+
+/* One child's life: start it, let it write, kill it, read all it said. */
+static int one_kill(totals *t, ck_expect *e, reader *r, uint64_t seed, uint64_t *rng, int gen)
+{
+	int64_t target = ck_between(rng, 0, 9) == 0 ? 0 : ck_between(rng, 1, MAX_TARGET);
+	int64_t delay = ck_between(rng, 0, MAX_DELAY_US);
+	int p[2], st, rc = 0;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		_exit(ck_child_run(child_url, p[1], seed, gen));
+	}
+	close(p[1]);
+	memset(r, 0, offsetof(reader, eff));
+	r->fd = p[0];
+	r->op = -1;
+	r->neff = 0;
+	while (r->acks < target && !r->eof && rc == 0)
+		if ((rc = read_some(r, e, QUIET_MS)) > 0)
+			fprintf(stderr, "crash_kill: kill %d: the child sent nothing for %d s\n", gen, QUIET_MS / 1000);
+	if (rc == 0 && !r->eof)
+		sleep_us(delay);
+	kill(pid, SIGKILL);
+	while (rc == 0 && !r->eof)
+		rc = read_some(r, e, QUIET_MS);
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	t->acked += r->acks;
+	if (rc != 0 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+		fprintf(stderr, "crash_kill: kill %d: the child %s before the kill (after %lld acknowledgements)\n", gen,
+			WIFEXITED(st) ? "exited" : "died", (long long)r->acks);
+		t->errors++;
+		return -1;
+	}
+	return check_after_kill(t, e, r, gen);
+}
+
+/* A hung run must not leave its server behind: a process of its own stops it. */
+static pid_t start_watchdog(int seconds)
+{
+	pid_t parent = getpid(), pid = fork();
+	int64_t end = now_us() + (int64_t)seconds * 1000000;
+
+	if (pid != 0)
+		return pid;
+	while (getppid() == parent && now_us() < end)
+		sleep_us(200000);
+	if (getppid() == parent) {
+		fprintf(stderr, "crash_kill: not done after %d s: stopping\n", seconds);
+		kill(parent, SIGKILL);
+	}
+	if (script)
+		run_script("stop");
+	_exit(1);
+}
+
+static int read_url(void)
+{
+	char path[1100];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/url", dir);
+	if (!(f = fopen(path, "r")) || !fgets(url, sizeof(url), f)) {
+		fprintf(stderr, "crash_kill: cannot read the URL from %s\n", path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	url[strcspn(url, "\r\n")] = '\0';
+	snprintf(child_url, sizeof(child_url), "%s%sapplication_name=" CHILD_APP, url, strchr(url, '?') ? "&" : "?");
+	return 0;
+}
+
+/* A fresh database for the run: a new file, or a durable server of our own. */
+static int setup(void)
+{
+	char abs[1024], path[1100];
+	static const char *const files[] = { "crash.db", "crash.db-wal", "crash.db-shm", "crash.duckdb",
+					     "crash.duckdb.wal" };
+	size_t i;
+
+	if (!strcmp(engine, "postgres")) {
+		setenv("DAL_PG_DURABLE", "1", 1);
+		if (run_script("start") != 0) {
+			fprintf(stderr, "crash_kill: cannot start a PostgreSQL server in %s\n", dir);
+			return -1;
+		}
+		return read_url();
+	}
+	mkdir(dir, 0777);
+	if (!realpath(dir, abs)) {
+		fprintf(stderr, "crash_kill: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", abs, files[i]);
+		unlink(path);
+	}
+	snprintf(url, sizeof(url), "%s:///%s/crash.%s", !strcmp(engine, "duckdb") ? "duckdb" : "sqlite", abs,
+		 !strcmp(engine, "duckdb") ? "duckdb" : "db");
+	snprintf(child_url, sizeof(child_url), "%s", url);
+	return 0;
+}
+
+static void print_figures(const totals *t, int kills, uint64_t seed, double secs)
+{
+	const char *how = !strcmp(engine, "sqlite-file") ? "integrity_check" :
+			  !strcmp(engine, "postgres") ? "amcheck" : "queries";
+
+	printf("crash_kill %s: kills=%d acknowledged=%lld rows=%lld present=%lld lost=%lld partial=%lld "
+	       "duplicated=%lld unexpected=%lld audit_rows=%lld audit_missing=%lld audit_orphans=%lld verify=%s "
+	       "integrity=%s(%s) errors=%lld seed=%llu\n",
+	       engine, kills, (long long)t->acked, (long long)t->last.rows, (long long)t->last.present,
+	       (long long)t->lost, (long long)t->partial, (long long)t->duplicated, (long long)t->unexpected,
+	       (long long)t->last.audit_rows, (long long)t->audit_missing, (long long)t->audit_orphans,
+	       t->verify_ok ? "ok" : "FAILED", t->integrity_ok ? "ok" : "FAILED", how, (long long)t->errors,
+	       (unsigned long long)seed);
+	printf("crash_kill %s: killed during startup %lld, between ops %lld, in an op %lld (found committed %lld, "
+	       "rolled back %lld); %.1f s\n",
+	       engine, (long long)t->at_startup, (long long)t->between_ops,
+	       (long long)(t->in_flight_committed + t->in_flight_absent), (long long)t->in_flight_committed,
+	       (long long)t->in_flight_absent, secs);
+}
+
+static int usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s --engine sqlite-file|duckdb|postgres --dir DIR [--kills N] [--seed S] "
+		"[--pg-script pg-test-server.sh]\n", prog);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *long_mode = getenv("DAL_STRESS_LONG");
+	int kills = long_mode && !strcmp(long_mode, "1") ? 100 : 20, gen = 0, i;
+	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), rng;
+	totals t;
+	reader *r = calloc(1, sizeof(*r));
+	ck_expect *e = ck_expect_new();
+	int64_t t0 = now_us();
+	pid_t dog;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--engine"))
+			engine = argv[i + 1];
+		else if (!strcmp(argv[i], "--dir"))
+			dir = argv[i + 1];
+		else if (!strcmp(argv[i], "--kills"))
+			kills = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--pg-script"))
+			script = argv[i + 1];
+		else
+			return usage(argv[0]);
+	}
+	if (i != argc || !engine || !dir || kills < 1 || !r || !e ||
+	    (strcmp(engine, "sqlite-file") && strcmp(engine, "duckdb") && strcmp(engine, "postgres")) ||
+	    (!strcmp(engine, "postgres") != (script != NULL)))
+		return usage(argv[0]);
+	memset(&t, 0, sizeof(t));
+	t.verify_ok = t.integrity_ok = true;
+	rng = seed | 1;
+	printf("crash_kill %s: seed=%llu kills=%d\n", engine, (unsigned long long)seed, kills);
+	dog = start_watchdog(60 + kills * 6);
+	if (setup() < 0) {
+		t.errors++;
+	} else {
+		for (gen = 1; gen <= kills; gen++)
+			if (one_kill(&t, e, r, seed, &rng, gen) < 0)
+				break;
+	}
+	print_figures(&t, gen > kills ? kills : gen, seed, (double)(now_us() - t0) / 1e6);
+	if (script)
+		run_script("stop");
+	kill(dog, SIGKILL);
+	waitpid(dog, NULL, 0);
+	free(r->eff);
+	free(r);
+	ck_expect_free(e);
+	return failed(&t) || gen <= kills;
+}
