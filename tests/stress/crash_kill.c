@@ -74,7 +74,7 @@ typedef struct totals {
 } totals;
 
 static const char *engine, *dir, *script;
-static char url[1200], child_url[1300];
+static char url[1200], child_url[1300], db_path[1100];
 
 static int64_t now_us(void)
 {
@@ -218,19 +218,18 @@ static bool failed(const totals *t)
 	       t->errors || !t->verify_ok || !t->integrity_ok;
 }
 
-/* Reopen and check, as a program restarting after the crash would find the database. */
+/* Reopen as a program restarting after the crash would (dal_open, dal_init_database:
+ * a kill inside the first one may have left the schema half made), then check. */
 static int check_after_kill(totals *t, ck_expect *e, const reader *r, int gen)
 {
+	const dal_model *models[1] = { &ck_model };
 	dal_db *db = NULL;
 	ck_figures f;
 	bool pending = r->op >= 0 && r->complete;
 
-	if (dal_open(&db, url, NULL) < 0) {
-		fprintf(stderr, "crash_kill: after kill %d: open: %s\n", gen, dal_error_last()->message);
-		t->errors++;
-		return -1;
-	}
-	if (!strcmp(engine, "postgres") && wait_backends_gone(db) < 0) {
+	if (dal_open(&db, url, NULL) < 0 || (!strcmp(engine, "postgres") && wait_backends_gone(db) < 0) ||
+	    dal_init_database(db, models, 1, DAL_AUTO_MIGRATE) < 0) {
+		fprintf(stderr, "crash_kill: after kill %d: reopening: %s\n", gen, dal_error_last()->message);
 		dal_close(db);
 		t->errors++;
 		return -1;
@@ -251,12 +250,32 @@ static int check_after_kill(totals *t, ck_expect *e, const reader *r, int gen)
 	return f.why[0] ? -1 : 0;
 }
 
-/* One child's life: start it, let it write, kill it, read all it said. */
-static int one_kill(totals *t, ck_expect *e, reader *r, uint64_t seed, uint64_t *rng, int gen)
+/* When to kill: after @p acks acknowledgements and then @p delay_us, or (startup)
+ * once the child is ready or @p delay_us has passed, whichever comes first. */
+typedef struct moment {
+	int64_t acks, delay_us;
+	bool startup;
+} moment;
+
+static int wait_for(reader *r, ck_expect *e, const moment *m, int gen)
 {
-	int64_t target = ck_between(rng, 0, 9) == 0 ? 0 : ck_between(rng, 1, MAX_TARGET);
-	int64_t delay = ck_between(rng, 0, MAX_DELAY_US);
-	int p[2], st, rc = 0;
+	int64_t end = now_us() + m->delay_us;
+	int rc = 0;
+
+	while (!m->startup && r->acks < m->acks && !r->eof && rc == 0)
+		if ((rc = read_some(r, e, QUIET_MS)) > 0)
+			fprintf(stderr, "crash_kill: kill %d: the child sent nothing for %d s\n", gen, QUIET_MS / 1000);
+	if (!m->startup && rc == 0 && !r->eof)
+		sleep_us(m->delay_us);
+	while (m->startup && !r->ready && !r->eof && rc == 0 && now_us() < end)
+		rc = read_some(r, e, (int)((end - now_us() + 999) / 1000));
+	return rc < 0 ? -1 : 0;
+}
+
+/* One child's life: start it, let it write, kill it, read all it said. */
+static int one_kill(totals *t, ck_expect *e, reader *r, uint64_t seed, const moment *m, int gen)
+{
+	int p[2], st, rc;
 	pid_t pid;
 
 	if (pipe(p) < 0)
@@ -273,11 +292,7 @@ static int one_kill(totals *t, ck_expect *e, reader *r, uint64_t seed, uint64_t 
 	r->fd = p[0];
 	r->op = -1;
 	r->neff = 0;
-	while (r->acks < target && !r->eof && rc == 0)
-		if ((rc = read_some(r, e, QUIET_MS)) > 0)
-			fprintf(stderr, "crash_kill: kill %d: the child sent nothing for %d s\n", gen, QUIET_MS / 1000);
-	if (rc == 0 && !r->eof)
-		sleep_us(delay);
+	rc = wait_for(r, e, m, gen);
 	kill(pid, SIGKILL);
 	while (rc == 0 && !r->eof)
 		rc = read_some(r, e, QUIET_MS);
@@ -291,6 +306,94 @@ static int one_kill(totals *t, ck_expect *e, reader *r, uint64_t seed, uint64_t 
 		return -1;
 	}
 	return check_after_kill(t, e, r, gen);
+}
+
+/* An empty database, as before the program's first start. */
+static int wipe(void)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", ".wal" };
+	char path[1100];
+	dal_db *db = NULL;
+	size_t i;
+	int rc;
+
+	if (strcmp(engine, "postgres")) {
+		for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
+			if (unlink(path) < 0 && errno != ENOENT)
+				return -1;
+		}
+		return 0;
+	}
+	if ((rc = dal_open(&db, url, NULL)) == 0 &&
+	    (rc = dal_exec(NULL, db, "DROP SCHEMA public CASCADE", NULL, 0)) == 0)
+		rc = dal_exec(NULL, db, "CREATE SCHEMA public", NULL, 0);
+	if (rc < 0)
+		fprintf(stderr, "crash_kill: emptying the database: %s\n", dal_error_last()->message);
+	dal_close(db);
+	return rc;
+}
+
+/*
+ * Kills while a new database is being set up (the first dal_open() and
+ * dal_init_database()): each time the database starts empty, and the next
+ * start must finish what the killed one began. The first start is timed to
+ * its end; the others are killed somewhere within that time.
+ */
+static int startup_kills(totals *t, ck_expect **e, reader *r, uint64_t seed, uint64_t *rng, int n, int *gen)
+{
+	moment m = { 0, (int64_t)QUIET_MS * 1000, true };
+	int64_t took = 0;
+	int i;
+
+	for (i = 0; i < n; i++, (*gen)++) {
+		int64_t t0 = now_us();
+
+		ck_expect_free(*e);
+		if (!(*e = ck_expect_new()) || wipe() < 0) {
+			t->errors++;
+			return -1;
+		}
+		if (i > 0)
+			m.delay_us = ck_between(rng, 0, took);
+		if (one_kill(t, *e, r, seed, &m, *gen) < 0)
+			return -1;
+		if (i == 0)
+			took = r->ready ? now_us() - t0 : m.delay_us;
+	}
+	return 0;
+}
+
+/*
+ * The checks must see what they look for: with raw SQL (no audit row), delete
+ * one acknowledged row, bump another's v and mark a third as made by a unit
+ * that rolled back, then check again. Run last, as it
+ * spoils the database.
+ */
+static int plant_faults(ck_expect *e)
+{
+	static const char del[] = "DELETE FROM crash_rows WHERE id = (SELECT MIN(id) FROM crash_rows)";
+	static const char bump[] = "UPDATE crash_rows SET v = v + 1 WHERE id = (SELECT MAX(id) FROM crash_rows)";
+	static const char doom[] = "UPDATE crash_rows SET doomed = 1 WHERE id = (SELECT MIN(id) FROM crash_rows)";
+	dal_db *db = NULL;
+	ck_figures f;
+	int64_t gone = 0, bumped = 0, doomed = 0;
+	bool found;
+
+	if (dal_open(&db, url, NULL) < 0 || dal_exec(&gone, db, del, NULL, 0) < 0 ||
+	    dal_exec(&bumped, db, bump, NULL, 0) < 0 || dal_exec(&doomed, db, doom, NULL, 0) < 0) {
+		fprintf(stderr, "crash_kill: planting faults: %s\n", dal_error_last()->message);
+		dal_close(db);
+		return -1;
+	}
+	ck_check(&f, db, e, NULL, 0);
+	dal_close(db);
+	found = f.lost >= 1 && f.partial >= 1 && f.unexpected >= 1 && f.audit_missing >= 1 && f.audit_orphans >= 1;
+	printf("crash_kill %s: planted faults (raw SQL, no audit: a row deleted, one changed, one marked rolled back) "
+	       "found: lost=%lld partial=%lld unexpected=%lld audit_missing=%lld audit_orphans=%lld: %s\n", engine,
+	       (long long)f.lost, (long long)f.partial, (long long)f.unexpected, (long long)f.audit_missing,
+	       (long long)f.audit_orphans, found ? "all seen" : "NOT ALL SEEN");
+	return gone == 1 && bumped == 1 && doomed == 1 && found ? 0 : -1;
 }
 
 /* A hung run must not leave its server behind: a process of its own stops it. */
@@ -333,10 +436,7 @@ static int read_url(void)
 /* A fresh database for the run: a new file, or a durable server of our own. */
 static int setup(void)
 {
-	char abs[1024], path[1100];
-	static const char *const files[] = { "crash.db", "crash.db-wal", "crash.db-shm", "crash.duckdb",
-					     "crash.duckdb.wal" };
-	size_t i;
+	char abs[1024];
 
 	if (!strcmp(engine, "postgres")) {
 		setenv("DAL_PG_DURABLE", "1", 1);
@@ -351,25 +451,21 @@ static int setup(void)
 		fprintf(stderr, "crash_kill: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", abs, files[i]);
-		unlink(path);
-	}
-	snprintf(url, sizeof(url), "%s:///%s/crash.%s", !strcmp(engine, "duckdb") ? "duckdb" : "sqlite", abs,
-		 !strcmp(engine, "duckdb") ? "duckdb" : "db");
+	snprintf(db_path, sizeof(db_path), "%s/crash.%s", abs, !strcmp(engine, "duckdb") ? "duckdb" : "db");
+	snprintf(url, sizeof(url), "%s:///%s", !strcmp(engine, "duckdb") ? "duckdb" : "sqlite", db_path);
 	snprintf(child_url, sizeof(child_url), "%s", url);
 	return 0;
 }
 
-static void print_figures(const totals *t, int kills, uint64_t seed, double secs)
+static void print_figures(const totals *t, int kills, int nstart, uint64_t seed, double secs)
 {
 	const char *how = !strcmp(engine, "sqlite-file") ? "integrity_check" :
 			  !strcmp(engine, "postgres") ? "amcheck" : "queries";
 
-	printf("crash_kill %s: kills=%d acknowledged=%lld rows=%lld present=%lld lost=%lld partial=%lld "
+	printf("crash_kill %s: kills=%d startup_kills=%d acknowledged=%lld rows=%lld present=%lld lost=%lld partial=%lld "
 	       "duplicated=%lld unexpected=%lld audit_rows=%lld audit_missing=%lld audit_orphans=%lld verify=%s "
 	       "integrity=%s(%s) errors=%lld seed=%llu\n",
-	       engine, kills, (long long)t->acked, (long long)t->last.rows, (long long)t->last.present,
+	       engine, kills, nstart, (long long)t->acked, (long long)t->last.rows, (long long)t->last.present,
 	       (long long)t->lost, (long long)t->partial, (long long)t->duplicated, (long long)t->unexpected,
 	       (long long)t->last.audit_rows, (long long)t->audit_missing, (long long)t->audit_orphans,
 	       t->verify_ok ? "ok" : "FAILED", t->integrity_ok ? "ok" : "FAILED", how, (long long)t->errors,
@@ -391,7 +487,7 @@ static int usage(const char *prog)
 int main(int argc, char **argv)
 {
 	const char *long_mode = getenv("DAL_STRESS_LONG");
-	int kills = long_mode && !strcmp(long_mode, "1") ? 100 : 20, gen = 0, i;
+	int kills = long_mode && !strcmp(long_mode, "1") ? 100 : 20, nstart, gen = 1, done = 0, i;
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), rng;
 	totals t;
 	reader *r = calloc(1, sizeof(*r));
@@ -417,19 +513,28 @@ int main(int argc, char **argv)
 	    (strcmp(engine, "sqlite-file") && strcmp(engine, "duckdb") && strcmp(engine, "postgres")) ||
 	    (!strcmp(engine, "postgres") != (script != NULL)))
 		return usage(argv[0]);
+	nstart = kills / 4 > 0 ? kills / 4 : 1;
 	memset(&t, 0, sizeof(t));
 	t.verify_ok = t.integrity_ok = true;
 	rng = seed | 1;
-	printf("crash_kill %s: seed=%llu kills=%d\n", engine, (unsigned long long)seed, kills);
-	dog = start_watchdog(60 + kills * 6);
-	if (setup() < 0) {
+	printf("crash_kill %s: seed=%llu kills=%d (and %d while a new database is set up)\n", engine,
+	       (unsigned long long)seed, kills, nstart);
+	dog = start_watchdog(60 + (kills + nstart) * 6);
+	if (setup() < 0)
 		t.errors++;
-	} else {
-		for (gen = 1; gen <= kills; gen++)
-			if (one_kill(&t, e, r, seed, &rng, gen) < 0)
+	else if (startup_kills(&t, &e, r, seed, &rng, nstart, &gen) == 0)
+		for (; done < kills; done++, gen++) {
+			moment m;
+
+			m.acks = ck_between(&rng, 0, 9) == 0 ? 0 : ck_between(&rng, 1, MAX_TARGET);
+			m.delay_us = ck_between(&rng, 0, MAX_DELAY_US);
+			m.startup = false;
+			if (one_kill(&t, e, r, seed, &m, gen) < 0)
 				break;
-	}
-	print_figures(&t, gen > kills ? kills : gen, seed, (double)(now_us() - t0) / 1e6);
+		}
+	print_figures(&t, done, nstart, seed, (double)(now_us() - t0) / 1e6);
+	if (done == kills && !failed(&t) && plant_faults(e) < 0)
+		t.errors++;
 	if (script)
 		run_script("stop");
 	kill(dog, SIGKILL);
@@ -437,5 +542,5 @@ int main(int argc, char **argv)
 	free(r->eff);
 	free(r);
 	ck_expect_free(e);
-	return failed(&t) || gen <= kills;
+	return failed(&t) || done < kills;
 }
