@@ -57,5 +57,10 @@ tsan-stress:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" build
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
+# The stress-labelled tests in their long modes (DAL_STRESS_LONG=1; crash_kill: 100 kills per engine).
+.PHONY: stress
+stress: build
+	DAL_STRESS_LONG=1 ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L stress
+
 clean:
 	rm -rf build build-asan build-tsan
