@@ -69,6 +69,7 @@ typedef struct reader {
 typedef struct totals {
 	int64_t acked, lost, partial, duplicated, unexpected, audit_missing, audit_orphans, errors;
 	int64_t at_startup, in_flight_committed, in_flight_absent, between_ops;
+	int startup_kills;       /* kills done while a new database was set up */
 	bool verify_ok, integrity_ok;
 	ck_figures last;
 } totals;
@@ -358,6 +359,7 @@ static int startup_kills(totals *t, ck_expect **e, reader *r, uint64_t seed, uin
 			m.delay_us = ck_between(rng, 0, took);
 		if (one_kill(t, *e, r, seed, &m, *gen) < 0)
 			return -1;
+		t->startup_kills++;
 		if (i == 0)
 			took = r->ready ? now_us() - t0 : m.delay_us;
 	}
@@ -457,7 +459,7 @@ static int setup(void)
 	return 0;
 }
 
-static void print_figures(const totals *t, int kills, int nstart, uint64_t seed, double secs)
+static void print_figures(const totals *t, int kills, uint64_t seed, double secs)
 {
 	const char *how = !strcmp(engine, "sqlite-file") ? "integrity_check" :
 			  !strcmp(engine, "postgres") ? "amcheck" : "queries";
@@ -465,7 +467,7 @@ static void print_figures(const totals *t, int kills, int nstart, uint64_t seed,
 	printf("crash_kill %s: kills=%d startup_kills=%d acknowledged=%lld rows=%lld present=%lld lost=%lld partial=%lld "
 	       "duplicated=%lld unexpected=%lld audit_rows=%lld audit_missing=%lld audit_orphans=%lld verify=%s "
 	       "integrity=%s(%s) errors=%lld seed=%llu\n",
-	       engine, kills, nstart, (long long)t->acked, (long long)t->last.rows, (long long)t->last.present,
+	       engine, kills, t->startup_kills, (long long)t->acked, (long long)t->last.rows, (long long)t->last.present,
 	       (long long)t->lost, (long long)t->partial, (long long)t->duplicated, (long long)t->unexpected,
 	       (long long)t->last.audit_rows, (long long)t->audit_missing, (long long)t->audit_orphans,
 	       t->verify_ok ? "ok" : "FAILED", t->integrity_ok ? "ok" : "FAILED", how, (long long)t->errors,
@@ -532,7 +534,7 @@ int main(int argc, char **argv)
 			if (one_kill(&t, e, r, seed, &m, gen) < 0)
 				break;
 		}
-	print_figures(&t, done, nstart, seed, (double)(now_us() - t0) / 1e6);
+	print_figures(&t, done, seed, (double)(now_us() - t0) / 1e6);
 	if (done == kills && !failed(&t) && plant_faults(e) < 0)
 		t.errors++;
 	if (script)
