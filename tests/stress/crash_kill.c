@@ -70,6 +70,7 @@ typedef struct totals {
 	int64_t acked, lost, partial, duplicated, unexpected, audit_missing, audit_orphans, errors;
 	int64_t at_startup, in_flight_committed, in_flight_absent, between_ops;
 	int startup_kills;       /* kills done while a new database was set up */
+	int64_t check_us;        /* time spent reopening and checking */
 	bool verify_ok, integrity_ok;
 	ck_figures last;
 } totals;
@@ -227,6 +228,7 @@ static int check_after_kill(totals *t, ck_expect *e, const reader *r, int gen)
 	dal_db *db = NULL;
 	ck_figures f;
 	bool pending = r->op >= 0 && r->complete;
+	int64_t t0 = now_us();
 
 	if (dal_open(&db, url, NULL) < 0 || (!strcmp(engine, "postgres") && wait_backends_gone(db) < 0) ||
 	    dal_init_database(db, models, 1, DAL_AUTO_MIGRATE) < 0) {
@@ -237,6 +239,7 @@ static int check_after_kill(totals *t, ck_expect *e, const reader *r, int gen)
 	}
 	ck_check(&f, db, e, pending ? r->eff : NULL, pending ? r->neff : 0);
 	dal_close(db);
+	t->check_us += now_us() - t0;
 	if (!r->ready)
 		t->at_startup++;
 	else if (!pending)
@@ -473,10 +476,10 @@ static void print_figures(const totals *t, int kills, uint64_t seed, double secs
 	       t->verify_ok ? "ok" : "FAILED", t->integrity_ok ? "ok" : "FAILED", how, (long long)t->errors,
 	       (unsigned long long)seed);
 	printf("crash_kill %s: killed during startup %lld, between ops %lld, in an op %lld (found committed %lld, "
-	       "rolled back %lld); %.1f s\n",
+	       "rolled back %lld); %.1f s, %.1f of them reopening and checking\n",
 	       engine, (long long)t->at_startup, (long long)t->between_ops,
 	       (long long)(t->in_flight_committed + t->in_flight_absent), (long long)t->in_flight_committed,
-	       (long long)t->in_flight_absent, secs);
+	       (long long)t->in_flight_absent, secs, (double)t->check_us / 1e6);
 }
 
 static int usage(const char *prog)
