@@ -97,6 +97,16 @@ typedef struct dal_dialect {
 	/* Bounds lock waits: %s is "LOCAL " (this transaction) or "" (the session, until
 	 * RESET lock_timeout), %d milliseconds. NULL where the engine has no such bound. */
 	const char *lock_timeout_sql;
+
+	/* Run first in dal_init_database's transaction, held to its end, where two processes
+	 * creating the same tables at once would collide: PostgreSQL's IF NOT EXISTS does not
+	 * see a table another open transaction created, and the second CREATE then fails on
+	 * the catalog's unique index. NULL where the engine serializes them already. */
+	const char *schema_lock_sql;
+	/* One row, one integer: 1 if an index named ? exists in the current schema, else 0.
+	 * dal_init_database then skips CREATE INDEX IF NOT EXISTS where that statement locks the
+	 * table before looking at the name (PostgreSQL). NULL: the statement is always run. */
+	const char *index_named_sql;
 } dal_dialect;
 
 struct dal_driver;
