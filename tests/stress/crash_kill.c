@@ -52,6 +52,7 @@
 #define MAX_DELAY_US 3000      /* then a delay of up to this */
 #define QUIET_MS 30000         /* a child silent this long is hung */
 #define CHILD_APP "crash_kill_child"
+#define MAX_WRITERS 2
 
 typedef struct reader {
 	int fd;
@@ -149,16 +150,13 @@ static int parse_line(reader *r, ck_expect *e, const char *line)
 	return 0;
 }
 
-/* Read what the child sent within @p timeout_ms; whole lines are parsed, a cut one waits. */
-static int read_some(reader *r, ck_expect *e, int timeout_ms)
+/* Read once from a child whose pipe has data; whole lines are parsed, a cut one waits. */
+static int consume(reader *r, ck_expect *e)
 {
-	struct pollfd p = { r->fd, POLLIN, 0 };
 	char *line, *nl;
 	ssize_t n;
 	size_t used;
 
-	if (poll(&p, 1, timeout_ms) == 0)
-		return 1;
 	n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
@@ -175,6 +173,31 @@ static int read_some(reader *r, ck_expect *e, int timeout_ms)
 	used = (size_t)(line - r->buf);
 	memmove(r->buf, line, r->len - used);
 	r->len -= used;
+	return 0;
+}
+
+/* Read what the writers sent within @p timeout_ms: 0, 1 if none sent anything, -1 on error. */
+static int pump(reader *rd, int n, ck_expect *e, int timeout_ms)
+{
+	struct pollfd p[MAX_WRITERS];
+	int i, k = 0, idx[MAX_WRITERS], rc;
+
+	for (i = 0; i < n; i++)
+		if (!rd[i].eof) {
+			p[k].fd = rd[i].fd;
+			p[k].events = POLLIN;
+			p[k].revents = 0;
+			idx[k++] = i;
+		}
+	if (k == 0)
+		return 0;
+	if ((rc = poll(p, (nfds_t)k, timeout_ms)) == 0)
+		return 1;
+	if (rc < 0)
+		return errno == EINTR ? 0 : -1;
+	for (i = 0; i < k; i++)
+		if (p[i].revents && consume(&rd[idx[i]], e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -222,94 +245,185 @@ static bool failed(const totals *t)
 
 /* Reopen as a program restarting after the crash would (dal_open, dal_init_database:
  * a kill inside the first one may have left the schema half made), then check. */
-static int check_after_kill(totals *t, ck_expect *e, const reader *r, int gen)
+static int check_after_kill(totals *t, ck_expect *e, const reader *rd, int n, int kill_no)
 {
 	const dal_model *models[1] = { &ck_model };
+	ck_pending pend[MAX_WRITERS];
 	dal_db *db = NULL;
 	ck_figures f;
-	bool pending = r->op >= 0 && r->complete;
 	int64_t t0 = now_us();
+	int i, np = 0;
 
 	if (dal_open(&db, url, NULL) < 0 || (!strcmp(engine, "postgres") && wait_backends_gone(db) < 0) ||
 	    dal_init_database(db, models, 1, DAL_AUTO_MIGRATE) < 0) {
-		fprintf(stderr, "crash_kill: after kill %d: reopening: %s\n", gen, dal_error_last()->message);
+		fprintf(stderr, "crash_kill: after kill %d: reopening: %s\n", kill_no, dal_error_last()->message);
 		dal_close(db);
 		t->errors++;
 		return -1;
 	}
-	ck_check(&f, db, e, pending ? r->eff : NULL, pending ? r->neff : 0);
+	for (i = 0; i < n; i++)
+		if (rd[i].op >= 0 && rd[i].complete) {
+			pend[np].eff = rd[i].eff;
+			pend[np].n = rd[i].neff;
+			pend[np++].committed = false;
+		}
+	ck_check(&f, db, e, pend, (size_t)np);
 	dal_close(db);
 	t->check_us += now_us() - t0;
-	if (!r->ready)
-		t->at_startup++;
-	else if (!pending)
-		t->between_ops++;
-	else if (f.pending_committed)
-		t->in_flight_committed++;
-	else
-		t->in_flight_absent++;
+	for (i = 0; i < n; i++) {
+		t->at_startup += !rd[i].ready;
+		t->between_ops += rd[i].ready && !(rd[i].op >= 0 && rd[i].complete);
+	}
+	for (i = 0; i < np; i++) {
+		t->in_flight_committed += pend[i].committed;
+		t->in_flight_absent += !pend[i].committed;
+	}
 	add_figures(t, &f);
 	if (f.why[0])
-		fprintf(stderr, "crash_kill: after kill %d: %s\n", gen, f.why);
+		fprintf(stderr, "crash_kill: after kill %d: %s\n", kill_no, f.why);
 	return f.why[0] ? -1 : 0;
 }
 
-/* When to kill: after @p acks acknowledgements and then @p delay_us, or (startup)
- * once the child is ready or @p delay_us has passed, whichever comes first. */
+/*
+ * When to kill. A regular kill: once the writers together made @p acks
+ * acknowledgements, after @p delay_us, the first writer; then, once the others
+ * made @p after more (they must go on past a peer that died mid-write), the
+ * rest. A startup kill: all of them once all are ready or @p delay_us has
+ * passed, whichever comes first.
+ */
 typedef struct moment {
-	int64_t acks, delay_us;
+	int64_t acks, delay_us, after;
 	bool startup;
 } moment;
 
-static int wait_for(reader *r, ck_expect *e, const moment *m, int gen)
-{
-	int64_t end = now_us() + m->delay_us;
-	int rc = 0;
+typedef struct team {
+	int n;
+	pid_t pid[MAX_WRITERS];
+	reader *rd;
+	int64_t started, ready_at;   /* when spawned; when all were first seen ready, or 0 */
+} team;
 
-	while (!m->startup && r->acks < m->acks && !r->eof && rc == 0)
-		if ((rc = read_some(r, e, QUIET_MS)) > 0)
-			fprintf(stderr, "crash_kill: kill %d: the child sent nothing for %d s\n", gen, QUIET_MS / 1000);
-	if (!m->startup && rc == 0 && !r->eof)
-		sleep_us(m->delay_us);
-	while (m->startup && !r->ready && !r->eof && rc == 0 && now_us() < end)
-		rc = read_some(r, e, (int)((end - now_us() + 999) / 1000));
-	return rc < 0 ? -1 : 0;
+static int64_t acks_of(const team *w, int from)
+{
+	int64_t a = 0;
+	int i;
+
+	for (i = from; i < w->n; i++)
+		a += w->rd[i].acks;
+	return a;
 }
 
-/* One child's life: start it, let it write, kill it, read all it said. */
-static int one_kill(totals *t, ck_expect *e, reader *r, uint64_t seed, const moment *m, int gen)
+static bool all(const team *w, bool ready)
 {
-	int p[2], st, rc;
-	pid_t pid;
+	int i;
 
-	if (pipe(p) < 0)
-		return -1;
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		close(p[0]);
-		_exit(ck_child_run(child_url, p[1], seed, gen));
+	for (i = 0; i < w->n; i++)
+		if (ready ? !w->rd[i].ready : !w->rd[i].eof)
+			return false;
+	return true;
+}
+
+/* Read until @p until_acks acknowledgements from writers @p from.. (-1: until all
+ * are ready, or @p end); a writer's end of pipe before its kill is an error. */
+static int read_until(team *w, ck_expect *e, int from, int64_t until_acks, int64_t end, int kill_no)
+{
+	int i, rc;
+
+	for (;;) {
+		int64_t left = end - now_us();
+
+		if (!w->ready_at && all(w, true))
+			w->ready_at = now_us();
+		if (until_acks >= 0 ? acks_of(w, from) >= until_acks : (w->ready_at || left <= 0))
+			return 0;
+		for (i = from; i < w->n; i++)
+			if (w->rd[i].eof)
+				return -1;
+		rc = pump(w->rd, w->n, e, until_acks >= 0 ? QUIET_MS : (int)((left + 999) / 1000));
+		if (rc < 0)
+			return -1;
+		if (rc > 0 && until_acks >= 0) {
+			fprintf(stderr, "crash_kill: kill %d: the writers sent nothing for %d s\n", kill_no, QUIET_MS / 1000);
+			return -1;
+		}
 	}
-	close(p[1]);
-	memset(r, 0, offsetof(reader, eff));
-	r->fd = p[0];
-	r->op = -1;
-	r->neff = 0;
-	rc = wait_for(r, e, m, gen);
-	kill(pid, SIGKILL);
-	while (rc == 0 && !r->eof)
-		rc = read_some(r, e, QUIET_MS);
-	close(p[0]);
-	waitpid(pid, &st, 0);
-	t->acked += r->acks;
-	if (rc != 0 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
-		fprintf(stderr, "crash_kill: kill %d: the child %s before the kill (after %lld acknowledgements)\n", gen,
-			WIFEXITED(st) ? "exited" : "died", (long long)r->acks);
+}
+
+static int spawn(team *w, uint64_t seed, int gen)
+{
+	int i, p[2];
+
+	w->started = now_us();
+	w->ready_at = 0;
+	for (i = 0; i < w->n; i++) {
+		reader *r = &w->rd[i];
+
+		if (pipe(p) < 0)
+			return -1;
+		fflush(NULL);
+		if ((w->pid[i] = fork()) < 0)
+			return -1;
+		if (w->pid[i] == 0) {
+			close(p[0]);
+			_exit(ck_child_run(child_url, p[1], seed, gen + i));
+		}
+		close(p[1]);
+		memset(r, 0, offsetof(reader, eff));
+		r->fd = p[0];
+		r->op = -1;
+		r->neff = 0;
+	}
+	return 0;
+}
+
+static int let_run_and_kill(team *w, ck_expect *e, const moment *m, int kill_no)
+{
+	int i, rc;
+
+	if (m->startup) {
+		rc = read_until(w, e, 0, -1, now_us() + m->delay_us, kill_no);
+	} else {
+		rc = read_until(w, e, 0, m->acks, 0, kill_no);
+		if (rc == 0)
+			sleep_us(m->delay_us);
+		kill(w->pid[0], SIGKILL);
+		if (rc == 0 && w->n > 1)
+			rc = read_until(w, e, 1, acks_of(w, 1) + m->after, 0, kill_no);
+	}
+	for (i = 0; i < w->n; i++)
+		kill(w->pid[i], SIGKILL);
+	while (rc == 0 && !all(w, false))
+		rc = pump(w->rd, w->n, e, QUIET_MS) < 0 ? -1 : 0;
+	return rc;
+}
+
+/* One life of the writers: start them, let them write, kill them, read all they said, check. */
+static int one_kill(totals *t, ck_expect *e, team *w, uint64_t seed, const moment *m, int *gen, int kill_no)
+{
+	int i, st, rc = spawn(w, seed, *gen);
+
+	*gen += w->n;
+	if (rc == 0)
+		rc = let_run_and_kill(w, e, m, kill_no);
+	for (i = 0; i < w->n; i++) {
+		if (w->pid[i] <= 0)
+			continue;
+		kill(w->pid[i], SIGKILL);
+		close(w->rd[i].fd);
+		waitpid(w->pid[i], &st, 0);
+		w->pid[i] = 0;
+		t->acked += w->rd[i].acks;
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+			fprintf(stderr, "crash_kill: kill %d: writer %d %s before the kill (after %lld acknowledgements)\n",
+				kill_no, i, WIFEXITED(st) ? "exited" : "died", (long long)w->rd[i].acks);
+			rc = -1;
+		}
+	}
+	if (rc < 0) {
 		t->errors++;
 		return -1;
 	}
-	return check_after_kill(t, e, r, gen);
+	return check_after_kill(t, e, w->rd, w->n, kill_no);
 }
 
 /* An empty database, as before the program's first start. */
@@ -340,19 +454,17 @@ static int wipe(void)
 
 /*
  * Kills while a new database is being set up (the first dal_open() and
- * dal_init_database()): each time the database starts empty, and the next
- * start must finish what the killed one began. The first start is timed to
- * its end; the others are killed somewhere within that time.
+ * dal_init_database(), by every writer at once): each time the database
+ * starts empty, and the next start must finish what the killed ones began.
+ * The first start is timed to its end; the others are killed within that time.
  */
-static int startup_kills(totals *t, ck_expect **e, reader *r, uint64_t seed, uint64_t *rng, int n, int *gen)
+static int startup_kills(totals *t, ck_expect **e, team *w, uint64_t seed, uint64_t *rng, int n, int *gen)
 {
-	moment m = { 0, (int64_t)QUIET_MS * 1000, true };
+	moment m = { 0, (int64_t)QUIET_MS * 1000, 0, true };
 	int64_t took = 0;
 	int i;
 
-	for (i = 0; i < n; i++, (*gen)++) {
-		int64_t t0 = now_us();
-
+	for (i = 0; i < n; i++) {
 		ck_expect_free(*e);
 		if (!(*e = ck_expect_new()) || wipe() < 0) {
 			t->errors++;
@@ -360,11 +472,11 @@ static int startup_kills(totals *t, ck_expect **e, reader *r, uint64_t seed, uin
 		}
 		if (i > 0)
 			m.delay_us = ck_between(rng, 0, took);
-		if (one_kill(t, *e, r, seed, &m, *gen) < 0)
+		if (one_kill(t, *e, w, seed, &m, gen, i + 1) < 0)
 			return -1;
 		t->startup_kills++;
 		if (i == 0)
-			took = r->ready ? now_us() - t0 : m.delay_us;
+			took = w->ready_at ? w->ready_at - w->started : m.delay_us;
 	}
 	return 0;
 }
@@ -462,21 +574,21 @@ static int setup(void)
 	return 0;
 }
 
-static void print_figures(const totals *t, int kills, uint64_t seed, double secs)
+static void print_figures(const totals *t, int kills, int writers, uint64_t seed, double secs)
 {
 	const char *how = !strcmp(engine, "sqlite-file") ? "integrity_check" :
 			  !strcmp(engine, "postgres") ? "amcheck" : "queries";
 
-	printf("crash_kill %s: kills=%d startup_kills=%d acknowledged=%lld rows=%lld present=%lld lost=%lld partial=%lld "
-	       "duplicated=%lld unexpected=%lld audit_rows=%lld audit_missing=%lld audit_orphans=%lld verify=%s "
-	       "integrity=%s(%s) errors=%lld seed=%llu\n",
-	       engine, kills, t->startup_kills, (long long)t->acked, (long long)t->last.rows, (long long)t->last.present,
-	       (long long)t->lost, (long long)t->partial, (long long)t->duplicated, (long long)t->unexpected,
-	       (long long)t->last.audit_rows, (long long)t->audit_missing, (long long)t->audit_orphans,
-	       t->verify_ok ? "ok" : "FAILED", t->integrity_ok ? "ok" : "FAILED", how, (long long)t->errors,
-	       (unsigned long long)seed);
-	printf("crash_kill %s: killed during startup %lld, between ops %lld, in an op %lld (found committed %lld, "
-	       "rolled back %lld); %.1f s, %.1f of them reopening and checking\n",
+	printf("crash_kill %s: kills=%d startup_kills=%d writers=%d acknowledged=%lld rows=%lld present=%lld lost=%lld "
+	       "partial=%lld duplicated=%lld unexpected=%lld audit_rows=%lld audit_missing=%lld audit_orphans=%lld "
+	       "verify=%s integrity=%s(%s) errors=%lld seed=%llu\n",
+	       engine, kills, t->startup_kills, writers, (long long)t->acked, (long long)t->last.rows,
+	       (long long)t->last.present, (long long)t->lost, (long long)t->partial, (long long)t->duplicated,
+	       (long long)t->unexpected, (long long)t->last.audit_rows, (long long)t->audit_missing,
+	       (long long)t->audit_orphans, t->verify_ok ? "ok" : "FAILED", t->integrity_ok ? "ok" : "FAILED", how,
+	       (long long)t->errors, (unsigned long long)seed);
+	printf("crash_kill %s: writers killed during startup %lld, between ops %lld, in an op %lld (found committed "
+	       "%lld, rolled back %lld); %.1f s, %.1f of them reopening and checking\n",
 	       engine, (long long)t->at_startup, (long long)t->between_ops,
 	       (long long)(t->in_flight_committed + t->in_flight_absent), (long long)t->in_flight_committed,
 	       (long long)t->in_flight_absent, secs, (double)t->check_us / 1e6);
@@ -485,21 +597,22 @@ static void print_figures(const totals *t, int kills, uint64_t seed, double secs
 static int usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s --engine sqlite-file|duckdb|postgres --dir DIR [--kills N] [--seed S] "
-		"[--pg-script pg-test-server.sh]\n", prog);
+		"[--writers 1|2] [--pg-script pg-test-server.sh]\n", prog);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *long_mode = getenv("DAL_STRESS_LONG");
-	int kills = long_mode && !strcmp(long_mode, "1") ? 100 : 20, nstart, gen = 1, done = 0, i;
+	int kills = long_mode && !strcmp(long_mode, "1") ? 100 : 20, writers = 0, nstart, gen = 1, done = 0, i;
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), rng;
 	totals t;
-	reader *r = calloc(1, sizeof(*r));
+	team w;
 	ck_expect *e = ck_expect_new();
 	int64_t t0 = now_us();
 	pid_t dog;
 
+	memset(&w, 0, sizeof(w));
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--engine"))
 			engine = argv[i + 1];
@@ -509,43 +622,50 @@ int main(int argc, char **argv)
 			kills = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seed"))
 			seed = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--writers"))
+			writers = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--pg-script"))
 			script = argv[i + 1];
 		else
 			return usage(argv[0]);
 	}
-	if (i != argc || !engine || !dir || kills < 1 || !r || !e ||
+	if (i != argc || !engine || !dir || kills < 1 || writers < 0 || writers > MAX_WRITERS || !e ||
+	    !(w.rd = calloc(MAX_WRITERS, sizeof(reader))) ||
 	    (strcmp(engine, "sqlite-file") && strcmp(engine, "duckdb") && strcmp(engine, "postgres")) ||
 	    (!strcmp(engine, "postgres") != (script != NULL)))
 		return usage(argv[0]);
+	/* DuckDB allows one process per database file. */
+	w.n = writers ? writers : !strcmp(engine, "duckdb") ? 1 : 2;
 	nstart = kills / 4 > 0 ? kills / 4 : 1;
 	memset(&t, 0, sizeof(t));
 	t.verify_ok = t.integrity_ok = true;
 	rng = seed | 1;
-	printf("crash_kill %s: seed=%llu kills=%d (and %d while a new database is set up)\n", engine,
-	       (unsigned long long)seed, kills, nstart);
+	printf("crash_kill %s: seed=%llu kills=%d (and %d while a new database is set up), %d writer(s)\n", engine,
+	       (unsigned long long)seed, kills, nstart, w.n);
 	dog = start_watchdog(60 + (kills + nstart) * 6);
 	if (setup() < 0)
 		t.errors++;
-	else if (startup_kills(&t, &e, r, seed, &rng, nstart, &gen) == 0)
-		for (; done < kills; done++, gen++) {
+	else if (startup_kills(&t, &e, &w, seed, &rng, nstart, &gen) == 0)
+		for (; done < kills; done++) {
 			moment m;
 
 			m.acks = ck_between(&rng, 0, 9) == 0 ? 0 : ck_between(&rng, 1, MAX_TARGET);
 			m.delay_us = ck_between(&rng, 0, MAX_DELAY_US);
+			m.after = ck_between(&rng, 0, 5);
 			m.startup = false;
-			if (one_kill(&t, e, r, seed, &m, gen) < 0)
+			if (one_kill(&t, e, &w, seed, &m, &gen, nstart + done + 1) < 0)
 				break;
 		}
-	print_figures(&t, done, seed, (double)(now_us() - t0) / 1e6);
+	print_figures(&t, done, w.n, seed, (double)(now_us() - t0) / 1e6);
 	if (done == kills && !failed(&t) && plant_faults(e) < 0)
 		t.errors++;
 	if (script)
 		run_script("stop");
 	kill(dog, SIGKILL);
 	waitpid(dog, NULL, 0);
-	free(r->eff);
-	free(r);
+	for (i = 0; i < MAX_WRITERS; i++)
+		free(w.rd[i].eff);
+	free(w.rd);
 	ck_expect_free(e);
 	return failed(&t) || done < kills;
 }

@@ -64,17 +64,22 @@ typedef struct ck_figures {
 	int64_t audit_orphans;   /* an audit row without its change */
 	bool verify_ok;          /* dal_audit_verify() found the chain intact, every row walked */
 	bool integrity_ok;       /* the engine's own check passed, every query answered */
-	bool pending_committed;  /* the op in flight at the kill was found committed */
 	char why[512];           /* the first fault */
 } ck_figures;
 
+/* The op a writer had in flight at the kill (an intent without its acknowledgement). */
+typedef struct ck_pending {
+	const ck_effect *eff;
+	size_t n;
+	bool committed;          /* set by ck_check(): found all there */
+} ck_pending;
+
 /*
- * Compare the database with @p e, the op in flight (@p pending, NULL if none)
- * all there or not at all; a pending op found committed joins @p e. Then the
- * audit rows against the rows present, dal_audit_verify() and the engine's
- * integrity check ("sqlite", "postgresql", "duckdb").
+ * Compare the database with @p e, each op in flight all there or not at all;
+ * one found committed joins @p e. Then the audit rows against the rows
+ * present, dal_audit_verify() and the engine's integrity check.
  */
-void ck_check(ck_figures *out, dal_db *db, ck_expect *e, const ck_effect *pending, size_t npending);
+void ck_check(ck_figures *out, dal_db *db, ck_expect *e, ck_pending *pending, size_t npending);
 
 /* xorshift64*: the same sequence for the same seed, so a failing run replays. */
 static inline uint64_t ck_rand(uint64_t *s)

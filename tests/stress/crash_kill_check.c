@@ -193,9 +193,11 @@ static int load(stored *st, ck_figures *f, dal_db *db)
 	return 0;
 }
 
-/* The op in flight at the kill: every effect there, or none. */
-static void resolve_pending(ck_figures *f, const stored *st, ck_expect *e, const ck_effect *eff, size_t n)
+/* An op in flight at the kill: every effect there, or none. */
+static void resolve_pending(ck_figures *f, const stored *st, ck_expect *e, ck_pending *p)
 {
+	const ck_effect *eff = p->eff;
+	size_t n = p->n;
 	size_t i, is = 0, was = 0;
 	int64_t key_is = -1, key_was = -1;
 
@@ -223,11 +225,11 @@ static void resolve_pending(ck_figures *f, const stored *st, ck_expect *e, const
 	}
 	if (is && was) {
 		f->partial++;
-		fault(f, "the op in flight at the kill is half committed: %zu of its %zu changes are there "
+		fault(f, "an op in flight at the kill is half committed: %zu of its %zu changes are there "
 			"(key %lld), %zu are not (key %lld)", is, n, (long long)key_is, was, (long long)key_was);
 	}
 	if (n > 0 && is == n) {
-		f->pending_committed = true;
+		p->committed = true;
 		ck_expect_apply(e, eff, n);
 	}
 }
@@ -444,9 +446,10 @@ static void check_engine(ck_figures *f, dal_db *db)
 		f->integrity_ok = false;
 }
 
-void ck_check(ck_figures *f, dal_db *db, ck_expect *e, const ck_effect *pending, size_t npending)
+void ck_check(ck_figures *f, dal_db *db, ck_expect *e, ck_pending *pending, size_t npending)
 {
 	stored st;
+	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	memset(&st, 0, sizeof(st));
@@ -455,8 +458,8 @@ void ck_check(ck_figures *f, dal_db *db, ck_expect *e, const ck_effect *pending,
 		f->integrity_ok = false;
 		goto done;
 	}
-	if (pending)
-		resolve_pending(f, &st, e, pending, npending);
+	for (i = 0; i < npending; i++)
+		resolve_pending(f, &st, e, &pending[i]);
 	check_stored(f, &st, e);
 	check_expected(f, &st, e);
 	check_audit(f, &st, db);
