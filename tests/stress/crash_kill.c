@@ -2,16 +2,19 @@
  * Crash consistency: SIGKILL at random moments must never lose an
  * acknowledged commit, leave a partial batch, or break the audit trail.
  *
- * The parent forks a child that writes through dal (crash_kill_work.c: audited
- * creates, bulk creates, updates, soft deletes, units of work with nested
- * units, some rolled back) and reports each op's intent and acknowledgement on
- * a pipe (crash_kill.h). After a random number of acknowledgements and a
- * random delay of up to a few milliseconds the parent kills it with SIGKILL,
- * reads everything it sent, opens the database afresh and checks
+ * The parent forks writers (two on SQLite and PostgreSQL, one on DuckDB, which
+ * opens a file in one process only) that write through dal (crash_kill_work.c:
+ * audited creates, bulk creates, updates, soft deletes, units of work with
+ * nested units, some rolled back) and report each op's intent and
+ * acknowledgement on a pipe (crash_kill.h). After a random number of
+ * acknowledgements and a random delay of up to a few milliseconds the parent
+ * kills the first writer with SIGKILL, lets the other make a few more (it must
+ * go on past a peer that died mid-write), kills it too, reads everything they
+ * sent, opens the database afresh as a restarting program would and checks
  * (crash_kill_check.c):
  *
  *   lost          an acknowledged row or change is not there
- *   partial       the op in flight at the kill is half there, or work of a
+ *   partial       an op in flight at the kill is half there, or work of a
  *                 unit that rolled back is there
  *   duplicated    a key stored twice
  *   unexpected    a row or change that no op made
@@ -20,13 +23,16 @@
  *   verify        dal_audit_verify() finds the chain intact, every row walked
  *   integrity     SQLite PRAGMA integrity_check; PostgreSQL amcheck on every
  *                 index and heap; DuckDB: every query answers
+ *   errors        a writer failed or hung, or the reopen failed
  *
- * then starts the next child on the same database. The first failing check
- * stops the run; the seed printed replays the same ops (the kill moments
- * differ with timing).
+ * then starts the next writers on the same database. First, a quarter as many
+ * kills again land while a new (emptied) database is set up. The first failing
+ * check stops the run; the seed printed replays the same ops (the kill moments
+ * differ with timing). A clean run ends by planting faults with raw SQL, which
+ * the checks must see.
  *
- *   crash_kill --engine sqlite-file|duckdb --dir DIR [--kills N] [--seed S]
- *   crash_kill --engine postgres --dir DIR --pg-script pg-test-server.sh [--kills N] [--seed S]
+ *   crash_kill --engine sqlite-file|duckdb --dir DIR [--kills N] [--seed S] [--writers 1|2]
+ *   crash_kill --engine postgres --dir DIR --pg-script pg-test-server.sh [same options]
  *
  * DIR holds the database file, or for postgres a durable server of the
  * probe's own (started and stopped here, fsync and synchronous_commit on:
@@ -34,7 +40,6 @@
  * default to 20, or 100 with DAL_STRESS_LONG=1 (make stress).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
