@@ -57,9 +57,12 @@ tsan-stress:
 	$(MAKE) BUILD=build-tsan CMAKE_ARGS="$(TSAN_ARGS)" build
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
-# Longer runs of the probes than make test gives them (the PostgreSQL ones start and
-# stop a server of their own).
+# Longer runs of the probes than make test gives them: the stress-labelled tests in
+# their long modes (DAL_STRESS_LONG=1; crash_kill: 100 kills per engine), the disk-full
+# and server-faults probes with more rounds (the PostgreSQL ones start and stop a
+# server of their own).
 stress: build
+	DAL_STRESS_LONG=1 ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L stress -E 'stress-(disk-full|server-faults)'
 	$(BUILD)/tests/disk_full sqlite-file 20
 	$(BUILD)/tests/disk_full duckdb 10
 	DAL_PG_DURABLE=1 $(BUILD)/tests/server_faults scripts/pg-test-server.sh /tmp/dal-pg-faults-long-$$$$ 8

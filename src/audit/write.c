@@ -12,12 +12,40 @@
 
 /* ---- the tables ---- */
 
+/*
+ * Whether every index of audit_logs exists, where the dialect can ask by name.
+ * PostgreSQL's CREATE INDEX IF NOT EXISTS locks the table (SHARE) before it
+ * looks at the name: run at every start, it would hold audited writers off
+ * until the start commits, and deadlock with a unit that holds the chain head
+ * while the start waits for that unit (the head row's insert).
+ */
+static int audit_indexes_exist(bool *out, dal_session *s)
+{
+	const char *sql = s->conn->drv->dialect->index_named_sql;
+	size_t i;
+	int error = 0;
+
+	*out = false;
+	for (i = 0; sql && i < DAL__AUDIT_NINDEXES; i++) {
+		dal_value p = dal_text(dal__sql_audit_indexes[i]);
+		int64_t n = 0;
+		bool found = false;
+
+		if ((error = dal__conn_scalar(&n, &found, s->conn, sql, &p, 1, NULL)) < 0 || !found || n == 0)
+			return error;
+	}
+	*out = sql != NULL;
+	return 0;
+}
+
 int dal__audit_create_schema(dal_session *s)
 {
 	dal_str ddl = DAL_STR_INIT;
 	dal_value p[3] = { dal_text(GENESIS), dal_text(GENESIS), dal_text(GENESIS) };
-	int error = dal__sql_audit_schema(&ddl, s->conn->drv);
+	bool have_indexes = false;
+	int error = audit_indexes_exist(&have_indexes, s);
 
+	error = error ? error : dal__sql_audit_schema(&ddl, s->conn->drv, !have_indexes);
 	error = error ? error : dal__conn_exec_script(s->conn, ddl.ptr);
 	error = error ? error : dal__conn_run(s->conn, dal__sql_audit_head_init, p, 3, NULL);
 	dal__str_dispose(&ddl);

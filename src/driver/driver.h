@@ -100,6 +100,16 @@ typedef struct dal_dialect {
 	/* ALTER TABLE ... ALTER COLUMN c TYPE / SET NOT NULL / DROP NOT NULL exist; without them
 	 * (SQLite) a schema diff rebuilds the table. */
 	bool alter_column;
+
+	/* Run first in dal_init_database's transaction, held to its end, where two processes
+	 * creating the same tables at once would collide: PostgreSQL's IF NOT EXISTS does not
+	 * see a table another open transaction created, and the second CREATE then fails on
+	 * the catalog's unique index. NULL where the engine serializes them already. */
+	const char *schema_lock_sql;
+	/* One row, one integer: 1 if an index named ? exists in the current schema, else 0.
+	 * dal_init_database then skips CREATE INDEX IF NOT EXISTS where that statement locks the
+	 * table before looking at the name (PostgreSQL). NULL: the statement is always run. */
+	const char *index_named_sql;
 } dal_dialect;
 
 struct dal_driver;

@@ -1798,6 +1798,11 @@ static const dal_dialect pg_dialect = {
 	.migrate_unlock_sql = "SELECT pg_advisory_unlock(7233181633647044466)",
 	.lock_timeout_sql = "SET %slock_timeout = %d",
 	.alter_column = true,
+
+	/* Any fixed key: it only has to be the same in every process running dal. */
+	.schema_lock_sql = "SELECT pg_advisory_xact_lock(4702111234474983745)",
+	.index_named_sql = "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE c.relkind = 'i' AND c.relname = ?::text AND n.nspname = current_schema()",
 };
 
 const dal_driver dal__driver_postgres = {

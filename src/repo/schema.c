@@ -165,6 +165,8 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 	 */
 	if ((error = dal__session_open(&s, db, (db->drv->caps & DAL_CAP_TX_DDL) ? DAL__SESSION_TX | DAL__TX_WRITE : 0)) < 0)
 		return error;
+	if (db->drv->dialect->schema_lock_sql)
+		error = dal__conn_exec(s.conn, db->drv->dialect->schema_lock_sql);
 	for (i = 0; i < n && error == 0; i++)
 		error = create_model(&s, models[i]);
 	/* The audit trail's tables come with any schema, so DAL_AUDIT works on any model. */

@@ -58,21 +58,25 @@ static int context_index(dal_str *ddl, const dal_driver *drv, const char *name, 
 	return error;
 }
 
-int dal__sql_audit_schema(dal_str *out, const dal_driver *drv)
+/* dal's own names, kept from the first versions (no model can be named audit_logs). */
+const char *const dal__sql_audit_indexes[DAL__AUDIT_NINDEXES] = { "ix_audit_logs_timestamp",
+	"ix_audit_logs_resource", "ix_audit_logs_user_id", "ix_audit_logs_correlation_id" };
+
+int dal__sql_audit_schema(dal_str *out, const dal_driver *drv, bool indexes)
 {
 	static const char *const by_resource[] = { "resource_type", "resource_id" };
 	static const char *const by_time[] = { "timestamp" };
+	const char *const *ix = dal__sql_audit_indexes;
 	int error = dal__sql_create_table(out, drv, &audit_model);
 
-	/* dal's own names, kept from the first versions (no model can be named audit_logs). */
-	error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
-	error = error ? error : dal__sql_create_index(out, drv->dialect, DAL__AUDIT_TABLE, "ix_audit_logs_timestamp",
-		by_time, 1);
-	error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
-	error = error ? error : dal__sql_create_index(out, drv->dialect, DAL__AUDIT_TABLE, "ix_audit_logs_resource",
-		by_resource, 2);
-	error = error ? error : context_index(out, drv, "ix_audit_logs_user_id", "user_id");
-	error = error ? error : context_index(out, drv, "ix_audit_logs_correlation_id", "correlation_id");
+	if (indexes) {
+		error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
+		error = error ? error : dal__sql_create_index(out, drv->dialect, DAL__AUDIT_TABLE, ix[0], by_time, 1);
+		error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
+		error = error ? error : dal__sql_create_index(out, drv->dialect, DAL__AUDIT_TABLE, ix[1], by_resource, 2);
+		error = error ? error : context_index(out, drv, ix[2], "user_id");
+		error = error ? error : context_index(out, drv, ix[3], "correlation_id");
+	}
 	error = error ? error : dal__str_puts(out, DAL_SQL_SEP);
 	return error ? error : dal__sql_create_table(out, drv, &head_model);
 }

@@ -16,8 +16,12 @@ extern const char *const dal__sql_audit_columns[DAL__AUDIT_NCOLS];
 
 /* ---- the tables ---- */
 
-/* CREATE TABLE / INDEX statements of both tables, split on DAL_SQL_SEP. */
-int dal__sql_audit_schema(dal_str *out, const dal_driver *drv);
+/* CREATE TABLE / INDEX statements of both tables, split on DAL_SQL_SEP; audit_logs'
+ * indexes only with @p indexes. */
+int dal__sql_audit_schema(dal_str *out, const dal_driver *drv, bool indexes);
+/* The names of audit_logs' indexes. */
+#define DAL__AUDIT_NINDEXES 4
+extern const char *const dal__sql_audit_indexes[DAL__AUDIT_NINDEXES];
 /* The head row (id 1), unless there: first_hash, last_hash, prev_hash = ?. */
 extern const char dal__sql_audit_head_init[];
 

@@ -1,5 +1,8 @@
 /* Indexes of declared unique and indexed columns: names that cannot collide, and
  * dal_init_database checking by catalog that each one exists as declared. */
+#include <pthread.h>
+#include <unistd.h>
+
 #include "conformance/fixture.h"
 
 /* `user`.x_email and `user_x`.email: under the old names both were ux_user_x_email. */
@@ -153,9 +156,104 @@ static void test_index_old_name_accepted(void **state)
 	expect_unique(fx, &user_x, "email");
 }
 
+/* The other program's dal_init_database, on a thread of its own. */
+typedef struct init_call {
+	dal_db *db;
+	const dal_model *const *models;
+	int rc;
+	char message[256];
+} init_call;
+
+static void *init_elsewhere(void *arg)
+{
+	init_call *c = arg;
+
+	c->rc = dal_init_database(c->db, c->models, 1, DAL_AUTO_MIGRATE);
+	snprintf(c->message, sizeof(c->message), "%s", dal_error_last()->message);
+	return NULL;
+}
+
+/* The backends of this database waiting on a lock, read live (also inside a unit). */
+static void wait_for_a_lock_wait(fixture *fx)
+{
+	int i;
+
+	for (i = 0; i < 10000 && fx_scalar(fx, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+		"AND wait_event_type = 'Lock'", NULL, 0) == 0; i++)
+		usleep(1000);
+	assert_true(i < 10000);
+}
+
+/*
+ * Two programs start at once on a new database and both create its tables.
+ * The first one's dal_init_database is held open in a unit of work until the
+ * second is seen waiting on a lock; then it commits, and the second must
+ * succeed. PostgreSQL's CREATE TABLE IF NOT EXISTS does not see a table
+ * created by a transaction still open, and the second then failed on the
+ * catalog's unique index (DAL_ECONSTRAINT, pg_type_typname_nsp_index).
+ */
+static void test_init_database_twice_at_once(void **state)
+{
+	fixture *fx = FX(state);
+	const dal_model *models[1] = { &user_x };
+	init_call c = { NULL, models, 1, "" };
+	dal_uow *uow = NULL;
+	pthread_t t;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("SQLite serializes the two on its write lock, DuckDB opens a file in one process only");
+	CHECK_OK(fx_open_again(&c.db, fx, NULL));
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_init_database(fx->db, models, 1, DAL_AUTO_MIGRATE));
+	assert_int_equal(pthread_create(&t, NULL, init_elsewhere, &c), 0);
+	wait_for_a_lock_wait(fx);
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(pthread_join(t, NULL), 0);
+	if (c.rc != 0)
+		fail_msg("the second dal_init_database -> %s: %s", dal_strerror(c.rc), c.message);
+	dal_close(c.db);
+}
+
+/*
+ * A program starts (dal_init_database on a database that has its tables) while
+ * another one's unit of work holds the audit chain's head. The start waits for
+ * the unit; the unit's commit, which then writes its audit rows, must not wait
+ * for the start. CREATE INDEX IF NOT EXISTS locked audit_logs (SHARE) before
+ * it looked at the index name, so the two waited on each other and PostgreSQL
+ * broke the deadlock by failing one of them.
+ */
+static void test_init_database_beside_a_writer(void **state)
+{
+	fixture *fx = FX(state);
+	const dal_model *models[1] = { &user_x };
+	dal_field f[1] = { DAL_FIELD("email", dal_text("a@x.org")) };
+	init_call c = { NULL, models, 1, "" };
+	dal_repo *repo = fx_open_repo(fx, &user_x, DAL_AUDIT);
+	dal_uow *uow = NULL;
+	pthread_t t;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("SQLite serializes the two on its write lock, DuckDB opens a file in one process only");
+	CHECK_OK(fx_open_again(&c.db, fx, NULL));
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_repo_create(NULL, repo, f, 1));
+	/* The head row, locked as a unit's commit locks it, here before the start begins. */
+	CHECK_OK(dal_exec(NULL, fx->db, "UPDATE audit_chain SET last_id = last_id WHERE id = 1", NULL, 0));
+	assert_int_equal(pthread_create(&t, NULL, init_elsewhere, &c), 0);
+	wait_for_a_lock_wait(fx);
+	CHECK_OK(dal_uow_commit(uow));
+	assert_int_equal(pthread_join(t, NULL), 0);
+	if (c.rc != 0)
+		fail_msg("dal_init_database beside the unit -> %s: %s", dal_strerror(c.rc), c.message);
+	dal_close(c.db);
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_index,
 	FX_CASE(test_index_names_do_not_collide),
 	FX_CASE(test_index_long_table_name),
 	FX_CASE(test_index_dropped_is_recreated),
 	FX_CASE(test_index_wrong_one_is_refused),
-	FX_CASE(test_index_old_name_accepted));
+	FX_CASE(test_index_old_name_accepted),
+	FX_CASE(test_init_database_twice_at_once),
+	FX_CASE(test_init_database_beside_a_writer));
