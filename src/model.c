@@ -1,4 +1,5 @@
 #include "dal/model.h"
+#include "model.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -85,4 +86,16 @@ int dal_model_validate(const dal_model *m)
 				return dal__error(DAL_EINVAL, "model '%s': column '%s' appears twice", m->table, c->name);
 	}
 	return 0;
+}
+
+int dal__models_validate(const dal_model *const *models, size_t n)
+{
+	size_t i;
+	int error = 0;
+
+	if (n && !models)
+		return dal__error(DAL_EINVAL, "invalid argument: 'models' is NULL with n = %zu", n);
+	for (i = 0; i < n && error == 0; i++)
+		error = dal_model_validate(models[i]);
+	return error;
 }

@@ -8,6 +8,7 @@
 #include "dal/schema.h"
 #include "db.h"
 #include "migrate/diff_sql.h"
+#include "model.h"
 #include "repo/shape.h"
 #include "util/error.h"
 
@@ -122,11 +123,8 @@ int dal_schema_diff(dal_schema_report **out, dal_db *db, const dal_model *const 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
 	DAL_ASSERT_ARG(db);
-	if (n && !models)
-		return dal__error(DAL_EINVAL, "invalid argument: 'models' is NULL with n = %zu", n);
-	for (i = 0; i < n; i++)
-		if ((error = dal_model_validate(models[i])) < 0)
-			return error;
+	if ((error = dal__models_validate(models, n)) < 0)
+		return error;
 	memset(&d, 0, sizeof d);
 	if (!(d.rep = calloc(1, sizeof *d.rep)))
 		return dal__error_nomem();

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model.h"
 #include "migrate/script.h"
 #include "migrate/source.h"
 #include "migrate/tokens.h"
@@ -336,9 +337,8 @@ int dal_migrate_lint(dal_lint_report **out, const dal_migrate_opts *opts, const 
 	DAL_ASSERT_ARG(out);
 	*out = NULL;
 	DAL_ASSERT_ARG(opts);
-	if (n && !models)
-		return dal__error(DAL_EINVAL, "invalid argument: 'models' is NULL with n = %zu", n);
-	if ((error = dal__check_version(opts->version, DAL_MIGRATE_OPTS_VERSION, "dal_migrate_opts")) < 0 ||
+	if ((error = dal__models_validate(models, n)) < 0 ||
+	    (error = dal__check_version(opts->version, DAL_MIGRATE_OPTS_VERSION, "dal_migrate_opts")) < 0 ||
 	    (error = dal__mig_load(&src, opts, "postgresql")) < 0)
 		return error;
 	memset(&l, 0, sizeof l);

@@ -6,6 +6,7 @@
 #include "dal/schema.h"
 #include "audit/audit.h"
 #include "conn.h"
+#include "model.h"
 #include "repo/shape.h"
 #include "session.h"
 #include "sql/build.h"
@@ -145,11 +146,8 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 	int error = 0;
 
 	DAL_ASSERT_ARG(db);
-	if (n && !models)
-		return dal__error(DAL_EINVAL, "invalid argument: 'models' is NULL with n = %zu", n);
-	for (i = 0; i < n; i++)
-		if ((error = dal_model_validate(models[i])) < 0)
-			return error;
+	if ((error = dal__models_validate(models, n)) < 0)
+		return error;
 	if (!(flags & DAL_AUTO_MIGRATE)) {
 		if ((error = dal__session_open(&s, db, 0)) < 0)
 			return error;
