@@ -1,6 +1,7 @@
 /* The allocation hook of the out-of-memory sweep: see oom_alloc.h. */
 #include "stress/oom_alloc.h"
 
+#include <execinfo.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -25,6 +26,8 @@ static _Thread_local struct {
 	long left, counted;
 	oom_source first;
 	void *site;
+	void *trace[10];
+	int ntrace;
 } cd;
 
 static bool take_at(oom_source src, void *site)
@@ -39,6 +42,7 @@ static bool take_at(oom_source src, void *site)
 	cd.hit = true;
 	cd.first = src;
 	cd.site = site;
+	cd.ntrace = backtrace(cd.trace, 10);
 	return false;
 }
 
@@ -62,6 +66,7 @@ bool oom_disarm(void)
 
 oom_source oom_failed_source(void) { return cd.first; }
 void *oom_failed_site(void) { return cd.site; }
+int oom_failed_trace(void ***out) { *out = cd.trace; return cd.ntrace; }
 long oom_counted(void) { return cd.counted; }
 
 /* The live set: open addressing on the block address, linear probing. */
@@ -296,6 +301,9 @@ int oom_alloc_install(void)
 	static sqlite3_mem_methods hooked = { sq_malloc, sq_free, sq_realloc, sq_size, sq_roundup, sq_init,
 	                                      sq_shutdown, NULL };
 
+	void *warm[2];
+
+	backtrace(warm, 2);   /* its first call loads libgcc: not while a countdown runs */
 	json_set_alloc_funcs(json_alloc, json_release);
 	if (sqlite3_config(SQLITE_CONFIG_GETMALLOC, &sqlite_default) != SQLITE_OK)
 		return -1;

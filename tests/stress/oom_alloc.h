@@ -32,6 +32,8 @@ bool oom_disarm(void);
 oom_source oom_failed_source(void);
 /* The return address of the allocation that failed first (for addr2line). */
 void *oom_failed_site(void);
+/* The call stack of that allocation. */
+int oom_failed_trace(void ***out);
 /* Allocations counted in the last armed window (whether or not they failed). */
 long oom_counted(void);
 

@@ -17,8 +17,10 @@
  *   default: fail-always at every n, fail-once at every STRIDE-th n;
  *   --exhaustive: fail-once at every n too (make fuzz).
  */
+#define _GNU_SOURCE
 #include "stress/oom_sweep.h"
 
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +57,15 @@ typedef struct progress {
 } progress;
 static progress *shared_progress;
 
+/* A code address as object+offset, for addr2line. */
+static void print_site(void *site)
+{
+	Dl_info info;
+
+	if (site && dladdr(site, &info) && info.dli_fname)
+		fprintf(stderr, " at %s+0x%lx", info.dli_fname, (unsigned long)((char *)site - (char *)info.dli_fbase));
+}
+
 void oom_fail(sweep *s, long *figure, const char *fmt, ...)
 {
 	va_list ap;
@@ -67,8 +78,19 @@ void oom_fail(sweep *s, long *figure, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " [last error %d: %s] [failed: %s allocation at %p]\n", dal_error_last()->code,
-		dal_error_last()->message, (const char *[]){ "dal", "jansson", "sqlite" }[oom_failed_source()], oom_failed_site());
+	fprintf(stderr, " [last error %d: %s] [failed: %s allocation", dal_error_last()->code,
+		dal_error_last()->message, (const char *[]){ "dal", "jansson", "sqlite" }[oom_failed_source()]);
+	print_site(oom_failed_site());
+	fprintf(stderr, "]\n");
+	if (s->check_chain) {
+		void **trace;
+		int i, n = oom_failed_trace(&trace);
+		for (i = 0; i < n; i++) {
+			fprintf(stderr, "     ");
+			print_site(trace[i]);
+			fprintf(stderr, "\n");
+		}
+	}
 }
 
 /* ---- the mirror of what the database must hold ---- */
@@ -197,6 +219,16 @@ int oom_compare(sweep *s, bool quiet)
 	}
 	if ((rc = check_target(s)) != 0)
 		return rc < -1 ? rc : 1;
+	if (s->check_chain) {
+		dal_audit_report rep;
+		if ((rc = dal_audit_verify(&rep, s->db)) < 0)
+			return rc;
+		if (!rep.ok) {
+			if (!quiet)
+				fprintf(stderr, "    audit chain: row %lld: %s\n", (long long)rep.bad_id, rep.reason);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -504,6 +536,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage();
+	/* Verify the audit chain after every call (slow; names the call that broke it). */
+	s.check_chain = getenv("OOM_CHECK_CHAIN") != NULL;
 	s.engine = argv[1];
 	s.stride = CI_STRIDE;
 	for (i = 2; i < argc; i++) {
