@@ -172,7 +172,7 @@ static json_t *value_json(const dal_value *v)
 		return j;
 	case DAL_TYPE_JSON:
 		/* The document itself, so it can be queried; text that is not JSON stays text. */
-		if ((j = dal__json_loadb(v->v.s ? v->v.s : "", v->len, JSON_DECODE_ANY, &jerr, &nomem)) != NULL) {
+		if ((j = dal__json_load_doc(v->v.s ? v->v.s : "", v->len, JSON_DECODE_ANY, &jerr, &nomem)) != NULL) {
 			json_t *ordered = jsonb_order(j);
 			json_decref(j);
 			return ordered;
@@ -378,8 +378,10 @@ static int json_value(dal_row *row, const dal_column *c, json_t *j)
 			goto bad;
 		s = json_string_value(j);
 		len = json_string_length(j);
-		if (len % 4 || !(bytes = malloc(len / 4 * 3 + 1)))
+		if (len % 4)
 			goto bad;
+		if (!(bytes = malloc(len / 4 * 3 + 1)))
+			return dal__error_nomem();
 		if ((n = EVP_DecodeBlock(bytes, (const unsigned char *)s, (int)len)) < 0)
 			goto bad;
 		while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
@@ -420,10 +422,10 @@ int dal__audit_json_apply(dal_row *row, const char *json, size_t len)
 	bool nomem;
 	int error = 0;
 
-	obj = dal__json_loadb(json, len, 0, &jerr, &nomem);
+	obj = dal__json_load_doc(json, len, 0, &jerr, &nomem);
 	/* jsonb prints a large double in plain digits, which jansson only reads as a real. */
 	if (!obj && !nomem)
-		obj = dal__json_loadb(json, len, JSON_DECODE_INT_AS_REAL, &jerr, &nomem);
+		obj = dal__json_load_doc(json, len, JSON_DECODE_INT_AS_REAL, &jerr, &nomem);
 	if (nomem)
 		return dal__error_nomem();
 	if (!obj || !json_is_object(obj)) {

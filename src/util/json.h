@@ -29,6 +29,28 @@ static inline json_t *dal__json_loadb(const char *s, size_t len, size_t flags, j
 }
 
 /*
+ * A document whose content is kept: jansson's lexer does not check the growth of the
+ * buffer it saves each token's text in, so a failed allocation there can drop bytes
+ * from a string or number and still parse. A second parse must give the same
+ * document; when it does not, an allocation failed in one of them.
+ */
+static inline json_t *dal__json_load_doc(const char *s, size_t len, size_t flags, json_error_t *e, bool *nomem)
+{
+	json_t *j, *again;
+
+	if (!(j = dal__json_loadb(s, len, flags, e, nomem)))
+		return NULL;
+	if ((again = json_loadb(s, len, flags, e)) != NULL && json_equal(j, again)) {
+		json_decref(again);
+		return j;
+	}
+	json_decref(again);
+	json_decref(j);
+	*nomem = true;
+	return NULL;
+}
+
+/*
  * json_dumps() drops an object key whose bytes it could not append (jansson does not
  * check that append), leaving text with a hole; json_dumpb() into a buffer of the
  * size it asked for first cannot fail half-way. Free the text with free().
