@@ -512,8 +512,10 @@ static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_
 		return 0;
 	if (!old) {
 		error = dal__repo_run(&row, NULL, repo, s, live ? repo->sql_get : repo->sql_get_any, &p, 1);
-		if (error < 0)
+		if (error < 0) {
+			dal_row_free(row);   /* made before reading it failed */
 			return error == DAL_ENOTFOUND ? 0 : error;
+		}
 		old = row;
 	}
 	if (!reinsert && !set && !(set = stamps = stamp_mask(repo)))
@@ -878,7 +880,8 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 	                           &idv, 1)) < 0) {
 		if (error == DAL_ENOTFOUND)
 			error = dal__error(DAL_ENOTFOUND, "table '%s' has no row with id %lld", repo->model->table, (long long)id);
-		return error;
+		/* The row may have been made before reading it failed. */
+		goto done;
 	}
 	if (dal_row_is_null(row, "deleted_at")) {
 		error = dal__error(DAL_EINVAL, "restore: row %lld of '%s' is not deleted", (long long)id, repo->model->table);
