@@ -1,6 +1,8 @@
 /* The allocation hook of the out-of-memory sweep: see oom_alloc.h. */
+#define _GNU_SOURCE
 #include "stress/oom_alloc.h"
 
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -177,9 +179,14 @@ long oom_report_live(unsigned long since_serial, int max, const char *const *ste
 		const slot *s = &table[i];
 		if (!s->p || s->serial <= since_serial)
 			continue;
-		if (found++ < max)
-			fprintf(stderr, "  leaked block %p made at %p in step %s, n=%ld\n", s->p, s->site,
-				s->step >= 0 && s->step < nsteps ? step_names[s->step] : "(setup)", s->n);
+		Dl_info info;
+		if (found++ >= max)
+			continue;
+		if (!dladdr(s->site, &info) || !info.dli_fname)
+			info.dli_fname = "?", info.dli_fbase = NULL;
+		fprintf(stderr, "  leaked block %p made at %s+0x%lx in step %s, n=%ld\n", s->p, info.dli_fname,
+			(unsigned long)((char *)s->site - (char *)info.dli_fbase),
+			s->step >= 0 && s->step < nsteps && step_names[s->step] ? step_names[s->step] : "(setup)", s->n);
 	}
 	pthread_mutex_unlock(&lock);
 	return found;
