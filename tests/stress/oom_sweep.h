@@ -45,6 +45,7 @@ typedef struct sweep {
 	dal_repo *users;        /* DAL_AUDIT | DAL_CACHE */
 	dal_repo *plain;        /* no audit: single statements in autocommit */
 	long stride;            /* fail-once at every stride-th n */
+	long always_stride;     /* fail-always at every always_stride-th n (1: every n) */
 	bool check_chain;       /* dal_audit_verify after every call */
 
 	/* The mirror. */

@@ -205,7 +205,7 @@ void oom_run_units(sweep *s)
 	int k;
 
 	for (k = 0; k < NCALLS; k++) {
-		for (n = 1; n < OOM_MAX_N; n++)
+		for (n = 1; n < OOM_MAX_N; n += s->always_stride)
 			if (attempt(s, k, n, OOM_ALWAYS))
 				break;
 		s->longest = n > s->longest ? n : s->longest;
