@@ -67,5 +67,12 @@ stress: build
 	$(BUILD)/tests/disk_full duckdb 10
 	DAL_PG_DURABLE=1 $(BUILD)/tests/server_faults scripts/pg-test-server.sh /tmp/dal-pg-faults-long-$$$$ 8
 
+# The fuzzers, then the out-of-memory sweep exhaustively: fail-once and fail-always at
+# every n of every call (make test runs it with fail-once on a stride).
+.PHONY: fuzz
+fuzz: build
+	ctest --test-dir $(BUILD) --output-on-failure -L fuzz
+	for e in sqlite-memory sqlite-file duckdb; do $(BUILD)/tests/oom_sweep $$e --exhaustive || exit 1; done
+
 clean:
 	rm -rf build build-asan build-tsan

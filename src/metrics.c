@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "db.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -507,14 +508,12 @@ int dal__json_dump(char **out, json_t *o)
 
 	if (!o)
 		return dal__error_nomem();
-	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	text = dal__json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	json_decref(o);
 	if (!text)
 		return dal__error_nomem();
-	/* jansson's allocator is malloc unless the program changed it; copy to be sure. */
-	*out = dal__strdup(text);
-	free(text);
-	return *out ? 0 : DAL_ENOMEM;
+	*out = text;
+	return 0;
 }
 
 /* A snapshot on the heap: the struct is too large for a caller's stack. */

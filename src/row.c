@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/json.h"
 #include "util/str.h"
 
 struct dal_row {
@@ -83,6 +84,7 @@ int dal__value_check(const dal_model *m, size_t col, const dal_value *v)
 	const dal_column *c = &m->columns[col];
 	json_error_t e;
 	json_t *j;
+	bool nomem;
 
 	if (v->type == DAL_TYPE_TEXT && c->length && dal__utf8_chars(v->v.s, v->len) > c->length)
 		return dal__error(DAL_EINVAL, "value for '%s.%s' is longer than %u characters", m->table, c->name,
@@ -92,7 +94,9 @@ int dal__value_check(const dal_model *m, size_t col, const dal_value *v)
 			"refused on every engine)", m->table, c->name);
 	if (v->type != DAL_TYPE_JSON)
 		return 0;
-	if (!(j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e)))
+	if (!(j = dal__json_loadb(v->v.s, v->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e, &nomem)) && nomem)
+		return dal__error_nomem();
+	if (!j)
 		return dal__error(DAL_EINVAL, "value for '%s.%s' is not JSON dal takes: %s at character %d", m->table,
 			c->name, e.text, e.position);
 	json_decref(j);

@@ -204,9 +204,15 @@ static unsigned begin_flags(const dal_uow_opts *opts)
 
 static int begin_nested(dal_uow *u, dal_uow *outer, const dal_uow_opts *opts)
 {
+	int error;
+
 	if (opts->isolation > outer->isolation)
 		return dal__error(DAL_EINVAL, "a nested unit of work runs in its outer unit's transaction: its "
 			"isolation (%d) cannot be stronger than the outer's (%d)", opts->isolation, outer->isolation);
+	/* The outer transaction may have ended under it (SQLite rolls back on some errors):
+	 * a SAVEPOINT would then open a new one and the unit go on without its work. */
+	if ((error = dal__tx_check_joinable(outer->tx, outer->db->cfg.leak_threshold_ms)) < 0)
+		return error;
 	u->outer = outer;
 	u->depth = outer->depth + 1;
 	u->conn = outer->conn;

@@ -107,6 +107,8 @@ static int decode(char **out, const char *p, size_t n, const char *what, const c
 
 static int parse_file_url(dal_url *u, const char *rest)
 {
+	int error;
+
 	if (rest[0] != '/')
 		return dal__error(DAL_EINVAL, "bad URL: a %s URL has no host; write %s:///relative.db, "
 			"%s:////abs/path.db or %s:///:memory:", u->scheme, u->scheme, u->scheme, u->scheme);
@@ -115,8 +117,8 @@ static int parse_file_url(dal_url *u, const char *rest)
 		return dal__error(DAL_EINVAL, "bad URL: %s URLs take no query options", u->scheme);
 	if (rest[0] == '\0')
 		return dal__error(DAL_EINVAL, "bad URL: missing path after %s:///", u->scheme);
-	if (decode(&u->path, rest, strlen(rest), "path", PART_PATH) < 0)
-		return DAL_EINVAL;
+	if ((error = decode(&u->path, rest, strlen(rest), "path", PART_PATH)) < 0)
+		return error;
 	u->memory = strcmp(u->path, ":memory:") == 0;
 	return 0;
 }

@@ -102,7 +102,8 @@ typedef struct dal_uow_opts {
  *         or a call from inside a dal_repo_each()/dal_query_each() callback that cannot run
  *         (see there: the outer unit's connection is streaming the rows, or this thread's
  *         callbacks hold every connection of the pool); DAL_ETIMEOUT when no connection is
- *         free; DAL_ECONN,
+ *         free; DAL_ERROR for a nested unit whose outer unit can no longer commit
+ *         (doomed, or its transaction ended by the engine); DAL_ECONN,
  *         DAL_EBUSY from the engine; DAL_ENOMEM.
  */
 DAL_API int dal_uow_begin(dal_uow **out, dal_db *db, const dal_uow_opts *opts);

@@ -32,8 +32,11 @@ static int put_json(dal_str *o, const char *s, size_t len)
 		return dal__str_putc(o, 'z');
 	if ((error = dal__str_putc(o, 'j')) < 0)
 		return error;
-	/* Not valid JSON: it was not written by dal; hash the bytes, which then do not match. */
-	if (dal__json_canonical(o, s, len) < 0)
+	/* Not valid JSON: it was not written by dal; hash the bytes, which then do not match.
+	 * Out of memory is no such verdict: a hash of the bytes would be a wrong hash. */
+	if ((error = dal__json_canonical(o, s, len)) == DAL_ENOMEM)
+		return error;
+	if (error < 0)
 		return put_field(o, s, len);
 	return dal__str_putc(o, 'J');
 }

@@ -9,6 +9,7 @@
 
 #include "audit/audit.h"
 #include "row.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #define REDACTED DAL__REDACTED
@@ -138,6 +139,8 @@ static json_t *jsonb_order(json_t *j)
 
 static json_t *value_json(const dal_value *v)
 {
+	json_error_t jerr;
+	bool nomem;
 	char buf[DAL_TIMESTAMP_BUFSIZE + 2];
 	unsigned char *b64;
 	json_t *j;
@@ -169,12 +172,12 @@ static json_t *value_json(const dal_value *v)
 		return j;
 	case DAL_TYPE_JSON:
 		/* The document itself, so it can be queried; text that is not JSON stays text. */
-		if ((j = json_loadb(v->v.s ? v->v.s : "", v->len, JSON_DECODE_ANY, NULL)) != NULL) {
+		if ((j = dal__json_load_doc(v->v.s ? v->v.s : "", v->len, JSON_DECODE_ANY, &jerr, &nomem)) != NULL) {
 			json_t *ordered = jsonb_order(j);
 			json_decref(j);
 			return ordered;
 		}
-		return text_json(v->v.s, v->len);
+		return nomem ? NULL : text_json(v->v.s, v->len);
 	case DAL_TYPE_TEXT:
 		return text_json(v->v.s, v->len);
 	}
@@ -314,7 +317,7 @@ int dal__audit_json(char **out, const dal_model *m, const dal_value *vals, const
 		if (!j || json_object_set_new_nocheck(obj, names[i], j) < 0)
 			error = dal__error_nomem();
 	}
-	if (error == 0 && !(*out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17))))
+	if (error == 0 && !(*out = dal__json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17))))
 		error = dal__error_nomem();
 done:
 	json_decref(obj);
@@ -375,8 +378,10 @@ static int json_value(dal_row *row, const dal_column *c, json_t *j)
 			goto bad;
 		s = json_string_value(j);
 		len = json_string_length(j);
-		if (len % 4 || !(bytes = malloc(len / 4 * 3 + 1)))
+		if (len % 4)
 			goto bad;
+		if (!(bytes = malloc(len / 4 * 3 + 1)))
+			return dal__error_nomem();
 		if ((n = EVP_DecodeBlock(bytes, (const unsigned char *)s, (int)len)) < 0)
 			goto bad;
 		while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
@@ -385,8 +390,8 @@ static int json_value(dal_row *row, const dal_column *c, json_t *j)
 		break;
 	}
 	case DAL_TYPE_JSON:
-		if (!(text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))))
-			goto bad;
+		if (!(text = dal__json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17))))
+			return dal__error_nomem();
 		v = dal_json(text);
 		break;
 	case DAL_TYPE_TEXT:
@@ -414,12 +419,15 @@ int dal__audit_json_apply(dal_row *row, const char *json, size_t len)
 	json_error_t jerr;
 	json_t *obj, *j;
 	const char *key;
+	bool nomem;
 	int error = 0;
 
-	obj = json_loadb(json, len, 0, &jerr);
+	obj = dal__json_load_doc(json, len, 0, &jerr, &nomem);
 	/* jsonb prints a large double in plain digits, which jansson only reads as a real. */
-	if (!obj)
-		obj = json_loadb(json, len, JSON_DECODE_INT_AS_REAL, &jerr);
+	if (!obj && !nomem)
+		obj = dal__json_load_doc(json, len, JSON_DECODE_INT_AS_REAL, &jerr, &nomem);
+	if (nomem)
+		return dal__error_nomem();
 	if (!obj || !json_is_object(obj)) {
 		json_decref(obj);
 		return dal__error(DAL_EINVAL, "audit trail: recorded values are not a JSON object: %s", jerr.text);

@@ -14,6 +14,9 @@
 typedef struct sqlite_conn {
 	dal_conn base;
 	sqlite3 *db;
+	/* Prepared at connect: stepping it needs no memory, so a transaction still ends when
+	 * none is left (a connection dropped instead would take a :memory: database with it). */
+	sqlite3_stmt *rollback;
 } sqlite_conn;
 
 typedef struct sqlite_stmt {
@@ -195,6 +198,10 @@ static int sqlite_connect(dal_conn **out, void *shared, const dal_url *url, cons
 	}
 	if ((error = apply_settings(c, url, cfg)) < 0)
 		goto fail;
+	if ((rc = sqlite3_prepare_v3(c->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &c->rollback, NULL)) != SQLITE_OK) {
+		error = sqlite_fail(c->db, rc, "prepare");
+		goto fail;
+	}
 	*out = &c->base;
 	return 0;
 fail:
@@ -207,6 +214,7 @@ static void sqlite_disconnect(dal_conn *c)
 {
 	if (!c)
 		return;
+	sqlite3_finalize(((sqlite_conn *)c)->rollback);
 	sqlite3_close_v2(handle(c));
 	free(c);
 }
@@ -382,10 +390,15 @@ static int sqlite_commit(dal_conn *c) { return sqlite_exec(c, "COMMIT"); }
 
 static int sqlite_rollback(dal_conn *c)
 {
+	sqlite3_stmt *st = ((sqlite_conn *)c)->rollback;
+	int rc;
+
 	/* After some errors SQLite has already rolled back; that is not a failure. */
 	if (sqlite3_get_autocommit(handle(c)))
 		return 0;
-	return sqlite_exec(c, "ROLLBACK");
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_fail(handle(c), rc, "rollback");
 }
 
 static int savepoint_sql(dal_conn *c, const char *fmt, const char *name)

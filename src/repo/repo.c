@@ -191,17 +191,42 @@ int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags)
 	return dal__session_open(s, repo->db, flags);
 }
 
+/* `ran`: the engine executed the statement (it returned a row or finished), so a
+ * failure after that point, reading the row back, leaves its change in place. */
+static int run_statement(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
+                         const dal_value *params, size_t n, const bool *redact, bool *ran)
+{
+	dal_stmt *stmt = NULL;
+	int error;
+
+	*ran = false;
+	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
+		return error;
+	error = dal__stmt_exec_redacted(stmt, params, n, redact);
+	*ran = error == DAL__ROW || error == DAL__DONE;
+	if (error == DAL__DONE && out)
+		error = DAL_ENOTFOUND;
+	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
+		error = DAL__ROW;
+	error = dal__stmt_drain(stmt, error, changes);
+	dal__stmt_release(stmt);
+	return error;
+}
+
 int dal__repo_write(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                     const dal_value *params, size_t n, const bool *redact)
 {
+	bool ran;
 	int error;
 
 	/* A statement that failed was undone by the engine (or, on PostgreSQL, aborted the
-	 * transaction, which then refuses every later call): only a success has changed
-	 * something a later failure of this call would leave behind. */
-	if ((error = dal__repo_run_redacted(out, changes, repo, s, sql, params, n, redact)) < 0)
+	 * transaction, which then refuses every later call): only one the engine ran has
+	 * changed something a later failure of this call would leave behind. */
+	error = run_statement(out, changes, repo, s, sql, params, n, redact, &ran);
+	if (ran)
+		dal__session_wrote(s);
+	if (error < 0)
 		return error;
-	dal__session_wrote(s);
 	return dal__repo_wrote(repo, s);
 }
 
@@ -222,19 +247,9 @@ int dal__repo_run(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *
 int dal__repo_run_redacted(dal_row **out, int64_t *changes, dal_repo *repo, dal_session *s, const char *sql,
                            const dal_value *params, size_t n, const bool *redact)
 {
-	dal_stmt *stmt = NULL;
-	int error;
+	bool ran;
 
-	if ((error = dal__conn_prepare(&stmt, s->conn, sql, 0)) < 0)
-		return error;
-	error = dal__stmt_exec_redacted(stmt, params, n, redact);
-	if (error == DAL__DONE && out)
-		error = DAL_ENOTFOUND;
-	else if (error == DAL__ROW && out && (error = dal__repo_read_row(out, repo, stmt)) == 0)
-		error = DAL__ROW;
-	error = dal__stmt_drain(stmt, error, changes);
-	dal__stmt_release(stmt);
-	return error;
+	return run_statement(out, changes, repo, s, sql, params, n, redact, &ran);
 }
 
 /* ---- field checks ---- */
@@ -497,8 +512,10 @@ static int undo_before(dal__undo_op **op, dal_repo *repo, dal_session *s, int64_
 		return 0;
 	if (!old) {
 		error = dal__repo_run(&row, NULL, repo, s, live ? repo->sql_get : repo->sql_get_any, &p, 1);
-		if (error < 0)
+		if (error < 0) {
+			dal_row_free(row);   /* made before reading it failed */
 			return error == DAL_ENOTFOUND ? 0 : error;
+		}
 		old = row;
 	}
 	if (!reinsert && !set && !(set = stamps = stamp_mask(repo)))
@@ -863,7 +880,8 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 	                           &idv, 1)) < 0) {
 		if (error == DAL_ENOTFOUND)
 			error = dal__error(DAL_ENOTFOUND, "table '%s' has no row with id %lld", repo->model->table, (long long)id);
-		return error;
+		/* The row may have been made before reading it failed. */
+		goto done;
 	}
 	if (dal_row_is_null(row, "deleted_at")) {
 		error = dal__error(DAL_EINVAL, "restore: row %lld of '%s' is not deleted", (long long)id, repo->model->table);
