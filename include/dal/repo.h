@@ -26,7 +26,7 @@ typedef struct dal_repo dal_repo;
 
 /** Repository flags. */
 typedef enum dal_repo_flag {
-	DAL_AUDIT = 1u << 0,  /**< record every change in audit_logs (the audit trail issue) */
+	DAL_AUDIT = 1u << 0,  /**< record every change in audit_logs (docs/audit.md) */
 	DAL_CACHE = 1u << 1   /**< serve dal_repo_get from the db's read cache (docs/cache.md) */
 } dal_repo_flag;
 
