@@ -39,8 +39,14 @@ typedef struct dal_health {
 	int64_t checked_at_us;         /**< UTC microseconds since 1970 */
 } dal_health;
 
-/** A C initializer: `dal_health h = DAL_HEALTH_INIT;` (in C++ set version by hand). */
+/** `dal_health h = DAL_HEALTH_INIT;` in C and in C++ (where designated initializers
+ * need C++20, a value-initialized copy with the version set). */
+#ifdef __cplusplus
+static inline dal_health dal_health_init_value(void) { dal_health h = {}; h.version = DAL_HEALTH_VERSION; return h; }
+#define DAL_HEALTH_INIT dal_health_init_value()
+#else
 #define DAL_HEALTH_INIT { .version = DAL_HEALTH_VERSION }
+#endif
 
 /**
  * Check the database: borrow a connection (waiting at most the pool timeout),

@@ -98,8 +98,14 @@ typedef struct dal_metrics {
 	uint64_t cache_max_entries;     /**< the bound, config cache_max_entries */
 } dal_metrics;
 
-/** A C initializer: `dal_metrics m = DAL_METRICS_INIT;` (in C++ set version by hand). */
+/** `dal_metrics m = DAL_METRICS_INIT;` in C and in C++ (where designated initializers
+ * need C++20, a value-initialized copy with the version set). */
+#ifdef __cplusplus
+static inline dal_metrics dal_metrics_init_value(void) { dal_metrics m = {}; m.version = DAL_METRICS_VERSION; return m; }
+#define DAL_METRICS_INIT dal_metrics_init_value()
+#else
 #define DAL_METRICS_INIT { .version = DAL_METRICS_VERSION }
+#endif
 
 /**
  * Take a snapshot of the metrics (consistent: one lock).
