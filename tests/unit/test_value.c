@@ -112,12 +112,13 @@ static void test_bad_models(void **state)
 
 /* A model may not be one of dal's own tables, in any case (SQLite and DuckDB match
  * names without case), nor an engine's catalog (pg_class is read from pg_catalog
- * whatever the schema; SQLite reserves sqlite_). */
+ * whatever the schema; SQLite reserves sqlite_; a DuckDB table duckdb_columns breaks
+ * information_schema.columns). */
 static void test_reserved_models(void **state)
 {
 	static const dal_column one[] = { DAL_COL_ID(), DAL_COL("x", DAL_TYPE_TEXT, 0, 0) };
 	static const char *const names[] = { "audit_logs", "audit_chain", "dal_schema_migrations", "_dal_bulk",
-		"_dal_undo", "AUDIT_LOGS", "Audit_Chain", "_DAL_x", "pg_class", "PG_Type", "sqlite_master", "SQLITE_x" };
+		"_dal_undo", "AUDIT_LOGS", "Audit_Chain", "_DAL_x", "pg_class", "PG_Type", "sqlite_master", "SQLITE_x", "duckdb_columns" };
 	size_t i;
 
 	(void)state;
