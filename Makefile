@@ -66,6 +66,7 @@ stress: build
 	$(BUILD)/tests/disk_full sqlite-file 20
 	$(BUILD)/tests/disk_full duckdb 10
 	DAL_PG_DURABLE=1 $(BUILD)/tests/server_faults scripts/pg-test-server.sh /tmp/dal-pg-faults-long-$$$$ 8
+	rm -f /tmp/dal-hostile-long.db*; $(BUILD)/tests/hostile_input sqlite-file sqlite:////tmp/dal-hostile-long.db 100000
 
 clean:
 	rm -rf build build-asan build-tsan
