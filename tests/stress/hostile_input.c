@@ -165,7 +165,8 @@ static void make_names(names *l, size_t want)
 		else
 			add(l, fmt("%s%s", fragments[rnd() % NFRAG], fragments[rnd() % NFRAG]));
 	}
-	l->n = want < l->n ? want : l->n;
+	while (l->n > want)
+		free(l->v[--l->n]);
 }
 
 /* ---- what reaches the engine: the echo log ---- */
