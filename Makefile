@@ -66,6 +66,7 @@ stress: build
 	$(BUILD)/tests/disk_full sqlite-file 20
 	$(BUILD)/tests/disk_full duckdb 10
 	DAL_PG_DURABLE=1 $(BUILD)/tests/server_faults scripts/pg-test-server.sh /tmp/dal-pg-faults-long-$$$$ 8
+	rm -f /tmp/dal-hostile-long.db*; $(BUILD)/tests/hostile_input sqlite-file sqlite:////tmp/dal-hostile-long.db 100000
 
 # The fuzzers, then the out-of-memory sweep exhaustively: fail-once and fail-always at
 # every n of every call (make test runs it with fail-once on a stride).

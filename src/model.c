@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit/audit.h"
 #include "sql/ident.h"
@@ -43,17 +44,25 @@ static int check_role(const dal_model *m, const dal_column *c)
 }
 
 /* dal's own tables: a model of the same name would write into them (or be
- * dropped by a bulk call's cleanup of its staging table). */
+ * dropped by a bulk call's cleanup of its staging table). Compared without case:
+ * SQLite and DuckDB take "AUDIT_LOGS" for audit_logs, quoted or not. The engines'
+ * catalogs too: PostgreSQL reads "pg_class" from pg_catalog whatever the schema,
+ * SQLite refuses tables named sqlite_*, and a DuckDB table named duckdb_columns
+ * breaks information_schema.columns (the view then reads the table). */
 static int check_not_reserved(const char *table)
 {
 	static const char *const reserved[] = { DAL__AUDIT_TABLE, DAL__AUDIT_HEAD, "dal_schema_migrations" };
+	static const char *const prefixes[] = { "_dal", "pg_", "sqlite_", "duckdb_" };
 	size_t i;
 
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (strcmp(table, reserved[i]) == 0)
+		if (strcasecmp(table, reserved[i]) == 0)
 			return dal__error(DAL_EINVAL, "model '%s': the name is one of dal's own tables", table);
-	if (strncmp(table, "_dal", 4) == 0)
-		return dal__error(DAL_EINVAL, "model '%s': names beginning with '_dal' are dal's own", table);
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncasecmp(table, prefixes[i], strlen(prefixes[i])) == 0)
+			return dal__error(DAL_EINVAL, "model '%s': names beginning with '%s' are %s", table, prefixes[i],
+				i == 0 ? "dal's own" : i == 1 ? "PostgreSQL's catalog" : i == 2 ? "SQLite's catalog" :
+				"DuckDB's catalog");
 	return 0;
 }
 

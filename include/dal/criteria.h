@@ -30,7 +30,12 @@ typedef enum dal_op {
 	DAL_OP_GT,
 	DAL_OP_GE,
 	DAL_OP_LIKE,        /**< SQL LIKE; '\\' escapes '%', '_' and itself */
-	DAL_OP_IN,          /**< column IN (values[0..nvalues)); an empty list matches nothing */
+	/**
+	 * column IN (values[0..nvalues)); an empty list matches nothing. A NULL value is
+	 * DAL_EINVAL (IN never matches NULL; use DAL_OP_IS_NULL). Any length on every engine
+	 * for bool, int, double, text and timestamp columns (docs/engines.md).
+	 */
+	DAL_OP_IN,
 	DAL_OP_IS_NULL,
 	DAL_OP_IS_NOT_NULL
 } dal_op;

@@ -50,6 +50,12 @@ typedef enum dal_placeholder {
 	DAL_PH_DOLLAR   /* $1, $2, ... */
 } dal_placeholder;
 
+/* How a long IN list's one parameter is spelled. */
+typedef enum dal_array_form {
+	DAL_ARRAY_PG,     /* PostgreSQL array input: {1,"it\"s"} */
+	DAL_ARRAY_JSON    /* a JSON array: [1,"it\"s"] */
+} dal_array_form;
+
 /* Dialect facts, so that SQL text is built in one place (src/sql/) for every engine. */
 typedef struct dal_dialect {
 	char quote;                              /* identifier quote */
@@ -110,6 +116,10 @@ typedef struct dal_dialect {
 	 * dal_init_database then skips CREATE INDEX IF NOT EXISTS where that statement locks the
 	 * table before looking at the name (PostgreSQL). NULL: the statement is always run. */
 	const char *index_named_sql;
+	/* A long IN list as one parameter: the SQL after the column, %s = the element's
+	 * type (types[]), the parameter spelled as in_array_form. NULL: one parameter per value. */
+	const char *in_array;
+	dal_array_form in_array_form;
 } dal_dialect;
 
 struct dal_driver;

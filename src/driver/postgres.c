@@ -1803,6 +1803,13 @@ static const dal_dialect pg_dialect = {
 	.schema_lock_sql = "SELECT pg_advisory_xact_lock(4702111234474983745)",
 	.index_named_sql = "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE c.relkind = 'i' AND c.relname = ?::text AND n.nspname = current_schema()",
+	/*
+	 * A statement carries at most PG_MAX_PARAMS parameters: a long list is one array.
+	 * Not "= ANY(array)": a generic plan compares each row with every element. DISTINCT
+	 * first: without it a list of repeats (70,000 x true) was planned as a nested loop.
+	 */
+	.in_array = " IN (SELECT DISTINCT unnest(?::%s[]))",
+	.in_array_form = DAL_ARRAY_PG,
 };
 
 const dal_driver dal__driver_postgres = {

@@ -451,6 +451,9 @@ static const dal_dialect sqlite_dialect = {
 		"\"notnull\", dflt_value IS NOT NULL OR pk > 0, type, 0 FROM pragma_table_info(?)",
 	.family = { 0, 1, 2, 3, 4, 5, 4, 4 },
 	.ident_nocase = true,
+	/* One statement text for any length (prepared once), and no cap from SQLITE_MAX_VARIABLE_NUMBER. */
+	.in_array = " IN (SELECT value FROM json_each(?))",
+	.in_array_form = DAL_ARRAY_JSON,
 };
 
 static bool sqlite_readonly(dal_stmt *stmt)

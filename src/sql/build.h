@@ -32,7 +32,8 @@ typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN
 /*
  * SELECT for criteria (NULL: all live rows). Checks every column, operator and
  * value type first (DAL_EINVAL naming column and table). `params` receives the
- * values to bind, borrowed from the criteria, and `redact` (NULL: not wanted)
+ * values to bind, borrowed from the criteria (the text of a long IN list's one
+ * array parameter lives in the same block), and `redact` (NULL: not wanted)
  * which of them are values of DAL_SENSITIVE columns; free both with free().
  */
 int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *nparams, const dal_dialect *d,

@@ -113,5 +113,6 @@ extern const fx_cases cases_migrate;
 extern const fx_cases cases_diff;
 extern const fx_cases cases_diskfull;
 extern const fx_cases cases_timeout;
+extern const fx_cases cases_in;
 
 #endif

@@ -3,10 +3,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "sql/array.h"
 #include "sql/audit.h"
 #include "sql/build.h"
 #include "sql/bulk.h"
@@ -189,6 +191,44 @@ static void test_index_names(void **state)
 		"6beb5803e629a934");
 }
 
+static void array_of(dal_array_form form, const dal_value *v, size_t n, const char *want)
+{
+	dal_str s = DAL_STR_INIT;
+	const char *why = NULL;
+	size_t i;
+
+	assert_int_equal(dal__sql_array_open(&s, form), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(dal__sql_array_put(&s, form, &v[i], i == 0, &why), 0);
+	assert_int_equal(dal__sql_array_close(&s, form), 0);
+	assert_string_equal(s.ptr, want);
+	dal__str_dispose(&s);
+}
+
+/* A long IN list's one parameter: every text quoted, its delimiters escaped. */
+static void test_in_arrays(void **state)
+{
+	const dal_value texts[] = { dal_text("NULL"), dal_text(" a, b "), dal_text("q\"x\\y"), dal_text("{}"),
+		dal_text(""), dal_text("\x01\n") };
+	const dal_value others[] = { dal_int(INT64_MIN), dal_double(1.0), dal_double(0.1), dal_bool(true),
+		dal_timestamp(0) };
+	const dal_value nul = dal_textn("a\0b", 3), nan = dal_double(NAN);
+	dal_str s = DAL_STR_INIT;
+	const char *why = NULL;
+
+	(void)state;
+	array_of(DAL_ARRAY_PG, texts, 6, "{\"NULL\",\" a, b \",\"q\\\"x\\\\y\",\"{}\",\"\",\"\x01\n\"}");
+	array_of(DAL_ARRAY_JSON, texts, 6, "[\"NULL\",\" a, b \",\"q\\\"x\\\\y\",\"{}\",\"\",\"\\u0001\\u000a\"]");
+	array_of(DAL_ARRAY_PG, others, 5, "{-9223372036854775808,1,0.10000000000000001,t,\"1970-01-01 00:00:00.000000\"}");
+	array_of(DAL_ARRAY_JSON, others, 5,
+		"[-9223372036854775808,1.0,0.10000000000000001,true,\"1970-01-01 00:00:00.000000\"]");
+	assert_int_equal(dal__sql_array_put(&s, DAL_ARRAY_PG, &nul, true, &why), DAL_EINVAL);
+	assert_non_null(strstr(why, "NUL"));
+	assert_int_equal(dal__sql_array_put(&s, DAL_ARRAY_JSON, &nan, true, &why), DAL_EINVAL);
+	assert_non_null(strstr(why, "finite"));
+	dal__str_dispose(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_sets_of_ids),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_index_names),
+		cmocka_unit_test(test_in_arrays),
 	};
 	return cmocka_run_group_tests_name("sql", tests, NULL, NULL);
 }

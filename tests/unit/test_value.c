@@ -110,12 +110,15 @@ static void test_bad_models(void **state)
 	assert_int_equal(dal_model_validate(NULL), DAL_EINVAL);
 }
 
-/* A model may not be one of dal's own tables. */
+/* A model may not be one of dal's own tables, in any case (SQLite and DuckDB match
+ * names without case), nor an engine's catalog (pg_class is read from pg_catalog
+ * whatever the schema; SQLite reserves sqlite_; a DuckDB table duckdb_columns breaks
+ * information_schema.columns). */
 static void test_reserved_models(void **state)
 {
 	static const dal_column one[] = { DAL_COL_ID(), DAL_COL("x", DAL_TYPE_TEXT, 0, 0) };
 	static const char *const names[] = { "audit_logs", "audit_chain", "dal_schema_migrations", "_dal_bulk",
-		"_dal_undo" };
+		"_dal_undo", "AUDIT_LOGS", "Audit_Chain", "_DAL_x", "pg_class", "PG_Type", "sqlite_master", "SQLITE_x", "duckdb_columns" };
 	size_t i;
 
 	(void)state;
@@ -125,8 +128,9 @@ static void test_reserved_models(void **state)
 		assert_non_null(strstr(dal_error_last()->message, names[i]));
 	}
 	{
-		dal_model ok = DAL_MODEL("audit_logs_archive", one);
+		dal_model ok = DAL_MODEL("audit_logs_archive", one), ok2 = DAL_MODEL("my_pg_class", one);
 		assert_int_equal(dal_model_validate(&ok), 0);
+		assert_int_equal(dal_model_validate(&ok2), 0);
 	}
 }
 
