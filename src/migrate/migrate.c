@@ -244,12 +244,17 @@ static int changed_error(const dal_migrate_report *rep)
 
 static int finish(dal_migrate_report **out, run *r, dal_migrate_report *rep, int error)
 {
+	dal__error_saved saved;
 	int e2;
 
-	/* The report says where things stand after the call, failed or not. */
+	/* The report says where things stand after the call, failed or not; reading it
+	 * (no table yet clears the error) must not wipe why the call failed. */
+	dal__error_save(&saved);
 	if (rep && r->conn && !r->conn->broken && (e2 = dal__applied_read(&r->applied, r->conn)) == 0)
 		e2 = dal__report_refresh(rep, &r->src, &r->applied);
 	run_close(r);
+	if (error < 0)
+		dal__error_restore(&saved);
 	if (out)
 		*out = rep;
 	else

@@ -546,6 +546,29 @@ static void test_migrate_lock_timeout(void **state)
 	assert_int_equal(recorded(fx), 2);
 }
 
+/* A migration that cannot get the write lock on a new database (no dal_schema_migrations
+ * yet) says why: re-reading the report after the failure must not wipe the error. */
+static void test_migrate_busy_keeps_message(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_migration one[] = { { 1, "t", "CREATE TABLE mg_busy (id INTEGER)", NULL, NULL, 0 } };
+	dal_migrate_opts o = opts_of(one, 1, true);
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal_db *other = NULL;
+	dal_uow *u = NULL;
+
+	if (!fx_is(fx, "sqlite-file"))
+		FX_SKIP("two dal_db writing one database file at once: SQLite file");
+	cfg.busy_timeout_ms = 50;
+	CHECK_OK(fx_open_again(&other, fx, &cfg));
+	CHECK_OK(dal_uow_begin(&u, fx->db, NULL));
+	CHECK_OK(dal_exec(NULL, fx->db, "CREATE TABLE mg_holder (id INTEGER)", NULL, 0));
+	CHECK_ERR(DAL_EBUSY, dal_migrate(NULL, other, &o));
+	CHECK_MSG("locked");
+	CHECK_OK(dal_uow_rollback(u));
+	dal_close(other);
+}
+
 FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_apply_and_status),
 	FX_CASE(test_migrate_incremental),
@@ -561,4 +584,5 @@ FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_not_in_unit),
 	FX_CASE(test_migrate_init_database),
 	FX_CASE(test_migrate_statement_bound),
-	FX_CASE(test_migrate_lock_timeout));
+	FX_CASE(test_migrate_lock_timeout),
+	FX_CASE(test_migrate_busy_keeps_message));
