@@ -32,7 +32,6 @@ typedef struct run {
 	dal__applied applied;
 	char applied_by[256];
 	bool locked;
-	bool bounded;    /* the connection's statement bound is the migration's until run_close */
 } run;
 
 static void default_applied_by(char *out, size_t size)
@@ -72,11 +71,6 @@ static int run_open(run *r, dal_db *db, const dal_migrate_opts *o)
 		return error;
 	if ((error = dal__pool_acquire(&r->conn, db)) < 0)
 		return error;
-	if (r->conn->drv->set_statement_timeout) {
-		if ((error = r->conn->drv->set_statement_timeout(r->conn, o->statement_timeout_ms)) < 0)
-			return error;
-		r->bounded = true;
-	}
 	return dal__applied_read(&r->applied, r->conn);
 }
 
@@ -85,9 +79,6 @@ static void run_close(run *r)
 	if (r->conn) {
 		if (r->locked)
 			dal__applied_unlock(r->conn);
-		/* The pool lends it again with the configured bound, or not at all. */
-		if (r->bounded && !r->conn->broken && r->conn->drv->set_statement_timeout(r->conn, -1) < 0)
-			r->conn->broken = true;
 		dal__pool_release(r->db, r->conn);
 	}
 	dal__applied_dispose(&r->applied);
@@ -104,7 +95,29 @@ static int at_line(int error, const dal__mig *m, const char *file, int line, con
 		file[0] ? file : m->name, m->version, line, saved.message, what);
 }
 
-static int run_script(run *r, const dal__mig *m, const char *text, const char *file)
+/*
+ * The waits of unknown length (a migration's statements, and on PostgreSQL the wait
+ * for another process's migrations) run under the migration's own bound; everything
+ * else, the reads and the bookkeeping, under the configured one.
+ */
+static int long_wait_begin(run *r)
+{
+	dal_conn *c = r->conn;
+
+	return c->drv->set_statement_timeout ? c->drv->set_statement_timeout(c, r->o->statement_timeout_ms) : 0;
+}
+
+static int long_wait_end(run *r, int error)
+{
+	dal_conn *c = r->conn;
+
+	/* The pool lends it again with the configured bound, or not at all. */
+	if (c->drv->set_statement_timeout && !c->broken && c->drv->set_statement_timeout(c, -1) < 0)
+		c->broken = true;
+	return error;
+}
+
+static int run_script(run *r, const dal__mig *m, bool no_tx, const char *text, const char *file)
 {
 	dal__script sc;
 	const char *stmt;
@@ -117,7 +130,7 @@ static int run_script(run *r, const dal__mig *m, const char *text, const char *f
 		if (!(one = strndup(stmt, len)))
 			return dal__error_nomem();
 		if ((error = dal__conn_exec(r->conn, one)) < 0)
-			error = at_line(error, m, file, line, m->no_tx ? " (it ran outside a transaction: the statements "
+			error = at_line(error, m, file, line, no_tx ? " (it ran outside a transaction: the statements "
 				"before it stay; dal_migrate runs the whole file again, so write it to be run again, "
 				"IF NOT EXISTS)" : "; rolled back, nothing after it ran");
 		free(one);
@@ -125,11 +138,11 @@ static int run_script(run *r, const dal__mig *m, const char *text, const char *f
 	return error;
 }
 
-static int begin(run *r, const dal__mig *m)
+static int begin(run *r, bool no_tx)
 {
 	int error;
 
-	if (m->no_tx)
+	if (no_tx)
 		return 0;
 	if ((error = r->conn->drv->begin(r->conn, DAL__TX_WRITE)) < 0)
 		return error;
@@ -153,38 +166,44 @@ static int end(run *r, int error)
 	return error;
 }
 
-/* One migration, up: nothing if another process recorded it meanwhile. */
-static int apply_one(run *r, const dal__mig *m, bool *done)
+/*
+ * One migration, up or down, in its own transaction: nothing if another process
+ * applied (or undid) it meanwhile.
+ */
+static int step_one(run *r, const dal__mig *m, bool down, bool *done)
 {
-	int64_t t0 = dal_now(), ms;
-	bool there = false;
+	bool no_tx = down ? m->down_no_tx : m->no_tx, there = false;
+	int64_t t0 = dal_now();
 	int error;
 
 	*done = false;
-	if ((error = begin(r, m)) < 0)
+	if ((error = begin(r, no_tx)) < 0)
 		return error;
-	error = dal__applied_lock_timeout(r->conn, r->o->lock_timeout_ms, !m->no_tx);
+	error = dal__applied_lock_timeout(r->conn, r->o->lock_timeout_ms, !no_tx);
 	if (error == 0)
 		error = dal__applied_has(&there, r->conn, m->version);
-	if (error == 0 && !there)
-		error = run_script(r, m, m->up, m->file);
-	ms = (dal_now() - t0) / 1000;
-	if (error == 0 && !there)
-		error = dal__applied_record(r->conn, m, t0, ms, r->applied_by);
-	error = end(r, error);
-	dal__applied_lock_timeout_reset(r->conn, m->no_tx);
-	*done = error == 0 && !there;
+	if (error == 0 && there == down && (error = long_wait_begin(r)) == 0)
+		error = run_script(r, m, no_tx, down ? (m->down ? m->down : "") : m->up, down ? m->down_file : m->file);
+	if (error == 0 && there == down)
+		error = down ? dal__applied_forget(r->conn, m->version)
+		             : dal__applied_record(r->conn, m, t0, (dal_now() - t0) / 1000, r->applied_by);
+	/* The bound set in the transaction went with it; the configured one is set again. */
+	error = long_wait_end(r, end(r, error));
+	dal__applied_lock_timeout_reset(r->conn, no_tx);
+	*done = error == 0 && there == down;
 	return error;
 }
 
-static int retries_spent(int error, int attempts, int timeout_ms)
+static int retries_spent(run *r, int error, int attempts)
 {
 	dal__error_saved saved;
+	char bound[64] = "";
 
+	if (r->conn->drv->dialect->lock_timeout_sql)
+		snprintf(bound, sizeof bound, " (lock_timeout_ms %d each)", r->o->lock_timeout_ms);
 	dal__error_save(&saved);
-	return dal__error_engine(error, saved.sqlstate, saved.engine_code, "%s; gave up after %d attempts "
-		"(lock_timeout_ms %d each): a transaction holds a lock it needs; retry when it ends", saved.message,
-		attempts, timeout_ms);
+	return dal__error_engine(error, saved.sqlstate, saved.engine_code, "%s; gave up after %d attempts%s: "
+		"another transaction holds a lock it needs; retry when it ends", saved.message, attempts, bound);
 }
 
 /*
@@ -192,7 +211,7 @@ static int retries_spent(int error, int attempts, int timeout_ms)
  * migration waits for its lock every reader of the table queues behind it: a short
  * wait, given up and tried again, keeps their delay near lock_timeout_ms.
  */
-static int apply_retrying(run *r, const dal__mig *m, bool *done)
+static int step_retrying(run *r, const dal__mig *m, bool down, bool *done)
 {
 	int attempt, error = 0;
 
@@ -202,10 +221,20 @@ static int apply_retrying(run *r, const dal__mig *m, bool *done)
 
 			nanosleep(&ts, NULL);
 		}
-		if ((error = apply_one(r, m, done)) != DAL_EBUSY)
+		if ((error = step_one(r, m, down, done)) != DAL_EBUSY)
 			return error;
 	}
-	return retries_spent(error, attempt, r->o->lock_timeout_ms);
+	return retries_spent(r, error, attempt);
+}
+
+/* Another process's migrations may take long: the wait for them is a long wait. */
+static int lock(run *r)
+{
+	int error = long_wait_begin(r);
+
+	if (error == 0)
+		error = dal__applied_lock(r->conn, &r->locked);
+	return long_wait_end(r, error);
 }
 
 static int apply_pending(run *r, dal_migrate_report *rep)
@@ -214,7 +243,7 @@ static int apply_pending(run *r, dal_migrate_report *rep)
 	int error = 0;
 
 	/* Locked first: on PostgreSQL two CREATE TABLE IF NOT EXISTS at once can both try. */
-	if ((error = dal__applied_lock(r->conn, &r->locked)) < 0 || (error = dal__applied_prepare(r->conn)) < 0 ||
+	if ((error = lock(r)) < 0 || (error = dal__applied_prepare(r->conn)) < 0 ||
 	    (error = dal__applied_read(&r->applied, r->conn)) < 0)
 		return error;
 	for (i = 0; i < r->src.n && error == 0; i++) {
@@ -222,7 +251,7 @@ static int apply_pending(run *r, dal_migrate_report *rep)
 
 		if (dal__applied_find(&r->applied, r->src.v[i].version))
 			continue;
-		error = apply_retrying(r, &r->src.v[i], &done);
+		error = step_retrying(r, &r->src.v[i], false, &done);
 		if (done)
 			dal__report_mark(rep, r->src.v[i].version);
 	}
@@ -303,29 +332,12 @@ static int check_down(run *r, long long target)
 		if (!m)
 			return dal__error(DAL_EINVAL, "cannot go down past version %lld ('%s'): it is not in the "
 				"migrations given", a->version, a->name);
-		if (!m->down)
+		if (!m->down && !m->elsewhere)
 			return dal__error(DAL_EINVAL, "cannot go down past migration %s (version %lld): it has no down "
 				"part (%s)", m->file[0] ? m->file : m->name, m->version,
 				m->file[0] ? "a .down.sql file" : "dal_migration.down");
 	}
 	return 0;
-}
-
-static int down_one(run *r, const dal__mig *m)
-{
-	dal__mig back = *m;
-	bool there = false;
-	int error;
-
-	back.no_tx = false;
-	if ((error = begin(r, &back)) < 0)
-		return error;
-	error = dal__applied_has(&there, r->conn, m->version);
-	if (error == 0 && there)
-		error = run_script(r, &back, m->down, m->down_file);
-	if (error == 0 && there)
-		error = dal__applied_forget(r->conn, m->version);
-	return end(r, error);
 }
 
 int dal_migrate_down(dal_migrate_report **out, dal_db *db, const dal_migrate_opts *opts, long long target)
@@ -341,15 +353,16 @@ int dal_migrate_down(dal_migrate_report **out, dal_db *db, const dal_migrate_opt
 		return dal__error(DAL_EINVAL, "dal_migrate_down: target version %lld is below 0", target);
 	if ((error = run_open(&r, db, opts)) == 0)
 		error = dal__report_build(&rep, &r.src, &r.applied);
-	if (error == 0 && (error = dal__applied_lock(r.conn, &r.locked)) == 0 &&
+	if (error == 0 && (error = lock(&r)) == 0 &&
 	    (error = dal__applied_read(&r.applied, r.conn)) == 0)
 		error = check_down(&r, target);
 	for (i = r.applied.n; error == 0 && i-- > 0;) {
 		long long v = r.applied.v[i].version;
+		bool done = false;
 
 		if (v <= target)
 			continue;
-		if ((error = down_one(&r, &r.src.v[v - 1])) == 0)
+		if ((error = step_retrying(&r, &r.src.v[v - 1], true, &done)) == 0 && done)
 			dal__report_mark(rep, v);
 	}
 	return finish(out, &r, rep, error);

@@ -300,11 +300,15 @@ static int resolve_one(dal__mig *m, const entries *es, long long version, const 
 	if ((error = pick(&up, es, version, false, engine)) < 0 || (error = pick(&down, es, version, true, engine)) < 0)
 		return error;
 	m->version = version;
+	m->elsewhere = !up;
 	/* Files for other engines only: on this one the version is a step with nothing to do. */
 	name = up ? up->name : any_up(es, version)->name;
 	if (up && (error = dal__script_directives(up->text, where(up), &no_tx)) < 0)
 		return error;
 	m->no_tx = no_tx || (up && (up->flags & DAL_MIGRATION_NO_TX));
+	if (down && (error = dal__script_directives(down->text, where(down), &no_tx)) < 0)
+		return error;
+	m->down_no_tx = down && (no_tx || (down->flags & DAL_MIGRATION_NO_TX));
 	if (!(m->name = strdup(name)) || !(m->up = strdup(up ? up->text : "")) ||
 	    !(m->file = strdup(up ? up->file : "")) || !(m->down_file = strdup(down ? down->file : "")) ||
 	    (down && !(m->down = strdup(down->text))))

@@ -12,6 +12,8 @@ typedef struct dal__mig {
 	char *file;          /* the up file, "" from C */
 	char *down_file;     /* the down file, "" from C or none */
 	bool no_tx;
+	bool down_no_tx;     /* the down part's own -- dal:no-transaction */
+	bool elsewhere;      /* only other engines have parts: up and down do nothing here */
 	char checksum[65];   /* SHA-256 of up */
 } dal__mig;
 

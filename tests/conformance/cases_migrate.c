@@ -458,6 +458,55 @@ static void test_migrate_statement_bound(void **state)
 	dal_close(db);
 }
 
+/* The wait for another process's migrations is bounded by the migration's own bound. */
+static void test_migrate_waits_for_other_process(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 1, true);
+	dal_uow *u = NULL;
+	dal_result *res = NULL;
+	int64_t t0;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("the migration lock across processes is PostgreSQL's advisory lock");
+	/* Another session holds dal's migration lock, as a migrating process would. */
+	CHECK_OK(dal_uow_begin(&u, fx->db, NULL));
+	CHECK_OK(dal_query(&res, fx->db, "SELECT pg_advisory_xact_lock(7233181633647044466)", NULL, 0));
+	dal_result_free(res);
+	o.statement_timeout_ms = 300;
+	t0 = dal_now();
+	{
+		dal_db *other = NULL;
+
+		CHECK_OK(fx_open_again(&other, fx, NULL));
+		CHECK_ERR(DAL_ETIMEOUT, dal_migrate(NULL, other, &o));
+		dal_close(other);
+	}
+	assert_true(dal_now() - t0 < 5000000);
+	CHECK_OK(dal_uow_rollback(u));
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+}
+
+/* A down part with -- dal:no-transaction runs outside one (DROP INDEX CONCURRENTLY). */
+static void test_migrate_down_no_transaction(void **state)
+{
+	fixture *fx = FX(state);
+	static const dal_migration list[] = {
+		{ 1, "t", "CREATE TABLE mg_dn (id INTEGER PRIMARY KEY, v TEXT)", "DROP TABLE mg_dn", NULL, 0 },
+		{ 2, "ix", "-- dal:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS mg_dn_v ON mg_dn (v)",
+		  "-- dal:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS mg_dn_v", "postgresql", 0 },
+	};
+	dal_migrate_opts o = opts_of(list, 2, true);
+
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	if (fx_is(fx, "postgres"))
+		assert_true(fx_index_exists(fx, "mg_dn_v"));
+	CHECK_OK(dal_migrate_down(NULL, fx->db, &o, 1));
+	if (fx_is(fx, "postgres"))
+		assert_false(fx_index_exists(fx, "mg_dn_v"));
+	assert_int_equal(recorded(fx), 1);
+}
+
 /* ---- PostgreSQL: a migration waiting for a lock must not stall readers for long ---- */
 
 typedef struct lock_race {
@@ -584,5 +633,7 @@ FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_not_in_unit),
 	FX_CASE(test_migrate_init_database),
 	FX_CASE(test_migrate_statement_bound),
+	FX_CASE(test_migrate_waits_for_other_process),
+	FX_CASE(test_migrate_down_no_transaction),
 	FX_CASE(test_migrate_lock_timeout),
 	FX_CASE(test_migrate_busy_keeps_message));
