@@ -27,7 +27,8 @@ typedef struct lint {
 	int line;
 	char created[CREATED_MAX][64];   /* tables made in this migration: nothing to lock out yet */
 	size_t ncreated;
-	bool validated;                  /* a VALIDATE CONSTRAINT came earlier in this migration */
+	bool validated;                  /* a VALIDATE CONSTRAINT came earlier, in this migration or before */
+	bool no_tx;                      /* this migration runs outside a transaction */
 } lint;
 
 static int add(lint *l, const char *rule, const char *fmt, ...) DAL__PRINTF(3, 4);
@@ -150,6 +151,9 @@ static int rule_index(lint *l, const dal__toks *t)
 
 	if (dal__tok_is(t, i, "unique"))
 		i++;
+	if (dal__tok_is(t, i, "index") && dal__tok_is(t, i + 1, "concurrently") && !l->no_tx)
+		return add(l, "concurrently-in-transaction", "CREATE INDEX CONCURRENTLY cannot run in a transaction: "
+			"put it alone in a migration marked -- dal:no-transaction");
 	if (!dal__tok_is(t, i, "index") || dal__tok_is(t, i + 1, "concurrently"))
 		return 0;
 	for (on = i; on < t->n && !dal__tok_is(t, on, "on"); on++)
@@ -315,7 +319,7 @@ static int lint_one(lint *l, const dal__mig *m)
 
 	l->m = m;
 	l->ncreated = 0;
-	l->validated = false;
+	l->no_tx = m->no_tx;
 	dal__script_init(&sc, m->up);
 	while (error == 0 && dal__script_next(&sc, &stmt, &len, &l->line)) {
 		dal__toks t;

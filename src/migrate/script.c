@@ -58,9 +58,26 @@ static bool word_at(const char *p, const char *word)
 	return strncasecmp(p, word, n) == 0 && !isalnum((unsigned char)p[n]) && p[n] != '_';
 }
 
-/* CREATE [TEMP] TRIGGER: its body holds ';'s up to the END that closes it. */
-static bool is_trigger(const char *p)
+/* Whether the word BEGIN comes before the first ';' (outside literals). */
+static bool begin_before_semicolon(const char *text, const char *p)
 {
+	size_t n;
+
+	for (; *p && *p != ';'; p++) {
+		if ((n = dal__sql_skip_quoted(text, p)) > 0)
+			p += n - 1;
+		else if (word_at(p, "BEGIN") && (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+			return true;
+	}
+	return false;
+}
+
+/* SQLite's CREATE [TEMP] TRIGGER ... BEGIN ...; ...; END: its body holds ';'s up to the
+ * END that closes it. (PostgreSQL's CREATE TRIGGER ... EXECUTE FUNCTION f() has none.) */
+static bool is_trigger(const char *text, const char *p)
+{
+	const char *start = p;
+
 	if (!word_at(p, "CREATE"))
 		return false;
 	p += 6;
@@ -71,7 +88,7 @@ static bool is_trigger(const char *p)
 		while (isspace((unsigned char)*p))
 			p++;
 	}
-	return word_at(p, "TRIGGER");
+	return word_at(p, "TRIGGER") && begin_before_semicolon(text, start);
 }
 
 /* Whether the text before `end` closes with the word END. */
@@ -94,7 +111,7 @@ bool dal__script_next(dal__script *s, const char **stmt, size_t *len, int *line)
 		return false;
 	*stmt = s->p;
 	*line = s->line;
-	trigger = is_trigger(s->p);
+	trigger = is_trigger(s->text, s->p);
 	for (q = s->p; *q && (*q != ';' || (trigger && !ends_with_end(s->p, q))); q++)
 		if ((n = dal__sql_skip_quoted(s->text, q)) > 0)
 			q += n - 1;
@@ -111,6 +128,7 @@ static bool directive_is(const char *p, const char *name)
 	return strncmp(p, name, n) == 0 && (p[n] == '\0' || isspace((unsigned char)p[n]));
 }
 
+/* Directives are comment lines before the first statement: none later, none in a literal. */
 int dal__script_directives(const char *text, const char *file, bool *no_tx)
 {
 	const char *p;
@@ -118,6 +136,9 @@ int dal__script_directives(const char *text, const char *file, bool *no_tx)
 
 	*no_tx = false;
 	for (p = text; *p; line++) {
+		p += strspn(p, " \t\r");
+		if (*p != '\n' && strncmp(p, "--", 2) != 0)
+			break;
 		if (strncmp(p, DIRECTIVE, strlen(DIRECTIVE)) == 0) {
 			const char *d = p + strlen(DIRECTIVE);
 

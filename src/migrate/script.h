@@ -16,8 +16,9 @@ void dal__script_init(dal__script *s, const char *text);
  * without its ';', and starts on *line. False when only blanks and comments are left. */
 bool dal__script_next(dal__script *s, const char **stmt, size_t *len, int *line);
 
-/* The `-- dal:<name>` lines of a script. Known: no-transaction. An unknown one is
- * DAL_EINVAL naming `file` and its line. */
+/* The `-- dal:<name>` lines of a script, among the comment lines before its first
+ * statement. Known: no-transaction. An unknown one is DAL_EINVAL naming `file` and
+ * its line. */
 int dal__script_directives(const char *text, const char *file, bool *no_tx);
 
 #endif

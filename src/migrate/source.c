@@ -114,6 +114,9 @@ static int parse_suffix(entry *e, const char *p, const char *file)
 		n = dot ? (size_t)(dot - p - 1) : 0;
 		if (!dot)
 			break;
+		if (n == 4 && memcmp(p + 1, "down", 4) == 0 && !e->down && strcmp(dot, ".sql") != 0)
+			return dal__error(DAL_EINVAL, "migration file %s: 'down' comes last, after the engine "
+				"(V<version>__<name>.<engine>.down.sql)", file);
 		if (n == 4 && memcmp(p + 1, "down", 4) == 0 && !e->down && strcmp(dot, ".sql") == 0)
 			e->down = true;
 		else if (!e->down && !e->engine && (e->engine = engine_named(p + 1, n)) != NULL)
@@ -290,6 +293,23 @@ static const entry *any_up(const entries *es, long long version)
 	return NULL;
 }
 
+/* Over the text with CRLF line ends read as LF: a checkout on Windows changes no checksum. */
+static int checksum(char hex[65], const char *text)
+{
+	size_t n = strlen(text), i, k = 0;
+	char *lf = malloc(n + 1);
+	int error;
+
+	if (!lf)
+		return dal__error_nomem();
+	for (i = 0; i < n; i++)
+		if (!(text[i] == '\r' && text[i + 1] == '\n'))
+			lf[k++] = text[i];
+	error = dal__sha256_hex(hex, lf, k);
+	free(lf);
+	return error;
+}
+
 static int resolve_one(dal__mig *m, const entries *es, long long version, const char *engine)
 {
 	const entry *up, *down;
@@ -313,7 +333,7 @@ static int resolve_one(dal__mig *m, const entries *es, long long version, const 
 	    !(m->file = strdup(up ? up->file : "")) || !(m->down_file = strdup(down ? down->file : "")) ||
 	    (down && !(m->down = strdup(down->text))))
 		return dal__error_nomem();
-	return dal__sha256_hex(m->checksum, m->up, strlen(m->up));
+	return checksum(m->checksum, m->up);
 }
 
 static int resolve(dal__mig_set *out, const entries *es, const char *engine)

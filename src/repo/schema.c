@@ -122,24 +122,13 @@ static int pending_error(const dal_migrate_report *r)
 	return 0;
 }
 
-int dal_init_database_migrate(dal_db *db, const dal_migrate_opts *migrations, const dal_model *const *models,
-                              size_t n, unsigned flags)
-{
-	dal_migrate_opts o;
-	dal_migrate_report *r = NULL;
-	int error;
-
-	DAL_ASSERT_ARG(migrations);
-	o = *migrations;
-	o.auto_run = (flags & DAL_AUTO_MIGRATE) != 0;
-	error = dal_migrate(&r, db, &o);
-	if (error == 0 && !o.auto_run)
-		error = pending_error(r);
-	dal_migrate_report_free(r);
-	return error < 0 ? error : dal_init_database(db, models, n, flags);
-}
-
-int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags)
+/*
+ * With DAL_AUTO_MIGRATE, missing tables are made and fitted (`fit`) or, where the
+ * migrations own the schema, only checked: a model ahead of its migrations is named
+ * rather than patched, which would make the migration that catches up fail. The
+ * audit trail's tables are dal's own and always made.
+ */
+static int init(dal_db *db, const dal_model *const *models, size_t n, unsigned flags, bool fit)
 {
 	dal_session s;
 	size_t i;
@@ -166,9 +155,31 @@ int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsi
 	if (db->drv->dialect->schema_lock_sql)
 		error = dal__conn_exec(s.conn, db->drv->dialect->schema_lock_sql);
 	for (i = 0; i < n && error == 0; i++)
-		error = create_model(&s, models[i]);
+		error = fit ? create_model(&s, models[i]) : check_table(&s, models[i]);
 	/* The audit trail's tables come with any schema, so DAL_AUDIT works on any model. */
 	if (error == 0 && n > 0)
 		error = dal__audit_create_schema(&s);
 	return dal__session_close(&s, error);
+}
+
+int dal_init_database_migrate(dal_db *db, const dal_migrate_opts *migrations, const dal_model *const *models,
+                              size_t n, unsigned flags)
+{
+	dal_migrate_opts o;
+	dal_migrate_report *r = NULL;
+	int error;
+
+	DAL_ASSERT_ARG(migrations);
+	o = *migrations;
+	o.auto_run = (flags & DAL_AUTO_MIGRATE) != 0;
+	error = dal_migrate(&r, db, &o);
+	if (error == 0 && !o.auto_run)
+		error = pending_error(r);
+	dal_migrate_report_free(r);
+	return error < 0 ? error : init(db, models, n, flags, false);
+}
+
+int dal_init_database(dal_db *db, const dal_model *const *models, size_t n, unsigned flags)
+{
+	return init(db, models, n, flags, true);
 }

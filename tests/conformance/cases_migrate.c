@@ -336,7 +336,9 @@ static void test_migrate_folder(void **state)
 	write_file(dir, name, "INSERT INTO mg_shop (id, label) VALUES (2, 'own');\n");
 	CHECK_ERR(DAL_ESCHEMA, dal_migrate(NULL, fx->db, &o));
 	CHECK_MSG(name);
-	write_file(dir, name, "INSERT INTO mg_shop (id, label) VALUES (1, 'own');\n");
+	/* The same text with CRLF line ends, as a Windows checkout has it, is no change. */
+	write_file(dir, name, "INSERT INTO mg_shop (id, label) VALUES (1, 'own');\r\n");
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
 	CHECK_OK(dal_migrate_down(NULL, fx->db, &o, 0));
 	assert_false(has_table(fx, "mg_shop"));
 	remove_dir(dir);
@@ -371,6 +373,7 @@ static void test_migrate_bad_folders(void **state)
 	bad_folder(fx, "V2__bad name.sql", "SELECT 1;", "V2__bad name.sql");
 	bad_folder(fx, "V2__dir.sql", "-- dal:no-transaction\n-- dal:sometimes\nSELECT 1;", "line 2");
 	bad_folder(fx, "V5__lonely.down.sql", "SELECT 1;", "V5__lonely.down.sql");
+	bad_folder(fx, "V1__ok.down.postgresql.sql", "SELECT 1;", "'down' comes last");
 	o.dir = "/nonexistent/dal-migrations";
 	CHECK_ERR(DAL_ENOTFOUND, dal_migrate(NULL, fx->db, &o));
 	CHECK_MSG("/nonexistent/dal-migrations");
@@ -430,6 +433,20 @@ static void test_migrate_init_database(void **state)
 	CHECK_OK(dal_init_database_migrate(fx->db, &o, ms, 1, DAL_AUTO_MIGRATE));
 	assert_int_equal(recorded(fx), 3);
 	CHECK_OK(dal_init_database_migrate(fx->db, &o, ms, 1, 0));
+	/* A model ahead of its migrations is named, not patched: the migration that catches
+	 * up would then fail on a column already there. */
+	{
+		static const dal_column ahead_cols[] = {
+			DAL_COL_ID(), DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 0), DAL_COL("phone", DAL_TYPE_TEXT, 0, 0),
+			DAL_COL("email", DAL_TYPE_TEXT, 0, 0),
+		};
+		static const dal_model ahead = DAL_MODEL("mg_person", ahead_cols);
+		const dal_model *as[] = { &ahead };
+
+		CHECK_ERR(DAL_ESCHEMA, dal_init_database_migrate(fx->db, &o, as, 1, DAL_AUTO_MIGRATE));
+		CHECK_MSG("no column 'email'");
+		CHECK_ERR(DAL_ESCHEMA, dal_init_database(fx->db, as, 1, 0));
+	}
 }
 
 /* A migration is not cut by dal_config's statement bound (an index build may take long),

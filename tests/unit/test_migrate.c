@@ -76,6 +76,26 @@ static void test_script_split(void **state)
 		"1:CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  UPDATE t SET n = 1;\n  UPDATE t SET m = 2;\nEND|5:SELECT 1|");
 	split("create temp trigger tr after delete on t begin delete from u; end;select 2",
 		"1:create temp trigger tr after delete on t begin delete from u; end|1:select 2|");
+	/* PostgreSQL's trigger has no body of its own: it ends at its ';'. */
+	split("CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\nINSERT INTO t VALUES (1);",
+		"1:CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()|2:INSERT INTO t VALUES (1)|");
+}
+
+static void test_directives(void **state)
+{
+	bool no_tx;
+
+	(void)state;
+	assert_int_equal(dal__script_directives("-- dal:no-transaction\nCREATE INDEX x ON t (a);", "f", &no_tx), 0);
+	assert_true(no_tx);
+	assert_int_equal(dal__script_directives("\n-- a comment\n  -- dal:no-transaction\nSELECT 1;", "f", &no_tx), 0);
+	assert_true(no_tx);
+	/* After the first statement, or in a literal, it is text, not a directive. */
+	assert_int_equal(dal__script_directives("SELECT 1;\n-- dal:no-transaction\n", "f", &no_tx), 0);
+	assert_false(no_tx);
+	assert_int_equal(dal__script_directives("INSERT INTO t VALUES ('a\n-- dal:whatever\n');", "f", &no_tx), 0);
+	assert_false(no_tx);
+	assert_int_equal(dal__script_directives("-- dal:sometimes\nSELECT 1;", "f", &no_tx), DAL_EINVAL);
 }
 
 static void test_lint_unsafe(void **state)
@@ -97,8 +117,9 @@ static void test_lint_unsafe(void **state)
 	expect(r, 10, "unique-constraint", 1);
 	expect(r, 11, "constraint-not-valid", 3);
 	expect(r, 12, "model-table", 1);
+	expect(r, 13, "concurrently-in-transaction", 1);
 	/* Version 1 makes the table it indexes and constrains: nothing to flag. */
-	assert_int_equal(r->count, 11);
+	assert_int_equal(r->count, 12);
 	dal_lint_report_free(r);
 }
 
@@ -119,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_script_split),
+		cmocka_unit_test(test_directives),
 		cmocka_unit_test(test_lint_unsafe),
 		cmocka_unit_test(test_lint_safe),
 	};
