@@ -106,6 +106,12 @@ typedef struct dal_dialect {
 	/* ALTER TABLE ... ALTER COLUMN c TYPE / SET NOT NULL / DROP NOT NULL exist; without them
 	 * (SQLite) a schema diff rebuilds the table. */
 	bool alter_column;
+	/* Without alter_column: one integer, the tables other than ?1 whose foreign keys point
+	 * at ?2 (the same name twice): a rebuild would drop their rows with it, or fail. And the
+	 * statements, each ended by ";\n", that carry the table's id counter from the old table
+	 * (%s) to the new one (_dal_new_%s), the name at every %s; NULL where none is kept apart. */
+	const char *referenced_by_sql;
+	const char *carry_ids_sql;
 
 	/* Run first in dal_init_database's transaction, held to its end, where two processes
 	 * creating the same tables at once would collide: PostgreSQL's IF NOT EXISTS does not

@@ -451,6 +451,12 @@ static const dal_dialect sqlite_dialect = {
 		"\"notnull\", dflt_value IS NOT NULL OR pk > 0, type, 0 FROM pragma_table_info(?)",
 	.family = { 0, 1, 2, 3, 4, 5, 4, 4 },
 	.ident_nocase = true,
+	.referenced_by_sql = "SELECT COUNT(*) FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+		"WHERE m.type = 'table' AND m.name <> ? AND f.\"table\" = ? COLLATE NOCASE",
+	/* Names are dal identifiers ([A-Za-z0-9_]): safe between quotes. AUTOINCREMENT's
+	 * counter lives in sqlite_sequence, and RENAME carries it to the new name. */
+	.carry_ids_sql = "DELETE FROM sqlite_sequence WHERE name = '_dal_new_%s';\n"
+		"INSERT INTO sqlite_sequence (name, seq) SELECT '_dal_new_%s', seq FROM sqlite_sequence WHERE name = '%s';\n",
 	/* One statement text for any length (prepared once), and no cap from SQLITE_MAX_VARIABLE_NUMBER. */
 	.in_array = " IN (SELECT value FROM json_each(?))",
 	.in_array_form = DAL_ARRAY_JSON,

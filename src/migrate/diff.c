@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dal/schema.h"
+#include "conn.h"
 #include "db.h"
 #include "migrate/diff_sql.h"
 #include "model.h"
@@ -92,21 +93,40 @@ static int indexes(diff *d, dal_conn *conn, const dal_model *m, bool *missing)
 	return error;
 }
 
+/* Whether other tables' foreign keys point at m's table (asked where a rebuild may be needed). */
+static int referenced(bool *out, dal_conn *conn, const dal_model *m)
+{
+	const char *sql = conn->drv->dialect->referenced_by_sql;
+	dal_value p[2];
+	int64_t n = 0;
+	bool found = false;
+	int error;
+
+	*out = false;
+	if (!sql)
+		return 0;
+	p[0] = dal_text(m->table);
+	p[1] = dal_text(m->table);
+	error = dal__conn_scalar(&n, &found, conn, sql, p, 2, NULL);
+	*out = found && n > 0;
+	return error;
+}
+
 static int one_model(diff *d, dal_conn *conn, const dal_model *m)
 {
 	dal__shape shape = { NULL, 0, 0 };
 	dal_str detail = DAL_STR_INIT;
-	bool exists = false, *missing = calloc(m->ncolumns, sizeof *missing);
+	bool exists = false, refs = false, *missing = calloc(m->ncolumns, sizeof *missing);
 	size_t before = d->rep->count;
 	int error = missing ? dal__shape_table_exists(&exists, conn, m) : dal__error_nomem();
 
 	if (error == 0 && !exists && (error = dal__str_printf(&detail, "no table '%s'", m->table)) == 0 &&
 	    (error = add(d, DAL_SCHEMA_NO_TABLE, m->table, "", &detail)) == 0)
-		error = dal__diff_sql_table(&d->sql, conn->drv, m, NULL, missing);
+		error = dal__diff_sql_table(&d->sql, conn->drv, m, NULL, missing, false);
 	if (error == 0 && exists && (error = dal__shape_read(&shape, conn, m)) == 0 &&
 	    (error = columns(d, m, &shape)) == 0 && (error = indexes(d, conn, m, missing)) == 0 &&
-	    d->rep->count > before)
-		error = dal__diff_sql_table(&d->sql, conn->drv, m, &shape, missing);
+	    d->rep->count > before && (error = referenced(&refs, conn, m)) == 0)
+		error = dal__diff_sql_table(&d->sql, conn->drv, m, &shape, missing, refs);
 	dal__shape_dispose(&shape);
 	dal__str_dispose(&detail);
 	free(missing);

@@ -222,7 +222,12 @@ static int rebuild(dal_str *out, const dal_driver *drv, const dal_model *m, cons
 	error = error ? error : copy_columns(out, drv, m, shape, true);
 	error = error ? error : dal__str_puts(out, " FROM ");
 	error = error ? error : ident(out, drv, m->table);
-	error = error ? error : dal__str_puts(out, END "DROP TABLE ");
+	error = error ? error : dal__str_puts(out, END);
+	/* A new table starts its AUTOINCREMENT counter again: ids of deleted rows (and their
+	 * audit history) would be handed out again. */
+	if (error == 0 && drv->dialect->carry_ids_sql)
+		error = dal__str_printf(out, drv->dialect->carry_ids_sql, m->table, m->table, m->table);
+	error = error ? error : dal__str_puts(out, "DROP TABLE ");
 	error = error ? error : ident(out, drv, m->table);
 	error = error ? error : dal__str_puts(out, END "ALTER TABLE ");
 	error = error ? error : ident(out, drv, tmp.table);
@@ -259,13 +264,19 @@ static int indexes(dal_str *out, const dal_driver *drv, const dal_model *m, cons
 }
 
 int dal__diff_sql_table(dal_str *out, const dal_driver *drv, const dal_model *m, const dal__shape *shape,
-                        const bool *missing_index)
+                        const bool *missing_index, bool referenced)
 {
 	size_t i;
 	int error = 0;
 
 	if (!shape)
 		return (error = create_script(out, drv, m)) ? error : indexes(out, drv, m, missing_index, true);
+	/* Dropping a table other tables' foreign keys point at deletes their rows (ON DELETE
+	 * CASCADE) or fails, and foreign keys cannot be turned off inside a transaction. */
+	if (needs_rebuild(drv, shape) && referenced)
+		return dal__str_printf(out, "-- %s: the engine cannot change its columns in place, and other tables' "
+			"foreign keys point at it:\n-- rebuild it by hand with foreign keys off (SQLite: "
+			"https://sqlite.org/lang_altertable.html#otheralter)\n", m->table);
 	if (needs_rebuild(drv, shape))
 		return (error = rebuild(out, drv, m, shape)) ? error : indexes(out, drv, m, missing_index, true);
 	for (i = 0; i < shape->n && error == 0; i++)
