@@ -108,6 +108,11 @@ const dal__applied_row *dal__applied_find(const dal__applied *a, long long versi
 	return NULL;
 }
 
+void dal__applied_forget_all(dal__applied *a)
+{
+	clear(a);
+}
+
 void dal__applied_dispose(dal__applied *a)
 {
 	clear(a);

@@ -23,6 +23,8 @@ typedef struct dal__applied {
 int dal__applied_read(dal__applied *out, dal_conn *conn);
 const dal__applied_row *dal__applied_find(const dal__applied *a, long long version);
 void dal__applied_dispose(dal__applied *a);
+/* Empty the list read (the record is untouched). */
+void dal__applied_forget_all(dal__applied *a);
 
 /* Make the table if it is missing. */
 int dal__applied_prepare(dal_conn *conn);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "conformance/fixture.h"
+#include "util/fault.h"
 
 static const dal_migration three[] = {
 	{ 1, "create_person", "CREATE TABLE mg_person (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
@@ -524,6 +525,24 @@ static void test_migrate_down_no_transaction(void **state)
 	assert_int_equal(recorded(fx), 1);
 }
 
+/* A process whose read of the record is stale (another applied everything meanwhile)
+ * applies nothing twice: each migration's transaction reads the record again. */
+static void test_migrate_stale_read(void **state)
+{
+	fixture *fx = FX(state);
+	dal_migrate_opts o = opts_of(three, 3, true);
+	dal_migrate_report *r = NULL;
+
+	CHECK_OK(dal_migrate(NULL, fx->db, &o));
+	dal__fault_arm("migrate.stale_read");
+	CHECK_OK(dal_migrate(&r, fx->db, &o));
+	dal__fault_arm(NULL);
+	assert_int_equal(r->applied_now, 0);
+	dal_migrate_report_free(r);
+	assert_int_equal(recorded(fx), 3);
+	assert_int_equal(fx_scalar(fx, "SELECT COUNT(*) FROM mg_person", NULL, 0), 1);
+}
+
 /* ---- PostgreSQL: a migration waiting for a lock must not stall readers for long ---- */
 
 typedef struct lock_race {
@@ -650,6 +669,7 @@ FX_CASES(cases_migrate,
 	FX_CASE(test_migrate_not_in_unit),
 	FX_CASE(test_migrate_init_database),
 	FX_CASE(test_migrate_statement_bound),
+	FX_CASE(test_migrate_stale_read),
 	FX_CASE(test_migrate_waits_for_other_process),
 	FX_CASE(test_migrate_down_no_transaction),
 	FX_CASE(test_migrate_lock_timeout),
