@@ -295,6 +295,24 @@ static int rule_lock_timeout(lint *l, const dal__toks *t)
 	return 0;
 }
 
+/* Statements that hold ACCESS EXCLUSIVE for as long as they run. */
+static int rule_exclusive(lint *l, const dal__toks *t)
+{
+	if (dal__tok_is(t, 0, "vacuum") && dal__toks_has(t, 1, t->n, "full"))
+		return add(l, "vacuum-full", "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock: plain "
+			"VACUUM (or pg_repack) frees space without blocking");
+	if (dal__tok_is(t, 0, "cluster"))
+		return add(l, "cluster", "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock: leave ordering to "
+			"an index, or use pg_repack");
+	if (dal__tok_is(t, 0, "reindex") && !dal__toks_has(t, 1, t->n, "concurrently"))
+		return add(l, "reindex-not-concurrent", "REINDEX blocks writes to the table: REINDEX CONCURRENTLY, "
+			"alone in a migration marked -- dal:no-transaction");
+	if (dal__tok_is(t, 0, "lock"))
+		return add(l, "lock-table", "LOCK TABLE holds its lock to the end of the migration, and every query "
+			"on the table queues behind it: let each statement take the lock it needs");
+	return 0;
+}
+
 static int lint_statement(lint *l, const dal__toks *t)
 {
 	if (dal__tok_is(t, 0, "create")) {
@@ -307,7 +325,7 @@ static int lint_statement(lint *l, const dal__toks *t)
 		return rule_drop_table(l, t);
 	if (dal__tok_is(t, 0, "set"))
 		return rule_lock_timeout(l, t);
-	return 0;
+	return rule_exclusive(l, t);
 }
 
 static int lint_one(lint *l, const dal__mig *m)
