@@ -211,16 +211,19 @@ static int step_one(run *r, const dal__mig *m, bool down, bool *done)
 	return error;
 }
 
-static int retries_spent(run *r, int error, int attempts)
+static int retries_spent(run *r, const dal__mig *m, int error, int attempts)
 {
 	dal__error_saved saved;
-	char bound[64] = "";
+	char bound[64] = "", name[256] = "";
 
 	if (r->conn->drv->dialect->lock_timeout_sql)
 		snprintf(bound, sizeof bound, " (lock_timeout_ms %d each)", r->o->lock_timeout_ms);
 	dal__error_save(&saved);
-	return dal__error_engine(error, saved.sqlstate, saved.engine_code, "%s; gave up after %d attempts%s: "
-		"another transaction holds a lock it needs; retry when it ends", saved.message, attempts, bound);
+	/* A lock wait at BEGIN or at the record is not a statement of the file: name it here. */
+	if (strncmp(saved.message, "migration ", 10) != 0)
+		snprintf(name, sizeof name, "migration %s (version %lld): ", m->file[0] ? m->file : m->name, m->version);
+	return dal__error_engine(error, saved.sqlstate, saved.engine_code, "%s%s; gave up after %d attempts%s: "
+		"another transaction holds a lock it needs; retry when it ends", name, saved.message, attempts, bound);
 }
 
 /*
@@ -241,7 +244,7 @@ static int step_retrying(run *r, const dal__mig *m, bool down, bool *done)
 		if ((error = step_one(r, m, down, done)) != DAL_EBUSY)
 			return error;
 	}
-	return retries_spent(r, error, attempt);
+	return retries_spent(r, m, error, attempt);
 }
 
 /* Another process's migrations may take long: the wait for them is a long wait. */
