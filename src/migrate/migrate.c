@@ -174,8 +174,9 @@ static int end(run *r, int error)
 	if (!r->conn->in_tx)
 		return error;
 	r->conn->in_tx = false;
-	if (error == 0)
-		return r->conn->drv->commit(r->conn);
+	/* A failed COMMIT can leave the transaction open (SQLite out of memory): rolled back too. */
+	if (error == 0 && (error = r->conn->drv->commit(r->conn)) == 0)
+		return 0;
 	dal__error_save(&saved);
 	if (r->conn->drv->rollback(r->conn) < 0)
 		r->conn->broken = true;
