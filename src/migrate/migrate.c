@@ -292,13 +292,23 @@ static int changed_error(const dal_migrate_report *rep)
 static int finish(dal_migrate_report **out, run *r, dal_migrate_report *rep, int error)
 {
 	dal__error_saved saved;
-	int e2;
+	int e2 = 0;
 
 	/* The report says where things stand after the call, failed or not; reading it
 	 * (no table yet clears the error) must not wipe why the call failed. */
 	dal__error_save(&saved);
 	if (rep && r->conn && !r->conn->broken && (e2 = dal__applied_read(&r->applied, r->conn)) == 0)
 		e2 = dal__report_refresh(rep, &r->src, &r->applied);
+	/* One that could not be brought up to date would say what no longer holds; with
+	 * DAL_OK, why it could not is the call's error. */
+	if (e2 < 0) {
+		dal_migrate_report_free(rep);
+		rep = NULL;
+		if (error == 0) {
+			error = e2;
+			dal__error_save(&saved);
+		}
+	}
 	run_close(r);
 	if (error < 0)
 		dal__error_restore(&saved);
