@@ -468,7 +468,8 @@ static int check_init_add(sweep *s)
 		return -1;
 	if (last_rc == 0)
 		return added && dal_init_database(s->db, shape2_models, 1, 0) == 0 ? 0 : -1;
-	if (added) {
+	/* DuckDB commits each statement of dal_init_database alone (docs/engines.md): the column may stand. */
+	if (added && strcmp(s->engine, "duckdb") != 0) {
 		fprintf(stderr, "    the column was added, yet the call failed\n");
 		return -1;
 	}
