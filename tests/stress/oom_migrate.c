@@ -202,6 +202,19 @@ static int report_is(const dal_migrate_report *r, size_t applied, size_t now, si
 	return 0;
 }
 
+/* A report handed out with an error says where things stand after the call: k applied. */
+static bool stands(sweep *s, int k)
+{
+	(void)s;
+	if (k < 0 || !report)
+		return k >= 0;
+	if (report->count == NMIGS && report->current_version == k && report->pending == (size_t)(NMIGS - k))
+		return true;
+	fprintf(stderr, "    report with the error: current=%lld pending=%zu, the database has %d applied\n",
+		report->current_version, report->pending, k);
+	return false;
+}
+
 static void free_report(sweep *s)
 {
 	(void)s;
@@ -236,7 +249,7 @@ static int check_migrate(sweep *s)
 {
 	if (last_rc == 0)
 		return mig_state(s) == NMIGS && report_is(report, NMIGS, NMIGS, 0) == 0 ? 0 : -1;
-	return mig_state(s) >= 0 && others_kept(s) ? recover_migrate(s) : -1;
+	return stands(s, mig_state(s)) && others_kept(s) ? recover_migrate(s) : -1;
 }
 
 /* ---- dal_migrate_status: changes nothing ---- */
@@ -250,7 +263,7 @@ static int call_status(sweep *s)
 
 static int check_status(sweep *s)
 {
-	if (mig_state(s) != 2 || (last_rc != 0 && !others_kept(s)))
+	if (!stands(s, mig_state(s)) || mig_state(s) != 2 || (last_rc != 0 && !others_kept(s)))
 		return -1;
 	return last_rc != 0 || report_is(report, 2, 0, 0) == 0 ? 0 : -1;
 }
@@ -271,7 +284,7 @@ static int check_down(sweep *s)
 
 	if (last_rc == 0)
 		return k == 1 && report_is(report, 1, 2, 1) == 0 ? 0 : -1;
-	if (k < 1 || !others_kept(s))
+	if (k < 1 || !stands(s, k) || !others_kept(s))
 		return -1;
 	if (dal_migrate_down(NULL, s->db, &o, 1) != 0) {
 		fprintf(stderr, "    dal_migrate_down again: %s\n", dal_error_last()->message);
