@@ -293,15 +293,16 @@ static int finish(dal_migrate_report **out, run *r, dal_migrate_report *rep, int
 {
 	dal__error_saved saved;
 	int e2 = 0;
+	bool fresh = false;
 
 	/* The report says where things stand after the call, failed or not; reading it
 	 * (no table yet clears the error) must not wipe why the call failed. */
 	dal__error_save(&saved);
 	if (rep && r->conn && !r->conn->broken && (e2 = dal__applied_read(&r->applied, r->conn)) == 0)
-		e2 = dal__report_refresh(rep, &r->src, &r->applied);
-	/* One that could not be brought up to date would say what no longer holds; with
-	 * DAL_OK, why it could not is the call's error. */
-	if (e2 < 0) {
+		fresh = (e2 = dal__report_refresh(rep, &r->src, &r->applied)) == 0;
+	/* One that could not be brought up to date (its connection lost) would say what no
+	 * longer holds; with DAL_OK, why it could not is the call's error. */
+	if (!fresh && (error < 0 || e2 < 0)) {
 		dal_migrate_report_free(rep);
 		rep = NULL;
 		if (error == 0) {
