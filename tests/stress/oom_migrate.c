@@ -28,12 +28,12 @@ static const dal_migration migs[] = {
 };
 #define NMIGS 3
 
+/* The model of the table the migrations make: dal_init_database_migrate checks it. */
 static const dal_column mig_cols[] = {
 	DAL_COL_ID(),
-	DAL_COL("label", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
-	DAL_COL("note", DAL_TYPE_TEXT, 0, 0),
+	DAL_COL("name", DAL_TYPE_TEXT, DAL_NOT_NULL, 40),
 };
-static const dal_model mig_model = DAL_MODEL("oom_mig_m", mig_cols);
+static const dal_model mig_model = DAL_MODEL("oom_mig_a", mig_cols);
 
 /* oom_shape is made by raw SQL: score of another type, note missing, extra not declared. */
 static const dal_column shape_cols[] = {
@@ -154,7 +154,7 @@ static int raw(sweep *s, const char *sql)
 static int mig_reset(sweep *s)
 {
 	return raw(s, "DROP TABLE IF EXISTS oom_mig_b") || raw(s, "DROP TABLE IF EXISTS oom_mig_a") ||
-	       raw(s, "DROP TABLE IF EXISTS dal_schema_migrations") || raw(s, "DROP TABLE IF EXISTS oom_mig_m") ? -1 : 0;
+	       raw(s, "DROP TABLE IF EXISTS dal_schema_migrations") ? -1 : 0;
 }
 
 /* Versions 1..k applied, uninjected. */
@@ -293,7 +293,7 @@ static int check_down(sweep *s)
 	return mig_state(s) == 1 ? 0 : -1;
 }
 
-/* ---- dal_init_database_migrate: the migrations, then oom_mig_m made ---- */
+/* ---- dal_init_database_migrate: the migrations, then their table checked against its model ---- */
 
 static const dal_model *const mig_models[] = { &mig_model };
 
@@ -306,8 +306,7 @@ static int call_init_migrate(sweep *s)
 
 static int init_migrate_whole(sweep *s)
 {
-	return mig_state(s) == NMIGS && table_exists(s, "oom_mig_m") && column_exists(s, "oom_mig_m", "note") &&
-	       dal_init_database(s->db, mig_models, 1, 0) == 0 ? 0 : -1;
+	return mig_state(s) == NMIGS && dal_init_database(s->db, mig_models, 1, 0) == 0 ? 0 : -1;
 }
 
 static int check_init_migrate(sweep *s)
@@ -317,7 +316,7 @@ static int check_init_migrate(sweep *s)
 
 	if (last_rc == 0)
 		return init_migrate_whole(s);
-	if (k < 0 || (k < NMIGS && table_exists(s, "oom_mig_m")) || !others_kept(s))
+	if (k < 0 || !others_kept(s))
 		return -1;
 	if (dal_init_database_migrate(s->db, &o, mig_models, 1, DAL_AUTO_MIGRATE) != 0) {
 		fprintf(stderr, "    dal_init_database_migrate again: %s\n", dal_error_last()->message);
