@@ -156,10 +156,33 @@ static int step_fail(sqlite3 *db, sqlite3_stmt *st, int rc)
 		"its AUTOINCREMENT counter is at 9223372036854775807, the largest rowid (SQLite: database or disk is full)");
 }
 
+/*
+ * A statement that changes the schema expires every prepared statement, the ROLLBACK
+ * too, which would then be parsed again (allocating) to end the transaction: out of
+ * memory, the connection would be dropped, a :memory: database with it. It is
+ * prepared afresh while memory is there: at BEGIN and after such a statement.
+ */
+static int rollback_ready(dal_conn *c)
+{
+	sqlite_conn *sc = (sqlite_conn *)c;
+	sqlite3_stmt *fresh;
+	int rc;
+
+	if (!sc->rollback || !sqlite3_expired(sc->rollback))
+		return 0;
+	if ((rc = sqlite3_prepare_v3(sc->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &fresh, NULL)) != SQLITE_OK)
+		return sqlite_fail(sc->db, rc, "prepare");
+	sqlite3_finalize(sc->rollback);
+	sc->rollback = fresh;
+	return 0;
+}
+
 static int sqlite_exec(dal_conn *c, const char *sql)
 {
 	int rc = sqlite3_exec(handle(c), sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sqlite_fail(handle(c), rc, "exec");
+	if (rc != SQLITE_OK)
+		return sqlite_fail(handle(c), rc, "exec");
+	return sqlite3_get_autocommit(handle(c)) ? 0 : rollback_ready(c);
 }
 
 static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *cfg)
@@ -312,7 +335,8 @@ static int sqlite_step(dal_stmt *stmt)
 		return DAL__ROW;
 	if (rc == SQLITE_DONE) {
 		s->changes = sqlite3_changes64(db);
-		return DAL__DONE;
+		rc = sqlite3_get_autocommit(db) ? 0 : rollback_ready(stmt->conn);
+		return rc < 0 ? rc : DAL__DONE;
 	}
 	return step_fail(db, s->st, rc);
 }
@@ -383,7 +407,9 @@ static int sqlite_begin(dal_conn *c, unsigned flags)
 {
 	/* IMMEDIATE takes the write lock up front, so a read-then-write unit never
 	 * fails half-way with SQLITE_BUSY_SNAPSHOT; SQLite is serializable already. */
-	return sqlite_exec(c, flags & DAL__TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+	int error = rollback_ready(c);
+
+	return error < 0 ? error : sqlite_exec(c, flags & DAL__TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 static int sqlite_commit(dal_conn *c) { return sqlite_exec(c, "COMMIT"); }

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "migrate/applied.h"
+#include "tx.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -134,7 +135,10 @@ int dal__applied_prepare(dal_conn *conn)
 		conn->in_tx = true;
 		error = dal__conn_exec(conn, ddl.ptr);
 		conn->in_tx = false;
-		error = error == 0 ? conn->drv->commit(conn) : (conn->drv->rollback(conn), error);
+		error = error == 0 ? conn->drv->commit(conn) : error;
+		/* After a failed COMMIT (SQLite out of memory) the transaction is still open. */
+		if (error < 0)
+			dal__tx_rollback_quietly(conn);
 	}
 	dal__str_dispose(&ddl);
 	return error;

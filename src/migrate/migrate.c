@@ -174,8 +174,9 @@ static int end(run *r, int error)
 	if (!r->conn->in_tx)
 		return error;
 	r->conn->in_tx = false;
-	if (error == 0)
-		return r->conn->drv->commit(r->conn);
+	/* A failed COMMIT can leave the transaction open (SQLite out of memory): rolled back too. */
+	if (error == 0 && (error = r->conn->drv->commit(r->conn)) == 0)
+		return 0;
 	dal__error_save(&saved);
 	if (r->conn->drv->rollback(r->conn) < 0)
 		r->conn->broken = true;
@@ -294,13 +295,24 @@ static int changed_error(const dal_migrate_report *rep)
 static int finish(dal_migrate_report **out, run *r, dal_migrate_report *rep, int error)
 {
 	dal__error_saved saved;
-	int e2;
+	int e2 = 0;
+	bool fresh = false;
 
 	/* The report says where things stand after the call, failed or not; reading it
 	 * (no table yet clears the error) must not wipe why the call failed. */
 	dal__error_save(&saved);
 	if (rep && r->conn && !r->conn->broken && (e2 = dal__applied_read(&r->applied, r->conn)) == 0)
-		e2 = dal__report_refresh(rep, &r->src, &r->applied);
+		fresh = (e2 = dal__report_refresh(rep, &r->src, &r->applied)) == 0;
+	/* One that could not be brought up to date (its connection lost) would say what no
+	 * longer holds; with DAL_OK, why it could not is the call's error. */
+	if (!fresh && (error < 0 || e2 < 0)) {
+		dal_migrate_report_free(rep);
+		rep = NULL;
+		if (error == 0) {
+			error = e2;
+			dal__error_save(&saved);
+		}
+	}
 	run_close(r);
 	if (error < 0)
 		dal__error_restore(&saved);

@@ -691,7 +691,7 @@ static const step late[] = {
 static const char **names_out;
 static int names_cap;
 
-static void run_list(sweep *s, const step *list, size_t n)
+void oom_run_list(sweep *s, const step *list, size_t n)
 {
 	size_t i;
 
@@ -708,18 +708,19 @@ void oom_run_steps(sweep *s, const char **names, int cap)
 	names_cap = cap;
 	if (s->step_no < cap)
 		names[0] = "dal_open";
-	run_list(s, early, sizeof(early) / sizeof(early[0]));
+	oom_run_list(s, early, sizeof(early) / sizeof(early[0]));
 	if (dal_repo_open(&s->users, s->db, &oom_users, DAL_AUDIT | DAL_CACHE) != 0 ||
 	    dal_repo_open(&s->plain, s->db, &oom_plain, 0) != 0) {
 		oom_fail(s, &s->fig.broken, "cannot open the repositories");
 		return;
 	}
-	run_list(s, middle, sizeof(middle) / sizeof(middle[0]));
+	oom_run_list(s, middle, sizeof(middle) / sizeof(middle[0]));
 }
 
 void oom_run_late_steps(sweep *s)
 {
-	run_list(s, late, sizeof(late) / sizeof(late[0]));
+	oom_run_list(s, late, sizeof(late) / sizeof(late[0]));
+	oom_run_migrate_steps(s);
 	if (s->step_no < names_cap)
 		names_out[s->step_no] = "dal_close";
 }

@@ -709,7 +709,8 @@ void oom_reset_database(sweep *s)
 	if (s->admin_url[0]) {
 		dal_db *db = NULL;
 		if (dal_open(&db, s->url, NULL) == 0)
-			dal_exec(NULL, db, "DROP TABLE IF EXISTS oom_users, oom_plain, audit_logs, audit_chain CASCADE", NULL, 0);
+			dal_exec(NULL, db, "DROP TABLE IF EXISTS oom_users, oom_plain, audit_logs, audit_chain, oom_mig_a, "
+				"oom_mig_b, oom_shape, oom_shape2, dal_schema_migrations CASCADE", NULL, 0);
 		dal_close(db);
 		return;
 	}

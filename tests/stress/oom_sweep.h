@@ -109,6 +109,10 @@ int oom_busy_db(sweep *s);
 void oom_run_steps(sweep *s, const char **names, int cap);
 void oom_run_late_steps(sweep *s);
 int64_t oom_make_user(sweep *s, dal_repo *repo);
+void oom_run_list(sweep *s, const step *list, size_t n);
+
+/* oom_migrate.c */
+void oom_run_migrate_steps(sweep *s);
 
 /* oom_units.c */
 void oom_run_units(sweep *s);
