@@ -26,6 +26,8 @@
 
 #include <dal/dal.h>
 
+#include "stress/probe_db.h"
+
 static dal_db *db;
 static const char *engine_name;
 
@@ -636,64 +638,6 @@ static int ctx_1mib(dal_repo *repo)
 
 /* ---- main ---- */
 
-/* On PostgreSQL, a database of the probe's own (tests share the server's): `url` with the
- * database part replaced by `name`, created afresh. Other engines: the URL as it is. */
-static char *own_database(const char *url, const char *name)
-{
-	const char *slash, *q;
-	char sql[160], *out;
-	dal_db *server = NULL;
-
-	if (strncmp(url, "postgres", 8) != 0)
-		return strdup(url);
-	slash = strchr(strrchr(url, '@') ? strrchr(url, '@') : url + 11, '/');
-	q = slash ? strchr(slash, '?') : NULL;
-	if (!slash || dal_open(&server, url, NULL) != 0) {
-		fprintf(stderr, "cannot reach PostgreSQL: %s\n", dal_error_last()->message);
-		exit(2);
-	}
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-	dal_exec(NULL, server, sql, NULL, 0);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	if (dal_exec(NULL, server, sql, NULL, 0) != 0) {
-		fprintf(stderr, "%s: %s\n", sql, dal_error_last()->message);
-		exit(2);
-	}
-	dal_close(server);
-	if (!(out = malloc(strlen(url) + strlen(name) + 2)))
-		exit(2);
-	sprintf(out, "%.*s/%s%s", (int)(slash - url), url, name, q ? q : "");
-	return out;
-}
-
-static void drop_database(const char *url, const char *name)
-{
-	char sql[160];
-	dal_db *server = NULL;
-
-	if (strncmp(url, "postgres", 8) != 0 || dal_open(&server, url, NULL) != 0)
-		return;
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-	dal_exec(NULL, server, sql, NULL, 0);
-	dal_close(server);
-}
-
-static char *read_url(const char *arg)
-{
-	char buf[1024] = "";
-	FILE *f;
-
-	if (arg[0] != '@')
-		return strdup(arg);
-	if (!(f = fopen(arg + 1, "r")) || !fgets(buf, sizeof(buf), f)) {
-		FAIL("cannot read the URL from %s", arg + 1);
-		exit(2);
-	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
-}
-
 int main(int argc, char **argv)
 {
 	dal_config cfg = DAL_CONFIG_INIT;
@@ -716,9 +660,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	engine_name = argv[1];
-	base = read_url(argv[2]);
+	base = probe_read_url(argv[2]);
 	snprintf(dbname, sizeof(dbname), "dal_hostile_%d", (int)getpid());
-	url = own_database(base, dbname);
+	url = probe_own_database(base, dbname);
 	cfg.echo = true;
 	cfg.slow_query_ms = 0;
 	dal_log_set_handler(on_log, NULL);
@@ -777,7 +721,7 @@ int main(int argc, char **argv)
 	free(l.v);
 	free(before);
 	free(after);
-	drop_database(base, dbname);
+	probe_drop_database(base, dbname);
 	free(url);
 	free(base);
 	return failed ? 1 : 0;

@@ -25,6 +25,8 @@
 
 #include <dal/dal.h>
 
+#include "stress/probe_db.h"
+
 #define SENTINEL "S3ntin3l"
 #define PW SENTINEL "-pw/?x"
 #define PW_ENC SENTINEL "-pw%2F%3Fx"
@@ -453,62 +455,6 @@ static void self_check(const char *url)
 
 /* ---- main ---- */
 
-/* On PostgreSQL, a database of the probe's own (tests share the server's): `url` with the
- * database part replaced by `name`, created afresh. Other engines: the URL as it is. */
-static char *own_database(const char *url, const char *name)
-{
-	const char *slash, *q;
-	char sql[160], *out;
-	dal_db *server = NULL;
-
-	if (strncmp(url, "postgres", 8) != 0)
-		return strdup(url);
-	slash = strchr(strrchr(url, '@') ? strrchr(url, '@') : url + 11, '/');
-	q = slash ? strchr(slash, '?') : NULL;
-	if (!slash || dal_open(&server, url, NULL) != 0) {
-		fprintf(stderr, "cannot reach PostgreSQL: %s\n", dal_error_last()->message);
-		exit(2);
-	}
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-	dal_exec(NULL, server, sql, NULL, 0);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	if (dal_exec(NULL, server, sql, NULL, 0) != 0) {
-		fprintf(stderr, "%s: %s\n", sql, dal_error_last()->message);
-		exit(2);
-	}
-	dal_close(server);
-	if (!(out = malloc(strlen(url) + strlen(name) + 2)))
-		exit(2);
-	sprintf(out, "%.*s/%s%s", (int)(slash - url), url, name, q ? q : "");
-	return out;
-}
-
-static void drop_database(const char *url, const char *name)
-{
-	char sql[160];
-	dal_db *server = NULL;
-
-	if (strncmp(url, "postgres", 8) != 0 || dal_open(&server, url, NULL) != 0)
-		return;
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-	dal_exec(NULL, server, sql, NULL, 0);
-	dal_close(server);
-}
-
-static char *read_url(const char *arg)
-{
-	char buf[1024] = "";
-	FILE *f;
-
-	if (arg[0] != '@')
-		return strdup(arg);
-	if (!(f = fopen(arg + 1, "r")) || !fgets(buf, sizeof(buf), f))
-		exit(2);
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
-}
-
 /* postgresql://user:pw@host:port/db?query */
 static void target_of(target *t, const char *url)
 {
@@ -534,10 +480,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	engine_name = argv[1];
-	url = read_url(argv[2]);
+	url = probe_read_url(argv[2]);
 	pg = strncmp(url, "postgres", 8) == 0;
 	snprintf(dbname, sizeof(dbname), "dal_secrets_%d", (int)getpid());
-	own = own_database(url, dbname);
+	own = probe_own_database(url, dbname);
 	dal_log_set_handler(on_log, NULL);
 	self_check(own);
 	if (pg) {
@@ -552,7 +498,7 @@ int main(int argc, char **argv)
 		real_login(admin, &server);
 	sensitive_value(own);
 	dal_close(admin);
-	drop_database(url, dbname);
+	probe_drop_database(url, dbname);
 	free(own);
 	dal_log_set_handler(NULL, NULL);
 	printf("secrets_probe %s: texts_checked=%ld log_lines=%ld occurrences=%ld problems=%ld\n", engine_name, checked,
