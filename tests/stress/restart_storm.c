@@ -33,6 +33,8 @@
 
 #include <dal/dal.h>
 
+#include "stress/pg_server.h"
+
 #define THREADS 2
 #define RESTARTS 3
 #define KEY_BASE 1000000
@@ -42,7 +44,7 @@
 #define RESOLVE_S 20
 #define NCODES 64
 
-static const char *script, *dir;
+static pg_server server;   /* the server of its own (tests/stress/pg_server.c) */
 static int per_thread = 2000;
 
 static atomic_int units_done;            /* units ended, whatever the outcome */
@@ -79,14 +81,6 @@ static void sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
-}
-
-static int run_script(const char *cmd, const char *args)
-{
-	char line[1400];
-
-	snprintf(line, sizeof(line), "'%s' %s '%s' %s", script, cmd, dir, args ? args : "");
-	return system(line);
 }
 
 static int insert_row(dal_uow *uow, void *payload)
@@ -176,29 +170,12 @@ static void *watchdog(void *arg)
 		if (now_us() > end) {
 			fprintf(stderr, "restart_storm: not done after %d s (%d of %d units ended): stopping\n",
 				DEADLINE_S, atomic_load(&units_done), THREADS * per_thread);
-			run_script("stop", NULL);
+			pg_server_run(&server, "stop", NULL);
 			_exit(1);
 		}
 		sleep_ms(100);
 	}
 	return NULL;
-}
-
-static int read_url(char *url, size_t n)
-{
-	char path[1100];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/url", dir);
-	if (!(f = fopen(path, "r")) || !fgets(url, (int)n, f)) {
-		fprintf(stderr, "restart_storm: cannot read the URL from %s\n", path);
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	url[strcspn(url, "\r\n")] = '\0';
-	return 0;
 }
 
 static int exec_sql(dal_db *db, const char *sql)
@@ -264,18 +241,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s <pg-test-server.sh> <server dir> [units per thread >= 100]\n", argv[0]);
 		return 2;
 	}
-	script = argv[1];
-	dir = argv[2];
+	server.script = argv[1];
+	server.dir = argv[2];
 	total = THREADS * per_thread;
 	memset(w, 0, sizeof(w));
 
 	t_all = now_us();
-	if (run_script("start", NULL) != 0) {
-		fprintf(stderr, "restart_storm: cannot start a PostgreSQL server in %s\n", dir);
+	if (pg_server_run(&server, "start", NULL) != 0) {
+		fprintf(stderr, "restart_storm: cannot start a PostgreSQL server in %s\n", server.dir);
 		return 1;
 	}
 	pthread_create(&dog, NULL, watchdog, NULL);
-	if (read_url(url, sizeof(url)) < 0)
+	if (pg_server_url(&server, url, sizeof(url)) < 0)
 		goto fail;
 	if (dal_open(&db, url, &cfg) != 0) {
 		fprintf(stderr, "restart_storm: %s\n", dal_error_last()->message);
@@ -306,7 +283,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		a = now_us();
-		rc = run_script("restart", modes[k]);
+		rc = pg_server_run(&server, "restart", modes[k]);
 		b = now_us();
 		restart_s[k] = (double)(b - a) / 1e6;
 		if (rc != 0) {
@@ -411,7 +388,7 @@ done:
 	free(counts);
 	atomic_store(&finished, 1);
 	pthread_join(dog, NULL);
-	run_script("stop", NULL);
+	pg_server_run(&server, "stop", NULL);
 	printf("restart_storm: %s in %.1f s\n", failed ? "FAILED" : "passed", (double)(now_us() - t_all) / 1e6);
 	return failed;
 }
