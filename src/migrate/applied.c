@@ -7,6 +7,7 @@
 #include "migrate/applied.h"
 #include "tx.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/str.h"
 
 #define TABLE "dal_schema_migrations"
@@ -52,15 +53,8 @@ static int row(dal_stmt *stmt, void *payload)
 	for (i = 0; i < 6; i++)
 		if ((error = stmt->conn->drv->column(stmt, i, &v[i])) < 0)
 			return error;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		dal__applied_row *p = realloc(a->v, cap * sizeof *p);
-
-		if (!p)
-			return dal__error_nomem();
-		a->v = p;
-		a->cap = cap;
-	}
+	if ((error = dal__grow((void **)&a->v, &a->cap, a->n, sizeof *a->v)) < 0)
+		return error;
 	r = &a->v[a->n];
 	memset(r, 0, sizeof *r);
 	r->version = v[0].type == DAL_TYPE_INT ? v[0].v.i : 0;

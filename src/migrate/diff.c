@@ -12,6 +12,7 @@
 #include "model.h"
 #include "repo/shape.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 typedef struct diff {
 	dal_schema_report *rep;
@@ -23,15 +24,10 @@ static int add(diff *d, dal_schema_change change, const char *table, const char 
 {
 	dal_schema_difference *it;
 
-	if (d->rep->count == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 8;
-		dal_schema_difference *v = realloc(d->rep->items, cap * sizeof *v);
+	int error = dal__grow((void **)&d->rep->items, &d->cap, d->rep->count, sizeof *d->rep->items);
 
-		if (!v)
-			return dal__error_nomem();
-		d->rep->items = v;
-		d->cap = cap;
-	}
+	if (error < 0)
+		return error;
 	it = &d->rep->items[d->rep->count++];
 	it->change = change;
 	it->table = strdup(table);

@@ -15,6 +15,7 @@
 #include "migrate/source.h"
 #include "migrate/tokens.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 #define CREATED_MAX 64
 
@@ -38,15 +39,8 @@ static int add(lint *l, const char *rule, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 
-	if (l->rep->count == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		dal_lint_finding *v = realloc(l->rep->items, cap * sizeof *v);
-
-		if (!v)
-			return dal__error_nomem();
-		l->rep->items = v;
-		l->cap = cap;
-	}
+	if (dal__grow((void **)&l->rep->items, &l->cap, l->rep->count, sizeof *l->rep->items) < 0)
+		return DAL_ENOMEM;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

@@ -12,6 +12,7 @@
 #include "migrate/script.h"
 #include "migrate/source.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/sha256.h"
 
 /* Larger files are refused rather than read whole into memory. */
@@ -49,15 +50,8 @@ static void entries_dispose(entries *e)
 
 static entry *entries_add(entries *e)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? 2 * e->cap : 16;
-		entry *v = realloc(e->v, cap * sizeof *v);
-
-		if (!v)
-			return NULL;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (dal__grow((void **)&e->v, &e->cap, e->n, sizeof *e->v) < 0)
+		return NULL;
 	memset(&e->v[e->n], 0, sizeof e->v[0]);
 	return &e->v[e->n++];
 }

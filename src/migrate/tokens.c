@@ -10,6 +10,7 @@
 #include "migrate/tokens.h"
 #include "sql/placeholder.h"
 #include "util/error.h"
+#include "util/grow.h"
 
 static bool word_char(unsigned char c)
 {
@@ -21,15 +22,8 @@ static int push(dal__toks *t, dal__tok_kind kind, const char *p, size_t n, bool 
 	dal__tok *k;
 	size_t i;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 32;
-		dal__tok *v = realloc(t->v, cap * sizeof *v);
-
-		if (!v)
-			return dal__error_nomem();
-		t->v = v;
-		t->cap = cap;
-	}
+	if (dal__grow((void **)&t->v, &t->cap, t->n, sizeof *t->v) < 0)
+		return DAL_ENOMEM;
 	k = &t->v[t->n++];
 	k->kind = kind;
 	n = n < sizeof k->text - 1 ? n : sizeof k->text - 1;

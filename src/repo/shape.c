@@ -15,6 +15,7 @@
 #include "repo/shape.h"
 #include "sql/build.h"
 #include "util/error.h"
+#include "util/grow.h"
 #include "util/str.h"
 
 /* One column as the catalog has it. */
@@ -51,23 +52,10 @@ static int int_of(dal_stmt *stmt, int col, int64_t *out)
 	return 0;
 }
 
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? 2 * *cap : 16;
-	void *p;
-
-	if (n < *cap)
-		return v;
-	if (!(p = realloc(v, c * size)))
-		return NULL;
-	*cap = c;
-	return p;
-}
-
 static int column_row(dal_stmt *stmt, void *payload)
 {
 	table_cols *t = payload;
-	table_col *c, *v;
+	table_col *c;
 	dal_value name, type;
 	int64_t family, not_null, has_default, length;
 	int error;
@@ -76,9 +64,8 @@ static int column_row(dal_stmt *stmt, void *payload)
 	    (error = int_of(stmt, 2, &not_null)) < 0 || (error = int_of(stmt, 3, &has_default)) < 0 ||
 	    (error = stmt->conn->drv->column(stmt, 4, &type)) < 0 || (error = int_of(stmt, 5, &length)) < 0)
 		return error;
-	if (!(v = grow(t->v, &t->cap, t->n, sizeof *v)))
-		return dal__error_nomem();
-	t->v = v;
+	if ((error = dal__grow((void **)&t->v, &t->cap, t->n, sizeof *t->v)) < 0)
+		return error;
 	c = &t->v[t->n++];
 	memset(c, 0, sizeof *c);
 	if (name.type == DAL_TYPE_TEXT && name.len < DAL__SHAPE_NAME_MAX)
@@ -108,11 +95,11 @@ static int family_of(const dal_dialect *d, dal_type type)
 
 static int add(dal__shape *s, dal__shape_kind kind, const dal_column *col, const table_col *tc)
 {
-	dal__shape_diff *v = grow(s->v, &s->cap, s->n, sizeof *v), *d;
+	dal__shape_diff *d;
+	int error = dal__grow((void **)&s->v, &s->cap, s->n, sizeof *s->v);
 
-	if (!v)
-		return dal__error_nomem();
-	s->v = v;
+	if (error < 0)
+		return error;
 	d = &s->v[s->n++];
 	memset(d, 0, sizeof *d);
 	d->kind = kind;
