@@ -77,7 +77,7 @@ static int run(dal_db *db)
 		if (dal_row_int(dal_rows_at(rows, i), "id") == id)
 			show("find(include_deleted) shows", dal_rows_at(rows, i));
 	dal_rows_free(rows);
-	if (dal_repo_restore(repo, id) < 0)
+	if (dal_repo_restore(NULL, repo, id) < 0)
 		return failed("restore");
 	printf("restored user %" PRId64 "\n", id);
 	if (dal_repo_paginate(&rows, &page, repo, NULL, 1, 10) < 0)

@@ -237,6 +237,11 @@ int64_t dal_row_int(const dal_row *row, const char *column)
 	return v ? v->v.i : 0;
 }
 
+int64_t dal_row_id(const dal_row *row)
+{
+	return dal_row_int(row, "id");
+}
+
 const char *dal_row_text(const dal_row *row, const char *column)
 {
 	const dal_value *v = typed(row, column, DAL_TYPE_TEXT);

@@ -58,6 +58,9 @@ typedef struct dal_audit_ctx {
 } dal_audit_ctx;
 
 #define DAL_AUDIT_CTX_INIT { DAL_AUDIT_CTX_VERSION, NULL, NULL, NULL, NULL, NULL }
+/** A context with only who and which session: `dal_audit_ctx ctx = DAL_AUDIT_CTX_USER("admin", "s1");` */
+#define DAL_AUDIT_CTX_USER(user_id, session_id) \
+	{ DAL_AUDIT_CTX_VERSION, (user_id), (session_id), NULL, NULL, NULL }
 
 /** One audit row. Strings are borrowed from the list that holds the entry; NULL when not recorded. */
 typedef struct dal_audit_log {

@@ -23,4 +23,7 @@
 #define DAL_END_DECLS
 #endif
 
+/** Number of elements of a static array (not a pointer), e.g. of dal_field or dal_filter. */
+#define DAL_COUNT(arr) (sizeof(arr) / sizeof((arr)[0]))
+
 #endif

@@ -5,10 +5,10 @@
  * (Not `dal_query`: that name is the raw-SQL function dal_query().)
  *
  * @code
- * dal_filter f[] = { DAL_WHERE("email", DAL_OP_EQ, dal_text("a@b.c")) };
+ * dal_filter f[] = { DAL_EQ("email", dal_text("a@b.c")), DAL_WHERE("age", DAL_OP_GE, dal_int(18)) };
  * dal_order o[] = { { "created_at", true } };
- * dal_criteria c = DAL_CRITERIA_INIT;
- * c.filters = f; c.nfilters = 1; c.order = o; c.norder = 1; c.limit = 20;
+ * dal_criteria c = DAL_CRITERIA_WHERE(f);
+ * c.order = o; c.norder = DAL_COUNT(o); c.limit = 20;
  * @endcode
  */
 #ifndef DAL_CRITERIA_H
@@ -51,6 +51,8 @@ typedef struct dal_filter {
 
 #define DAL_WHERE(col, op, val) { (col), (op), (val), NULL, 0 }
 #define DAL_WHERE_IN(col, vals, n) { (col), DAL_OP_IN, { DAL_TYPE_NULL, 0, { 0 } }, (vals), (n) }
+/** column = value, the common case: `DAL_EQ("email", dal_text("a@b.c"))`. */
+#define DAL_EQ(col, val) DAL_WHERE((col), DAL_OP_EQ, (val))
 
 /** One sort key. The primary key always follows as the tie-breaker. */
 typedef struct dal_order {
@@ -79,6 +81,12 @@ typedef struct dal_criteria {
 } dal_criteria;
 
 #define DAL_CRITERIA_INIT { DAL_CRITERIA_VERSION, NULL, 0, NULL, 0, 0, 0, false, NULL }
+/**
+ * Criteria over a static array of filters (all must hold), the rest as
+ * DAL_CRITERIA_INIT: `dal_criteria c = DAL_CRITERIA_WHERE(f);` then set what else you need.
+ */
+#define DAL_CRITERIA_WHERE(filters) \
+	{ DAL_CRITERIA_VERSION, (filters), DAL_COUNT(filters), NULL, 0, 0, 0, false, NULL }
 
 DAL_END_DECLS
 

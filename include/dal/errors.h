@@ -60,6 +60,14 @@ DAL_API void dal_error_clear(void);
  */
 DAL_API const char *dal_strerror(int code);
 
+/**
+ * Print "@p what: <the last error's message>" and a newline to stderr, as perror()
+ * does for errno; just the message when @p what is NULL or "".
+ *
+ * @return 1 (EXIT_FAILURE), so that `return dal_perror("open");` ends main().
+ */
+DAL_API int dal_perror(const char *what);
+
 DAL_END_DECLS
 
 #endif

@@ -37,8 +37,16 @@ typedef struct dal_field {
 } dal_field;
 
 #define DAL_FIELD(col, val) { (col), (val) }
-/** Number of elements of a static array, e.g. of dal_field. */
-#define DAL_COUNT(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+#ifndef __cplusplus
+/**
+ * Fields written in place, for the `fields, nfields` pair of create, update and
+ * find_by (C only: a compound literal):
+ * `dal_repo_create(&row, repo, DAL_FIELDS(DAL_FIELD("name", dal_text("Ann"))))`.
+ */
+#define DAL_FIELDS(...) ((const dal_field[]){ __VA_ARGS__ }), \
+	(sizeof((const dal_field[]){ __VA_ARGS__ }) / sizeof(dal_field))
+#endif
 
 /**
  * Open a repository.
@@ -94,13 +102,15 @@ DAL_API int dal_repo_update(dal_row **out, dal_repo *repo, int64_t id, const dal
 DAL_API int dal_repo_delete(dal_repo *repo, int64_t id, bool soft);
 
 /**
- * Bring a soft-deleted row back.
+ * Bring a soft-deleted row back: deleted_at is cleared and updated_at set to now.
  *
+ * @param out the restored row, as dal_repo_get() would now read it; owned, free with
+ *            dal_row_free(). May be NULL.
  * @return DAL_OK; DAL_ENOTFOUND if absent; DAL_EINVAL if the row is not deleted;
  *         DAL_EUNSUPPORTED on a model without deleted_at; DAL_ECONSTRAINT if a live row
  *         now holds one of its unique values.
  */
-DAL_API int dal_repo_restore(dal_repo *repo, int64_t id);
+DAL_API int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id);
 
 /**
  * Rows matching @p criteria (NULL: all live rows by id).
@@ -116,6 +126,25 @@ DAL_API int dal_repo_find(dal_rows **out, dal_repo *repo, const dal_criteria *cr
  * What a dal call made from it does: see dal_repo_each().
  */
 typedef int (*dal_repo_row_cb)(const dal_row *row, void *payload);
+
+/**
+ * Every live row by id, @p limit from @p offset: dal_repo_find() with only those set.
+ *
+ * @param limit  0 = no limit
+ * @return as dal_repo_find(): DAL_EINVAL for a negative limit or offset.
+ */
+DAL_API int dal_repo_all(dal_rows **out, dal_repo *repo, int64_t limit, int64_t offset);
+
+/**
+ * Live rows whose columns equal the given values (all of them: AND), by id. A
+ * DAL_TYPE_NULL value matches rows where that column IS NULL. No fields: every live row.
+ * For other operators, order or a limit, use dal_repo_find() (DAL_CRITERIA_WHERE).
+ *
+ * @param equal  @p nequal columns and values (borrowed for the call)
+ * @return as dal_repo_find(): DAL_EINVAL for an unknown column (naming it) or a value
+ *         of the wrong type.
+ */
+DAL_API int dal_repo_find_by(dal_rows **out, dal_repo *repo, const dal_field *equal, size_t nequal);
 
 /**
  * Stream matching rows to @p callback in constant memory.
@@ -201,6 +230,16 @@ DAL_API int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_
  */
 DAL_API int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *columns, size_t ncolumns,
                                  const dal_value *values, size_t nrows);
+
+/**
+ * dal_repo_bulk_create() that hands back the stored rows (ids, defaults, timestamps)
+ * in input order, read in the call's transaction. Costs one more read of the new rows.
+ *
+ * @param out the rows; owned, free with dal_rows_free(). NULL on failure.
+ * @return as dal_repo_bulk_create().
+ */
+DAL_API int dal_repo_bulk_create_rows(dal_rows **out, dal_repo *repo, const char *const *columns, size_t ncolumns,
+                                      const dal_value *values, size_t nrows);
 
 /**
  * Change the same columns of many live rows: row i of @p values goes to @p ids[i];

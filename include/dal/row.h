@@ -59,6 +59,9 @@ DAL_API const dal_value *dal_row_get(const dal_row *row, const char *column);
  */
 DAL_API int dal_row_set(dal_row *row, const char *column, const dal_value *value);
 
+/** The primary key (the id column every model has); 0 for a NULL row. */
+DAL_API int64_t dal_row_id(const dal_row *row);
+
 /** Convenience: the int64 of a column; 0 if NULL, unknown or not an int. */
 DAL_API int64_t dal_row_int(const dal_row *row, const char *column);
 

@@ -7,6 +7,7 @@
 
 #include "cache.h"
 #include "conn.h"
+#include "repo/rows.h"
 #include "repo/undo.h"
 #include "row.h"
 #include "sql/build.h"
@@ -792,8 +793,65 @@ done:
 	return error;
 }
 
-int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *columns, size_t ncolumns,
-                         const dal_value *values, size_t nrows)
+static int by_row_id(const void *a, const void *c)
+{
+	int64_t x = dal_row_id(*(dal_row *const *)a), y = dal_row_id(*(dal_row *const *)c);
+
+	return (x > y) - (x < y);
+}
+
+/* Put `rows` (one per id, any order) in the order of `ids`. */
+static int in_input_order(dal_rows *rows, const int64_t *ids)
+{
+	size_t n = rows->count;
+	dal_row **sorted = malloc(n * sizeof(*sorted));
+
+	if (!sorted)
+		return dal__error_nomem();
+	memcpy(sorted, rows->items, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), by_row_id);
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = 0, hi = n;
+		while (lo + 1 < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (dal_row_id(sorted[mid]) <= ids[i])
+				lo = mid;
+			else
+				hi = mid;
+		}
+		rows->items[i] = sorted[lo];
+	}
+	free(sorted);
+	return 0;
+}
+
+/* The rows a bulk create stored, read back in its transaction, in input order. */
+static int read_created(dal_rows *rows, bulk *b, const int64_t *ids, size_t n)
+{
+	const dal_repo *repo = b->repo;
+	dal_criteria c = DAL_CRITERIA_INIT;
+	dal_filter f = DAL_WHERE_IN(repo->model->columns[repo->col_id].name, NULL, n);
+	dal_value *v;
+	int error;
+
+	if (!(v = malloc(n * sizeof(*v))))
+		return dal__error_nomem();
+	for (size_t i = 0; i < n; i++)
+		v[i] = dal_int(ids[i]);
+	f.values = v;
+	c.filters = &f;
+	c.nfilters = 1;
+	c.include_deleted = true;
+	error = dal__repo_find_in(rows, b->repo, &b->s, &c);
+	free(v);
+	if (error == 0 && rows->count != n)
+		error = dal__error(DAL_ERROR, "%s of '%s': %zu rows stored but %zu read back", b->what,
+			repo->model->table, n, rows->count);
+	return error == 0 ? in_input_order(rows, ids) : error;
+}
+
+static int bulk_create(int64_t *ids_out, dal_rows *rows_out, dal_repo *repo, const char *const *columns,
+                       size_t ncolumns, const dal_value *values, size_t nrows)
 {
 	bulk b = { 0 };
 	int *which = NULL;
@@ -850,6 +908,8 @@ int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *co
 		error = fast ? create_fast(&b, ids_out, dal_now()) : create_generic(&b, ids_out, dal_now());
 	if (error == 0)
 		error = audit_flush(&b);
+	if (error == 0 && rows_out)
+		error = read_created(rows_out, &b, ids_out, nrows);
 	/* New ids have no cached row; the ones the caller sees are held all the same. */
 	cache_hook(&b, ids_out, ids_out && error == 0 ? nrows : 0);
 	error = end(&b, error);
@@ -857,6 +917,34 @@ done:
 	end(&b, error);
 	free(which);
 	bulk_free(&b);
+	return error;
+}
+
+int dal_repo_bulk_create(int64_t *ids_out, dal_repo *repo, const char *const *columns, size_t ncolumns,
+                         const dal_value *values, size_t nrows)
+{
+	return bulk_create(ids_out, NULL, repo, columns, ncolumns, values, nrows);
+}
+
+int dal_repo_bulk_create_rows(dal_rows **out, dal_repo *repo, const char *const *columns, size_t ncolumns,
+                              const dal_value *values, size_t nrows)
+{
+	int64_t *ids = NULL;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	*out = NULL;
+	if (!(*out = calloc(1, sizeof(**out))) || (nrows && !(ids = malloc(nrows * sizeof(*ids))))) {
+		free(*out);
+		*out = NULL;
+		return dal__error_nomem();
+	}
+	error = bulk_create(ids, *out, repo, columns, ncolumns, values, nrows);
+	free(ids);
+	if (error < 0) {
+		dal_rows_free(*out);
+		*out = NULL;
+	}
 	return error;
 }
 

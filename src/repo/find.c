@@ -486,3 +486,8 @@ int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, c
 	}
 	return error;
 }
+
+int dal__repo_find_in(dal_rows *rows, dal_repo *repo, dal_session *s, const dal_criteria *c)
+{
+	return select_rows(repo, s, c, 0, collect, rows);
+}

@@ -866,7 +866,24 @@ int dal_repo_delete(dal_repo *repo, int64_t id, bool soft)
 	return error;
 }
 
-static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
+/* The row restore wrote is the deleted one with deleted_at cleared and updated_at
+ * stamped, both under the row lock the restore holds: no statement reads it back. */
+static int restored_row(dal_row **out, dal_row **row, const dal_repo *repo, int64_t now)
+{
+	dal_value nul = dal_null(), at = dal_timestamp(now);
+	int error;
+
+	if ((error = dal_row_set(*row, repo->model->columns[repo->col_deleted].name, &nul)) < 0)
+		return error;
+	if (repo->col_updated >= 0 &&
+	    (error = dal_row_set(*row, repo->model->columns[repo->col_updated].name, &at)) < 0)
+		return error;
+	*out = *row;
+	*row = NULL;
+	return 0;
+}
+
+static int restore_in(dal_row **out, dal_repo *repo, dal_session *s, int64_t id)
 {
 	dal_row *row = NULL;
 	dal__undo_op *undo = NULL;
@@ -926,6 +943,8 @@ static int restore_in(dal_repo *repo, dal_session *s, int64_t id)
 		}
 		error = audit_one(repo, s, "RESTORE", id, dal_row_at(row, 0), mask, nv, mask);
 	}
+	if (error == 0 && out)
+		error = restored_row(out, &row, repo, now);
 done:
 	dal__undo_op_free(undo);
 	free(nv);
@@ -935,11 +954,13 @@ done:
 	return error;
 }
 
-int dal_repo_restore(dal_repo *repo, int64_t id)
+int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id)
 {
 	dal_session s;
 	int error;
 
+	if (out)
+		*out = NULL;
 	DAL_ASSERT_ARG(repo);
 	if (!repo->soft)
 		return dal__error(DAL_EUNSUPPORTED, "restore on '%s': the model has no deleted_at column",
@@ -947,8 +968,13 @@ int dal_repo_restore(dal_repo *repo, int64_t id)
 	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	cache_hold(repo, &s, id);
-	error = restore_in(repo, &s, id);
-	return dal__session_close(&s, error);
+	error = restore_in(out, repo, &s, id);
+	error = dal__session_close(&s, error);
+	if (error < 0 && out) {
+		dal_row_free(*out);
+		*out = NULL;
+	}
+	return error;
 }
 
 int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)

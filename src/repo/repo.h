@@ -59,6 +59,8 @@ const dal__audit_ctx *dal__repo_audit_ctx(const dal_repo *repo);
 int dal__repo_ids_given(dal_repo *repo, dal_session *s, const char *what, const dal_value *ids, size_t stride,
                         size_t n);
 
+/* dal_repo_find() on an open session: the rows go to `rows` (pushed, in result order). */
+int dal__repo_find_in(dal_rows *rows, dal_repo *repo, dal_session *s, const dal_criteria *c);
 /* Read the current row of `stmt` (every model column, in order) into a new or reused row. */
 int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
 /* The write statement of a call, as dal__repo_run(): from here on a failure must undo it. */

@@ -106,3 +106,15 @@ int dal__check_version(unsigned int version, unsigned int known, const char *typ
 		return dal__error(DAL_EINVAL, "invalid version %u on %s (this dal knows 1-%u)", version, type, known);
 	return 0;
 }
+
+int dal_perror(const char *what)
+{
+	const dal_error *e = dal_error_last();
+	const char *msg = e->message[0] ? e->message : dal_strerror(e->code);
+
+	if (what && *what)
+		fprintf(stderr, "%s: %s\n", what, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	return 1;
+}

@@ -111,7 +111,7 @@ static void test_every_action_and_context(void **state)
 	id = add(repo, "Ann", "ann@x");
 	CHECK_OK(dal_repo_update(NULL, repo, id, up, DAL_COUNT(up)));
 	CHECK_OK(dal_repo_delete(repo, id, true));
-	CHECK_OK(dal_repo_restore(repo, id));
+	CHECK_OK(dal_repo_restore(NULL, repo, id));
 	CHECK_OK(dal_repo_delete(repo, id, false));
 
 	CHECK_OK(dal_audit_query(&logs, fx->db, NULL));
@@ -670,7 +670,7 @@ static void test_as_of(void **state)
 	CHECK_OK(dal_repo_delete(repo, id, true));
 	t[4] = dal_now();
 	sleep_ms(2);
-	CHECK_OK(dal_repo_restore(repo, id));
+	CHECK_OK(dal_repo_restore(NULL, repo, id));
 	t[5] = dal_now();
 	sleep_ms(2);
 	CHECK_OK(dal_repo_delete(repo, id, false));

@@ -448,7 +448,7 @@ static void test_bulk_delete_soft_restore_hard(void **state)
 	CHECK_OK(dal_repo_bulk_delete(&count, repo, even, 500, true));
 	assert_int_equal(count, 0);
 	for (i = 0; i < 10; i++)
-		CHECK_OK(dal_repo_restore(repo, even[i]));
+		CHECK_OK(dal_repo_restore(NULL, repo, even[i]));
 	assert_int_equal(count_of(repo, false), 510);
 	{
 		dal_row *row = NULL;

@@ -209,11 +209,11 @@ static void test_cache_writes_invalidate(void **state)
 	assert_int_equal(cached_version(fx->db, cached, id), 4);
 	CHECK_OK(dal_repo_delete(w, id, true));
 	assert_int_equal(version_of(cached, id), -1);
-	CHECK_OK(dal_repo_restore(w, id));
+	CHECK_OK(dal_repo_restore(NULL, w, id));
 	fill_and_hit(fx->db, cached, id, 4);
 	CHECK_OK(dal_repo_delete(audited, id, true));
 	assert_int_equal(version_of(cached, id), -1);
-	CHECK_OK(dal_repo_restore(audited, id));
+	CHECK_OK(dal_repo_restore(NULL, audited, id));
 	assert_int_equal(version_of(cached, id), 4);
 
 	/* Bulk update, bulk soft delete, bulk hard delete. */
@@ -228,11 +228,11 @@ static void test_cache_writes_invalidate(void **state)
 	CHECK_OK(dal_repo_bulk_delete(&n, w, ids, 2, true));
 	assert_int_equal(version_of(cached, id), -1);
 	assert_int_equal(version_of(cached, id2), -1);
-	CHECK_OK(dal_repo_restore(w, id2));
+	CHECK_OK(dal_repo_restore(NULL, w, id2));
 	fill_and_hit(fx->db, cached, id2, 6);
 	CHECK_OK(dal_repo_delete(w, id2, false));
 	assert_int_equal(version_of(cached, id2), -1);
-	CHECK_OK(dal_repo_restore(w, id));
+	CHECK_OK(dal_repo_restore(NULL, w, id));
 	fill_and_hit(fx->db, cached, id, 5);
 	CHECK_OK(dal_repo_bulk_delete(&n, w, &id, 1, false));
 	assert_int_equal(version_of(cached, id), -1);

@@ -385,7 +385,7 @@ static void test_update(void **state)
 	CHECK_ERR(DAL_EINVAL, dal_repo_update(&row, repo, id, fid, 1));
 	CHECK_MSG("id");
 	/* The soft-deleted row kept its name. */
-	CHECK_OK(dal_repo_restore(repo, other));
+	CHECK_OK(dal_repo_restore(NULL, repo, other));
 	CHECK_OK(dal_repo_get(&got, repo, other));
 	assert_string_equal(dal_row_text(got, "name"), "Other");
 	dal_row_free(got);
@@ -457,12 +457,12 @@ static void test_soft_delete_restore(void **state)
 	/* Soft delete twice: the row is no longer live. */
 	CHECK_ERR(DAL_ENOTFOUND, dal_repo_delete(repo, gone, true));
 	/* Restore of a live row, of a missing row. */
-	CHECK_ERR(DAL_EINVAL, dal_repo_restore(repo, keep));
+	CHECK_ERR(DAL_EINVAL, dal_repo_restore(NULL, repo, keep));
 	CHECK_MSG("rp_users");
-	CHECK_ERR(DAL_ENOTFOUND, dal_repo_restore(repo, 999999));
+	CHECK_ERR(DAL_ENOTFOUND, dal_repo_restore(NULL, repo, 999999));
 
 	/* Restore brings it back. */
-	CHECK_OK(dal_repo_restore(repo, gone));
+	CHECK_OK(dal_repo_restore(NULL, repo, gone));
 	CHECK_OK(dal_repo_get(&row, repo, gone));
 	assert_true(dal_row_is_null(row, "deleted_at"));
 	assert_string_equal(dal_row_text(row, "name"), "Gone");
@@ -470,7 +470,7 @@ static void test_soft_delete_restore(void **state)
 	dal_row_free(row);
 	assert_int_equal(count_of(repo, false), 2);
 	assert_true(exists_of(repo, gone, false));
-	CHECK_ERR(DAL_EINVAL, dal_repo_restore(repo, gone));
+	CHECK_ERR(DAL_EINVAL, dal_repo_restore(NULL, repo, gone));
 	dal_repo_close(repo);
 }
 
@@ -488,7 +488,7 @@ static void test_hard_delete(void **state)
 	CHECK_ERR(DAL_ENOTFOUND, dal_repo_get(&row, repo, a));
 	assert_false(exists_of(repo, a, true));
 	assert_int_equal(count_of(repo, true), 2);
-	CHECK_ERR(DAL_ENOTFOUND, dal_repo_restore(repo, a));
+	CHECK_ERR(DAL_ENOTFOUND, dal_repo_restore(NULL, repo, a));
 	/* Hard delete also removes a soft-deleted row. */
 	CHECK_OK(dal_repo_delete(repo, b, true));
 	CHECK_OK(dal_repo_delete(repo, b, false));
@@ -523,7 +523,7 @@ static void test_no_soft_delete_model(void **state)
 	dal_row_free(row);
 	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_delete(repo, id, true));
 	CHECK_MSG("rp_tags");
-	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_restore(repo, id));
+	CHECK_ERR(DAL_EUNSUPPORTED, dal_repo_restore(NULL, repo, id));
 	/* Still there; include_deleted changes nothing. */
 	assert_true(exists_of(repo, id, false));
 	assert_int_equal(count_of(repo, true), 1);
@@ -578,13 +578,13 @@ static void test_unique_soft_delete_model(void **state)
 	assert_int_equal(count_of(repo, false), 2);
 	assert_int_equal(count_of(repo, true), 3);
 	/* Restoring the old row while a live duplicate exists. */
-	CHECK_ERR(DAL_ECONSTRAINT, dal_repo_restore(repo, first));
+	CHECK_ERR(DAL_ECONSTRAINT, dal_repo_restore(NULL, repo, first));
 	CHECK_MSG("email");
 	assert_false(exists_of(repo, first, false));
 	assert_true(exists_of(repo, first, true));
 	/* Once the live one is gone, the restore works. */
 	CHECK_OK(dal_repo_delete(repo, second, true));
-	CHECK_OK(dal_repo_restore(repo, first));
+	CHECK_OK(dal_repo_restore(NULL, repo, first));
 	CHECK_OK(dal_repo_get(&row, repo, first));
 	assert_string_equal(dal_row_text(row, "name"), "First");
 	dal_row_free(row);
@@ -1497,7 +1497,7 @@ static void test_wrong_types_and_ranges(void **state)
 	CHECK_ERR(DAL_EINVAL, dal_repo_create(&row, NULL, NULL, 0));
 	CHECK_ERR(DAL_EINVAL, dal_repo_update(&row, NULL, id, NULL, 0));
 	CHECK_ERR(DAL_EINVAL, dal_repo_delete(NULL, id, true));
-	CHECK_ERR(DAL_EINVAL, dal_repo_restore(NULL, id));
+	CHECK_ERR(DAL_EINVAL, dal_repo_restore(NULL, NULL, id));
 	CHECK_ERR(DAL_EINVAL, dal_repo_open(NULL, fx->db, &users, 0));
 	{
 		dal_repo *r2 = (dal_repo *)&r2;

@@ -1086,7 +1086,7 @@ static void test_nested_undoes_every_change(void **state)
 	CHECK_OK(dal_repo_update(NULL, audited, ids[11], up, 2));
 	CHECK_OK(dal_repo_delete(repo, ids[2], true));
 	CHECK_OK(dal_repo_delete(audited, ids[12], true));
-	CHECK_OK(dal_repo_restore(repo, ids[3]));
+	CHECK_OK(dal_repo_restore(NULL, repo, ids[3]));
 	CHECK_OK(dal_repo_delete(repo, ids[4], false));
 	CHECK_OK(dal_repo_delete(audited, ids[14], false));
 	for (i = 0; i < NEW; i++) {

@@ -199,7 +199,7 @@ static int one_call(dal_repo *repo, const call_state *cs, int which)
 	case CALL_UPDATE: return dal_repo_update(NULL, repo, cs->upd, (dal_field[]){ DAL_FIELD("n", dal_int(99)) }, 1);
 	case CALL_SOFT: return dal_repo_delete(repo, cs->soft, true);
 	case CALL_HARD: return dal_repo_delete(repo, cs->hard, false);
-	case CALL_RESTORE: return dal_repo_restore(repo, cs->gone);
+	case CALL_RESTORE: return dal_repo_restore(NULL, repo, cs->gone);
 	case CALL_BULK_CREATE: return dal_repo_bulk_create(&id, repo, wr_names, 2, bv, 1);
 	case CALL_BULK_UPDATE: return dal_repo_bulk_update(&count, repo, &cs->upd, n_only, 1, uv, 1);
 	default: return dal_repo_bulk_delete(&count, repo, &cs->hard, 1, false);

@@ -285,7 +285,7 @@ static void sensitive_writes(fixture *fx, dal_db *db, unsigned flags)
 	CHECK_OK(dal_repo_count(&n, repo, &c));
 	dal_rows_free(rows);
 	CHECK_OK(dal_repo_bulk_delete(&count, repo, ids, 2, true));
-	CHECK_OK(dal_repo_restore(repo, ids[0]));
+	CHECK_OK(dal_repo_restore(NULL, repo, ids[0]));
 	/* A nested unit rolled back: without savepoints its undo binds the old secrets again. */
 	{
 		dal_uow *outer = NULL, *inner = NULL;

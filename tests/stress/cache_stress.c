@@ -110,7 +110,7 @@ static int delete_restore(writer *w, int64_t row, int64_t v)
 
 	if ((rc = dal_uow_begin(&uow, db, NULL)) < 0)
 		return rc;
-	if ((rc = dal_repo_delete(w->repo, ids[row], true)) == 0 && (rc = dal_repo_restore(w->repo, ids[row])) == 0)
+	if ((rc = dal_repo_delete(w->repo, ids[row], true)) == 0 && (rc = dal_repo_restore(NULL, w->repo, ids[row])) == 0)
 		rc = set_version(w->repo, row, v);
 	if (rc < 0) {
 		dal_uow_rollback(uow);

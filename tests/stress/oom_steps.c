@@ -217,7 +217,7 @@ static void audited(sweep *s)
 
 static int call_soft_delete(sweep *s) { return dal_repo_delete(s->users, s->target, true); }
 static void apply_soft_delete(sweep *s) { s->rows[s->target].deleted = true; audited(s); }
-static int call_restore(sweep *s) { return dal_repo_restore(s->users, s->target); }
+static int call_restore(sweep *s) { return dal_repo_restore(NULL, s->users, s->target); }
 static void apply_restore(sweep *s) { s->rows[s->target].deleted = false; audited(s); }
 static int call_hard_delete(sweep *s) { return dal_repo_delete(s->users, s->target, false); }
 static void apply_hard_delete(sweep *s) { s->rows[s->target].present = false; s->audit_rows++; }

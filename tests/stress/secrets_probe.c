@@ -406,7 +406,7 @@ static void sensitive_value(const char *url)
 		scan_error("commit after the clash");
 	/* Writes that succeed, so the audit trail holds the value's changes. */
 	if (dal_repo_update(NULL, repo, id, (dal_field[]){ DAL_FIELD("secret", dal_text(VALUE "-2")) }, 1) != 0 ||
-	    dal_repo_delete(repo, id, true) != 0 || dal_repo_restore(repo, id) != 0)
+	    dal_repo_delete(repo, id, true) != 0 || dal_repo_restore(NULL, repo, id) != 0)
 		die("update/delete/restore");
 	/* Filters on the value: a short and a 70,000-value IN list, logged with echo_params. */
 	c.filters = (dal_filter[]){ DAL_WHERE("secret", DAL_OP_EQ, dal_text(VALUE)) };
