@@ -24,5 +24,6 @@
 #include "dal/audit.h"
 #include "dal/metrics.h"
 #include "dal/health.h"
+#include "dal/auto.h"
 
 #endif

@@ -16,6 +16,15 @@ typedef enum dal_init_flag {
 	DAL_AUTO_MIGRATE = 1u << 0   /**< create missing tables and indexes; add missing nullable columns */
 } dal_init_flag;
 
+#ifndef __cplusplus
+/**
+ * Models written in place, for the `models, n` pair of dal_init_database() and
+ * dal_schema_diff() (C only: a compound literal): `DAL_MODELS(&users, &orders)`.
+ */
+#define DAL_MODELS(...) ((const dal_model *const[]){ __VA_ARGS__ }), \
+	(sizeof((const dal_model *const[]){ __VA_ARGS__ }) / sizeof(const dal_model *))
+#endif
+
 /**
  * Make sure every model has its table. With DAL_AUTO_MIGRATE, missing tables
  * and indexes are created (with each engine's autoincrement and types); nothing
