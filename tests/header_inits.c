@@ -10,6 +10,11 @@ static size_t count_fields(const dal_field *fields, size_t n)
 {
 	return fields ? n : 0;
 }
+
+static size_t count_models(const dal_model *const *models, size_t n)
+{
+	return models ? n : 0;
+}
 #endif
 
 int dal_headertest_inits(void)
@@ -33,6 +38,12 @@ int dal_headertest_inits(void)
 
 	sum += all.version + some.version + (unsigned)DAL_COUNT(fields) + (unsigned)model.ncolumns;
 #ifndef __cplusplus
+	{
+		DAL_AUTO(dal_rows) rows = NULL;
+		DAL_AUTO(dal_row) row = NULL;
+		sum += (unsigned)(rows == NULL) + (unsigned)(row == NULL);
+	}
+	sum += (unsigned)count_models(DAL_MODELS(&model, &model));
 	sum += (unsigned)count_fields(DAL_FIELDS(DAL_FIELD("name", dal_text("z")), DAL_FIELD("id", dal_int(2))));
 #endif
 	return (int)sum;
