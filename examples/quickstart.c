@@ -16,9 +16,8 @@ static const dal_model users = DAL_MODEL("users", user_columns);
 
 static int failed(const char *step)
 {
-	const dal_error *e = dal_error_last();
-	fprintf(stderr, "quickstart: %s failed: %s: %s\n", step, dal_strerror(e->code), e->message);
-	return 1;
+	fprintf(stderr, "quickstart: %s failed (%s): ", step, dal_strerror(dal_error_last()->code));
+	return dal_perror(NULL);
 }
 
 static void show(const char *what, const dal_row *row)
@@ -77,9 +76,19 @@ static int run(dal_db *db)
 		if (dal_row_int(dal_rows_at(rows, i), "id") == id)
 			show("find(include_deleted) shows", dal_rows_at(rows, i));
 	dal_rows_free(rows);
-	if (dal_repo_restore(NULL, repo, id) < 0)
+	if (dal_repo_restore(&row, repo, id) < 0)
 		return failed("restore");
-	printf("restored user %" PRId64 "\n", id);
+	show("restored", row);
+	dal_row_free(row);
+	if (dal_repo_find_by(&rows, repo, DAL_FIELDS(DAL_FIELD("email", dal_text("john@example.com")))) < 0)
+		return failed("find_by email");
+	for (i = 0; i < dal_rows_count(rows); i++)
+		show("find_by(email) finds", dal_rows_at(rows, i));
+	dal_rows_free(rows);
+	if (dal_repo_all(&rows, repo, 10, 0) < 0)
+		return failed("all");
+	printf("all(limit 10, offset 0): %zu row(s)\n", dal_rows_count(rows));
+	dal_rows_free(rows);
 	if (dal_repo_paginate(&rows, &page, repo, NULL, 1, 10) < 0)
 		return failed("paginate");
 	printf("page %" PRId64 " of %" PRId64 ": %zu row(s), %" PRId64 " in all\n", page.page, page.total_pages,
