@@ -13,9 +13,12 @@ static const dal_config defaults = DAL_CONFIG_INIT;
 /* The members a caller built against `version` has. */
 static size_t config_size(unsigned int version)
 {
-	if (version >= 3)
-		return sizeof(dal_config);
-	return version == 2 ? offsetof(dal_config, statement_timeout_ms) : offsetof(dal_config, cache_max_entries);
+	switch (version) {
+	case 1: return offsetof(dal_config, cache_max_entries);
+	case 2: return offsetof(dal_config, statement_timeout_ms);
+	case 3: return offsetof(dal_config, sqlite_cache_kib);
+	default: return sizeof(dal_config);
+	}
 }
 
 int dal_config_init(dal_config *config, unsigned int version)
@@ -113,6 +116,8 @@ int dal_config_from_env_version(dal_config *out, unsigned int version)
 	    (error = env_int(&c->cache_max_entries, "DAL_CACHE_SIZE", 1, 0)) < 0 ||
 	    (error = env_int(&c->cache_ttl_ms, "DAL_CACHE_TTL_MS", 1, 0)) < 0 ||
 	    (error = env_int(&c->statement_timeout_ms, "DAL_STATEMENT_TIMEOUT_MS", 1, 0)) < 0 ||
+	    (error = env_int(&c->sqlite_cache_kib, "DAL_SQLITE_CACHE_KIB", 1, 0)) < 0 ||
+	    (error = env_int(&c->sqlite_mmap_mib, "DAL_SQLITE_MMAP_MIB", 1, 0)) < 0 ||
 	    (error = env_sync(&c->sqlite_synchronous)) < 0)
 		return error;
 	memcpy(out, c, config_size(version));

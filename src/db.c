@@ -31,6 +31,8 @@ static int check_config(const dal_config *cfg)
 		return dal__error(DAL_EINVAL, "dal_config: cache_max_entries and cache_ttl_ms must be >= 0");
 	if (cfg->version >= 3 && cfg->statement_timeout_ms < 0)
 		return dal__error(DAL_EINVAL, "dal_config: statement_timeout_ms must be >= 0 (0 = no bound)");
+	if (cfg->version >= 4 && (cfg->sqlite_cache_kib < 0 || cfg->sqlite_mmap_mib < 0))
+		return dal__error(DAL_EINVAL, "dal_config: sqlite_cache_kib and sqlite_mmap_mib must be >= 0");
 	return 0;
 }
 

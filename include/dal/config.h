@@ -9,7 +9,7 @@
 
 DAL_BEGIN_DECLS
 
-#define DAL_CONFIG_VERSION 3
+#define DAL_CONFIG_VERSION 4
 
 /** SQLite's synchronous level for file databases (see docs/engines.md). */
 typedef enum dal_sqlite_sync {
@@ -48,9 +48,14 @@ typedef struct dal_config {
 	/* Since version 3. */
 	int statement_timeout_ms;    /**< PostgreSQL: the bound of one statement, on the server and on the socket
 	                                  (docs/engines.md); 0 = no bound. Default 30000 */
+	/* Since version 4. */
+	int sqlite_cache_kib;        /**< SQLite file databases: page cache of each connection, in KiB (docs/engines.md).
+	                                  Default 16384 */
+	int sqlite_mmap_mib;         /**< SQLite file databases: bytes read through a shared memory map, in MiB; 0 = off.
+	                                  Default 256 */
 } dal_config;
 
-#define DAL_CONFIG_INIT { DAL_CONFIG_VERSION, NULL, 5, 10, 30000, 3600, 1000, false, 300000, 10, 3, 5000, DAL_SQLITE_SYNC_NORMAL, 128, 1000, 5, 30000, false, true, 10000, 60000, 30000 }
+#define DAL_CONFIG_INIT { DAL_CONFIG_VERSION, NULL, 5, 10, 30000, 3600, 1000, false, 300000, 10, 3, 5000, DAL_SQLITE_SYNC_NORMAL, 128, 1000, 5, 30000, false, true, 10000, 60000, 30000, 16384, 256 }
 
 /**
  * Fill @p config with the defaults of @p version.
@@ -66,7 +71,7 @@ DAL_API int dal_config_init(dal_config *config, unsigned int version);
  * (seconds), DAL_CONNECT_RETRIES, DAL_BUSY_TIMEOUT_MS, DAL_SQLITE_SYNCHRONOUS (NORMAL/FULL),
  * DAL_MAX_PAGE_SIZE, DAL_PRE_PING_IDLE_MS, DAL_ECHO_PARAMS (0/1), DAL_METRICS (0/1),
  * DAL_CACHE_SIZE (rows, 0 = off), DAL_CACHE_TTL_MS (0 = no age limit), DAL_STATEMENT_TIMEOUT_MS
- * (0 = no bound).
+ * (0 = no bound), DAL_SQLITE_CACHE_KIB, DAL_SQLITE_MMAP_MIB (0 = off).
  *
  * @param config filled up to the members of @p version; config->url is borrowed from
  *        the environment or static storage

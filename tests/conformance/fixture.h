@@ -115,5 +115,6 @@ extern const fx_cases cases_diskfull;
 extern const fx_cases cases_timeout;
 extern const fx_cases cases_in;
 extern const fx_cases cases_easy;
+extern const fx_cases cases_scale;
 
 #endif
