@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "db.h"
 #include "each.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -73,8 +74,7 @@ static const char *short_path(const char *file)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
+	dal__sleep_us((int64_t)ms * 1000);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "dal/uow.h"
 #include "each.h"
 #include "repo/repo.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -454,9 +455,8 @@ static void backoff(int attempt)
 {
 	long delay_us = 5000L << (attempt < 8 ? attempt - 1 : 7);
 	long us = delay_us / 2 + (long)(jitter_next() % (uint64_t)(delay_us / 2 + 1));
-	struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
 
-	nanosleep(&ts, NULL);
+	dal__sleep_us(us);
 }
 
 int (dal_run_tx)(dal_db *db, const dal_uow_opts *opts, dal_tx_fn fn, void *payload)

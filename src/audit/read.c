@@ -6,8 +6,10 @@
 #include "audit/audit.h"
 #include "conn.h"
 #include "repo/repo.h"
+#include "util/clock.h"
 
 #define CLEANUP_BATCH 5000
+#define CLEANUP_YIELD_MAX_US 50000
 
 struct dal_audit_logs {
 	dal_audit_log *items;
@@ -532,6 +534,19 @@ done:
 	return error;
 }
 
+/* Between two batches, let in the writers waiting for the lock a batch holds (at
+ * most CLEANUP_YIELD_MAX_US, so that a steady stream of them cannot stop the
+ * cleanup): a writer's wait is then the batch in progress, not the whole cleanup. */
+static void yield_to_writers(const dal_db *db)
+{
+	int64_t until = dal__mono_us() + CLEANUP_YIELD_MAX_US;
+
+	if (!db->drv->writers_waiting)
+		return;
+	while (db->drv->writers_waiting() && dal__mono_us() < until)
+		dal__sleep_us(500);
+}
+
 int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
 {
 	int64_t total = 0, n = 0, cutoff;
@@ -547,6 +562,8 @@ int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
 	while (more && error == 0) {
 		error = cleanup_batch(&n, &more, db, cutoff);
 		total += n;
+		if (more && error == 0)
+			yield_to_writers(db);
 	}
 	if (deleted_out)
 		*deleted_out = total;

@@ -223,6 +223,13 @@ typedef struct dal_driver {
 	 */
 	int (*bulk_insert)(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
 	                   const dal_value *values, size_t nrows, size_t *failed_row);
+	/*
+	 * True while a connection of this process waits for the engine's write lock:
+	 * a long job of many short transactions pauses between them until it is
+	 * false, so the waiter gets in. Optional: NULL where the engine queues
+	 * waiters fairly itself (PostgreSQL's row locks).
+	 */
+	bool (*writers_waiting)(void);
 } dal_driver;
 
 extern const dal_driver dal__driver_sqlite;

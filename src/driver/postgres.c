@@ -12,6 +12,7 @@
 
 #include "driver/driver.h"
 #include "sql/placeholder.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -239,17 +240,9 @@ typedef struct pg_wait {
 	const char *what;
 } pg_wait;
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static pg_wait wait_of(int64_t ms, int server_ms, const char *what)
 {
-	pg_wait w = { ms > 0 ? mono_us() + ms * 1000 : 0, ms, server_ms, what };
+	pg_wait w = { ms > 0 ? dal__mono_us() + ms * 1000 : 0, ms, server_ms, what };
 
 	return w;
 }
@@ -294,7 +287,7 @@ static int wait_socket(pg_conn *c, short events, const pg_wait *w)
 	if (p.fd < 0)
 		return pg_fail(c, NULL);
 	for (;;) {
-		now = w->deadline ? mono_us() : 0;
+		now = w->deadline ? dal__mono_us() : 0;
 		if (w->deadline && now >= w->deadline)
 			return no_answer(c, w);
 		if ((rc = poll(&p, 1, poll_ms(w->deadline, now))) > 0)
@@ -571,7 +564,7 @@ static const char session_sql[] =
  */
 static int connect_within(PGconn *pg, int timeout_s, bool *timed_out)
 {
-	int64_t deadline = timeout_s > 0 ? mono_us() + (int64_t)timeout_s * 1000000 : 0, now;
+	int64_t deadline = timeout_s > 0 ? dal__mono_us() + (int64_t)timeout_s * 1000000 : 0, now;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;   /* libpq: start as if it said WRITING */
 	struct pollfd p;
 	int rc;
@@ -582,7 +575,7 @@ static int connect_within(PGconn *pg, int timeout_s, bool *timed_out)
 	while (st != PGRES_POLLING_OK) {
 		if (st == PGRES_POLLING_FAILED)
 			return -1;
-		now = deadline ? mono_us() : 0;
+		now = deadline ? dal__mono_us() : 0;
 		if (deadline && now >= deadline) {
 			*timed_out = true;
 			return -1;

@@ -3,11 +3,13 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "driver/driver.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -17,6 +19,8 @@ typedef struct sqlite_conn {
 	/* Prepared at connect: stepping it needs no memory, so a transaction still ends when
 	 * none is left (a connection dropped instead would take a :memory: database with it). */
 	sqlite3_stmt *rollback;
+	int busy_timeout_ms;
+	int64_t busy_since_us;  /* when the current wait for a lock began */
 } sqlite_conn;
 
 typedef struct sqlite_stmt {
@@ -185,12 +189,43 @@ static int sqlite_exec(dal_conn *c, const char *sql)
 	return sqlite3_get_autocommit(handle(c)) ? 0 : rollback_ready(c);
 }
 
+/*
+ * Waiting for a lock. SQLite's own busy timeout sleeps longer and longer (up to
+ * 100 ms a try), so a writer behind a stream of short transactions (a cleanup's
+ * batches) wakes after the lock was taken again, and again. A waiter here tries
+ * at most BUSY_POLL_US apart, and says when it last did, so that such a stream
+ * can let it in (dal__sqlite_writers_waiting).
+ */
+#define BUSY_POLL_US 2000
+
+static _Atomic int64_t last_wait_us;
+
+static int busy_wait(void *payload, int count)
+{
+	sqlite_conn *c = payload;
+	int64_t now = dal__mono_us();
+
+	if (count == 0)
+		c->busy_since_us = now;
+	atomic_store_explicit(&last_wait_us, now, memory_order_relaxed);
+	if (now - c->busy_since_us >= (int64_t)c->busy_timeout_ms * 1000)
+		return 0;
+	dal__sleep_us(count < 10 ? 500 : BUSY_POLL_US);
+	return 1;
+}
+
+static bool sqlite_writers_waiting(void)
+{
+	return dal__mono_us() - atomic_load_explicit(&last_wait_us, memory_order_relaxed) <= 2 * BUSY_POLL_US;
+}
+
 static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *cfg)
 {
 	char sql[240];
 	int error;
 
-	sqlite3_busy_timeout(c->db, cfg->busy_timeout_ms);
+	c->busy_timeout_ms = cfg->busy_timeout_ms;
+	sqlite3_busy_handler(c->db, cfg->busy_timeout_ms > 0 ? busy_wait : NULL, c);
 	sqlite3_extended_result_codes(c->db, 1);
 	if ((error = sqlite_exec(&c->base, "PRAGMA foreign_keys=ON")) < 0)
 		return error;
@@ -528,4 +563,5 @@ const dal_driver dal__driver_sqlite = {
 	.savepoint = sqlite_savepoint,
 	.release = sqlite_release,
 	.rollback_to = sqlite_rollback_to,
+	.writers_waiting = sqlite_writers_waiting,
 };

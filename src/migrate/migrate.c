@@ -21,6 +21,7 @@
 #include "migrate/script.h"
 #include "migrate/source.h"
 #include "uow.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fault.h"
 
@@ -237,11 +238,8 @@ static int step_retrying(run *r, const dal__mig *m, bool down, bool *done)
 	int attempt, error = 0;
 
 	for (attempt = 0; attempt <= r->o->lock_retries; attempt++) {
-		if (attempt > 0) {
-			struct timespec ts = { 0, 100000000L * (attempt < 10 ? attempt : 10) };
-
-			nanosleep(&ts, NULL);
-		}
+		if (attempt > 0)
+			dal__sleep_us(100000L * (attempt < 10 ? attempt : 10));
 		if ((error = step_one(r, m, down, done)) != DAL_EBUSY)
 			return error;
 	}

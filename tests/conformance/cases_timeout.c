@@ -105,7 +105,7 @@ static void test_timeout_setting(void **state)
 	dal_config c = DAL_CONFIG_INIT, old;
 	dal_db *db = NULL;
 
-	assert_int_equal(c.version, 3);
+	assert_int_equal(c.version, DAL_CONFIG_VERSION);
 	assert_int_equal(c.statement_timeout_ms, 30000);
 	/* A caller built against version 2 has no such member: it is not written. */
 	memset(&old, 0x5a, sizeof(old));

@@ -1,0 +1,220 @@
+/*
+ * How cost grows with the data, through the public API (make bench-scale):
+ *   bench sqlite scale_get small=<gets/s at 10k rows> large=<at 1M rows> ratio=<large/small>
+ *   bench <engine> cleanup_writer_wait batch_ms=<one cleanup batch> during_ms=<a writer's
+ *         worst wait during a cleanup> ratio=<during/batch>      (SQLite; PostgreSQL with DAL_BENCH_PG_URL)
+ * BENCH_QUICK=1 makes a short run (100k rows for the large side).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dal/dal.h>
+
+#include "model.h"
+
+static const dal_column cols[] = { BENCH_COLUMNS };
+static const dal_model table = DAL_MODEL("scale_dal", cols);
+static const char *const in_cols[] = { "name", "email", "score" };
+
+static double scale_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void scale_die(const char *what)
+{
+	fprintf(stderr, "bench_scale: %s: %s\n", what, dal_error_last()->message);
+	exit(1);
+}
+
+/* `n` rows through bulk create, in chunks so the input stays small. */
+static void scale_fill(dal_repo *repo, int64_t n)
+{
+	enum { CHUNK = 50000 };
+	dal_value *v = malloc(CHUNK * 3 * sizeof(*v));
+	char (*email)[32] = malloc(CHUNK * sizeof(*email));
+
+	for (int64_t done = 0; done < n;) {
+		size_t k = (size_t)(n - done < CHUNK ? n - done : CHUNK);
+		for (size_t i = 0; i < k; i++) {
+			snprintf(email[i], sizeof(email[i]), "user%lld@example.com", (long long)(done + (int64_t)i));
+			v[i * 3] = dal_text("a user");
+			v[i * 3 + 1] = dal_text(email[i]);
+			v[i * 3 + 2] = dal_double((double)i / 2);
+		}
+		if (dal_repo_bulk_create(NULL, repo, in_cols, 3, v, k) < 0)
+			scale_die("bulk create");
+		done += (int64_t)k;
+	}
+	free(email);
+	free(v);
+}
+
+/* A fresh database at `url` with `n` rows of the bench model; the repository has `flags`. */
+static dal_repo *scale_open(dal_db **db, const char *url, const dal_model *m, unsigned flags, int64_t n)
+{
+	dal_repo *repo = NULL;
+	char sql[128];
+
+	if (dal_open(db, url, NULL) < 0)
+		scale_die("open");
+	snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", m->table);
+	/* The audit trail goes with it: its rows and the head of its chain. */
+	if (dal_exec(NULL, *db, sql, NULL, 0) < 0 || dal_exec(NULL, *db, "DROP TABLE IF EXISTS audit_logs", NULL, 0) < 0 ||
+	    dal_exec(NULL, *db, "DROP TABLE IF EXISTS audit_chain", NULL, 0) < 0)
+		scale_die("drop");
+	if (dal_init_database(*db, DAL_MODELS(m), DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, *db, m, flags) < 0)
+		scale_die("schema");
+	scale_fill(repo, n);
+	return repo;
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static int64_t random_id(int64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return 1 + (int64_t)(rng % (uint64_t)n);
+}
+
+/* Random gets by id over `rows` rows for about `secs` seconds; gets per second. */
+static double gets_per_s(const char *url, int64_t rows, double secs)
+{
+	dal_db *db = NULL;
+	dal_repo *repo = scale_open(&db, url, &table, 0, rows);
+	dal_row *row = NULL;
+	double t0, t;
+	int64_t n = 0;
+
+	/* Touch the table once so both sizes start from the same warm state. */
+	for (int64_t i = 0; i < rows && i < 200000; i++)
+		if (dal_repo_get(&row, repo, random_id(rows)) == 0)
+			dal_row_free(row);
+	t0 = scale_seconds();
+	do {
+		for (int i = 0; i < 1000; i++, n++) {
+			if (dal_repo_get(&row, repo, random_id(rows)) < 0)
+				scale_die("get");
+			dal_row_free(row);
+		}
+	} while ((t = scale_seconds()) - t0 < secs);
+	dal_repo_close(repo);
+	dal_close(db);
+	return (double)n / (t - t0);
+}
+
+static void scale_get(const char *dir, bool quick)
+{
+	char url[512];
+	double small, large;
+
+	snprintf(url, sizeof(url), "sqlite:///%s/get_small.db", dir);
+	small = gets_per_s(url, 10000, quick ? 1 : 3);
+	snprintf(url, sizeof(url), "sqlite:///%s/get_large.db", dir);
+	large = gets_per_s(url, quick ? 100000 : 1000000, quick ? 1 : 3);
+	printf("bench sqlite scale_get small=%.0f large=%.0f ratio=%.2f\n", small, large, large / small);
+	fflush(stdout);
+}
+
+/* ---- a writer during an audit cleanup ---- */
+
+typedef struct writer {
+	dal_repo *repo;
+	atomic_bool stop, started;
+	double worst_s;
+	int64_t creates;
+} writer;
+
+static void *write_loop(void *arg)
+{
+	writer *w = arg;
+	char email[48];
+	double t0, d;
+
+	while (!atomic_load(&w->stop)) {
+		snprintf(email, sizeof(email), "w%lld@example.com", (long long)w->creates);
+		dal_field f[] = { DAL_FIELD("name", dal_text("w")), DAL_FIELD("email", dal_text(email)) };
+		t0 = scale_seconds();
+		if (dal_repo_create(NULL, w->repo, f, 2) < 0)
+			scale_die("writer create");
+		d = scale_seconds() - t0;
+		if (atomic_load(&w->started) && d > w->worst_s)
+			w->worst_s = d;
+		w->creates++;
+	}
+	return NULL;
+}
+
+/* Audit rows to clean: one per row of an audited bulk create. Returns the cleanup's seconds. */
+static double cleanup_run(const char *engine, const char *url, int64_t rows, writer *w)
+{
+	dal_db *db = NULL;
+	dal_repo *repo = scale_open(&db, url, &table, DAL_AUDIT, rows);
+	pthread_t th;
+	int64_t deleted = 0;
+	double t0, t;
+
+	if (w) {
+		if (dal_repo_open(&w->repo, db, &table, DAL_AUDIT) < 0)
+			scale_die("writer repository");
+		pthread_create(&th, NULL, write_loop, w);
+		while (w->creates < 20)
+			sched_yield();
+		atomic_store(&w->started, true);
+	}
+	t0 = scale_seconds();
+	if (dal_audit_cleanup(&deleted, db, 0) < 0)
+		scale_die("cleanup");
+	t = scale_seconds() - t0;
+	if (w) {
+		atomic_store(&w->stop, true);
+		pthread_join(th, NULL);
+		dal_repo_close(w->repo);
+	}
+	if (deleted < rows)
+		fprintf(stderr, "bench_scale: %s cleanup deleted %lld of %lld\n", engine, (long long)deleted,
+			(long long)rows);
+	dal_repo_close(repo);
+	dal_close(db);
+	return t;
+}
+
+static void cleanup_writer_wait(const char *engine, const char *url, bool quick)
+{
+	int64_t rows = quick ? 100000 : 1000000;
+	double alone = cleanup_run(engine, url, rows, NULL), batch_ms = alone * 1000 / (double)(rows / 5000);
+	writer w = { 0 };
+
+	cleanup_run(engine, url, rows, &w);
+	printf("bench %s cleanup_writer_wait batch_ms=%.1f during_ms=%.1f ratio=%.2f writes=%lld\n", engine, batch_ms,
+		w.worst_s * 1000, w.worst_s * 1000 / batch_ms, (long long)w.creates);
+	fflush(stdout);
+}
+
+int main(void)
+{
+	const char *pg = getenv("DAL_BENCH_PG_URL");
+	bool quick = getenv("BENCH_QUICK") && strcmp(getenv("BENCH_QUICK"), "0") != 0;
+	char dir[256], url[512];
+
+	snprintf(dir, sizeof(dir), "%s/dal-scale-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return 1;
+	scale_get(dir, quick);
+	snprintf(url, sizeof(url), "sqlite:///%s/cleanup.db", dir);
+	cleanup_writer_wait("sqlite", url, quick);
+	if (pg)
+		cleanup_writer_wait("postgresql", pg, quick);
+	snprintf(url, sizeof(url), "rm -rf '%s'", dir);
+	return system(url) == 0 ? 0 : 1;
+}
