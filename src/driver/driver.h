@@ -126,6 +126,11 @@ typedef struct dal_dialect {
 	 * type (types[]), the parameter spelled as in_array_form. NULL: one parameter per value. */
 	const char *in_array;
 	dal_array_form in_array_form;
+	/* One row, one integer: the rows the planner's statistics of table ? last counted,
+	 * negative or no row if never. Set where a bulk write must refresh them (ANALYZE
+	 * of the table's id, deleted_at and indexed columns) for the next reads to plan
+	 * well; NULL where the engine keeps them as it writes, or plans well without. */
+	const char *stats_rows_sql;
 } dal_dialect;
 
 struct dal_driver;

@@ -1803,6 +1803,8 @@ static const dal_dialect pg_dialect = {
 	 */
 	.in_array = " IN (SELECT DISTINCT unnest(?::%s[]))",
 	.in_array_form = DAL_ARRAY_PG,
+	.stats_rows_sql = "SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE c.relkind = 'r' AND c.relname = ?::text AND n.nspname = current_schema()",
 };
 
 const dal_driver dal__driver_postgres = {

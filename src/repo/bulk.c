@@ -47,6 +47,7 @@ typedef struct bulk {
 	bool has_created, has_updated;
 	dal_session s;
 	bool open;
+	int64_t changed;        /* rows the call changed, for the statistics (repo/stats.c) */
 	audit_batch audit;
 } bulk;
 
@@ -341,10 +342,18 @@ static bool undone_by_savepoint(const bulk *b)
 
 static int end(bulk *b, int error)
 {
+	bool own;
+
 	if (!b->open)
 		return error;
 	b->open = false;
-	return dal__session_close(&b->s, error);
+	own = !dal__session_in_unit(&b->s);
+	error = dal__session_close(&b->s, error);
+	/* In a unit of work the rows are not committed yet, and ANALYZE there would hold
+	 * its lock to the unit's end: the engine's own upkeep refreshes them later. */
+	if (error == 0 && own)
+		dal__repo_stats_after_bulk(b->repo, b->changed);
+	return error;
 }
 
 static void bulk_free(bulk *b)
@@ -912,6 +921,7 @@ static int bulk_create(int64_t *ids_out, dal_rows *rows_out, dal_repo *repo, con
 		error = read_created(rows_out, &b, ids_out, nrows);
 	/* New ids have no cached row; the ones the caller sees are held all the same. */
 	cache_hook(&b, ids_out, ids_out && error == 0 ? nrows : 0);
+	b.changed = (int64_t)nrows;
 	error = end(&b, error);
 done:
 	end(&b, error);
@@ -999,6 +1009,7 @@ static int finish_changed(bulk *b, dal__undo_op **undo, int error, bool reinsert
 {
 	undo_after(b, undo, error, reinsert);
 	cache_hook(b, ids, n);
+	b->changed = changes;
 	error = end(b, error);
 	if (error == 0 && count_out)
 		*count_out = changes;

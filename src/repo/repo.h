@@ -61,6 +61,10 @@ int dal__repo_ids_given(dal_repo *repo, dal_session *s, const char *what, const 
 
 /* dal_repo_find() on an open session: the rows go to `rows` (pushed, in result order). */
 int dal__repo_find_in(dal_rows *rows, dal_repo *repo, dal_session *s, const dal_criteria *c);
+/* A bulk call outside any unit of work changed `changed` rows of the repository's
+ * table: refresh the planner's statistics where the engine needs it (repo/stats.c).
+ * Never fails: a failure is logged. */
+void dal__repo_stats_after_bulk(dal_repo *repo, int64_t changed);
 /* Read the current row of `stmt` (every model column, in order) into a new or reused row. */
 int dal__repo_read_row(dal_row **row, dal_repo *repo, dal_stmt *stmt);
 /* The write statement of a call, as dal__repo_run(): from here on a failure must undo it. */

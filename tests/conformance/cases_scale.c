@@ -58,7 +58,67 @@ static void test_config_version_3_gets_default_sqlite_sizes(void **state)
 	dal_close(db);
 }
 
+static const dal_column bulk_cols[] = {
+	DAL_COL_ID(), DAL_COL("email", DAL_TYPE_TEXT, DAL_NOT_NULL | DAL_INDEX, 0), DAL_COL("note", DAL_TYPE_TEXT, 0, 0),
+	DAL_COL_CREATED_AT(), DAL_COL_DELETED_AT(),
+};
+static const dal_model bulk_model = DAL_MODEL("sc_bulk", bulk_cols);
+
+/* `n` rows through one bulk create. */
+static void bulk_rows(dal_repo *repo, size_t n)
+{
+	const char *cols[] = { "email", "note" };
+	dal_value *v = calloc(n * 2, sizeof(*v));
+	char (*mail)[24] = calloc(n, sizeof(*mail));
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(mail[i], sizeof(mail[i]), "u%zu@x.org", i);
+		v[i * 2] = dal_text(mail[i]);
+		v[i * 2 + 1] = dal_text("n");
+	}
+	CHECK_OK(dal_repo_bulk_create(NULL, repo, cols, 2, v, n));
+	free(mail);
+	free(v);
+}
+
+static int64_t stats_of(fixture *fx, const char *column)
+{
+	dal_value p[] = { dal_text("sc_bulk"), dal_text(column) };
+
+	return fx_scalar(fx, "SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1 "
+		"AND attname = $2", p, 2);
+}
+
+/* A bulk write of a large share of a table leaves the planner statistics of what it holds now. */
+static void test_bulk_write_refreshes_statistics(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo;
+	dal_uow *uow = NULL;
+
+	if (!fx_is(fx, "postgres"))
+		FX_SKIP("SQLite and DuckDB plan these reads well without a refresh (docs/bulk.md)");
+	repo = fx_open_repo(fx, &bulk_model, 0);
+	/* Only dal may refresh them here: autovacuum would, at a moment of its own. */
+	fx_exec(fx, "ALTER TABLE sc_bulk SET (autovacuum_enabled = false)");
+	/* Below the threshold the engine's own upkeep is left to do it. */
+	bulk_rows(repo, 9999);
+	assert_int_equal(stats_of(fx, "deleted_at"), 0);
+	/* In a unit of work nothing is refreshed: the rows are not committed yet. */
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	bulk_rows(repo, 10000);
+	assert_int_equal(stats_of(fx, "deleted_at"), 0);
+	CHECK_OK(dal_uow_rollback(uow));
+	bulk_rows(repo, 10000);
+	assert_int_equal(stats_of(fx, "deleted_at"), 1);
+	assert_int_equal(stats_of(fx, "email"), 1);
+	assert_int_equal(stats_of(fx, "note"), 0);
+	assert_true(fx_scalar(fx, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'sc_bulk'", NULL, 0) >= 19999);
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_scale,
+	FX_CASE(test_bulk_write_refreshes_statistics),
 	FX_CASE(test_sqlite_page_cache_and_mmap_from_config),
 	FX_CASE(test_config_version_3_gets_default_sqlite_sizes),
 );
