@@ -33,10 +33,24 @@ static size_t health_size(unsigned int version)
 	return sizeof(dal_health);
 }
 
+static void read_metrics(dal_health *h, dal_db *db)
+{
+	dal_metrics_summary m = DAL_METRICS_SUMMARY_INIT;
+
+	if (dal_metrics_summary_get(&m, db) < 0)
+		return;
+	h->pool = m.pool;
+	h->connection_count = m.connection_count;
+	h->query_count = m.query_count;
+	h->error_count = m.error_count;
+	h->slow_query_count = m.slow_query_count;
+	h->avg_query_s = m.avg_query_s;
+	h->p95_s = m.p95_s;
+}
+
 int dal_health_check(dal_health *out, dal_db *db)
 {
 	dal_health h;
-	dal_metrics m = DAL_METRICS_INIT;
 	dal_conn *conn = NULL;
 	unsigned int version;
 	int64_t t0;
@@ -67,14 +81,7 @@ int dal_health_check(dal_health *out, dal_db *db)
 	}
 	dal__pool_release(db, conn);
 	h.healthy = h.connection_ok;
-	if (dal_metrics_get(&m, db) == 0) {
-		h.pool = m.pool;
-		h.query_count = m.query_count;
-		h.error_count = m.error_count;
-		h.slow_query_count = m.slow_query_count;
-		h.avg_query_s = m.avg_query_s;
-		h.p95_s = m.p95_s;
-	}
+	read_metrics(&h, db);
 	memcpy(out, &h, health_size(version));
 	return 0;
 }
@@ -97,7 +104,7 @@ int dal_health_json(char **out, dal_db *db)
 		"connection_test", "ok", h.connection_ok, "latency_seconds", h.connection_latency_s,
 			"error_code", h.error_code, "error", h.error,
 		"table_count", (json_int_t)h.table_count,
-		"pool_status", dal__pool_status_json(&h.pool),
+		"pool_status", dal__pool_status_json(&h.pool, h.connection_count),
 		"metrics", "query_count", (json_int_t)h.query_count, "error_count", (json_int_t)h.error_count,
 			"slow_query_count", (json_int_t)h.slow_query_count, "avg_query_seconds", h.avg_query_s,
 			"p95_seconds", h.p95_s,

@@ -294,19 +294,9 @@ static void cache_snapshot(dal_metrics *out, dal_db *db)
 	out->cache_max_entries = c.max_entries;
 }
 
-static void snapshot(dal_metrics *out, dal_db *db)
+/* The statement counters, under the metrics lock. */
+static void counters_locked(dal_metrics_summary *out, const dal_metrics_state *m)
 {
-	dal_metrics_state *m = &db->metrics;
-	dal__pool_snapshot p;
-	const dal__stmt_stat *top[DAL_METRICS_TOP_MAX + 1];
-	size_t ntop = 0, i, k;
-	unsigned start;
-	int b;
-
-	memset(out, 0, sizeof(*out));
-	out->version = DAL_METRICS_VERSION;
-	dal__pool_snapshot_get(&p, db);
-	pthread_mutex_lock(&m->mu);
 	out->since_us = m->since_us;
 	out->query_count = m->queries;
 	out->slow_query_count = m->slow;
@@ -318,6 +308,69 @@ static void snapshot(dal_metrics *out, dal_db *db)
 	out->p99_s = percentile(m->hist, m->queries, m->max_us, 0.99);
 	out->max_s = (double)m->max_us / 1e6;
 	out->retries = m->retries;
+}
+
+/* `size` is the configured size, as the Python design's pool.size(); `keep` never
+ * changes after dal_open, so it is read without the pool's lock. */
+static void pool_status_fill(dal_pool_status *out, const dal__pool_snapshot *p, const dal_db *db)
+{
+	out->size = db->pool.keep;
+	out->checked_out = p->checked_out;
+	out->checked_in = p->checked_in;
+	out->overflow = p->overflow;
+	out->max = p->max;
+	out->waiting = p->waiting;
+}
+
+static void summary_fill(dal_metrics_summary *out, dal_db *db)
+{
+	dal_metrics_state *m = &db->metrics;
+	dal__pool_snapshot p;
+	dal__cache_stats c;
+
+	memset(out, 0, sizeof(*out));
+	out->version = DAL_METRICS_SUMMARY_VERSION;
+	dal__pool_snapshot_get(&p, db);
+	pthread_mutex_lock(&m->mu);
+	counters_locked(out, m);
+	pthread_mutex_unlock(&m->mu);
+	out->connection_count = p.size;
+	pool_status_fill(&out->pool, &p, db);
+	out->pool_checkouts = p.checkouts;
+	out->pool_waits = p.waits;
+	out->pool_timeouts = p.timeouts;
+	out->pool_leaks = p.leaks;
+	dal__cache_stats_get(&c, db->cache);
+	out->cache_hits = c.hits;
+	out->cache_misses = c.misses;
+}
+
+static void snapshot(dal_metrics *out, dal_db *db)
+{
+	dal_metrics_state *m = &db->metrics;
+	dal_metrics_summary sum;
+	dal__pool_snapshot p;
+	const dal__stmt_stat *top[DAL_METRICS_TOP_MAX + 1];
+	size_t ntop = 0, i, k;
+	unsigned start;
+	int b;
+
+	memset(out, 0, sizeof(*out));
+	out->version = DAL_METRICS_VERSION;
+	dal__pool_snapshot_get(&p, db);
+	pthread_mutex_lock(&m->mu);
+	counters_locked(&sum, m);
+	out->since_us = sum.since_us;
+	out->query_count = sum.query_count;
+	out->slow_query_count = sum.slow_query_count;
+	out->error_count = sum.error_count;
+	out->total_query_s = sum.total_query_s;
+	out->avg_query_s = sum.avg_query_s;
+	out->p50_s = sum.p50_s;
+	out->p95_s = sum.p95_s;
+	out->p99_s = sum.p99_s;
+	out->max_s = sum.max_s;
+	out->retries = sum.retries;
 	for (b = 0, k = 0; b < DAL__HIST_N; b++) {
 		out->bucket_count[k] += m->hist[b];
 		if (public_bucket(b)) {
@@ -348,12 +401,7 @@ static void snapshot(dal_metrics *out, dal_db *db)
 		fill_stat(&out->top[i], top[i]);
 	pthread_mutex_unlock(&m->mu);
 	out->connection_count = p.size;
-	out->pool.size = p.size;
-	out->pool.checked_out = p.checked_out;
-	out->pool.checked_in = p.checked_in;
-	out->pool.overflow = p.overflow;
-	out->pool.max = p.max;
-	out->pool.waiting = p.waiting;
+	pool_status_fill(&out->pool, &p, db);
 	out->pool_checkouts = p.checkouts;
 	out->pool_waits = p.waits;
 	out->pool_wait_s = (double)p.wait_us / 1e6;
@@ -387,6 +435,23 @@ int dal_metrics_get(dal_metrics *out, dal_db *db)
 	return 0;
 }
 
+int dal_metrics_summary_get(dal_metrics_summary *out, dal_db *db)
+{
+	dal_metrics_summary sum;
+	unsigned int version;
+	int error;
+
+	DAL_ASSERT_ARG(out);
+	DAL_ASSERT_ARG(db);
+	version = out->version;
+	if ((error = dal__check_version(version, DAL_METRICS_SUMMARY_VERSION, "dal_metrics_summary")) < 0)
+		return error;
+	summary_fill(&sum, db);
+	memcpy(out, &sum, sizeof(sum));
+	out->version = version;
+	return 0;
+}
+
 int dal_metrics_reset(dal_db *db)
 {
 	dal_metrics_state *m;
@@ -413,12 +478,7 @@ int dal_pool_status_get(dal_pool_status *out, dal_db *db)
 	DAL_ASSERT_ARG(out);
 	DAL_ASSERT_ARG(db);
 	dal__pool_snapshot_get(&p, db);
-	out->size = p.size;
-	out->checked_out = p.checked_out;
-	out->checked_in = p.checked_in;
-	out->overflow = p.overflow;
-	out->max = p.max;
-	out->waiting = p.waiting;
+	pool_status_fill(out, &p, db);
 	return 0;
 }
 
@@ -429,10 +489,11 @@ void dal_string_free(char *text)
 
 /* ---- JSON ---- */
 
-json_t *dal__pool_status_json(const dal_pool_status *p)
+json_t *dal__pool_status_json(const dal_pool_status *p, int open)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "size", p->size, "checked_out", p->checked_out,
-		"checked_in", p->checked_in, "overflow", p->overflow, "max", p->max, "waiting", p->waiting);
+	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size", p->size, "open", open,
+		"checked_out", p->checked_out, "checked_in", p->checked_in, "overflow", p->overflow, "max", p->max,
+		"waiting", p->waiting);
 }
 
 static json_t *metrics_json(const dal_metrics *m, const char *engine)
@@ -453,7 +514,7 @@ static json_t *metrics_json(const dal_metrics *m, const char *engine)
 		"p99_seconds", m->p99_s,
 		"max_seconds", m->max_s,
 		"connection_count", m->connection_count,
-		"pool", dal__pool_status_json(&m->pool),
+		"pool", dal__pool_status_json(&m->pool, m->connection_count),
 		"retries", (json_int_t)m->retries);
 	if (!o)
 		return NULL;
@@ -486,20 +547,6 @@ static json_t *metrics_json(const dal_metrics *m, const char *engine)
 		"invalidations", (json_int_t)m->cache_invalidations, "entries", (json_int_t)m->cache_entries,
 		"max_entries", (json_int_t)m->cache_max_entries));
 	return o;
-}
-
-/* The short form health reports carry. */
-json_t *dal__metrics_summary_json(dal_db *db)
-{
-	dal_metrics m = DAL_METRICS_INIT;
-
-	if (dal_metrics_get(&m, db) < 0)
-		return NULL;
-	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:I}",
-		"query_count", (json_int_t)m.query_count, "slow_query_count", (json_int_t)m.slow_query_count,
-		"error_count", (json_int_t)m.error_count, "avg_query_seconds", m.avg_query_s,
-		"p95_seconds", m.p95_s, "p99_seconds", m.p99_s, "max_seconds", m.max_s,
-		"retries", (json_int_t)m.retries);
 }
 
 int dal__json_dump(char **out, json_t *o)

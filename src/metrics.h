@@ -75,9 +75,9 @@ static inline bool dal__metrics_timed(const dal_metrics_state *m)
 
 struct json_t;
 struct dal_db;
-/* JSON pieces health reports reuse (jansson objects, new references). */
-struct json_t *dal__pool_status_json(const dal_pool_status *p);
-struct json_t *dal__metrics_summary_json(struct dal_db *db);
+/* The pool as health and metrics reports give it, `open` beside the configured
+ * size (a jansson object, new reference). */
+struct json_t *dal__pool_status_json(const dal_pool_status *p, int open);
 /* Dump and free `o` (NULL: DAL_ENOMEM) into text owned by the caller. */
 int dal__json_dump(char **out, struct json_t *o);
 

@@ -32,6 +32,9 @@ struct dal_uow {
 	bool registered;         /* in its db's list (under registry_mu) */
 	dal__audit_ctx actx;     /* copied from dal_uow_opts.audit_ctx */
 	bool has_actx;
+	bool warned_unaudited;   /* its context was said not to reach an unaudited repository */
+	const char *file;        /* the program's place that began it (static storage) */
+	int line;
 	dal_uow *thread_next;    /* this thread's open units, innermost first */
 	dal_uow *db_prev, *db_next;
 };
@@ -66,6 +69,20 @@ const dal__audit_ctx *dal__uow_audit_ctx(dal_db *db)
 	while (u && !u->has_actx)
 		u = u->outer;
 	return u ? &u->actx : NULL;
+}
+
+void dal__uow_warn_unaudited(dal_db *db, const char *table)
+{
+	dal_uow *u = thread_units ? innermost(db) : NULL;
+
+	while (u && !u->has_actx)
+		u = u->outer;
+	if (!u || u->warned_unaudited)
+		return;
+	u->warned_unaudited = true;
+	dal__log(DAL_LOG_WARN, "the audit context of the unit of work begun at %s:%d is not recorded for writes "
+		"to '%s': that repository was opened without DAL_AUDIT (said once per unit)", u->file ? u->file : "?",
+		u->line, table);
 }
 
 dal__tx *dal__uow_tx(dal_db *db)
@@ -270,6 +287,8 @@ int dal_uow_begin_at(dal_uow **out, dal_db *db, const dal_uow_opts *opts, const 
 		return error;
 	}
 	u->has_actx = opts->audit_ctx != NULL;
+	u->file = file;
+	u->line = line;
 	u->db = db;
 	u->thread = pthread_self();
 	u->serial = atomic_fetch_add(&next_serial, 1);

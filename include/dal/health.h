@@ -14,7 +14,7 @@
 
 DAL_BEGIN_DECLS
 
-#define DAL_HEALTH_VERSION 1
+#define DAL_HEALTH_VERSION 2
 
 /**
  * The result of one health check. Set `version` to DAL_HEALTH_VERSION; dal fills
@@ -30,13 +30,15 @@ typedef struct dal_health {
 	int error_code;                /**< DAL_OK, or the failure's DAL_E* code */
 	char error[256];               /**< the failure's message, "" when healthy */
 	int64_t table_count;           /**< user tables in the current schema; -1 if not known */
-	dal_pool_status pool;
+	dal_pool_status pool;          /**< pool.size is the configured size; open connections are connection_count */
 	uint64_t query_count;          /**< metrics summary */
 	uint64_t error_count;
 	uint64_t slow_query_count;
 	double avg_query_s;
 	double p95_s;
 	int64_t checked_at_us;         /**< UTC microseconds since 1970 */
+	/* Since version 2. */
+	int connection_count;          /**< connections open (idle or lent): pool.checked_out + pool.checked_in */
 } dal_health;
 
 /** `dal_health h = DAL_HEALTH_INIT;` in C and in C++ (where designated initializers
@@ -65,7 +67,9 @@ DAL_API int dal_health_check(dal_health *out, dal_db *db);
 /**
  * Run dal_health_check() and render it as one JSON object: healthy,
  * database_type, url (redacted), connection_test {ok, latency_seconds, error},
- * table_count, pool_status, metrics {query_count, ...}, checked_at_us.
+ * table_count, pool_status {size (configured, as the Python design's), open,
+ * checked_out, checked_in, overflow, max, waiting}, metrics {query_count, ...},
+ * checked_at_us.
  *
  * @param out the text; owned by the caller, free with dal_string_free(). NULL on failure.
  * @return DAL_OK; DAL_EINVAL for NULL arguments; DAL_ENOMEM.

@@ -26,9 +26,14 @@ DAL_BEGIN_DECLS
 /** Longest SQL text kept per slow query or statement; longer text is cut and ends in "...". */
 #define DAL_METRICS_SQL_MAX 256
 
-/** The connection pool as it stands. Same meaning on every engine. */
+/**
+ * The connection pool as it stands. Same meaning on every engine. `size` is the
+ * configured size, as SQLAlchemy's QueuePool.size() reports it; the connections
+ * open are checked_out + checked_in (also connection_count in dal_metrics,
+ * dal_metrics_summary and dal_health).
+ */
 typedef struct dal_pool_status {
-	int size;          /**< connections open (idle or lent) */
+	int size;          /**< connections kept open when idle: config pool_size (1 where the engine allows one) */
 	int checked_out;   /**< lent to callers */
 	int checked_in;    /**< idle in the pool */
 	int overflow;      /**< open beyond pool_size */
@@ -66,7 +71,7 @@ typedef struct dal_metrics {
 	double avg_query_s;             /**< total_query_s / query_count; 0 without statements */
 	double p50_s, p95_s, p99_s;     /**< latency percentiles, from the histogram (bucket upper bound) */
 	double max_s;                   /**< the slowest statement, exact */
-	int connection_count;           /**< connections open, as pool.size */
+	int connection_count;           /**< connections open (idle or lent) */
 	dal_pool_status pool;
 	/* Pool counters. */
 	uint64_t pool_checkouts;        /**< connections lent */
@@ -115,6 +120,58 @@ static inline dal_metrics dal_metrics_init_value(void) { dal_metrics m = {}; m.v
  * @return DAL_OK; DAL_EINVAL for NULL arguments or a version 0 or newer than this library.
  */
 DAL_API int dal_metrics_get(dal_metrics *out, dal_db *db);
+
+#define DAL_METRICS_SUMMARY_VERSION 1
+
+/**
+ * The counters of dal_metrics without the slow-query list, the histogram and the
+ * statement totals: a few hundred bytes, fine on the stack. Set `version` to
+ * DAL_METRICS_SUMMARY_VERSION; dal fills the members of that version only.
+ * Members are only ever appended.
+ */
+typedef struct dal_metrics_summary {
+	unsigned int version;           /**< DAL_METRICS_SUMMARY_VERSION */
+	int64_t since_us;               /**< start of the counting: dal_open or dal_metrics_reset (UTC us) */
+	uint64_t query_count;           /**< statements run, failed ones included */
+	uint64_t slow_query_count;      /**< statements slower than config slow_query_ms */
+	uint64_t error_count;           /**< statements that failed */
+	double total_query_s;           /**< time spent in statements */
+	double avg_query_s;             /**< total_query_s / query_count; 0 without statements */
+	double p50_s, p95_s, p99_s;     /**< latency percentiles, as in dal_metrics */
+	double max_s;                   /**< the slowest statement, exact */
+	int connection_count;           /**< connections open (idle or lent) */
+	dal_pool_status pool;
+	uint64_t pool_checkouts;        /**< connections lent */
+	uint64_t pool_waits;            /**< checkouts that had to wait */
+	uint64_t pool_timeouts;         /**< waits that ended in DAL_ETIMEOUT */
+	uint64_t pool_leaks;            /**< connections reported as held past leak_threshold_ms */
+	uint64_t retries;               /**< dal_run_tx attempts after the first */
+	uint64_t cache_hits;            /**< dal_repo_get calls answered from the cache */
+	uint64_t cache_misses;          /**< cacheable dal_repo_get calls that read the database */
+} dal_metrics_summary;
+
+/** `dal_metrics_summary s = DAL_METRICS_SUMMARY_INIT;` in C and in C++ (as DAL_METRICS_INIT). */
+#ifdef __cplusplus
+static inline dal_metrics_summary dal_metrics_summary_init_value(void)
+{
+	dal_metrics_summary s = {};
+	s.version = DAL_METRICS_SUMMARY_VERSION;
+	return s;
+}
+#define DAL_METRICS_SUMMARY_INIT dal_metrics_summary_init_value()
+#else
+#define DAL_METRICS_SUMMARY_INIT { .version = DAL_METRICS_SUMMARY_VERSION }
+#endif
+
+/**
+ * Take a snapshot of the counters only (consistent: one lock, as dal_metrics_get()).
+ * The figures are those dal_metrics_get() would give at the same moment.
+ *
+ * @param out filled up to out->version, which the caller sets
+ * @param db  the database
+ * @return DAL_OK; DAL_EINVAL for NULL arguments or a version 0 or newer than this library.
+ */
+DAL_API int dal_metrics_summary_get(dal_metrics_summary *out, dal_db *db);
 
 /**
  * Start counting again: statement counters, histogram, slow queries, statement

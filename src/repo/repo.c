@@ -188,7 +188,14 @@ int dal__repo_session(dal_session *s, dal_repo *repo, unsigned flags)
 	memset(s, 0, sizeof(*s));
 	if ((error = check_unit(repo)) < 0)
 		return error;
-	return dal__session_open(s, repo->db, flags);
+	if ((error = dal__session_open(s, repo->db, flags)) < 0)
+		return error;
+	/* Every repository write joins its unit here: a unit's audit context that this
+	 * write cannot record must not be dropped without a word. */
+	if ((flags & (DAL__SESSION_WRITE | DAL__SESSION_WRITE_MANY)) && !(repo->flags & DAL_AUDIT) &&
+	    dal__session_in_unit(s))
+		dal__uow_warn_unaudited(repo->db, repo->model->table);
+	return 0;
 }
 
 /* `ran`: the engine executed the statement (it returned a row or finished), so a

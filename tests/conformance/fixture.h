@@ -116,5 +116,6 @@ extern const fx_cases cases_timeout;
 extern const fx_cases cases_in;
 extern const fx_cases cases_easy;
 extern const fx_cases cases_scale;
+extern const fx_cases cases_pyusers;
 
 #endif
