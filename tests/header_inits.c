@@ -25,6 +25,7 @@ int dal_headertest_inits(void)
 	dal_config c = DAL_CONFIG_INIT;
 	dal_metrics m = DAL_METRICS_INIT;
 	dal_health h = DAL_HEALTH_INIT;
+	dal_metrics_summary ms = DAL_METRICS_SUMMARY_INIT;
 	dal_migrate_opts o = DAL_MIGRATE_OPTS_INIT;
 	dal_uow_opts u = DAL_UOW_OPTS_INIT;
 	dal_audit_ctx a = DAL_AUDIT_CTX_INIT;
@@ -36,6 +37,7 @@ int dal_headertest_inits(void)
 	dal_field fields[] = { DAL_FIELD("name", dal_text("y")) };
 	unsigned sum = c.version + m.version + h.version + o.version + u.version + a.version + who.version + af.version;
 
+	sum += ms.version;
 	sum += all.version + some.version + (unsigned)DAL_COUNT(fields) + (unsigned)model.ncolumns;
 #ifndef __cplusplus
 	{

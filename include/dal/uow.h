@@ -78,6 +78,9 @@ typedef struct dal_uow_opts {
 	 * Audited repositories used in the unit (and in units nested in it) record it unless they
 	 * have a context of their own from dal_repo_set_context(), which wins. A nested unit
 	 * without one inherits its outer unit's. A bad version is DAL_EINVAL at begin.
+	 * A repository opened without DAL_AUDIT records nothing: its first write in a unit
+	 * with a context logs a warning (dal/log.h), once per unit, naming the table and
+	 * the file:line where the unit began (of dal_uow_begin() or dal_run_tx()).
 	 */
 	const struct dal_audit_ctx *audit_ctx;
 } dal_uow_opts;
