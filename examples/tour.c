@@ -126,7 +126,7 @@ static int cache_part(dal_db *db, int64_t id)
 {
 	dal_repo *cached = NULL;
 	dal_row *row = NULL;
-	dal_metrics m = DAL_METRICS_INIT;
+	dal_metrics_summary m = DAL_METRICS_SUMMARY_INIT;
 	int i;
 
 	if (dal_repo_open(&cached, db, &accounts, DAL_CACHE) < 0)
@@ -139,7 +139,7 @@ static int cache_part(dal_db *db, int64_t id)
 		dal_row_free(row);
 	}
 	dal_repo_close(cached);
-	if (dal_metrics_get(&m, db) < 0)
+	if (dal_metrics_summary_get(&m, db) < 0)
 		return failed("metrics");
 	printf("3 cached gets: %" PRIu64 " read the database, %" PRIu64 " came from the cache\n", m.cache_misses,
 		m.cache_hits);
@@ -149,13 +149,13 @@ static int cache_part(dal_db *db, int64_t id)
 static int chain_part(dal_db *db)
 {
 	dal_audit_report r;
-	dal_metrics m = DAL_METRICS_INIT;
+	dal_metrics_summary m = DAL_METRICS_SUMMARY_INIT;
 
 	if (dal_audit_verify(&r, db) < 0)
 		return failed("verify");
 	printf("audit chain: %s, %" PRId64 " rows checked, head #%" PRId64 " %.16s...\n", r.ok ? "intact" : r.reason,
 		r.rows_checked, r.head_id, r.head_hash);
-	if (dal_metrics_get(&m, db) < 0)
+	if (dal_metrics_summary_get(&m, db) < 0)
 		return failed("metrics");
 	printf("metrics: %" PRIu64 " statements, p95 %.3f ms, %" PRIu64 " slow, %" PRIu64 " connection checkouts\n",
 		m.query_count, m.p95_s * 1e3, m.slow_query_count, m.pool_checkouts);
