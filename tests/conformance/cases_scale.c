@@ -69,7 +69,7 @@ static void bulk_rows(dal_repo *repo, size_t n)
 {
 	const char *cols[] = { "email", "note" };
 	dal_value *v = calloc(n * 2, sizeof(*v));
-	char (*mail)[24] = calloc(n, sizeof(*mail));
+	char (*mail)[32] = calloc(n, sizeof(*mail));
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(mail[i], sizeof(mail[i]), "u%zu@x.org", i);
