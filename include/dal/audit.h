@@ -159,7 +159,8 @@ DAL_API int dal_audit_verify(dal_audit_report *out, dal_db *db);
 /**
  * Set the context recorded with the repository's changes (copied; NULL clears it).
  * A context set here wins over the unit of work's (dal_uow_opts.audit_ctx); once
- * cleared, the repository records its unit's context again.
+ * cleared, the repository records its unit's context again. On a repository opened
+ * without DAL_AUDIT it records nothing: the call succeeds and logs a warning.
  *
  * @return DAL_OK; DAL_EINVAL for a NULL repository or a bad version; DAL_ENOMEM.
  */

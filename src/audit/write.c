@@ -7,6 +7,7 @@
 #include "repo/repo.h"
 #include "repo/undo.h"
 #include "sql/audit.h"
+#include "util/log.h"
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -111,6 +112,10 @@ int dal_repo_set_context(dal_repo *repo, const dal_audit_ctx *ctx)
 	DAL_ASSERT_ARG(repo);
 	if (ctx && (error = dal__audit_ctx_copy(&c, ctx)) < 0)
 		return error;
+	/* Kept all the same (the flag may be a mistake of the caller's), but never silently. */
+	if (ctx && !(repo->flags & DAL_AUDIT))
+		dal__log(DAL_LOG_WARN, "an audit context was set on the repository of '%s', which was opened "
+			"without DAL_AUDIT: its writes record no audit rows", repo->model->table);
 	dal__audit_ctx_free(&repo->audit_ctx);
 	repo->audit_ctx = c;
 	repo->has_audit_ctx = ctx != NULL;

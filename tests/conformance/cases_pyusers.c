@@ -267,6 +267,27 @@ static void test_unit_audit_ctx_unaudited_repo_warns(void **state)
 
 /* ---- the default handler: a line that says it is dal's ---- */
 
+/* A repository's own context on a repository without DAL_AUDIT: a warning, not a silent no-op. */
+static void test_repo_audit_ctx_unaudited_warns(void **state)
+{
+	fixture *fx = FX(state);
+	dal_audit_ctx ctx = DAL_AUDIT_CTX_USER("admin", "s1");
+	dal_repo *plain = fx_open_repo(fx, &py_users, 0), *audited = fx_open_repo(fx, &py_users, DAL_AUDIT);
+
+	capture_start();
+	CHECK_OK(dal_repo_set_context(audited, &ctx));
+	CHECK_OK(dal_repo_set_context(plain, NULL));
+	assert_int_equal(cap.n, 0);
+	CHECK_OK(dal_repo_set_context(plain, &ctx));
+	dal_log_set_handler(NULL, NULL);
+	if (cap.n != 1 || !strstr(cap.lines[0], "'py_users'") || !strstr(cap.lines[0], "DAL_AUDIT") ||
+	    cap.levels[0] != DAL_LOG_WARN)
+		fail_msg("%d lines, expected one warning naming 'py_users' and DAL_AUDIT: \"%s\"", cap.n,
+			cap.n ? cap.lines[0] : "");
+	dal_repo_close(plain);
+	dal_repo_close(audited);
+}
+
 static void test_default_log_line_is_prefixed(void **state)
 {
 	fixture *fx = FX(state);
@@ -351,6 +372,7 @@ FX_CASES(cases_pyusers,
 	FX_CASE(test_metrics_summary),
 	FX_CASE(test_health_pool_size_is_configured),
 	FX_CASE(test_unit_audit_ctx_unaudited_repo_warns),
+	FX_CASE(test_repo_audit_ctx_unaudited_warns),
 	FX_CASE(test_default_log_line_is_prefixed),
 	FX_CASE(test_audit_filter_end_is_exclusive),
 );
