@@ -1,6 +1,8 @@
 /*
  * How cost grows with the data, through the public API (make bench-scale):
  *   bench sqlite scale_get small=<gets/s at 10k rows> large=<at 1M rows> ratio=<large/small>
+ *   bench postgresql scale_paginate_after_bulk small=<pages/s after ANALYZE> large=<right after a
+ *         1M-row bulk create> ratio=<large/small>
  *   bench <engine> cleanup_writer_wait batch_ms=<one cleanup batch> during_ms=<a writer's
  *         worst wait during a cleanup> ratio=<during/batch>      (SQLite; PostgreSQL with DAL_BENCH_PG_URL)
  * BENCH_QUICK=1 makes a short run (100k rows for the large side).
@@ -126,6 +128,41 @@ static void scale_get(const char *dir, bool quick)
 	fflush(stdout);
 }
 
+/* ---- PostgreSQL pages right after a bulk load, and after an ANALYZE ---- */
+
+/* Pages per second: `n` pages of 20 spread over the table. */
+static double pages_per_s(dal_repo *repo, int64_t rows, int n)
+{
+	dal_rows *page = NULL;
+	dal_page where;
+	double t0 = scale_seconds();
+
+	for (int i = 0; i < n; i++) {
+		if (dal_repo_paginate(&page, &where, repo, NULL, 1 + (int64_t)i * (rows / 20 / n), 20) < 0)
+			scale_die("paginate");
+		dal_rows_free(page);
+	}
+	return n / (scale_seconds() - t0);
+}
+
+static void paginate_after_bulk(const char *url, bool quick)
+{
+	int64_t rows = quick ? 100000 : 1000000;
+	int n = quick ? 20 : 40;
+	dal_db *db = NULL;
+	dal_repo *repo = scale_open(&db, url, &table, 0, rows);
+	double loaded = pages_per_s(repo, rows, n), analyzed;
+
+	if (dal_exec(NULL, db, "ANALYZE scale_dal", NULL, 0) < 0)
+		scale_die("analyze");
+	analyzed = pages_per_s(repo, rows, n);
+	printf("bench postgresql scale_paginate_after_bulk small=%.1f large=%.1f ratio=%.2f\n", analyzed, loaded,
+		loaded / analyzed);
+	fflush(stdout);
+	dal_repo_close(repo);
+	dal_close(db);
+}
+
 /* ---- a writer during an audit cleanup ---- */
 
 typedef struct writer {
@@ -213,8 +250,10 @@ int main(void)
 	scale_get(dir, quick);
 	snprintf(url, sizeof(url), "sqlite:///%s/cleanup.db", dir);
 	cleanup_writer_wait("sqlite", url, quick);
-	if (pg)
+	if (pg) {
+		paginate_after_bulk(pg, quick);
 		cleanup_writer_wait("postgresql", pg, quick);
+	}
 	snprintf(url, sizeof(url), "rm -rf '%s'", dir);
 	return system(url) == 0 ? 0 : 1;
 }
