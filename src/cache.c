@@ -1,5 +1,7 @@
-/* The read cache: one lock, a chained hash table, an LRU list, TTL, and
- * generation stripes that keep stale fills and uncommitted writes out. */
+/* The read cache: one lock; an open-addressing index of (hash, entry) slots;
+ * each row one allocation (header, values, text); CLOCK eviction over a ring in
+ * insertion order; TTL; and generation stripes that keep stale fills and
+ * uncommitted writes out. */
 #include "cache.h"
 
 #include <pthread.h>
@@ -17,6 +19,8 @@
 #define STRIPES 4096
 /* Ids one transaction holds one by one; beyond, it holds the whole table. */
 #define HOLD_IDS_MAX 4096
+/* Columns a hit decodes on the stack; wider rows take one more allocation. */
+#define STACK_COLUMNS 32
 
 struct dal__cache_tab {
 	dal__cache *cache;
@@ -27,16 +31,29 @@ struct dal__cache_tab {
 	dal__cache_tab *next;
 };
 
+/*
+ * A cached row in one block: this header, then one 8-byte word per column (the
+ * value, or the length of text, JSON and blob), one type byte per column, and
+ * the bytes of text, JSON and blobs one after another. A hit reads one block
+ * front to back; no pointers inside it to chase.
+ */
 typedef struct entry {
 	dal__cache_tab *tab;
+	const dal_model *model;
 	int64_t id;
-	uint64_t hash;
 	int64_t expires_us;    /* monotonic clock; INT64_MAX without a TTL */
-	dal_row *row;          /* private: callers get copies */
+	uint64_t ring_pos;     /* its place in the clock ring (absolute, masked to index) */
 	atomic_uint refs;      /* the cache's own, plus readers copying the row */
-	struct entry *hnext;
-	struct entry *newer, *older;
+	uint32_t ncols;
+	bool used;             /* hit since the hand last passed: a second chance */
+	uint64_t words[];      /* ncols words, then ncols type bytes, then the bytes */
 } entry;
+
+/* Empty when e is NULL. The hash beside the pointer: a probe reads only slots. */
+typedef struct slot {
+	uint64_t hash;
+	entry *e;
+} slot;
 
 typedef struct stripe {
 	uint64_t gen;
@@ -47,10 +64,15 @@ struct dal__cache {
 	pthread_mutex_t mu;
 	size_t max;
 	int64_t ttl_us;        /* 0: no age limit */
-	entry **buckets;
-	size_t nbuckets;       /* a power of two */
+	slot *slots;
+	size_t nslots;         /* a power of two; kept at most 3/4 full */
 	size_t count;
-	entry *newest, *oldest;
+	/* Entries in insertion order; NULL where one was dropped (a hole). A hit
+	 * only sets `used`: nothing is relinked. The hand is `head`. */
+	entry **ring;
+	size_t ringcap;        /* a power of two */
+	uint64_t head, tail;
+	size_t holes;
 	dal__cache_tab *tabs;
 	stripe stripes[STRIPES];
 	uint64_t gen_all;
@@ -106,12 +128,16 @@ int dal__cache_new(dal__cache **out, const dal_config *cfg)
 	*out = NULL;
 	if (cfg->cache_max_entries <= 0)
 		return 0;
-	if (!(c = calloc(1, sizeof(*c))) || !(c->buckets = calloc(64, sizeof(entry *)))) {
+	if (!(c = calloc(1, sizeof(*c))) || !(c->slots = calloc(64, sizeof(slot))) ||
+	    !(c->ring = calloc(64, sizeof(entry *)))) {
+		if (c)
+			free(c->slots);
 		free(c);
 		return dal__error_nomem();
 	}
 	pthread_mutex_init(&c->mu, NULL);
-	c->nbuckets = 64;
+	c->nslots = 64;
+	c->ringcap = 64;
 	c->max = (size_t)cfg->cache_max_entries;
 	c->ttl_us = cfg->cache_ttl_ms > 0 ? (int64_t)cfg->cache_ttl_ms * 1000 : 0;
 	*out = c;
@@ -120,29 +146,27 @@ int dal__cache_new(dal__cache **out, const dal_config *cfg)
 
 static void unref(entry *e)
 {
-	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1) {
-		dal_row_free(e->row);
+	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
 		free(e);
-	}
 }
 
 void dal__cache_free(dal__cache *c)
 {
 	dal__cache_tab *t, *next;
-	entry *e, *older;
+	uint64_t p;
 
 	if (!c)
 		return;
-	for (e = c->newest; e; e = older) {
-		older = e->older;
-		unref(e);
-	}
+	for (p = c->head; p != c->tail; p++)
+		if (c->ring[p & (c->ringcap - 1)])
+			unref(c->ring[p & (c->ringcap - 1)]);
 	for (t = c->tabs; t; t = next) {
 		next = t->next;
 		free(t->name);
 		free(t);
 	}
-	free(c->buckets);
+	free(c->ring);
+	free(c->slots);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -178,82 +202,227 @@ int dal__cache_table(dal__cache_tab **out, dal__cache *c, const char *table)
 	return 0;
 }
 
-/* ---- the table and the LRU list, under the lock ---- */
+/* ---- a row in one block ---- */
 
-static entry *find(dal__cache *c, const dal__cache_tab *tab, int64_t id, uint64_t hash)
+static bool has_bytes(dal_type t)
 {
+	return t == DAL_TYPE_TEXT || t == DAL_TYPE_JSON || t == DAL_TYPE_BLOB;
+}
+
+static unsigned char *types_of(const entry *e)
+{
+	return (unsigned char *)(e->words + e->ncols);
+}
+
+/* A block holding `row`'s values (NULL when out of memory). */
+static entry *encode(const dal_row *row)
+{
+	const dal_value *v = dal_row_at(row, 0);
+	size_t n = dal_row_count(row), bytes = 0, i;
+	unsigned char *types;
+	char *p;
 	entry *e;
 
-	for (e = c->buckets[hash & (c->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == hash && e->id == id && e->tab == tab)
-			return e;
-	return NULL;
+	for (i = 0; i < n; i++)
+		if (has_bytes(v[i].type))
+			bytes += v[i].len;
+	if (!(e = malloc(sizeof(*e) + n * (sizeof(uint64_t) + 1) + bytes)))
+		return NULL;
+	e->model = dal_row_model(row);
+	e->ncols = (uint32_t)n;
+	e->used = false;
+	types = types_of(e);
+	p = (char *)(types + n);
+	for (i = 0; i < n; i++) {
+		types[i] = (unsigned char)v[i].type;
+		if (has_bytes(v[i].type)) {
+			e->words[i] = v[i].len;
+			if (v[i].len)
+				memcpy(p, v[i].v.p, v[i].len);
+			p += v[i].len;
+		} else {
+			memcpy(&e->words[i], &v[i].v, sizeof(e->words[i]));
+		}
+	}
+	return e;
 }
 
-static void lru_unlink(dal__cache *c, entry *e)
+/* The block's values, pointing into it (as dal__row_fill takes them). */
+static void decode(dal_value *out, const entry *e)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		c->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		c->oldest = e->newer;
-	e->newer = e->older = NULL;
+	const unsigned char *types = types_of(e);
+	const char *p = (const char *)(types + e->ncols);
+	uint32_t i;
+
+	for (i = 0; i < e->ncols; i++) {
+		out[i].type = (dal_type)types[i];
+		if (has_bytes(out[i].type)) {
+			out[i].len = (size_t)e->words[i];
+			out[i].v.s = p;
+			p += out[i].len;
+		} else {
+			out[i].len = 0;
+			memcpy(&out[i].v, &e->words[i], sizeof(e->words[i]));
+		}
+	}
 }
 
-static void lru_push(dal__cache *c, entry *e)
+static int copy_out(dal_row **out, const dal_model *m, const entry *e)
 {
-	e->newer = NULL;
-	e->older = c->newest;
-	if (c->newest)
-		c->newest->newer = e;
-	c->newest = e;
-	if (!c->oldest)
-		c->oldest = e;
+	dal_value stack[STACK_COLUMNS], *v = stack;
+	int error;
+
+	if (e->ncols > STACK_COLUMNS && !(v = malloc(e->ncols * sizeof(*v))))
+		return dal__error_nomem();
+	decode(v, e);
+	if ((error = dal_row_new(out, m)) == 0 && (error = dal__row_fill(*out, v, e->ncols)) < 0) {
+		dal_row_free(*out);
+		*out = NULL;
+	}
+	if (v != stack)
+		free(v);
+	return error;
 }
 
-static void drop(dal__cache *c, entry *e)
-{
-	entry **p = &c->buckets[e->hash & (c->nbuckets - 1)];
+/* ---- the index (linear probing), under the lock ---- */
 
-	while (*p != e)
-		p = &(*p)->hnext;
-	*p = e->hnext;
-	lru_unlink(c, e);
+/* The slot of (tab, id), or nslots when absent. */
+static size_t find(const dal__cache *c, const dal__cache_tab *tab, int64_t id, uint64_t hash)
+{
+	size_t mask = c->nslots - 1, i;
+
+	for (i = hash & mask; c->slots[i].e; i = (i + 1) & mask)
+		if (c->slots[i].hash == hash && c->slots[i].e->id == id && c->slots[i].e->tab == tab)
+			return i;
+	return c->nslots;
+}
+
+/* Empty slot `i`, moving later slots of the run back so every probe still finds them. */
+static void slot_clear(dal__cache *c, size_t i)
+{
+	size_t mask = c->nslots - 1, j = i, home;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!c->slots[j].e)
+			break;
+		home = c->slots[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			c->slots[i] = c->slots[j];
+			i = j;
+		}
+	}
+	c->slots[i].e = NULL;
+}
+
+static void slot_put(slot *slots, size_t nslots, uint64_t hash, entry *e)
+{
+	size_t i;
+
+	for (i = hash & (nslots - 1); slots[i].e; i = (i + 1) & (nslots - 1))
+		;
+	slots[i] = (slot){ hash, e };
+}
+
+/* Room for one more entry at most 3/4 full; false when out of memory. */
+static bool slots_reserve(dal__cache *c)
+{
+	size_t n = c->nslots * 2, i;
+	slot *s;
+
+	if ((c->count + 1) * 4 <= c->nslots * 3)
+		return true;
+	if (!(s = calloc(n, sizeof(*s))))
+		return false;
+	for (i = 0; i < c->nslots; i++)
+		if (c->slots[i].e)
+			slot_put(s, n, c->slots[i].hash, c->slots[i].e);
+	free(c->slots);
+	c->slots = s;
+	c->nslots = n;
+	return true;
+}
+
+/* ---- the clock ring, under the lock ---- */
+
+static void ring_append(dal__cache *c, entry *e)
+{
+	e->ring_pos = c->tail++;
+	c->ring[e->ring_pos & (c->ringcap - 1)] = e;
+}
+
+/* Close the holes, keeping the order (touches every entry: done when holes are half the ring). */
+static void ring_compact(dal__cache *c)
+{
+	uint64_t from = c->head, end = c->tail;
+	entry *e;
+
+	c->tail = c->head;
+	c->holes = 0;
+	for (; from != end; from++)
+		if ((e = c->ring[from & (c->ringcap - 1)]) != NULL) {
+			c->ring[from & (c->ringcap - 1)] = NULL;
+			ring_append(c, e);
+		}
+}
+
+/* Room for one more entry; false when out of memory. */
+static bool ring_reserve(dal__cache *c)
+{
+	size_t n = c->ringcap * 2;
+	entry **r;
+	uint64_t p;
+
+	if (c->tail - c->head < c->ringcap)
+		return true;
+	if (c->holes >= c->ringcap / 2) {
+		ring_compact(c);
+		return true;
+	}
+	if (!(r = calloc(n, sizeof(*r))))
+		return false;
+	for (p = c->head; p != c->tail; p++)
+		r[p & (n - 1)] = c->ring[p & (c->ringcap - 1)];
+	free(c->ring);
+	c->ring = r;
+	c->ringcap = n;
+	return true;
+}
+
+/* Drop the entry in slot `i` (the ring keeps a hole, skipped by the hand). */
+static void drop_at(dal__cache *c, size_t i)
+{
+	entry *e = c->slots[i].e;
+	entry **r = &c->ring[e->ring_pos & (c->ringcap - 1)];
+
+	if (*r == e) {
+		*r = NULL;
+		c->holes++;
+	}
+	slot_clear(c, i);
 	c->count--;
 	unref(e);
 }
 
-/* Keep chains short; a failed grow only makes them longer. */
-static void grow(dal__cache *c)
+/* CLOCK: the oldest entry not hit since the hand last passed it goes. */
+static void evict_one(dal__cache *c)
 {
-	size_t n = c->nbuckets * 2, i;
-	entry **b, *e, *next;
+	entry *e;
 
-	if (c->count <= c->nbuckets || !(b = calloc(n, sizeof(*b))))
-		return;
-	for (i = 0; i < c->nbuckets; i++)
-		for (e = c->buckets[i]; e; e = next) {
-			next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
+	while (c->head != c->tail) {
+		e = c->ring[c->head & (c->ringcap - 1)];
+		c->ring[c->head++ & (c->ringcap - 1)] = NULL;
+		if (!e) {
+			c->holes--;
+		} else if (e->used) {
+			e->used = false;
+			ring_append(c, e);
+		} else {
+			drop_at(c, find(c, e->tab, e->id, key_hash(e->tab, e->id)));
+			c->st.evictions++;
+			return;
 		}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = n;
-}
-
-static void insert(dal__cache *c, entry *e)
-{
-	entry **head = &c->buckets[e->hash & (c->nbuckets - 1)];
-
-	e->hnext = *head;
-	*head = e;
-	lru_push(c, e);
-	c->count++;
-	grow(c);
+	}
 }
 
 static bool is_held(const dal__cache *c, const dal__cache_tab *tab, const stripe *s)
@@ -263,25 +432,14 @@ static bool is_held(const dal__cache *c, const dal__cache_tab *tab, const stripe
 
 /* ---- reads ---- */
 
-static int copy_row(dal_row **out, const dal_model *m, const dal_row *src)
-{
-	int error;
-
-	if ((error = dal_row_new(out, m)) < 0)
-		return error;
-	if ((error = dal__row_fill(*out, dal_row_at(src, 0), m->ncolumns)) < 0) {
-		dal_row_free(*out);
-		*out = NULL;
-	}
-	return error;
-}
-
 int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, const dal_model *m, int64_t id)
 {
 	dal__cache *c = tab ? tab->cache : NULL;
+	int64_t now;
 	uint64_t hash;
 	stripe *s;
-	entry *e;
+	entry *e = NULL;
+	size_t i;
 	int error;
 
 	*out = NULL;
@@ -290,30 +448,35 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 		return DAL_ENOTFOUND;
 	hash = key_hash(tab, id);
 	s = stripe_of(c, hash);
+	now = c->ttl_us ? mono_us() : 0;
 	pthread_mutex_lock(&c->mu);
 	if (is_held(c, tab, s)) {
 		c->st.misses++;
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
-	if ((e = find(c, tab, id, hash)) != NULL && e->expires_us <= mono_us()) {
-		drop(c, e);
-		c->st.expirations++;
-		e = NULL;
+	if ((i = find(c, tab, id, hash)) < c->nslots) {
+		e = c->slots[i].e;
+		if (e->expires_us <= now) {
+			drop_at(c, i);
+			c->st.expirations++;
+			e = NULL;
+		}
 	}
-	if (!e || dal_row_model(e->row) != m) {
+	if (!e || e->model != m) {
 		c->st.misses++;
 		*t = (dal__cache_ticket){ c, tab, id, hash, s->gen, tab->gen, c->gen_all };
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
-	lru_unlink(c, e);
-	lru_push(c, e);
+	/* Written only when it changes: a hit leaves the line clean otherwise. */
+	if (!e->used)
+		e->used = true;
 	atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
 	c->st.hits++;
 	pthread_mutex_unlock(&c->mu);
-	/* The row is immutable while cached: copied outside the lock. */
-	error = copy_row(out, m, e->row);
+	/* The block is immutable while cached: copied outside the lock. */
+	error = copy_out(out, m, e);
 	unref(e);
 	return error;
 }
@@ -328,17 +491,13 @@ static bool ticket_valid(dal__cache *c, const dal__cache_ticket *t)
 void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 {
 	dal__cache *c = t->cache;
-	entry *e, *old;
+	entry *e;
+	size_t i;
 
-	if (!c || !row || !(e = calloc(1, sizeof(*e))))
+	if (!c || !row || !(e = encode(row)))
 		return;
-	if (copy_row(&e->row, dal_row_model(row), row) < 0) {
-		free(e);
-		return;
-	}
 	e->tab = t->tab;
 	e->id = t->id;
-	e->hash = t->hash;
 	e->expires_us = c->ttl_us ? mono_us() + c->ttl_us : INT64_MAX;
 	atomic_init(&e->refs, 1);
 	pthread_mutex_lock(&c->mu);
@@ -347,13 +506,18 @@ void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 		unref(e);
 		return;
 	}
-	if ((old = find(c, t->tab, t->id, t->hash)) != NULL)
-		drop(c, old);
-	else if (c->count >= c->max && c->oldest) {
-		drop(c, c->oldest);
-		c->st.evictions++;
+	if ((i = find(c, t->tab, t->id, t->hash)) < c->nslots)
+		drop_at(c, i);
+	else if (c->count >= c->max)
+		evict_one(c);
+	if (!slots_reserve(c) || !ring_reserve(c)) {
+		pthread_mutex_unlock(&c->mu);
+		unref(e);
+		return;
 	}
-	insert(c, e);
+	slot_put(c->slots, c->nslots, t->hash, e);
+	ring_append(c, e);
+	c->count++;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -363,11 +527,11 @@ void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 static void forget(dal__cache *c, dal__cache_tab *tab, int64_t id)
 {
 	uint64_t hash = key_hash(tab, id);
-	entry *e;
+	size_t i;
 
 	stripe_of(c, hash)->gen++;
-	if ((e = find(c, tab, id, hash)) != NULL) {
-		drop(c, e);
+	if ((i = find(c, tab, id, hash)) < c->nslots) {
+		drop_at(c, i);
 		c->st.invalidations++;
 	}
 }
@@ -375,19 +539,19 @@ static void forget(dal__cache *c, dal__cache_tab *tab, int64_t id)
 /* Under the lock: forget every row of `tab` (NULL: of every table). */
 static void forget_all(dal__cache *c, dal__cache_tab *tab)
 {
-	entry *e, *older;
+	size_t i;
 
 	if (tab)
 		tab->gen++;
 	else
 		c->gen_all++;
-	for (e = c->newest; e; e = older) {
-		older = e->older;
-		if (!tab || e->tab == tab) {
-			drop(c, e);
+	/* A clear pulls a later slot back into `i`: look at `i` again. Slots pulled
+	 * from the start of the array to its end were kept already: kept again. */
+	for (i = 0; i < c->nslots; i++)
+		while (c->slots[i].e && (!tab || c->slots[i].e->tab == tab)) {
+			drop_at(c, i);
 			c->st.invalidations++;
 		}
-	}
 }
 
 void dal__cache_invalidate(dal__cache_tab *tab, const int64_t *ids, size_t n)
