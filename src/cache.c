@@ -1,11 +1,12 @@
-/* The read cache: one lock; an open-addressing index of (hash, entry) slots;
- * each row one allocation (header, values, text); CLOCK eviction over a ring in
- * insertion order; TTL; and generation stripes that keep stale fills and
- * uncommitted writes out. */
+/* The read cache: one lock; an open-addressing index whose slots hold the row
+ * itself (a row too big for its slot lives in a block the slot points at);
+ * CLOCK eviction over a ring of slots in insertion order; TTL; and generation
+ * stripes that keep stale fills and uncommitted writes out. */
 #include "cache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,13 @@
 #define HOLD_IDS_MAX 4096
 /* Columns a hit decodes on the stack; wider rows take one more allocation. */
 #define STACK_COLUMNS 32
+/* Two cache lines: a hit on a row that fits reads one slot and nothing else. */
+#define SLOT_BYTES 128
+#define RING_HOLE UINT32_MAX
+/* An int column holding the key itself (the id): stored as this type, no bytes. */
+#define TYPE_KEY 0x40
+/* A slot's `len` when its row is in a block. */
+#define LEN_BLOCK UINT16_MAX
 
 struct dal__cache_tab {
 	dal__cache *cache;
@@ -31,28 +39,27 @@ struct dal__cache_tab {
 	dal__cache_tab *next;
 };
 
-/*
- * A cached row in one block: this header, then one 8-byte word per column (the
- * value, or the length of text, JSON and blob), one type byte per column, and
- * the bytes of text, JSON and blobs one after another. A hit reads one block
- * front to back; no pointers inside it to chase.
- */
-typedef struct entry {
-	dal__cache_tab *tab;
-	const dal_model *model;
-	int64_t id;
-	int64_t expires_us;    /* monotonic clock; INT64_MAX without a TTL */
-	uint64_t ring_pos;     /* its place in the clock ring (absolute, masked to index) */
-	atomic_uint refs;      /* the cache's own, plus readers copying the row */
-	uint32_t ncols;
-	bool used;             /* hit since the hand last passed: a second chance */
-	uint64_t words[];      /* ncols words, then ncols type bytes, then the bytes */
-} entry;
+/* A row that does not fit its slot. Immutable once made; read outside the lock. */
+typedef struct block {
+	atomic_uint refs;      /* the slot's, plus readers copying the row */
+	unsigned char data[];
+} block;
 
-/* Empty when e is NULL. The hash beside the pointer: a probe reads only slots. */
+/*
+ * A cached row: the key, then the row encoded (one type byte per column, then
+ * each value's bytes: none for NULL and the key, 8 for numbers, a 4-byte length
+ * and the bytes for text, JSON and blobs), in `data` or in a block.
+ */
 typedef struct slot {
 	uint64_t hash;
-	entry *e;
+	int64_t id;
+	dal__cache_tab *tab;   /* NULL: the slot is empty */
+	const dal_model *model;
+	int64_t expires_us;    /* monotonic clock; INT64_MAX without a TTL */
+	uint32_t ring;         /* its place in the clock ring */
+	uint16_t len;          /* bytes in data; LEN_BLOCK: data holds a block pointer */
+	bool used;             /* hit since the hand last passed: a second chance */
+	unsigned char data[SLOT_BYTES - 47];  /* the header above is 47 bytes */
 } slot;
 
 typedef struct stripe {
@@ -65,11 +72,11 @@ struct dal__cache {
 	size_t max;
 	int64_t ttl_us;        /* 0: no age limit */
 	slot *slots;
-	size_t nslots;         /* a power of two; kept at most 3/4 full */
+	size_t nslots;         /* kept at most 4/5 full */
 	size_t count;
-	/* Entries in insertion order; NULL where one was dropped (a hole). A hit
+	/* Slot numbers in insertion order; RING_HOLE where a row was dropped. A hit
 	 * only sets `used`: nothing is relinked. The hand is `head`. */
-	entry **ring;
+	uint32_t *ring;
 	size_t ringcap;        /* a power of two */
 	uint64_t head, tail;
 	size_t holes;
@@ -79,6 +86,8 @@ struct dal__cache {
 	unsigned held_all;     /* holds that could not be recorded: nothing is served */
 	dal__cache_stats st;   /* counters; entries and max_entries are filled when read */
 };
+
+_Static_assert(sizeof(slot) == SLOT_BYTES, "a slot is two cache lines");
 
 typedef struct hold_id {
 	dal__cache_tab *tab;
@@ -121,6 +130,15 @@ static stripe *stripe_of(dal__cache *c, uint64_t hash)
 	return &c->stripes[hash & (STRIPES - 1)];
 }
 
+static slot *slots_new(size_t n)
+{
+	slot *s = aligned_alloc(SLOT_BYTES, n * sizeof(slot));
+
+	if (s)
+		memset(s, 0, n * sizeof(slot));
+	return s;
+}
+
 int dal__cache_new(dal__cache **out, const dal_config *cfg)
 {
 	dal__cache *c;
@@ -128,8 +146,7 @@ int dal__cache_new(dal__cache **out, const dal_config *cfg)
 	*out = NULL;
 	if (cfg->cache_max_entries <= 0)
 		return 0;
-	if (!(c = calloc(1, sizeof(*c))) || !(c->slots = calloc(64, sizeof(slot))) ||
-	    !(c->ring = calloc(64, sizeof(entry *)))) {
+	if (!(c = calloc(1, sizeof(*c))) || !(c->slots = slots_new(64)) || !(c->ring = malloc(64 * sizeof(uint32_t)))) {
 		if (c)
 			free(c->slots);
 		free(c);
@@ -144,22 +161,30 @@ int dal__cache_new(dal__cache **out, const dal_config *cfg)
 	return 0;
 }
 
-static void unref(entry *e)
+static block *block_of(const slot *s)
 {
-	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
-		free(e);
+	block *b;
+
+	memcpy(&b, s->data, sizeof(b));
+	return b;
+}
+
+static void unref(block *b)
+{
+	if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+		free(b);
 }
 
 void dal__cache_free(dal__cache *c)
 {
 	dal__cache_tab *t, *next;
-	uint64_t p;
+	size_t i;
 
 	if (!c)
 		return;
-	for (p = c->head; p != c->tail; p++)
-		if (c->ring[p & (c->ringcap - 1)])
-			unref(c->ring[p & (c->ringcap - 1)]);
+	for (i = 0; i < c->nslots; i++)
+		if (c->slots[i].tab && c->slots[i].len == LEN_BLOCK)
+			unref(block_of(&c->slots[i]));
 	for (t = c->tabs; t; t = next) {
 		next = t->next;
 		free(t->name);
@@ -202,80 +227,91 @@ int dal__cache_table(dal__cache_tab **out, dal__cache *c, const char *table)
 	return 0;
 }
 
-/* ---- a row in one block ---- */
+/* ---- a row encoded ---- */
 
 static bool has_bytes(dal_type t)
 {
 	return t == DAL_TYPE_TEXT || t == DAL_TYPE_JSON || t == DAL_TYPE_BLOB;
 }
 
-static unsigned char *types_of(const entry *e)
+static unsigned char type_code(const dal_value *v, int64_t key)
 {
-	return (unsigned char *)(e->words + e->ncols);
+	return v->type == DAL_TYPE_INT && v->v.i == key ? TYPE_KEY : (unsigned char)v->type;
 }
 
-/* A block holding `row`'s values (NULL when out of memory). */
-static entry *encode(const dal_row *row)
+/* Bytes the encoding of `v` takes (0 when a text is too long to cache). */
+static size_t encoded_size(const dal_value *v, size_t n, int64_t key)
 {
-	const dal_value *v = dal_row_at(row, 0);
-	size_t n = dal_row_count(row), bytes = 0, i;
-	unsigned char *types;
-	char *p;
-	entry *e;
+	size_t bytes = n, i;
 
-	for (i = 0; i < n; i++)
-		if (has_bytes(v[i].type))
-			bytes += v[i].len;
-	if (!(e = malloc(sizeof(*e) + n * (sizeof(uint64_t) + 1) + bytes)))
-		return NULL;
-	e->model = dal_row_model(row);
-	e->ncols = (uint32_t)n;
-	e->used = false;
-	types = types_of(e);
-	p = (char *)(types + n);
 	for (i = 0; i < n; i++) {
-		types[i] = (unsigned char)v[i].type;
 		if (has_bytes(v[i].type)) {
-			e->words[i] = v[i].len;
-			if (v[i].len)
-				memcpy(p, v[i].v.p, v[i].len);
-			p += v[i].len;
-		} else {
-			memcpy(&e->words[i], &v[i].v, sizeof(e->words[i]));
+			if (v[i].len > UINT32_MAX)
+				return 0;
+			bytes += 4 + v[i].len;
+		} else if (v[i].type != DAL_TYPE_NULL && type_code(&v[i], key) != TYPE_KEY) {
+			bytes += 8;
 		}
 	}
-	return e;
+	return bytes;
 }
 
-/* The block's values, pointing into it (as dal__row_fill takes them). */
-static void decode(dal_value *out, const entry *e)
+static void encode(unsigned char *out, const dal_value *v, size_t n, int64_t key)
 {
-	const unsigned char *types = types_of(e);
-	const char *p = (const char *)(types + e->ncols);
-	uint32_t i;
+	unsigned char *p = out + n;
+	uint32_t len;
+	size_t i;
 
-	for (i = 0; i < e->ncols; i++) {
-		out[i].type = (dal_type)types[i];
-		if (has_bytes(out[i].type)) {
-			out[i].len = (size_t)e->words[i];
-			out[i].v.s = p;
-			p += out[i].len;
-		} else {
-			out[i].len = 0;
-			memcpy(&out[i].v, &e->words[i], sizeof(e->words[i]));
+	for (i = 0; i < n; i++) {
+		out[i] = type_code(&v[i], key);
+		if (has_bytes(v[i].type)) {
+			len = (uint32_t)v[i].len;
+			memcpy(p, &len, 4);
+			if (len)
+				memcpy(p + 4, v[i].v.p, len);
+			p += 4 + len;
+		} else if (out[i] != DAL_TYPE_NULL && out[i] != TYPE_KEY) {
+			memcpy(p, &v[i].v, 8);
+			p += 8;
 		}
 	}
 }
 
-static int copy_out(dal_row **out, const dal_model *m, const entry *e)
+/* The values, pointing into `in` (as dal__row_fill takes them). */
+static void decode(dal_value *out, const unsigned char *in, size_t n, int64_t key)
+{
+	const unsigned char *p = in + n;
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[i].len = 0;
+		out[i].type = in[i] == TYPE_KEY ? DAL_TYPE_INT : (dal_type)in[i];
+		if (in[i] == TYPE_KEY) {
+			out[i].v.i = key;
+		} else if (has_bytes(out[i].type)) {
+			memcpy(&len, p, 4);
+			out[i].len = len;
+			out[i].v.p = p + 4;
+			p += 4 + len;
+		} else if (in[i] != DAL_TYPE_NULL) {
+			memcpy(&out[i].v, p, 8);
+			p += 8;
+		} else {
+			out[i].v.i = 0;
+		}
+	}
+}
+
+static int copy_out(dal_row **out, const dal_model *m, const unsigned char *data, int64_t key)
 {
 	dal_value stack[STACK_COLUMNS], *v = stack;
 	int error;
 
-	if (e->ncols > STACK_COLUMNS && !(v = malloc(e->ncols * sizeof(*v))))
+	if (m->ncolumns > STACK_COLUMNS && !(v = malloc(m->ncolumns * sizeof(*v))))
 		return dal__error_nomem();
-	decode(v, e);
-	if ((error = dal_row_new(out, m)) == 0 && (error = dal__row_fill(*out, v, e->ncols)) < 0) {
+	decode(v, data, m->ncolumns, key);
+	if ((error = dal_row_new(out, m)) == 0 && (error = dal__row_fill(*out, v, m->ncolumns)) < 0) {
 		dal_row_free(*out);
 		*out = NULL;
 	}
@@ -286,92 +322,114 @@ static int copy_out(dal_row **out, const dal_model *m, const entry *e)
 
 /* ---- the index (linear probing), under the lock ---- */
 
+/* Where a hash's probe starts: the high bits scaled to the table (any size). */
+static size_t home_of(const dal__cache *c, uint64_t hash)
+{
+	return (size_t)(((hash >> 32) * (uint64_t)c->nslots) >> 32);
+}
+
+static size_t next_of(const dal__cache *c, size_t i)
+{
+	return i + 1 == c->nslots ? 0 : i + 1;
+}
+
 /* The slot of (tab, id), or nslots when absent. */
 static size_t find(const dal__cache *c, const dal__cache_tab *tab, int64_t id, uint64_t hash)
 {
-	size_t mask = c->nslots - 1, i;
+	size_t i;
 
-	for (i = hash & mask; c->slots[i].e; i = (i + 1) & mask)
-		if (c->slots[i].hash == hash && c->slots[i].e->id == id && c->slots[i].e->tab == tab)
+	for (i = home_of(c, hash); c->slots[i].tab; i = next_of(c, i))
+		if (c->slots[i].hash == hash && c->slots[i].id == id && c->slots[i].tab == tab)
 			return i;
 	return c->nslots;
+}
+
+/* Slot `from`'s row now lives in slot `to`. */
+static void slot_move(dal__cache *c, size_t to, size_t from)
+{
+	c->slots[to] = c->slots[from];
+	c->ring[c->slots[to].ring] = (uint32_t)to;
 }
 
 /* Empty slot `i`, moving later slots of the run back so every probe still finds them. */
 static void slot_clear(dal__cache *c, size_t i)
 {
-	size_t mask = c->nslots - 1, j = i, home;
+	size_t j = i, home, n = c->nslots;
 
 	for (;;) {
-		j = (j + 1) & mask;
-		if (!c->slots[j].e)
+		j = next_of(c, j);
+		if (!c->slots[j].tab)
 			break;
-		home = c->slots[j].hash & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			c->slots[i] = c->slots[j];
+		home = home_of(c, c->slots[j].hash);
+		if ((j + n - home) % n >= (j + n - i) % n) {
+			slot_move(c, i, j);
 			i = j;
 		}
 	}
-	c->slots[i].e = NULL;
+	c->slots[i].tab = NULL;
 }
 
-static void slot_put(slot *slots, size_t nslots, uint64_t hash, entry *e)
+/* A free slot for `hash` (the table has one: it is never full). */
+static size_t slot_free(const dal__cache *c, uint64_t hash)
 {
 	size_t i;
 
-	for (i = hash & (nslots - 1); slots[i].e; i = (i + 1) & (nslots - 1))
+	for (i = home_of(c, hash); c->slots[i].tab; i = next_of(c, i))
 		;
-	slots[i] = (slot){ hash, e };
+	return i;
 }
 
-/* Room for one more entry at most 3/4 full; false when out of memory. */
+/* Room for one more row at most 4/5 full; false when out of memory. */
 static bool slots_reserve(dal__cache *c)
 {
-	size_t n = c->nslots * 2, i;
-	slot *s;
+	slot *old = c->slots;
+	size_t n = c->nslots + c->nslots / 4, i;
+	uint64_t p;
 
-	if ((c->count + 1) * 4 <= c->nslots * 3)
+	if ((c->count + 1) * 5 <= c->nslots * 4)
 		return true;
-	if (!(s = calloc(n, sizeof(*s))))
+	if (n >= RING_HOLE || !(c->slots = slots_new(n))) {
+		c->slots = old;
 		return false;
-	for (i = 0; i < c->nslots; i++)
-		if (c->slots[i].e)
-			slot_put(s, n, c->slots[i].hash, c->slots[i].e);
-	free(c->slots);
-	c->slots = s;
+	}
 	c->nslots = n;
+	for (p = c->head; p != c->tail; p++)
+		if ((i = c->ring[p & (c->ringcap - 1)]) != RING_HOLE) {
+			size_t to = slot_free(c, old[i].hash);
+			c->slots[to] = old[i];
+			c->ring[p & (c->ringcap - 1)] = (uint32_t)to;
+		}
+	free(old);
 	return true;
 }
 
 /* ---- the clock ring, under the lock ---- */
 
-static void ring_append(dal__cache *c, entry *e)
+static void ring_append(dal__cache *c, size_t i)
 {
-	e->ring_pos = c->tail++;
-	c->ring[e->ring_pos & (c->ringcap - 1)] = e;
+	c->slots[i].ring = (uint32_t)(c->tail & (c->ringcap - 1));
+	c->ring[c->tail++ & (c->ringcap - 1)] = (uint32_t)i;
 }
 
-/* Close the holes, keeping the order (touches every entry: done when holes are half the ring). */
+/* Close the holes, keeping the order (done when holes are half the ring). */
 static void ring_compact(dal__cache *c)
 {
 	uint64_t from = c->head, end = c->tail;
-	entry *e;
+	uint32_t i;
 
 	c->tail = c->head;
 	c->holes = 0;
 	for (; from != end; from++)
-		if ((e = c->ring[from & (c->ringcap - 1)]) != NULL) {
-			c->ring[from & (c->ringcap - 1)] = NULL;
-			ring_append(c, e);
-		}
+		if ((i = c->ring[from & (c->ringcap - 1)]) != RING_HOLE)
+			ring_append(c, i);
 }
 
-/* Room for one more entry; false when out of memory. */
+/* Room for one more row; false when out of memory. */
 static bool ring_reserve(dal__cache *c)
 {
 	size_t n = c->ringcap * 2;
-	entry **r;
-	uint64_t p;
+	uint32_t *r, *old = c->ring;
+	uint64_t p, end = c->tail;
 
 	if (c->tail - c->head < c->ringcap)
 		return true;
@@ -379,46 +437,49 @@ static bool ring_reserve(dal__cache *c)
 		ring_compact(c);
 		return true;
 	}
-	if (!(r = calloc(n, sizeof(*r))))
+	if (!(r = malloc(n * sizeof(*r))))
 		return false;
-	for (p = c->head; p != c->tail; p++)
-		r[p & (n - 1)] = c->ring[p & (c->ringcap - 1)];
-	free(c->ring);
 	c->ring = r;
+	c->tail = c->head;
+	c->holes = 0;
 	c->ringcap = n;
+	for (p = c->head; p != end; p++)
+		if (old[p & (n / 2 - 1)] != RING_HOLE)
+			ring_append(c, old[p & (n / 2 - 1)]);
+	free(old);
 	return true;
 }
 
-/* Drop the entry in slot `i` (the ring keeps a hole, skipped by the hand). */
+/* Drop the row in slot `i` (the ring keeps a hole, skipped by the hand). */
 static void drop_at(dal__cache *c, size_t i)
 {
-	entry *e = c->slots[i].e;
-	entry **r = &c->ring[e->ring_pos & (c->ringcap - 1)];
+	uint32_t *r = &c->ring[c->slots[i].ring];
 
-	if (*r == e) {
-		*r = NULL;
+	if (*r == i) {
+		*r = RING_HOLE;
 		c->holes++;
 	}
+	if (c->slots[i].len == LEN_BLOCK)
+		unref(block_of(&c->slots[i]));
 	slot_clear(c, i);
 	c->count--;
-	unref(e);
 }
 
-/* CLOCK: the oldest entry not hit since the hand last passed it goes. */
+/* CLOCK: the oldest row not hit since the hand last passed it goes. */
 static void evict_one(dal__cache *c)
 {
-	entry *e;
+	uint32_t i;
 
 	while (c->head != c->tail) {
-		e = c->ring[c->head & (c->ringcap - 1)];
-		c->ring[c->head++ & (c->ringcap - 1)] = NULL;
-		if (!e) {
+		i = c->ring[c->head & (c->ringcap - 1)];
+		c->ring[c->head++ & (c->ringcap - 1)] = RING_HOLE;
+		if (i == RING_HOLE) {
 			c->holes--;
-		} else if (e->used) {
-			e->used = false;
-			ring_append(c, e);
+		} else if (c->slots[i].used) {
+			c->slots[i].used = false;
+			ring_append(c, i);
 		} else {
-			drop_at(c, find(c, e->tab, e->id, key_hash(e->tab, e->id)));
+			drop_at(c, i);
 			c->st.evictions++;
 			return;
 		}
@@ -432,13 +493,28 @@ static bool is_held(const dal__cache *c, const dal__cache_tab *tab, const stripe
 
 /* ---- reads ---- */
 
+/* Under the lock: the row of slot `i` into `copy`, or a reference to its block. */
+static const unsigned char *take(slot *copy, block **b, const slot *s)
+{
+	*b = NULL;
+	if (s->len != LEN_BLOCK) {
+		memcpy(copy, s, offsetof(slot, data) + s->len);
+		return copy->data;
+	}
+	*b = block_of(s);
+	atomic_fetch_add_explicit(&(*b)->refs, 1, memory_order_relaxed);
+	return (*b)->data;
+}
+
 int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, const dal_model *m, int64_t id)
 {
 	dal__cache *c = tab ? tab->cache : NULL;
+	const unsigned char *data;
+	slot *s = NULL, copy;
+	block *b;
 	int64_t now;
 	uint64_t hash;
-	stripe *s;
-	entry *e = NULL;
+	stripe *st;
 	size_t i;
 	int error;
 
@@ -447,37 +523,37 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 	if (!c)
 		return DAL_ENOTFOUND;
 	hash = key_hash(tab, id);
-	s = stripe_of(c, hash);
+	st = stripe_of(c, hash);
 	now = c->ttl_us ? mono_us() : 0;
 	pthread_mutex_lock(&c->mu);
-	if (is_held(c, tab, s)) {
+	if (is_held(c, tab, st)) {
 		c->st.misses++;
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
 	if ((i = find(c, tab, id, hash)) < c->nslots) {
-		e = c->slots[i].e;
-		if (e->expires_us <= now) {
+		s = &c->slots[i];
+		if (s->expires_us <= now) {
 			drop_at(c, i);
 			c->st.expirations++;
-			e = NULL;
+			s = NULL;
 		}
 	}
-	if (!e || e->model != m) {
+	if (!s || s->model != m) {
 		c->st.misses++;
-		*t = (dal__cache_ticket){ c, tab, id, hash, s->gen, tab->gen, c->gen_all };
+		*t = (dal__cache_ticket){ c, tab, id, hash, st->gen, tab->gen, c->gen_all };
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
 	/* Written only when it changes: a hit leaves the line clean otherwise. */
-	if (!e->used)
-		e->used = true;
-	atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+	if (!s->used)
+		s->used = true;
+	data = take(&copy, &b, s);
 	c->st.hits++;
 	pthread_mutex_unlock(&c->mu);
-	/* The block is immutable while cached: copied outside the lock. */
-	error = copy_out(out, m, e);
-	unref(e);
+	error = copy_out(out, m, data, id);
+	if (b)
+		unref(b);
 	return error;
 }
 
@@ -488,22 +564,43 @@ static bool ticket_valid(dal__cache *c, const dal__cache_ticket *t)
 		c->gen_all == t->all_gen;
 }
 
+/* The row's slot contents (outside the lock); false when it cannot be cached. */
+static bool prepare(slot *s, const dal__cache_ticket *t, const dal_row *row, int64_t expires_us)
+{
+	const dal_value *v = dal_row_at(row, 0);
+	size_t n = dal_row_count(row), size = encoded_size(v, n, t->id);
+	block *b;
+
+	*s = (slot){ .hash = t->hash, .id = t->id, .tab = t->tab, .model = dal_row_model(row),
+		.expires_us = expires_us, .len = (uint16_t)size };
+	if (size == 0)
+		return false;
+	if (size <= sizeof(s->data)) {
+		encode(s->data, v, n, t->id);
+		return true;
+	}
+	if (!(b = malloc(sizeof(*b) + size)))
+		return false;
+	atomic_init(&b->refs, 1);
+	encode(b->data, v, n, t->id);
+	memcpy(s->data, &b, sizeof(b));
+	s->len = LEN_BLOCK;
+	return true;
+}
+
 void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 {
 	dal__cache *c = t->cache;
-	entry *e;
+	slot s;
 	size_t i;
 
-	if (!c || !row || !(e = encode(row)))
+	if (!c || !row || !prepare(&s, t, row, c->ttl_us ? mono_us() + c->ttl_us : INT64_MAX))
 		return;
-	e->tab = t->tab;
-	e->id = t->id;
-	e->expires_us = c->ttl_us ? mono_us() + c->ttl_us : INT64_MAX;
-	atomic_init(&e->refs, 1);
 	pthread_mutex_lock(&c->mu);
 	if (!ticket_valid(c, t)) {
 		pthread_mutex_unlock(&c->mu);
-		unref(e);
+		if (s.len == LEN_BLOCK)
+			unref(block_of(&s));
 		return;
 	}
 	if ((i = find(c, t->tab, t->id, t->hash)) < c->nslots)
@@ -512,11 +609,13 @@ void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 		evict_one(c);
 	if (!slots_reserve(c) || !ring_reserve(c)) {
 		pthread_mutex_unlock(&c->mu);
-		unref(e);
+		if (s.len == LEN_BLOCK)
+			unref(block_of(&s));
 		return;
 	}
-	slot_put(c->slots, c->nslots, t->hash, e);
-	ring_append(c, e);
+	i = slot_free(c, t->hash);
+	c->slots[i] = s;
+	ring_append(c, i);
 	c->count++;
 	pthread_mutex_unlock(&c->mu);
 }
@@ -548,7 +647,7 @@ static void forget_all(dal__cache *c, dal__cache_tab *tab)
 	/* A clear pulls a later slot back into `i`: look at `i` again. Slots pulled
 	 * from the start of the array to its end were kept already: kept again. */
 	for (i = 0; i < c->nslots; i++)
-		while (c->slots[i].e && (!tab || c->slots[i].e->tab == tab)) {
+		while (c->slots[i].tab && (!tab || c->slots[i].tab == tab)) {
 			drop_at(c, i);
 			c->st.invalidations++;
 		}
