@@ -34,6 +34,11 @@ bench: build
 	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench_floor || rc=1; \
 	scripts/pg-test-server.sh stop $$dir >/dev/null; exit $$rc
 
+# How costs grow as the data grows: `bench <engine> scale_<name> small= large= ratio=` lines.
+.PHONY: bench-scale
+bench-scale: build
+	$(BUILD)/bench/dal_bench_scale
+
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 

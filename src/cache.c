@@ -1,9 +1,12 @@
-/* The read cache: one lock, a chained hash table, an LRU list, TTL, and
- * generation stripes that keep stale fills and uncommitted writes out. */
+/* The read cache: one lock; an open-addressing index whose slots hold the row
+ * itself (a row too big for its slot lives in a block the slot points at);
+ * CLOCK eviction over a ring of slots in insertion order; TTL; and generation
+ * stripes that keep stale fills and uncommitted writes out. */
 #include "cache.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +20,15 @@
 #define STRIPES 4096
 /* Ids one transaction holds one by one; beyond, it holds the whole table. */
 #define HOLD_IDS_MAX 4096
+/* Columns a hit decodes on the stack; wider rows take one more allocation. */
+#define STACK_COLUMNS 32
+/* Two cache lines: a hit on a row that fits reads one slot and nothing else. */
+#define SLOT_BYTES 128
+#define RING_HOLE UINT32_MAX
+/* An int column holding the key itself (the id): stored as this type, no bytes. */
+#define TYPE_KEY 0x40
+/* A slot's `len` when its row is in a block. */
+#define LEN_BLOCK UINT16_MAX
 
 struct dal__cache_tab {
 	dal__cache *cache;
@@ -27,16 +39,28 @@ struct dal__cache_tab {
 	dal__cache_tab *next;
 };
 
-typedef struct entry {
-	dal__cache_tab *tab;
-	int64_t id;
+/* A row that does not fit its slot. Immutable once made; read outside the lock. */
+typedef struct block {
+	atomic_uint refs;      /* the slot's, plus readers copying the row */
+	unsigned char data[];
+} block;
+
+/*
+ * A cached row: the key, then the row encoded (one type byte per column, then
+ * each value's bytes: none for NULL and the key, 8 for numbers, a 4-byte length
+ * and the bytes for text, JSON and blobs), in `data` or in a block.
+ */
+typedef struct slot {
 	uint64_t hash;
+	int64_t id;
+	dal__cache_tab *tab;   /* NULL: the slot is empty */
+	const dal_model *model;
 	int64_t expires_us;    /* monotonic clock; INT64_MAX without a TTL */
-	dal_row *row;          /* private: callers get copies */
-	atomic_uint refs;      /* the cache's own, plus readers copying the row */
-	struct entry *hnext;
-	struct entry *newer, *older;
-} entry;
+	uint32_t ring;         /* its place in the clock ring */
+	uint16_t len;          /* bytes in data; LEN_BLOCK: data holds a block pointer */
+	bool used;             /* hit since the hand last passed: a second chance */
+	unsigned char data[SLOT_BYTES - 47];  /* the header above is 47 bytes */
+} slot;
 
 typedef struct stripe {
 	uint64_t gen;
@@ -47,16 +71,27 @@ struct dal__cache {
 	pthread_mutex_t mu;
 	size_t max;
 	int64_t ttl_us;        /* 0: no age limit */
-	entry **buckets;
-	size_t nbuckets;       /* a power of two */
+	slot *slots;
+	size_t nslots;         /* kept at most 4/5 full */
+	/* Copies of slots and nslots read without the lock, only to prefetch the
+	 * slot a get will probe while it waits for the lock (a stale one is harmless). */
+	_Atomic(slot *) hint_slots;
+	atomic_size_t hint_nslots;
 	size_t count;
-	entry *newest, *oldest;
+	/* Slot numbers in insertion order; RING_HOLE where a row was dropped. A hit
+	 * only sets `used`: nothing is relinked. The hand is `head`. */
+	uint32_t *ring;
+	size_t ringcap;        /* a power of two */
+	uint64_t head, tail;
+	size_t holes;
 	dal__cache_tab *tabs;
 	stripe stripes[STRIPES];
 	uint64_t gen_all;
 	unsigned held_all;     /* holds that could not be recorded: nothing is served */
 	dal__cache_stats st;   /* counters; entries and max_entries are filled when read */
 };
+
+_Static_assert(sizeof(slot) == SLOT_BYTES, "a slot is two cache lines");
 
 typedef struct hold_id {
 	dal__cache_tab *tab;
@@ -99,6 +134,15 @@ static stripe *stripe_of(dal__cache *c, uint64_t hash)
 	return &c->stripes[hash & (STRIPES - 1)];
 }
 
+static slot *slots_new(size_t n)
+{
+	slot *s = aligned_alloc(SLOT_BYTES, n * sizeof(slot));
+
+	if (s)
+		memset(s, 0, n * sizeof(slot));
+	return s;
+}
+
 int dal__cache_new(dal__cache **out, const dal_config *cfg)
 {
 	dal__cache *c;
@@ -106,43 +150,54 @@ int dal__cache_new(dal__cache **out, const dal_config *cfg)
 	*out = NULL;
 	if (cfg->cache_max_entries <= 0)
 		return 0;
-	if (!(c = calloc(1, sizeof(*c))) || !(c->buckets = calloc(64, sizeof(entry *)))) {
+	if (!(c = calloc(1, sizeof(*c))) || !(c->slots = slots_new(64)) || !(c->ring = malloc(64 * sizeof(uint32_t)))) {
+		if (c)
+			free(c->slots);
 		free(c);
 		return dal__error_nomem();
 	}
 	pthread_mutex_init(&c->mu, NULL);
-	c->nbuckets = 64;
+	c->nslots = 64;
+	atomic_init(&c->hint_slots, c->slots);
+	atomic_init(&c->hint_nslots, c->nslots);
+	c->ringcap = 64;
 	c->max = (size_t)cfg->cache_max_entries;
 	c->ttl_us = cfg->cache_ttl_ms > 0 ? (int64_t)cfg->cache_ttl_ms * 1000 : 0;
 	*out = c;
 	return 0;
 }
 
-static void unref(entry *e)
+static block *block_of(const slot *s)
 {
-	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1) {
-		dal_row_free(e->row);
-		free(e);
-	}
+	block *b;
+
+	memcpy(&b, s->data, sizeof(b));
+	return b;
+}
+
+static void unref(block *b)
+{
+	if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+		free(b);
 }
 
 void dal__cache_free(dal__cache *c)
 {
 	dal__cache_tab *t, *next;
-	entry *e, *older;
+	size_t i;
 
 	if (!c)
 		return;
-	for (e = c->newest; e; e = older) {
-		older = e->older;
-		unref(e);
-	}
+	for (i = 0; i < c->nslots; i++)
+		if (c->slots[i].tab && c->slots[i].len == LEN_BLOCK)
+			unref(block_of(&c->slots[i]));
 	for (t = c->tabs; t; t = next) {
 		next = t->next;
 		free(t->name);
 		free(t);
 	}
-	free(c->buckets);
+	free(c->ring);
+	free(c->slots);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -178,82 +233,281 @@ int dal__cache_table(dal__cache_tab **out, dal__cache *c, const char *table)
 	return 0;
 }
 
-/* ---- the table and the LRU list, under the lock ---- */
+/* ---- a row encoded ---- */
 
-static entry *find(dal__cache *c, const dal__cache_tab *tab, int64_t id, uint64_t hash)
+static bool has_bytes(dal_type t)
 {
-	entry *e;
-
-	for (e = c->buckets[hash & (c->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == hash && e->id == id && e->tab == tab)
-			return e;
-	return NULL;
+	return t == DAL_TYPE_TEXT || t == DAL_TYPE_JSON || t == DAL_TYPE_BLOB;
 }
 
-static void lru_unlink(dal__cache *c, entry *e)
+static unsigned char type_code(const dal_value *v, int64_t key)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		c->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		c->oldest = e->newer;
-	e->newer = e->older = NULL;
+	return v->type == DAL_TYPE_INT && v->v.i == key ? TYPE_KEY : (unsigned char)v->type;
 }
 
-static void lru_push(dal__cache *c, entry *e)
+/* Bytes the encoding of `v` takes (0 when a text is too long to cache). */
+static size_t encoded_size(const dal_value *v, size_t n, int64_t key)
 {
-	e->newer = NULL;
-	e->older = c->newest;
-	if (c->newest)
-		c->newest->newer = e;
-	c->newest = e;
-	if (!c->oldest)
-		c->oldest = e;
-}
+	size_t bytes = n, i;
 
-static void drop(dal__cache *c, entry *e)
-{
-	entry **p = &c->buckets[e->hash & (c->nbuckets - 1)];
-
-	while (*p != e)
-		p = &(*p)->hnext;
-	*p = e->hnext;
-	lru_unlink(c, e);
-	c->count--;
-	unref(e);
-}
-
-/* Keep chains short; a failed grow only makes them longer. */
-static void grow(dal__cache *c)
-{
-	size_t n = c->nbuckets * 2, i;
-	entry **b, *e, *next;
-
-	if (c->count <= c->nbuckets || !(b = calloc(n, sizeof(*b))))
-		return;
-	for (i = 0; i < c->nbuckets; i++)
-		for (e = c->buckets[i]; e; e = next) {
-			next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
+	for (i = 0; i < n; i++) {
+		if (has_bytes(v[i].type)) {
+			if (v[i].len > UINT32_MAX)
+				return 0;
+			bytes += 4 + v[i].len;
+		} else if (v[i].type != DAL_TYPE_NULL && type_code(&v[i], key) != TYPE_KEY) {
+			bytes += 8;
 		}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = n;
+	}
+	return bytes;
 }
 
-static void insert(dal__cache *c, entry *e)
+static void encode(unsigned char *out, const dal_value *v, size_t n, int64_t key)
 {
-	entry **head = &c->buckets[e->hash & (c->nbuckets - 1)];
+	unsigned char *p = out + n;
+	uint32_t len;
+	size_t i;
 
-	e->hnext = *head;
-	*head = e;
-	lru_push(c, e);
-	c->count++;
-	grow(c);
+	for (i = 0; i < n; i++) {
+		out[i] = type_code(&v[i], key);
+		if (has_bytes(v[i].type)) {
+			len = (uint32_t)v[i].len;
+			memcpy(p, &len, 4);
+			if (len)
+				memcpy(p + 4, v[i].v.p, len);
+			p += 4 + len;
+		} else if (out[i] != DAL_TYPE_NULL && out[i] != TYPE_KEY) {
+			memcpy(p, &v[i].v, 8);
+			p += 8;
+		}
+	}
+}
+
+/* The values, pointing into `in` (as dal__row_fill takes them). */
+static void decode(dal_value *out, const unsigned char *in, size_t n, int64_t key)
+{
+	const unsigned char *p = in + n;
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[i].len = 0;
+		out[i].type = in[i] == TYPE_KEY ? DAL_TYPE_INT : (dal_type)in[i];
+		if (in[i] == TYPE_KEY) {
+			out[i].v.i = key;
+		} else if (has_bytes(out[i].type)) {
+			memcpy(&len, p, 4);
+			out[i].len = len;
+			out[i].v.p = p + 4;
+			p += 4 + len;
+		} else if (in[i] != DAL_TYPE_NULL) {
+			memcpy(&out[i].v, p, 8);
+			p += 8;
+		} else {
+			out[i].v.i = 0;
+		}
+	}
+}
+
+static int copy_out(dal_row **out, const dal_model *m, const unsigned char *data, int64_t key)
+{
+	dal_value stack[STACK_COLUMNS], *v = stack;
+	int error;
+
+	if (m->ncolumns > STACK_COLUMNS && !(v = malloc(m->ncolumns * sizeof(*v))))
+		return dal__error_nomem();
+	decode(v, data, m->ncolumns, key);
+	if ((error = dal_row_new(out, m)) == 0 && (error = dal__row_fill(*out, v, m->ncolumns)) < 0) {
+		dal_row_free(*out);
+		*out = NULL;
+	}
+	if (v != stack)
+		free(v);
+	return error;
+}
+
+/* ---- the index (linear probing), under the lock ---- */
+
+/* Where a hash's probe starts: the high bits scaled to the table (any size). */
+static size_t home_of(const dal__cache *c, uint64_t hash)
+{
+	return (size_t)(((hash >> 32) * (uint64_t)c->nslots) >> 32);
+}
+
+/* Start the memory reads a get will need before it takes the lock. */
+static void prefetch(const dal__cache *c, const stripe *st, uint64_t hash)
+{
+#if defined(__GNUC__)
+	size_t n = atomic_load_explicit(&c->hint_nslots, memory_order_relaxed);
+	const char *s = (const char *)(atomic_load_explicit(&c->hint_slots, memory_order_relaxed) +
+		(size_t)(((hash >> 32) * (uint64_t)n) >> 32));
+
+	__builtin_prefetch(st);
+	__builtin_prefetch(s);
+	__builtin_prefetch(s + 64);
+#else
+	(void)c, (void)st, (void)hash;
+#endif
+}
+
+static size_t next_of(const dal__cache *c, size_t i)
+{
+	return i + 1 == c->nslots ? 0 : i + 1;
+}
+
+/* The slot of (tab, id), or nslots when absent. */
+static size_t find(const dal__cache *c, const dal__cache_tab *tab, int64_t id, uint64_t hash)
+{
+	size_t i;
+
+	for (i = home_of(c, hash); c->slots[i].tab; i = next_of(c, i))
+		if (c->slots[i].hash == hash && c->slots[i].id == id && c->slots[i].tab == tab)
+			return i;
+	return c->nslots;
+}
+
+/* Slot `from`'s row now lives in slot `to`. */
+static void slot_move(dal__cache *c, size_t to, size_t from)
+{
+	c->slots[to] = c->slots[from];
+	c->ring[c->slots[to].ring] = (uint32_t)to;
+}
+
+/* Empty slot `i`, moving later slots of the run back so every probe still finds them. */
+static void slot_clear(dal__cache *c, size_t i)
+{
+	size_t j = i, home, n = c->nslots;
+
+	for (;;) {
+		j = next_of(c, j);
+		if (!c->slots[j].tab)
+			break;
+		home = home_of(c, c->slots[j].hash);
+		if ((j + n - home) % n >= (j + n - i) % n) {
+			slot_move(c, i, j);
+			i = j;
+		}
+	}
+	c->slots[i].tab = NULL;
+}
+
+/* A free slot for `hash` (the table has one: it is never full). */
+static size_t slot_free(const dal__cache *c, uint64_t hash)
+{
+	size_t i;
+
+	for (i = home_of(c, hash); c->slots[i].tab; i = next_of(c, i))
+		;
+	return i;
+}
+
+/* Room for one more row at most 4/5 full; false when out of memory. */
+static bool slots_reserve(dal__cache *c)
+{
+	slot *old = c->slots;
+	size_t n = c->nslots + c->nslots / 4, i;
+	uint64_t p;
+
+	if ((c->count + 1) * 5 <= c->nslots * 4)
+		return true;
+	if (n >= RING_HOLE || !(c->slots = slots_new(n))) {
+		c->slots = old;
+		return false;
+	}
+	c->nslots = n;
+	for (p = c->head; p != c->tail; p++)
+		if ((i = c->ring[p & (c->ringcap - 1)]) != RING_HOLE) {
+			size_t to = slot_free(c, old[i].hash);
+			c->slots[to] = old[i];
+			c->ring[p & (c->ringcap - 1)] = (uint32_t)to;
+		}
+	free(old);
+	atomic_store_explicit(&c->hint_slots, c->slots, memory_order_relaxed);
+	atomic_store_explicit(&c->hint_nslots, c->nslots, memory_order_relaxed);
+	return true;
+}
+
+/* ---- the clock ring, under the lock ---- */
+
+static void ring_append(dal__cache *c, size_t i)
+{
+	c->slots[i].ring = (uint32_t)(c->tail & (c->ringcap - 1));
+	c->ring[c->tail++ & (c->ringcap - 1)] = (uint32_t)i;
+}
+
+/* Close the holes, keeping the order (done when holes are half the ring). */
+static void ring_compact(dal__cache *c)
+{
+	uint64_t from = c->head, end = c->tail;
+	uint32_t i;
+
+	c->tail = c->head;
+	c->holes = 0;
+	for (; from != end; from++)
+		if ((i = c->ring[from & (c->ringcap - 1)]) != RING_HOLE)
+			ring_append(c, i);
+}
+
+/* Room for one more row; false when out of memory. */
+static bool ring_reserve(dal__cache *c)
+{
+	size_t n = c->ringcap * 2;
+	uint32_t *r, *old = c->ring;
+	uint64_t p, end = c->tail;
+
+	if (c->tail - c->head < c->ringcap)
+		return true;
+	if (c->holes >= c->ringcap / 2) {
+		ring_compact(c);
+		return true;
+	}
+	if (!(r = malloc(n * sizeof(*r))))
+		return false;
+	c->ring = r;
+	c->tail = c->head;
+	c->holes = 0;
+	c->ringcap = n;
+	for (p = c->head; p != end; p++)
+		if (old[p & (n / 2 - 1)] != RING_HOLE)
+			ring_append(c, old[p & (n / 2 - 1)]);
+	free(old);
+	return true;
+}
+
+/* Drop the row in slot `i` (the ring keeps a hole, skipped by the hand). */
+static void drop_at(dal__cache *c, size_t i)
+{
+	uint32_t *r = &c->ring[c->slots[i].ring];
+
+	if (*r == i) {
+		*r = RING_HOLE;
+		c->holes++;
+	}
+	if (c->slots[i].len == LEN_BLOCK)
+		unref(block_of(&c->slots[i]));
+	slot_clear(c, i);
+	c->count--;
+}
+
+/* CLOCK: the oldest row not hit since the hand last passed it goes. */
+static void evict_one(dal__cache *c)
+{
+	uint32_t i;
+
+	while (c->head != c->tail) {
+		i = c->ring[c->head & (c->ringcap - 1)];
+		c->ring[c->head++ & (c->ringcap - 1)] = RING_HOLE;
+		if (i == RING_HOLE) {
+			c->holes--;
+		} else if (c->slots[i].used) {
+			c->slots[i].used = false;
+			ring_append(c, i);
+		} else {
+			drop_at(c, i);
+			c->st.evictions++;
+			return;
+		}
+	}
 }
 
 static bool is_held(const dal__cache *c, const dal__cache_tab *tab, const stripe *s)
@@ -263,25 +517,29 @@ static bool is_held(const dal__cache *c, const dal__cache_tab *tab, const stripe
 
 /* ---- reads ---- */
 
-static int copy_row(dal_row **out, const dal_model *m, const dal_row *src)
+/* Under the lock: the row of slot `i` into `copy`, or a reference to its block. */
+static const unsigned char *take(slot *copy, block **b, const slot *s)
 {
-	int error;
-
-	if ((error = dal_row_new(out, m)) < 0)
-		return error;
-	if ((error = dal__row_fill(*out, dal_row_at(src, 0), m->ncolumns)) < 0) {
-		dal_row_free(*out);
-		*out = NULL;
+	*b = NULL;
+	if (s->len != LEN_BLOCK) {
+		memcpy(copy, s, offsetof(slot, data) + s->len);
+		return copy->data;
 	}
-	return error;
+	*b = block_of(s);
+	atomic_fetch_add_explicit(&(*b)->refs, 1, memory_order_relaxed);
+	return (*b)->data;
 }
 
 int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, const dal_model *m, int64_t id)
 {
 	dal__cache *c = tab ? tab->cache : NULL;
+	const unsigned char *data;
+	slot *s = NULL, copy;
+	block *b;
+	int64_t now;
 	uint64_t hash;
-	stripe *s;
-	entry *e;
+	stripe *st;
+	size_t i;
 	int error;
 
 	*out = NULL;
@@ -289,32 +547,38 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 	if (!c)
 		return DAL_ENOTFOUND;
 	hash = key_hash(tab, id);
-	s = stripe_of(c, hash);
+	st = stripe_of(c, hash);
+	prefetch(c, st, hash);
+	now = c->ttl_us ? mono_us() : 0;
 	pthread_mutex_lock(&c->mu);
-	if (is_held(c, tab, s)) {
+	if (is_held(c, tab, st)) {
 		c->st.misses++;
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
-	if ((e = find(c, tab, id, hash)) != NULL && e->expires_us <= mono_us()) {
-		drop(c, e);
-		c->st.expirations++;
-		e = NULL;
+	if ((i = find(c, tab, id, hash)) < c->nslots) {
+		s = &c->slots[i];
+		if (s->expires_us <= now) {
+			drop_at(c, i);
+			c->st.expirations++;
+			s = NULL;
+		}
 	}
-	if (!e || dal_row_model(e->row) != m) {
+	if (!s || s->model != m) {
 		c->st.misses++;
-		*t = (dal__cache_ticket){ c, tab, id, hash, s->gen, tab->gen, c->gen_all };
+		*t = (dal__cache_ticket){ c, tab, id, hash, st->gen, tab->gen, c->gen_all };
 		pthread_mutex_unlock(&c->mu);
 		return DAL_ENOTFOUND;
 	}
-	lru_unlink(c, e);
-	lru_push(c, e);
-	atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+	/* Written only when it changes: a hit leaves the line clean otherwise. */
+	if (!s->used)
+		s->used = true;
+	data = take(&copy, &b, s);
 	c->st.hits++;
 	pthread_mutex_unlock(&c->mu);
-	/* The row is immutable while cached: copied outside the lock. */
-	error = copy_row(out, m, e->row);
-	unref(e);
+	error = copy_out(out, m, data, id);
+	if (b)
+		unref(b);
 	return error;
 }
 
@@ -325,35 +589,59 @@ static bool ticket_valid(dal__cache *c, const dal__cache_ticket *t)
 		c->gen_all == t->all_gen;
 }
 
+/* The row's slot contents (outside the lock); false when it cannot be cached. */
+static bool prepare(slot *s, const dal__cache_ticket *t, const dal_row *row, int64_t expires_us)
+{
+	const dal_value *v = dal_row_at(row, 0);
+	size_t n = dal_row_count(row), size = encoded_size(v, n, t->id);
+	block *b;
+
+	*s = (slot){ .hash = t->hash, .id = t->id, .tab = t->tab, .model = dal_row_model(row),
+		.expires_us = expires_us, .len = (uint16_t)size };
+	if (size == 0)
+		return false;
+	if (size <= sizeof(s->data)) {
+		encode(s->data, v, n, t->id);
+		return true;
+	}
+	if (!(b = malloc(sizeof(*b) + size)))
+		return false;
+	atomic_init(&b->refs, 1);
+	encode(b->data, v, n, t->id);
+	memcpy(s->data, &b, sizeof(b));
+	s->len = LEN_BLOCK;
+	return true;
+}
+
 void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 {
 	dal__cache *c = t->cache;
-	entry *e, *old;
+	slot s;
+	size_t i;
 
-	if (!c || !row || !(e = calloc(1, sizeof(*e))))
+	if (!c || !row || !prepare(&s, t, row, c->ttl_us ? mono_us() + c->ttl_us : INT64_MAX))
 		return;
-	if (copy_row(&e->row, dal_row_model(row), row) < 0) {
-		free(e);
-		return;
-	}
-	e->tab = t->tab;
-	e->id = t->id;
-	e->hash = t->hash;
-	e->expires_us = c->ttl_us ? mono_us() + c->ttl_us : INT64_MAX;
-	atomic_init(&e->refs, 1);
 	pthread_mutex_lock(&c->mu);
 	if (!ticket_valid(c, t)) {
 		pthread_mutex_unlock(&c->mu);
-		unref(e);
+		if (s.len == LEN_BLOCK)
+			unref(block_of(&s));
 		return;
 	}
-	if ((old = find(c, t->tab, t->id, t->hash)) != NULL)
-		drop(c, old);
-	else if (c->count >= c->max && c->oldest) {
-		drop(c, c->oldest);
-		c->st.evictions++;
+	if ((i = find(c, t->tab, t->id, t->hash)) < c->nslots)
+		drop_at(c, i);
+	else if (c->count >= c->max)
+		evict_one(c);
+	if (!slots_reserve(c) || !ring_reserve(c)) {
+		pthread_mutex_unlock(&c->mu);
+		if (s.len == LEN_BLOCK)
+			unref(block_of(&s));
+		return;
 	}
-	insert(c, e);
+	i = slot_free(c, t->hash);
+	c->slots[i] = s;
+	ring_append(c, i);
+	c->count++;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -363,11 +651,11 @@ void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 static void forget(dal__cache *c, dal__cache_tab *tab, int64_t id)
 {
 	uint64_t hash = key_hash(tab, id);
-	entry *e;
+	size_t i;
 
 	stripe_of(c, hash)->gen++;
-	if ((e = find(c, tab, id, hash)) != NULL) {
-		drop(c, e);
+	if ((i = find(c, tab, id, hash)) < c->nslots) {
+		drop_at(c, i);
 		c->st.invalidations++;
 	}
 }
@@ -375,19 +663,19 @@ static void forget(dal__cache *c, dal__cache_tab *tab, int64_t id)
 /* Under the lock: forget every row of `tab` (NULL: of every table). */
 static void forget_all(dal__cache *c, dal__cache_tab *tab)
 {
-	entry *e, *older;
+	size_t i;
 
 	if (tab)
 		tab->gen++;
 	else
 		c->gen_all++;
-	for (e = c->newest; e; e = older) {
-		older = e->older;
-		if (!tab || e->tab == tab) {
-			drop(c, e);
+	/* A clear pulls a later slot back into `i`: look at `i` again. Slots pulled
+	 * from the start of the array to its end were kept already: kept again. */
+	for (i = 0; i < c->nslots; i++)
+		while (c->slots[i].tab && (!tab || c->slots[i].tab == tab)) {
+			drop_at(c, i);
 			c->st.invalidations++;
 		}
-	}
 }
 
 void dal__cache_invalidate(dal__cache_tab *tab, const int64_t *ids, size_t n)

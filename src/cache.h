@@ -1,6 +1,6 @@
 /*
  * The read cache of a dal_db (DAL_CACHE): rows read by id, shared by every
- * repository of the database, per table, bounded (LRU) and aged (TTL).
+ * repository of the database, per table, bounded (CLOCK eviction) and aged (TTL).
  * Internal. Thread-safe.
  *
  * Coherence rests on two mechanisms:

@@ -46,8 +46,11 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Every seventh v gets a text too long for a cache slot (kept in a block of its own). */
 static dal_row *make_row(const dal_model *model, int64_t id, int64_t v)
 {
+	static const char long_text[] = "a text longer than the room a cache slot has for a whole row, "
+		"so the row is kept in a block of its own";
 	dal_row *row = NULL;
 	dal_value x;
 
@@ -56,7 +59,7 @@ static dal_row *make_row(const dal_model *model, int64_t id, int64_t v)
 	assert_int_equal(dal_row_set(row, "id", &x), 0);
 	x = dal_int(v);
 	assert_int_equal(dal_row_set(row, "v", &x), 0);
-	x = dal_text("text");
+	x = dal_text(v % 7 == 5 ? long_text : "text");
 	assert_int_equal(dal_row_set(row, "s", &x), 0);
 	return row;
 }
@@ -196,6 +199,160 @@ static void test_hold_many_is_table_wide(void **state)
 	free(ids);
 }
 
+/* ---- the layout: index, ring and eviction (tests added with the flat-cost cache) ---- */
+
+static dal__cache *cache_of(int max)
+{
+	dal_config cfg = DAL_CONFIG_INIT;
+	dal__cache *c = NULL;
+
+	cfg.cache_max_entries = max;
+	assert_int_equal(dal__cache_new(&c, &cfg), 0);
+	return c;
+}
+
+/* Every type, empty and NUL-bearing bytes included, comes back equal: in a slot, and in a block of its own. */
+static void round_trip(const char *text)
+{
+	static const dal_column all_cols[] = {
+		DAL_COL_ID(),
+		DAL_COL("b", DAL_TYPE_BOOL, 0, 0), DAL_COL("d", DAL_TYPE_DOUBLE, 0, 0),
+		DAL_COL("t", DAL_TYPE_TEXT, 0, 0), DAL_COL("e", DAL_TYPE_TEXT, 0, 0),
+		DAL_COL("n", DAL_TYPE_TEXT, 0, 0), DAL_COL("bl", DAL_TYPE_BLOB, 0, 0),
+		DAL_COL("ts", DAL_TYPE_TIMESTAMP, 0, 0), DAL_COL("j", DAL_TYPE_JSON, 0, 0),
+		DAL_COL("i", DAL_TYPE_INT, 0, 0),
+	};
+	static const dal_model all = DAL_MODEL("all", all_cols);
+	const dal_value v[] = { dal_int(-5), dal_bool(true), dal_double(-0.25), dal_text(text), dal_text(""),
+		dal_null(), dal_blob("a\0b", 3), dal_timestamp(-1), dal_json("{\"k\":[1]}"), dal_int(-5) };
+	dal__cache *c = cache_of(10);
+	dal__cache_tab *tab = NULL;
+	dal__cache_ticket t;
+	dal_row *src = NULL, *got = NULL;
+	size_t i;
+
+	assert_int_equal(dal__cache_table(&tab, c, "all"), 0);
+	assert_int_equal(dal_row_new(&src, &all), 0);
+	for (i = 0; i < all.ncolumns; i++)
+		assert_int_equal(dal_row_set(src, all_cols[i].name, &v[i]), 0);
+	assert_int_equal(dal__cache_get(&got, &t, tab, &all, -5), DAL_ENOTFOUND);
+	dal__cache_fill(&t, src);
+	assert_int_equal(dal__cache_get(&got, &t, tab, &all, -5), 0);
+	for (i = 0; i < all.ncolumns; i++) {
+		assert_true(dal_value_equal(dal_row_at(got, i), dal_row_at(src, i)));
+		if (v[i].type == DAL_TYPE_TEXT || v[i].type == DAL_TYPE_JSON)
+			assert_int_equal(dal_row_at(got, i)->v.s[v[i].len], '\0');
+	}
+	dal_row_free(got);
+	dal_row_free(src);
+	dal__cache_free(c);
+}
+
+static void test_every_type_round_trips(void **state)
+{
+	char long_text[300];
+
+	(void)state;
+	round_trip("h\xc3\xa9llo");
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	round_trip(long_text);
+}
+
+/* CLOCK: a row hit since the hand last passed outlives rows that were not. */
+static void test_hit_rows_get_a_second_chance(void **state)
+{
+	dal__cache *c = cache_of(100);
+	dal__cache_tab *tab = NULL;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(dal__cache_table(&tab, c, "t"), 0);
+	for (id = 0; id < 100; id++)
+		assert_int_equal(get_or_fill(tab, id, id), -1);
+	for (id = 0; id < 100; id += 10)
+		assert_int_equal(get_or_fill(tab, id, 0), id);
+	/* 90 new rows: the 90 never hit go, the 10 hit stay. */
+	for (id = 100; id < 190; id++)
+		assert_int_equal(get_or_fill(tab, id, id), -1);
+	assert_int_equal(entries(c), 100);
+	for (id = 0; id < 100; id += 10)
+		assert_int_equal(get_or_fill(tab, id, 0), id);
+	for (id = 100; id < 190; id++)
+		assert_int_equal(get_or_fill(tab, id, 0), id);
+	dal__cache_free(c);
+}
+
+static uint64_t next_draw(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Random fills, gets, evictions and invalidations of two tables against a
+ * model of what may be cached: a hit returns the last value filled, never one
+ * invalidated; the bound holds; at the end every row the cache counts is found.
+ */
+static void churn(int max, int ids, int ops)
+{
+	dal__cache *c = cache_of(max);
+	dal__cache_tab *tab[2] = { NULL, NULL };
+	int64_t *ref = malloc(sizeof(*ref) * 2 * (size_t)ids), got, found = 0;
+	uint64_t s = 0x2545f4914f6cdd1dULL, r;
+	int i, k, id;
+
+	assert_non_null(ref);
+	assert_int_equal(dal__cache_table(&tab[0], c, "t"), 0);
+	assert_int_equal(dal__cache_table(&tab[1], c, "u"), 0);
+	for (i = 0; i < 2 * ids; i++)
+		ref[i] = -1;
+	for (i = 0; i < ops; i++) {
+		r = next_draw(&s);
+		k = (int)(r & 1);
+		id = (int)((r >> 8) % (uint64_t)ids);
+		switch ((r >> 40) % 100) {
+		case 0:
+			dal__cache_invalidate_all(tab[k]);
+			for (id = 0; id < ids; id++)
+				ref[k * ids + id] = -1;
+			break;
+		case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10:
+			dal__cache_invalidate(tab[k], (int64_t[]){ id }, 1);
+			ref[k * ids + id] = -1;
+			break;
+		default:
+			if ((got = get_or_fill(tab[k], id, i)) < 0)
+				ref[k * ids + id] = i;
+			else
+				assert_int_equal(got, ref[k * ids + id]);
+		}
+		assert_true(entries(c) <= (uint64_t)max);
+	}
+	for (i = 0; i < 2 * ids; i++) {
+		dal__cache_ticket t;
+		dal_row *row = NULL;
+		if (dal__cache_get(&row, &t, tab[i / ids], &m, i % ids) == 0) {
+			assert_int_equal(dal_row_int(row, "v"), ref[i]);
+			dal_row_free(row);
+			found++;
+		}
+	}
+	assert_int_equal((uint64_t)found, entries(c));
+	free(ref);
+	dal__cache_free(c);
+}
+
+static void test_churn_against_a_model(void **state)
+{
+	(void)state;
+	churn(50, 120, 200000);    /* mostly evicting: the ring turns over */
+	churn(3000, 2000, 200000); /* never full: invalidations leave holes to close */
+	churn(1, 5, 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +360,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fill_after_invalidate_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_until_settled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_many_is_table_wide, setup, teardown),
+		cmocka_unit_test(test_every_type_round_trips),
+		cmocka_unit_test(test_hit_rows_get_a_second_chance),
+		cmocka_unit_test(test_churn_against_a_model),
 	};
 	return cmocka_run_group_tests_name("cache", tests, NULL, NULL);
 }

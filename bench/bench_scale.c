@@ -1,0 +1,259 @@
+/*
+ * make bench-scale: how dal's cost grows as its data grows, through the public
+ * API. Each curve is one function called from main and prints
+ *
+ *   bench <engine> scale_<name> small=<ops/s> large=<ops/s> ratio=<large/small>
+ *
+ * plus lines of its own (memory). BENCH_QUICK=1 makes a short smoke run
+ * (smaller large sizes). A curve exits non-zero when what it measured is not
+ * what it meant to measure (a timed cache get that was not a hit).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dal/dal.h>
+
+#include "model.h"
+
+static const dal_column cols[] = { BENCH_COLUMNS };
+static const dal_model scale_model = DAL_MODEL("bench_scale", cols);
+
+static int quick;
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_scale: %s: %s\n", what, dal_error_last()->message);
+	exit(1);
+}
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static long rss_bytes(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* xorshift64*: the same cheap draw for every size, so only the lookup differs. */
+static uint64_t draw(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+/* A fresh SQLite file with `rows` rows of the bench model, ids 1..rows. */
+static dal_db *scale_db(const char *path, const dal_config *cfg, int64_t rows)
+{
+	const char *names[] = { "name", "email", "score" };
+	enum { BATCH = 10000 };
+	dal_value *vals = malloc(sizeof(dal_value) * 3 * BATCH);
+	int64_t *ids = malloc(sizeof(int64_t) * BATCH);
+	char (*text)[2][40] = malloc(sizeof(*text) * BATCH);
+	const dal_model *models[] = { &scale_model };
+	char url[512];
+	dal_db *db = NULL;
+	dal_repo *repo = NULL;
+	int64_t done, i, n;
+
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	if (!vals || !ids || !text)
+		die("out of memory");
+	if (dal_open(&db, url, cfg) < 0 || dal_init_database(db, models, 1, DAL_AUTO_MIGRATE) < 0 ||
+	    dal_repo_open(&repo, db, &scale_model, 0) < 0)
+		die(url);
+	for (done = 0; done < rows; done += n) {
+		n = rows - done < BATCH ? rows - done : BATCH;
+		for (i = 0; i < n; i++) {
+			snprintf(text[i][0], sizeof(text[i][0]), "user %lld", (long long)(done + i));
+			snprintf(text[i][1], sizeof(text[i][1]), "user%lld@example.com", (long long)(done + i));
+			vals[i * 3] = dal_text(text[i][0]);
+			vals[i * 3 + 1] = dal_text(text[i][1]);
+			vals[i * 3 + 2] = dal_double((double)(done + i) * 0.5);
+		}
+		if (dal_repo_bulk_create(ids, repo, names, 3, vals, (size_t)n) < 0)
+			die("bulk create");
+		if (ids[0] != done + 1 || ids[n - 1] != done + n) {
+			fprintf(stderr, "bench_scale: ids are not 1..%lld\n", (long long)rows);
+			exit(1);
+		}
+	}
+	dal_repo_close(repo);
+	free(vals);
+	free(ids);
+	free(text);
+	return db;
+}
+
+static void remove_db(const char *path)
+{
+	const char *suffix[] = { "", "-wal", "-shm", "-journal" };
+	char name[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffix[i]);
+		unlink(name);
+	}
+}
+
+static void get_or_die(dal_repo *repo, int64_t id)
+{
+	dal_row *row = NULL;
+
+	if (dal_repo_get(&row, repo, id) < 0)
+		die("get");
+	dal_row_free(row);
+}
+
+static dal_metrics cache_counts(dal_db *db)
+{
+	dal_metrics m = DAL_METRICS_INIT;
+
+	if (dal_metrics_get(&m, db) < 0)
+		die("metrics");
+	return m;
+}
+
+/* Best of three rounds of `n` random gets over ids 1..`cached`, every one a hit. */
+static double cached_gets(dal_db *db, dal_repo *repo, int64_t cached, int64_t n)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ULL;
+	double best = 0, t0, r;
+	int64_t i;
+	int round;
+
+	if (dal_metrics_reset(db) < 0)
+		die("metrics reset");
+	for (round = 0; round < 3; round++) {
+		t0 = seconds();
+		for (i = 0; i < n; i++)
+			get_or_die(repo, 1 + (int64_t)(draw(&s) % (uint64_t)cached));
+		r = (double)n / (seconds() - t0);
+		best = r > best ? r : best;
+	}
+	if (cache_counts(db).cache_hits != (uint64_t)(3 * n) || cache_counts(db).cache_misses != 0) {
+		fprintf(stderr, "bench_scale: %lld timed gets were not all hits (hits %llu, misses %llu)\n",
+			(long long)(3 * n), (unsigned long long)cache_counts(db).cache_hits,
+			(unsigned long long)cache_counts(db).cache_misses);
+		exit(1);
+	}
+	return best;
+}
+
+/*
+ * Nanoseconds one read of memory the CPU's caches do not hold takes here and
+ * now: a chase of dependent pointers over 128 MiB in random order. A cache hit
+ * at 1M rows has to make at least one such read.
+ */
+static double memory_read_ns(void)
+{
+	const size_t n = (128u << 20) / 64, reads = 2000000;
+	char *mem = malloc(n * 64);
+	size_t *order = malloc(n * sizeof(*order)), i, j, t;
+	uint64_t s = 88172645463325252ULL;
+	char *p;
+	double t0;
+
+	if (!mem || !order)
+		die("out of memory");
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		j = (size_t)(draw(&s) % (i + 1));
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		*(char **)(void *)(mem + order[i] * 64) = mem + order[(i + 1) % n] * 64;
+	free(order);
+	p = mem;
+	t0 = seconds();
+	for (i = 0; i < reads; i++)
+		p = *(char **)(void *)p;
+	t0 = (seconds() - t0) * 1e9 / (double)reads;
+	if (p == NULL)
+		die("pointer chase");
+	free(mem);
+	return t0;
+}
+
+/* Fill the cache with ids 1..`rows` (each read once from the database). */
+static void fill(dal_db *db, dal_repo *repo, int64_t from, int64_t rows)
+{
+	int64_t id;
+
+	for (id = from; id <= rows; id++)
+		get_or_die(repo, id);
+	if (cache_counts(db).cache_entries != (uint64_t)rows) {
+		fprintf(stderr, "bench_scale: %llu rows cached, meant %lld\n",
+			(unsigned long long)cache_counts(db).cache_entries, (long long)rows);
+		exit(1);
+	}
+}
+
+/*
+ * A cache hit with 1k rows cached against 1M (every row cached, no eviction,
+ * TTL far away), random ids: at 1M each hit reaches memory the CPU's caches no
+ * longer hold. Then the bytes a cached row costs: RSS growth over the rows added.
+ * The cache is engine-independent: SQLite alone.
+ */
+static void scale_cached_get(void)
+{
+	const int64_t small = 1000, large = quick ? 100000 : 1000000, n = quick ? 200000 : 2000000;
+	dal_config cfg = DAL_CONFIG_INIT;
+	char path[256];
+	dal_repo *repo = NULL;
+	dal_db *db;
+	double r_small, r_large, mem_ns;
+	long rss0;
+
+	snprintf(path, sizeof(path), "/tmp/dal-bench-scale-%ld.db", (long)getpid());
+	cfg.cache_max_entries = (int)large;
+	cfg.cache_ttl_ms = 3600 * 1000;
+	db = scale_db(path, &cfg, large);
+	if (dal_repo_open(&repo, db, &scale_model, DAL_CACHE) < 0)
+		die("repo open");
+	fill(db, repo, 1, small);
+	r_small = cached_gets(db, repo, small, n);
+	rss0 = rss_bytes();
+	fill(db, repo, small + 1, large);
+	printf("bench sqlite cache_bytes_per_row rows=%lld bytes=%.0f\n", (long long)large,
+		(double)(rss_bytes() - rss0) / (double)(large - small));
+	r_large = cached_gets(db, repo, large, n);
+	printf("bench sqlite scale_cached_get small=%.0f large=%.0f ratio=%.2f\n", r_small, r_large, r_large / r_small);
+	mem_ns = memory_read_ns();
+	/* What the ratio would be if a hit at 1M cost its small-size time plus exactly one read of memory. */
+	printf("bench sqlite scale_cached_get_context small_ns=%.0f large_ns=%.0f memory_read_ns=%.0f "
+		"ratio_at_one_read=%.2f\n", 1e9 / r_small, 1e9 / r_large, mem_ns, (1e9 / r_small) / (1e9 / r_small + mem_ns));
+	fflush(stdout);
+	dal_repo_close(repo);
+	dal_close(db);
+	remove_db(path);
+}
+
+int main(void)
+{
+	quick = getenv("BENCH_QUICK") != NULL;
+	scale_cached_get();
+	return 0;
+}
