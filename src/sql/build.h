@@ -26,8 +26,12 @@ int dal__sql_unique_probe(dal_str *out, const dal_dialect *d, const dal_model *m
 /* SELECT 1 FROM the table WHERE 1 = 0: fails where there is no such table, on every engine's catalog. */
 int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m);
 
-/* What dal__sql_select() reads: the rows, or one value of them all. */
-typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID } dal_select_kind;
+/* What dal__sql_select() reads: the rows, or one value of them all; or a page: the
+ * rows (limit and offset of the criteria) each followed by the count of all matching
+ * rows, and where there are none, one row of NULLs and the count. */
+typedef enum dal_select_kind {
+	DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID, DAL_SELECT_PAGE
+} dal_select_kind;
 
 /*
  * SELECT for criteria (NULL: all live rows). Checks every column, operator and
