@@ -72,6 +72,14 @@ int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool li
 	return error || !lock || !d->row_lock ? error : dal__str_puts(out, d->row_lock);
 }
 
+int dal__sql_exists(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only)
+{
+	int error = dal__str_puts(out, "SELECT 1 FROM ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	return error ? error : where_id(out, d, m, live_only ? -1 : 0);
+}
+
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
                     int deleted, bool returning)
 {

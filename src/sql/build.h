@@ -15,6 +15,8 @@ int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, cons
 /* SELECT every column WHERE id = ? [AND deleted_at IS NULL]; `lock` locks the row read
  * where the engine locks rows (the dialect's row_lock). */
 int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only, bool lock);
+/* SELECT 1 WHERE id = ? [AND deleted_at IS NULL]: whether the row is there, reading none of it. */
+int dal__sql_exists(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only);
 /* UPDATE the set columns WHERE id = ? and deleted_at IS NULL / IS NOT NULL / either
  * (deleted: -1 / 1 / 0), RETURNING every column when `returning`. */
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,

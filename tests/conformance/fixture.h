@@ -114,5 +114,6 @@ extern const fx_cases cases_diff;
 extern const fx_cases cases_diskfull;
 extern const fx_cases cases_timeout;
 extern const fx_cases cases_in;
+extern const fx_cases cases_reads;
 
 #endif
