@@ -162,6 +162,7 @@ static void test_paginate_in_unit(void **state)
 	assert_int_equal(dal_rows_count(rows), 0);
 	dal_rows_free(rows);
 	CHECK_OK(dal_uow_rollback(uow));
+	dal_repo_close(urepo);
 	CHECK_OK(dal_repo_paginate(&rows, &pg, repo, &c, 1, 10));
 	assert_int_equal(pg.total, 0);
 	assert_int_equal(dal_rows_count(rows), 0);
