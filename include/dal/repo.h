@@ -174,7 +174,7 @@ typedef struct dal_page {
 
 /**
  * One page of matching rows and where it sits. A page past the end is empty, not an error.
- * Count and page are read in one transaction, so they agree.
+ * Count and page are read by one statement (one snapshot on every engine), so they agree.
  *
  * @param rows_out the page's rows; owned, free with dal_rows_free(). NULL on failure.
  * @param page_out totals

@@ -123,16 +123,21 @@ static int select_rows(dal_repo *repo, dal_session *s, const dal_criteria *c, un
 	return select_run(repo, s, c, DAL_SELECT_ROWS, flags, sink, payload);
 }
 
-static int read_count(dal_repo *repo, dal_stmt *stmt, void *payload)
+static int count_at(int64_t *out, dal_stmt *stmt, int col)
 {
 	dal_value v;
 	int error;
 
-	(void)repo;
-	if ((error = stmt->conn->drv->column(stmt, 0, &v)) < 0)
+	if ((error = stmt->conn->drv->column(stmt, col, &v)) < 0)
 		return error;
-	*(int64_t *)payload = v.type == DAL_TYPE_INT ? v.v.i : v.type == DAL_TYPE_DOUBLE ? (int64_t)v.v.d : 0;
+	*out = v.type == DAL_TYPE_INT ? v.v.i : v.type == DAL_TYPE_DOUBLE ? (int64_t)v.v.d : 0;
 	return 0;
+}
+
+static int read_count(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	(void)repo;
+	return count_at(payload, stmt, 0);
 }
 
 static int count_in(int64_t *out, dal_repo *repo, dal_session *s, const dal_criteria *c)
@@ -422,34 +427,64 @@ int dal_repo_count(int64_t *out, dal_repo *repo, const dal_criteria *criteria)
 	return dal__session_close(&s, error);
 }
 
-/* The criteria's own limit and offset window the whole result; pages are cut from that window. */
+/* The rows of a DAL_SELECT_PAGE statement and the count each carries. */
+typedef struct page_sink {
+	dal_rows *rows;
+	int64_t count;
+} page_sink;
+
+static int collect_page(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	page_sink *p = payload;
+	dal_value id;
+	int error;
+
+	/* The count is the statement's last column, after the model's. */
+	if ((error = count_at(&p->count, stmt, (int)repo->model->ncolumns)) < 0 ||
+	    (error = stmt->conn->drv->column(stmt, repo->col_id, &id)) < 0)
+		return error;
+	/* A page past the end: the count's one row, with no row of the page. */
+	if (id.type == DAL_TYPE_NULL)
+		return 0;
+	return collect(repo, stmt, p->rows);
+}
+
+/*
+ * The criteria's own limit and offset window the whole result; pages are cut from
+ * that window. Page and count come from one statement, so they agree without a
+ * transaction: a statement reads one snapshot on every engine. Where the window
+ * leaves the page no row at all, the count alone is read.
+ */
 static int page_in(dal_rows *rows, dal_page *info, dal_repo *repo, dal_session *s, const dal_criteria *c,
                    int64_t page, int64_t size)
 {
 	dal_criteria pc = DAL_CRITERIA_INIT;
-	int64_t count, total, start;
+	page_sink sink = { rows, 0 };
+	int64_t total, start = (page - 1) * size;
 	int error;
 
 	if (c)
 		pc = *c;
 	pc.version = DAL_CRITERIA_VERSION;
-	if ((error = count_in(&count, repo, s, c)) < 0)
+	if ((pc.limit > 0 && start >= pc.limit) || start > DAL__SQL_NO_LIMIT - pc.offset) {
+		error = count_in(&sink.count, repo, s, c);
+	} else {
+		pc.offset += start;
+		pc.limit = pc.limit > 0 && pc.limit - start < size ? pc.limit - start : size;
+		error = select_run(repo, s, &pc, DAL_SELECT_PAGE, 0, collect_page, &sink);
+	}
+	if (error < 0)
 		return error;
-	total = count - pc.offset;
+	total = sink.count - (c ? c->offset : 0);
 	if (total < 0)
 		total = 0;
-	if (pc.limit > 0 && total > pc.limit)
-		total = pc.limit;
+	if (c && c->limit > 0 && total > c->limit)
+		total = c->limit;
 	info->total = total;
 	info->page = page;
 	info->page_size = size;
 	info->total_pages = (total + size - 1) / size;
-	start = (page - 1) * size;
-	if (start >= total)
-		return 0;
-	pc.offset += start;
-	pc.limit = total - start < size ? total - start : size;
-	return select_rows(repo, s, &pc, 0, collect, rows);
+	return 0;
 }
 
 int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, const dal_criteria *criteria,
@@ -474,8 +509,7 @@ int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, c
 		return dal__error(DAL_EINVAL, "paginate '%s': negative limit or offset", repo->model->table);
 	if ((error = new_rows(rows_out)) < 0)
 		return error;
-	/* Count and page from one snapshot, so they agree. */
-	if ((error = dal__repo_session(&s, repo, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) == 0) {
+	if ((error = dal__repo_session(&s, repo, 0)) == 0) {
 		error = page_in(*rows_out, page_out, repo, &s, criteria, page, page_size);
 		error = dal__session_close(&s, error);
 	}

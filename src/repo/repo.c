@@ -28,6 +28,13 @@ static int build_get(char **out, const dal_repo *repo, bool live_only, bool lock
 	return keep(out, &s, dal__sql_get(&s, repo->db->drv->dialect, repo->model, live_only, lock));
 }
 
+static int build_exists(char **out, const dal_repo *repo, bool live_only)
+{
+	dal_str s = DAL_STR_INIT;
+
+	return keep(out, &s, dal__sql_exists(&s, repo->db->drv->dialect, repo->model, live_only));
+}
+
 static int build_update(char **out, const dal_repo *repo, const bool *set, int deleted, bool returning)
 {
 	dal_str s = DAL_STR_INIT;
@@ -50,6 +57,8 @@ static int build_fixed(dal_repo *repo)
 
 	if ((error = build_get(&repo->sql_get, repo, true, false)) < 0 ||
 	    (error = build_get(&repo->sql_get_any, repo, false, false)) < 0 ||
+	    (error = build_exists(&repo->sql_exists, repo, true)) < 0 ||
+	    (error = build_exists(&repo->sql_exists_any, repo, false)) < 0 ||
 	    (error = build_delete(&repo->sql_delete, repo)) < 0)
 		return error;
 	/*
@@ -136,6 +145,8 @@ void dal_repo_close(dal_repo *repo)
 	}
 	free(repo->sql_get);
 	free(repo->sql_get_any);
+	free(repo->sql_exists);
+	free(repo->sql_exists_any);
 	free(repo->sql_delete);
 	free(repo->sql_soft_delete);
 	free(repo->sql_restore);
@@ -890,6 +901,52 @@ static int restored_row(dal_row **out, dal_row **row, const dal_repo *repo, int6
 	return 0;
 }
 
+/* The parameters of sql_restore; SET lists columns in model order. Returns how many. */
+static size_t restore_params(dal_value *p, const dal_repo *repo, dal_value idv, int64_t now)
+{
+	size_t k = 0;
+
+	if (repo->col_updated >= 0 && repo->col_updated < repo->col_deleted)
+		p[k++] = dal_timestamp(now);
+	p[k++] = dal_null();
+	if (repo->col_updated > repo->col_deleted)
+		p[k++] = dal_timestamp(now);
+	p[k++] = idv;
+	return k;
+}
+
+/*
+ * A restore with nothing to read first (no audit row, no unique value that dal
+ * checks): the UPDATE alone, one statement as a soft delete is. Only when it
+ * changed nothing is the row read, to say whether it is missing or live.
+ */
+static int restore_direct(dal_repo *repo, dal_session *s, int64_t id)
+{
+	dal__undo_op *undo = NULL;
+	dal_value p[3], idv = dal_int(id);
+	dal_row *row = NULL;
+	int64_t changes = 0;
+	size_t k = restore_params(p, repo, idv, dal_now());
+	int error;
+
+	if ((error = undo_before(&undo, repo, s, id, false, false, NULL, NULL)) < 0)
+		return error;
+	error = dal__repo_write(NULL, &changes, repo, s, repo->sql_restore, p, k, NULL);
+	if (error == 0 && changes > 0) {
+		dal__undo_push(s->tx, undo);
+		undo = NULL;
+	} else if (error == 0) {
+		error = dal__repo_run(&row, NULL, repo, s, repo->sql_get_any, &idv, 1);
+		if (error == DAL_ENOTFOUND)
+			error = dal__error(DAL_ENOTFOUND, "table '%s' has no row with id %lld", repo->model->table, (long long)id);
+		else if (error == 0)
+			error = dal__error(DAL_EINVAL, "restore: row %lld of '%s' is not deleted", (long long)id, repo->model->table);
+	}
+	dal__undo_op_free(undo);
+	dal_row_free(row);
+	return error;
+}
+
 static int restore_in(dal_row **out, dal_repo *repo, dal_session *s, int64_t id)
 {
 	dal_row *row = NULL;
@@ -921,13 +978,7 @@ static int restore_in(dal_row **out, dal_repo *repo, dal_session *s, int64_t id)
 		if ((error = check_unique(repo, s, dal_row_at(row, 0), set, id)) < 0)
 			goto done;
 	}
-	/* SET lists columns in model order. */
-	if (repo->col_updated >= 0 && repo->col_updated < repo->col_deleted)
-		p[k++] = dal_timestamp(now);
-	p[k++] = dal_null();
-	if (repo->col_updated > repo->col_deleted)
-		p[k++] = dal_timestamp(now);
-	p[k++] = idv;
+	k = restore_params(p, repo, idv, now);
 	if ((error = undo_before(&undo, repo, s, id, false, false, NULL, row)) < 0)
 		goto done;
 	error = dal__repo_write(NULL, &changes, repo, s, repo->sql_restore, p, k, NULL);
@@ -961,9 +1012,21 @@ done:
 	return error;
 }
 
+/* A restored row's unique values are checked by dal against the live rows. */
+static bool restore_checks_unique(const dal_repo *repo)
+{
+	size_t i;
+
+	for (i = 0; repo->check_unique && i < repo->model->ncolumns; i++)
+		if (repo->model->columns[i].flags & DAL_UNIQUE)
+			return true;
+	return false;
+}
+
 int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id)
 {
 	dal_session s;
+	bool direct;
 	int error;
 
 	if (out)
@@ -972,10 +1035,13 @@ int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id)
 	if (!repo->soft)
 		return dal__error(DAL_EUNSUPPORTED, "restore on '%s': the model has no deleted_at column",
 			repo->model->table);
-	if ((error = dal__repo_session(&s, repo, DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
+	/* The row to hand back is read before the change, under its lock: not direct. */
+	direct = !out && !audited(repo) && !restore_checks_unique(repo);
+	if ((error = dal__repo_session(&s, repo, direct ? DAL__SESSION_WRITE
+	                                                : DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	cache_hold(repo, &s, id);
-	error = restore_in(out, repo, &s, id);
+	error = direct ? restore_direct(repo, &s, id) : restore_in(out, repo, &s, id);
 	error = dal__session_close(&s, error);
 	if (error < 0 && out) {
 		dal_row_free(*out);
@@ -987,8 +1053,8 @@ int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id)
 int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 {
 	dal_session s;
-	dal_row *row = NULL;
 	dal_value p = dal_int(id);
+	int64_t one = 0;
 	int error;
 
 	DAL_ASSERT_ARG(out);
@@ -996,12 +1062,10 @@ int dal_repo_exists(bool *out, dal_repo *repo, int64_t id, bool include_deleted)
 	DAL_ASSERT_ARG(repo);
 	if ((error = dal__repo_session(&s, repo, 0)) < 0)
 		return error;
-	error = dal__repo_run(&row, NULL, repo, &s, include_deleted ? repo->sql_get_any : repo->sql_get, &p, 1);
-	error = dal__session_close(&s, error);
-	dal_row_free(row);
-	if (error == DAL_ENOTFOUND)
-		return 0;
-	*out = error == 0;
+	error = dal__conn_scalar(&one, out, s.conn, include_deleted ? repo->sql_exists_any : repo->sql_exists, &p, 1, NULL);
+	error = dal__session_close(&s, error < 0 ? error : 0);
+	if (error < 0)
+		*out = false;
 	return error;
 }
 

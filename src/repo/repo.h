@@ -31,6 +31,7 @@ struct dal_repo {
 	bool soft;
 	bool check_unique;              /* unique-among-live checked by dal (no partial indexes) */
 	char *sql_get, *sql_get_any, *sql_delete, *sql_soft_delete, *sql_restore;
+	char *sql_exists, *sql_exists_any;  /* SELECT 1 of a live row / of any row */
 	dal_sql_entry inserts[DAL__SQL_SLOTS];
 	dal_sql_entry audited_inserts[DAL__SQL_SLOTS];   /* an INSERT with its audit row (DAL_CAP_WRITABLE_CTE) */
 	dal_sql_entry updates[DAL__SQL_SLOTS];

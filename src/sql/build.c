@@ -72,6 +72,14 @@ int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool li
 	return error || !lock || !d->row_lock ? error : dal__str_puts(out, d->row_lock);
 }
 
+int dal__sql_exists(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only)
+{
+	int error = dal__str_puts(out, "SELECT 1 FROM ");
+
+	error = error ? error : dal__sql_quote_ident(out, d, m->table);
+	return error ? error : where_id(out, d, m, live_only ? -1 : 0);
+}
+
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
                     int deleted, bool returning)
 {
@@ -393,13 +401,16 @@ static int sort_keys_of(sort_keys *k, const select_ctx *s, const dal_criteria *c
 	return 0;
 }
 
-static int order_by(select_ctx *s, const sort_keys *k)
+/* ORDER BY the keys, each column qualified with `rel` (NULL: none). */
+static int order_by(select_ctx *s, const sort_keys *k, const char *rel)
 {
 	size_t i;
 	int error = 0;
 
 	for (i = 0; i < k->n && error == 0; i++) {
 		error = dal__str_puts(s->out, i ? ", " : " ORDER BY ");
+		error = error || !rel ? error : dal__sql_quote_ident(s->out, s->d, rel);
+		error = error || !rel ? error : dal__str_putc(s->out, '.');
 		error = error ? error : dal__sql_quote_ident(s->out, s->d, s->m->columns[k->cols[i]].name);
 		error = error ? error : dal__str_puts(s->out, k->desc[i] ? " DESC" : " ASC");
 	}
@@ -448,12 +459,90 @@ static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_sele
 	return error ? error : dal__str_putc(out, ')');
 }
 
+/* WHERE: the filters, live rows only, the keyset position. A count narrows by the
+ * keyset position too, so that count and pages agree. */
+static int where_part(select_ctx *s, const dal_criteria *c, const sort_keys *keys)
+{
+	size_t i;
+	int error = 0;
+
+	s->clauses = 0;
+	for (i = 0; c && i < c->nfilters && error == 0; i++)
+		error = filter(s, &c->filters[i]);
+	if (error == 0 && dal_model_soft_delete(s->m) && !(c && c->include_deleted)) {
+		error = and(s);
+		error = error ? error : dal__sql_quote_ident(s->out, s->d, "deleted_at");
+		error = error ? error : dal__str_puts(s->out, " IS NULL");
+	}
+	if (error == 0 && c && c->after)
+		error = keyset(s, c, keys->cols, keys->desc, keys->n);
+	return error;
+}
+
+/* SELECT <what> FROM table WHERE ... [ORDER BY ... LIMIT ? OFFSET ?] */
+static int plain_select(select_ctx *s, const dal_criteria *c, const sort_keys *keys, dal_select_kind kind)
+{
+	int error = dal__str_puts(s->out, "SELECT ");
+
+	error = error ? error : what(s->out, s->d, s->m, kind);
+	error = error ? error : dal__str_puts(s->out, " FROM ");
+	error = error ? error : dal__sql_quote_ident(s->out, s->d, s->m->table);
+	error = error ? error : where_part(s, c, keys);
+	if (error == 0 && kind == DAL_SELECT_ROWS) {
+		error = order_by(s, keys, NULL);
+		error = error ? error : limit_offset(s, c);
+	}
+	return error;
+}
+
+/* "rel"."c1", "rel"."c2", ... */
+static int columns_of(select_ctx *s, const char *rel)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < s->m->ncolumns && error == 0; i++) {
+		error = i ? dal__str_puts(s->out, ", ") : 0;
+		error = error ? error : dal__sql_quote_ident(s->out, s->d, rel);
+		error = error ? error : dal__str_putc(s->out, '.');
+		error = error ? error : dal__sql_quote_ident(s->out, s->d, s->m->columns[i].name);
+	}
+	return error;
+}
+
+/*
+ * A page and the count of all matching rows in one statement (one snapshot on
+ * every engine): the count's one row LEFT JOINed to the page, so a page past the
+ * end still yields one row, the count with NULL columns. The outer ORDER BY
+ * repeats the page's, which ends with id and so orders the page's rows alike.
+ */
+static int page_select(select_ctx *s, const dal_criteria *c, const sort_keys *keys)
+{
+	int error = dal__str_puts(s->out, "WITH ");
+
+	error = error ? error : dal__sql_quote_ident(s->out, s->d, "_dal_page");
+	error = error ? error : dal__str_puts(s->out, " AS (");
+	error = error ? error : plain_select(s, c, keys, DAL_SELECT_ROWS);
+	error = error ? error : dal__str_puts(s->out, ") SELECT ");
+	error = error ? error : columns_of(s, "_dal_page");
+	error = error ? error : dal__str_puts(s->out, ", ");
+	error = error ? error : dal__sql_quote_ident(s->out, s->d, "_dal_total");
+	error = error ? error : dal__str_puts(s->out, ".n FROM (SELECT COUNT(*) AS n FROM ");
+	error = error ? error : dal__sql_quote_ident(s->out, s->d, s->m->table);
+	error = error ? error : where_part(s, c, keys);
+	error = error ? error : dal__str_puts(s->out, ") ");
+	error = error ? error : dal__sql_quote_ident(s->out, s->d, "_dal_total");
+	error = error ? error : dal__str_puts(s->out, " LEFT JOIN ");
+	error = error ? error : dal__sql_quote_ident(s->out, s->d, "_dal_page");
+	error = error ? error : dal__str_puts(s->out, " ON 1 = 1");
+	return error ? error : order_by(s, keys, "_dal_page");
+}
+
 int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *nparams, const dal_dialect *d,
                     const dal_model *m, const dal_criteria *c, dal_select_kind kind)
 {
 	select_ctx s = { out, d, m, NULL, NULL, 0, 0, 0, DAL_STR_INIT, NULL, 0 };
 	sort_keys keys;
-	size_t i;
 	int error;
 
 	*params = NULL;
@@ -462,25 +551,9 @@ int dal__sql_select(dal_str *out, dal_value **params, bool **redact, size_t *npa
 	*nparams = 0;
 	if ((error = dal__sql_check_criteria(m, c)) < 0)
 		return error;
-	error = dal__str_puts(out, "SELECT ");
-	error = error ? error : what(out, d, m, kind);
-	error = error ? error : dal__str_puts(out, " FROM ");
-	error = error ? error : dal__sql_quote_ident(out, d, m->table);
-	for (i = 0; c && i < c->nfilters && error == 0; i++)
-		error = filter(&s, &c->filters[i]);
-	if (error == 0 && dal_model_soft_delete(m) && !(c && c->include_deleted)) {
-		error = and(&s);
-		error = error ? error : dal__sql_quote_ident(out, d, "deleted_at");
-		error = error ? error : dal__str_puts(out, " IS NULL");
-	}
-	/* Keyset position narrows the rows for a count too, so count and pages agree. */
-	error = error ? error : sort_keys_of(&keys, &s, c);
-	if (error == 0 && c && c->after)
-		error = keyset(&s, c, keys.cols, keys.desc, keys.n);
-	if (error == 0 && kind == DAL_SELECT_ROWS) {
-		error = order_by(&s, &keys);
-		error = error ? error : limit_offset(&s, c);
-	}
+	/* Every order column is checked, also for a count, which does not sort. */
+	if ((error = sort_keys_of(&keys, &s, c)) == 0)
+		error = kind == DAL_SELECT_PAGE ? page_select(&s, c, &keys) : plain_select(&s, c, &keys, kind);
 	error = error ? error : attach_lits(&s);
 	dal__str_dispose(&s.lits);
 	free(s.lit_at);

@@ -15,6 +15,8 @@ int dal__sql_insert(dal_str *out, const dal_dialect *d, const dal_model *m, cons
 /* SELECT every column WHERE id = ? [AND deleted_at IS NULL]; `lock` locks the row read
  * where the engine locks rows (the dialect's row_lock). */
 int dal__sql_get(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only, bool lock);
+/* SELECT 1 WHERE id = ? [AND deleted_at IS NULL]: whether the row is there, reading none of it. */
+int dal__sql_exists(dal_str *out, const dal_dialect *d, const dal_model *m, bool live_only);
 /* UPDATE the set columns WHERE id = ? and deleted_at IS NULL / IS NOT NULL / either
  * (deleted: -1 / 1 / 0), RETURNING every column when `returning`. */
 int dal__sql_update(dal_str *out, const dal_dialect *d, const dal_model *m, const bool *set,
@@ -26,8 +28,12 @@ int dal__sql_unique_probe(dal_str *out, const dal_dialect *d, const dal_model *m
 /* SELECT 1 FROM the table WHERE 1 = 0: fails where there is no such table, on every engine's catalog. */
 int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m);
 
-/* What dal__sql_select() reads: the rows, or one value of them all. */
-typedef enum dal_select_kind { DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID } dal_select_kind;
+/* What dal__sql_select() reads: the rows, or one value of them all; or a page: the
+ * rows (limit and offset of the criteria) each followed by the count of all matching
+ * rows, and where there are none, one row of NULLs and the count. */
+typedef enum dal_select_kind {
+	DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID, DAL_SELECT_PAGE
+} dal_select_kind;
 
 /*
  * SELECT for criteria (NULL: all live rows). Checks every column, operator and

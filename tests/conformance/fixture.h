@@ -117,5 +117,6 @@ extern const fx_cases cases_in;
 extern const fx_cases cases_easy;
 extern const fx_cases cases_scale;
 extern const fx_cases cases_pyusers;
+extern const fx_cases cases_reads;
 
 #endif
