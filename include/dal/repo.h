@@ -186,6 +186,20 @@ DAL_API int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo 
                               const dal_criteria *criteria, int64_t page, int64_t page_size);
 
 /**
+ * One page of matching rows without counting every match: dal_repo_paginate()'s page
+ * (the same rows, the same criteria window), and whether another page follows, read
+ * as one row more than the page. Its cost follows the page's offset, not the
+ * number of matches, where the exact total costs a count of them all: use it for
+ * large tables, and keyset pages (criteria.after) for deep walks (docs/reads.md).
+ *
+ * @param rows_out the page's rows; owned, free with dal_rows_free(). NULL on failure.
+ * @param more_out true if at least one matching row follows the page
+ * @return as dal_repo_paginate().
+ */
+DAL_API int dal_repo_paginate_uncounted(dal_rows **rows_out, bool *more_out, dal_repo *repo,
+                                        const dal_criteria *criteria, int64_t page, int64_t page_size);
+
+/**
  * Count matching rows (limit and offset ignored).
  *
  * @return DAL_OK; errors as dal_repo_find().

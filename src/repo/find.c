@@ -487,6 +487,20 @@ static int page_in(dal_rows *rows, dal_page *info, dal_repo *repo, dal_session *
 	return 0;
 }
 
+static int check_page(const dal_repo *repo, const dal_criteria *criteria, int64_t page, int64_t page_size)
+{
+	if (page < 1)
+		return dal__error(DAL_EINVAL, "paginate '%s': page %lld (pages start at 1)", repo->model->table, (long long)page);
+	if (page_size < 1 || page_size > repo->db->cfg.max_page_size)
+		return dal__error(DAL_EINVAL, "paginate '%s': page_size %lld is outside 1-%d (max_page_size)",
+			repo->model->table, (long long)page_size, repo->db->cfg.max_page_size);
+	if (page > INT64_MAX / page_size)
+		return dal__error(DAL_EINVAL, "paginate '%s': page %lld is too large", repo->model->table, (long long)page);
+	if (criteria && (criteria->limit < 0 || criteria->offset < 0))
+		return dal__error(DAL_EINVAL, "paginate '%s': negative limit or offset", repo->model->table);
+	return 0;
+}
+
 int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, const dal_criteria *criteria,
                       int64_t page, int64_t page_size)
 {
@@ -498,15 +512,8 @@ int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, c
 	DAL_ASSERT_ARG(page_out);
 	DAL_ASSERT_ARG(repo);
 	memset(page_out, 0, sizeof(*page_out));
-	if (page < 1)
-		return dal__error(DAL_EINVAL, "paginate '%s': page %lld (pages start at 1)", repo->model->table, (long long)page);
-	if (page_size < 1 || page_size > repo->db->cfg.max_page_size)
-		return dal__error(DAL_EINVAL, "paginate '%s': page_size %lld is outside 1-%d (max_page_size)",
-			repo->model->table, (long long)page_size, repo->db->cfg.max_page_size);
-	if (page > INT64_MAX / page_size)
-		return dal__error(DAL_EINVAL, "paginate '%s': page %lld is too large", repo->model->table, (long long)page);
-	if (criteria && (criteria->limit < 0 || criteria->offset < 0))
-		return dal__error(DAL_EINVAL, "paginate '%s': negative limit or offset", repo->model->table);
+	if ((error = check_page(repo, criteria, page, page_size)) < 0)
+		return error;
 	if ((error = new_rows(rows_out)) < 0)
 		return error;
 	if ((error = dal__repo_session(&s, repo, 0)) == 0) {
@@ -524,4 +531,57 @@ int dal_repo_paginate(dal_rows **rows_out, dal_page *page_out, dal_repo *repo, c
 int dal__repo_find_in(dal_rows *rows, dal_repo *repo, dal_session *s, const dal_criteria *c)
 {
 	return select_rows(repo, s, c, 0, collect, rows);
+}
+
+/* The page, and one row more if the window has it: that row only says a next page exists. */
+static int page_uncounted(dal_rows *rows, bool *more, dal_repo *repo, dal_session *s, const dal_criteria *c,
+                          int64_t page, int64_t size)
+{
+	dal_criteria pc = DAL_CRITERIA_INIT;
+	int64_t start = (page - 1) * size, want = size, peek = 1;
+	int error;
+
+	if (c)
+		pc = *c;
+	pc.version = DAL_CRITERIA_VERSION;
+	if ((pc.limit > 0 && start >= pc.limit) || start > DAL__SQL_NO_LIMIT - pc.offset)
+		return 0;
+	if (pc.limit > 0 && pc.limit - start <= size) {
+		want = pc.limit - start;
+		peek = 0;
+	}
+	pc.offset += start;
+	pc.limit = want + peek;
+	if ((error = select_rows(repo, s, &pc, 0, collect, rows)) < 0)
+		return error;
+	if ((int64_t)rows->count > want) {
+		dal_row_free(rows->items[--rows->count]);
+		*more = true;
+	}
+	return 0;
+}
+
+int dal_repo_paginate_uncounted(dal_rows **rows_out, bool *more_out, dal_repo *repo, const dal_criteria *criteria,
+                                int64_t page, int64_t page_size)
+{
+	dal_session s;
+	int error;
+
+	DAL_ASSERT_ARG(rows_out);
+	*rows_out = NULL;
+	DAL_ASSERT_ARG(more_out);
+	*more_out = false;
+	DAL_ASSERT_ARG(repo);
+	if ((error = check_page(repo, criteria, page, page_size)) < 0 || (error = new_rows(rows_out)) < 0)
+		return error;
+	if ((error = dal__repo_session(&s, repo, 0)) == 0) {
+		error = page_uncounted(*rows_out, more_out, repo, &s, criteria, page, page_size);
+		error = dal__session_close(&s, error);
+	}
+	if (error < 0) {
+		dal_rows_free(*rows_out);
+		*rows_out = NULL;
+		*more_out = false;
+	}
+	return error;
 }

@@ -117,7 +117,64 @@ static void test_bulk_write_refreshes_statistics(void **state)
 	dal_repo_close(repo);
 }
 
+/* The uncounted page is the counted page's rows; `more` says whether a page follows. */
+static void same_pages(dal_repo *repo, const dal_criteria *c, int64_t size)
+{
+	for (int64_t p = 1;; p++) {
+		dal_rows *counted = NULL, *quick = NULL;
+		dal_page where;
+		bool more = true;
+
+		CHECK_OK(dal_repo_paginate(&counted, &where, repo, c, p, size));
+		CHECK_OK(dal_repo_paginate_uncounted(&quick, &more, repo, c, p, size));
+		assert_int_equal(dal_rows_count(quick), dal_rows_count(counted));
+		for (size_t i = 0; i < dal_rows_count(quick); i++)
+			assert_int_equal(dal_row_id(dal_rows_at(quick, i)), dal_row_id(dal_rows_at(counted, i)));
+		assert_int_equal(more, p < where.total_pages);
+		dal_rows_free(counted);
+		dal_rows_free(quick);
+		if (p > where.total_pages)
+			return;
+	}
+}
+
+static void test_paginate_uncounted_matches_paginate(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &bulk_model, 0);
+	dal_filter f[] = { DAL_WHERE("email", DAL_OP_LIKE, dal_text("u1%")) };
+	dal_criteria c = DAL_CRITERIA_WHERE(f);
+	dal_order desc[] = { { "email", true } };
+	dal_rows *rows = NULL;
+	bool more = true;
+	int64_t ids[] = { 2, 3, 5, 7, 11, 13 };
+
+	bulk_rows(repo, 47);
+	CHECK_OK(dal_repo_bulk_delete(NULL, repo, ids, DAL_COUNT(ids), true));
+	same_pages(repo, NULL, 10);
+	same_pages(repo, NULL, 41);
+	same_pages(repo, &c, 4);
+	c.order = desc;
+	c.norder = 1;
+	same_pages(repo, &c, 3);
+	/* The criteria's own window: pages are cut from it, and the last one says no more. */
+	c.limit = 8;
+	c.offset = 2;
+	same_pages(repo, &c, 3);
+	same_pages(repo, &c, 4);
+	c.include_deleted = true;
+	same_pages(repo, &c, 5);
+	CHECK_ERR(DAL_EINVAL, dal_repo_paginate_uncounted(&rows, &more, repo, NULL, 0, 10));
+	CHECK_MSG("page 0");
+	assert_null(rows);
+	assert_false(more);
+	CHECK_ERR(DAL_EINVAL, dal_repo_paginate_uncounted(&rows, &more, repo, NULL, 1, 0));
+	CHECK_ERR(DAL_EINVAL, dal_repo_paginate_uncounted(NULL, &more, repo, NULL, 1, 10));
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_scale,
+	FX_CASE(test_paginate_uncounted_matches_paginate),
 	FX_CASE(test_bulk_write_refreshes_statistics),
 	FX_CASE(test_sqlite_page_cache_and_mmap_from_config),
 	FX_CASE(test_config_version_3_gets_default_sqlite_sizes),
