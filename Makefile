@@ -38,7 +38,11 @@ bench: build
 # How costs grow as the data grows: `bench <engine> scale_<name> small= large= ratio=` lines.
 .PHONY: bench-scale
 bench-scale: build
-	$(BUILD)/bench/dal_bench_scale
+	@dir=/tmp/dal-pg-scale-$$$$; \
+	DAL_PG_DURABLE=1 scripts/pg-test-server.sh start $$dir >/dev/null || { echo "bench-scale: cannot start PostgreSQL" >&2; exit 1; }; \
+	$(BUILD)/bench/dal_bench_scale; rc=$$?; \
+	DAL_BENCH_PG_URL=$$(cat $$dir/url) $(BUILD)/bench/dal_bench_scale_db || rc=1; \
+	scripts/pg-test-server.sh stop $$dir >/dev/null; exit $$rc
 
 install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))

@@ -1,6 +1,7 @@
 /*
  * How cost grows with the data, through the public API (make bench-scale):
  *   bench sqlite scale_get small=<gets/s at 10k rows> large=<at 1M rows> ratio=<large/small>
+ *   bench <engine> scale_paginate_uncounted small=<page 1 of 20 per s at 10k rows> large=<at 1M rows> ratio=
  *   bench postgresql scale_paginate_after_bulk small=<pages/s after ANALYZE> large=<right after a
  *         1M-row bulk create> ratio=<large/small>
  *   bench <engine> cleanup_writer_wait batch_ms=<one cleanup batch> during_ms=<a writer's
@@ -113,6 +114,38 @@ static double gets_per_s(const char *url, int64_t rows, double secs)
 	dal_repo_close(repo);
 	dal_close(db);
 	return (double)n / (t - t0);
+}
+
+/* Page 1 of 20 in the uncounted form, over `rows` rows; pages per second. */
+static double first_pages_per_s(const char *url, int64_t rows, double secs)
+{
+	dal_db *db = NULL;
+	dal_repo *repo = scale_open(&db, url, &table, 0, rows);
+	dal_rows *page = NULL;
+	bool more;
+	double t0 = scale_seconds(), t;
+	int64_t n = 0;
+
+	do {
+		for (int i = 0; i < 100; i++, n++) {
+			if (dal_repo_paginate_uncounted(&page, &more, repo, NULL, 1, 20) < 0 || !more)
+				scale_die("paginate uncounted");
+			dal_rows_free(page);
+		}
+	} while ((t = scale_seconds()) - t0 < secs);
+	dal_repo_close(repo);
+	dal_close(db);
+	return (double)n / (t - t0);
+}
+
+static void scale_paginate(const char *engine, const char *url_small, const char *url_large, bool quick)
+{
+	double small = first_pages_per_s(url_small, 10000, quick ? 0.5 : 2);
+	double large = first_pages_per_s(url_large, quick ? 100000 : 1000000, quick ? 0.5 : 2);
+
+	printf("bench %s scale_paginate_uncounted small=%.0f large=%.0f ratio=%.2f\n", engine, small, large,
+		large / small);
+	fflush(stdout);
 }
 
 static void scale_get(const char *dir, bool quick)
@@ -242,12 +275,22 @@ int main(void)
 {
 	const char *pg = getenv("DAL_BENCH_PG_URL");
 	bool quick = getenv("BENCH_QUICK") && strcmp(getenv("BENCH_QUICK"), "0") != 0;
-	char dir[256], url[512];
+	char dir[256], url[512], url2[512];
 
 	snprintf(dir, sizeof(dir), "%s/dal-scale-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
 	scale_get(dir, quick);
+	snprintf(url, sizeof(url), "sqlite:///%s/page_small.db", dir);
+	snprintf(url2, sizeof(url2), "sqlite:///%s/page_large.db", dir);
+	scale_paginate("sqlite", url, url2, quick);
+#ifdef DAL_WITH_DUCKDB
+	snprintf(url, sizeof(url), "duckdb:///%s/page_small.duckdb", dir);
+	snprintf(url2, sizeof(url2), "duckdb:///%s/page_large.duckdb", dir);
+	scale_paginate("duckdb", url, url2, quick);
+#endif
+	if (pg)
+		scale_paginate("postgresql", pg, pg, quick);
 	snprintf(url, sizeof(url), "sqlite:///%s/cleanup.db", dir);
 	cleanup_writer_wait("sqlite", url, quick);
 	if (pg) {

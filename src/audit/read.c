@@ -10,6 +10,8 @@
 
 #define CLEANUP_BATCH 5000
 #define CLEANUP_YIELD_MAX_US 50000
+#define CLEANUP_HANDOFF_MIN_US 500
+#define CLEANUP_HANDOFF_MAX_US 3000
 
 struct dal_audit_logs {
 	dal_audit_log *items;
@@ -537,12 +539,19 @@ done:
 /* Between two batches, let in the writers waiting for the lock a batch holds (at
  * most CLEANUP_YIELD_MAX_US, so that a steady stream of them cannot stop the
  * cleanup): a writer's wait is then the batch in progress, not the whole cleanup. */
-static void yield_to_writers(const dal_db *db)
+static void yield_to_writers(const dal_db *db, int64_t batch_us)
 {
-	int64_t until = dal__mono_us() + CLEANUP_YIELD_MAX_US;
+	int64_t until;
 
-	if (!db->drv->writers_waiting)
+	/* PostgreSQL wakes the writers queued on the head at commit, but the next batch's
+	 * UPDATE of the head, begun before they run, takes it first: a pause of a
+	 * quarter of a batch (bounded) lets them in, at that much of the cleanup's time. */
+	if (!db->drv->writers_waiting) {
+		dal__sleep_us(batch_us / 4 < CLEANUP_HANDOFF_MIN_US ? CLEANUP_HANDOFF_MIN_US
+		              : batch_us / 4 > CLEANUP_HANDOFF_MAX_US ? CLEANUP_HANDOFF_MAX_US : batch_us / 4);
 		return;
+	}
+	until = dal__mono_us() + CLEANUP_YIELD_MAX_US;
 	while (db->drv->writers_waiting() && dal__mono_us() < until)
 		dal__sleep_us(500);
 }
@@ -560,10 +569,11 @@ int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
 		return dal__error(DAL_EINVAL, "audit cleanup: negative retention (%d days)", retention_days);
 	cutoff = dal_now() - (int64_t)retention_days * 86400 * 1000000;
 	while (more && error == 0) {
+		int64_t t0 = dal__mono_us();
 		error = cleanup_batch(&n, &more, db, cutoff);
 		total += n;
 		if (more && error == 0)
-			yield_to_writers(db);
+			yield_to_writers(db, dal__mono_us() - t0);
 	}
 	if (deleted_out)
 		*deleted_out = total;
