@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
@@ -92,10 +93,18 @@ fail_url:
 	return error;
 }
 
+/* The handle of dal_default() while it is open: it is closed at exit, once, and
+ * every dal_default() hands back the same pointer, so dal_close() leaves it alone. */
+static _Atomic(dal_db *) default_handle;
+
 void dal_close(dal_db *db)
 {
 	if (!db)
 		return;
+	if (db == atomic_load(&default_handle)) {
+		dal__log(DAL_LOG_WARN, "dal_close: the handle of dal_default() is closed at exit, not here; call ignored");
+		return;
+	}
 	dal__uow_close_all(db);
 	dal__pool_dispose(&db->pool);
 	if (db->drv->db_close)
@@ -126,6 +135,7 @@ static char default_sqlstate[8];
 
 static void close_default(void)
 {
+	atomic_store(&default_handle, NULL);
 	dal_close(default_db);
 	default_db = NULL;
 }
@@ -137,6 +147,7 @@ static void open_default(void)
 	if ((default_error = dal_config_from_env(&cfg)) == 0)
 		default_error = dal_open(&default_db, NULL, &cfg);
 	if (default_error == 0) {
+		atomic_store(&default_handle, default_db);
 		atexit(close_default);
 		return;
 	}

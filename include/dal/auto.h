@@ -12,7 +12,8 @@
  * The variable's value when the block ends is freed, once, on every path out of
  * the block (return, break, goto): so start it at NULL, and do not free it by hand
  * or overwrite it while it holds something. Variables are freed in the reverse of
- * their declaration order, so declare the dal_db first and its repositories after.
+ * their declaration order, so declare the dal_db first and its repositories after
+ * (not for the handle of dal_default(), which is closed at exit: dal_close() leaves it).
  * Types: dal_db, dal_repo, dal_row, dal_rows, dal_result, dal_audit_logs,
  * dal_schema_report, dal_migrate_report, dal_lint_report. Never for a unit of work:
  * it must be committed or rolled back by choice. The compiler's cleanup attribute

@@ -42,7 +42,8 @@ DAL_API int dal_open(dal_db **out, const char *url, const dal_config *config);
  * Close a database and every connection it holds. NULL is a no-op. Call it
  * when no other thread is in a call on @p db. Units of work still open on it
  * are rolled back, each logged as an error with the place that began it, and
- * dal_error_last() is then DAL_EINVAL ("were never ended").
+ * dal_error_last() is then DAL_EINVAL ("were never ended"). The handle of
+ * dal_default() is left open (a warning is logged): it is closed at exit.
  */
 DAL_API void dal_close(dal_db *db);
 

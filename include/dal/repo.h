@@ -166,7 +166,7 @@ DAL_API int dal_repo_each(dal_repo *repo, const dal_criteria *criteria, dal_repo
 
 /** Where a page sits in the whole result. */
 typedef struct dal_page {
-	int64_t total;        /**< rows matching the filters (limit and offset of the criteria ignored) */
+	int64_t total;        /**< rows matching the filters, within the criteria's limit/offset window if set */
 	int64_t page;         /**< from 1 */
 	int64_t page_size;
 	int64_t total_pages;  /**< ceil(total / page_size); 0 when total is 0 */

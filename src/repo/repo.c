@@ -66,10 +66,12 @@ static int build_fixed(dal_repo *repo)
 	 * wait on row locks (PostgreSQL), the read locks the row so the recorded old
 	 * values are the ones replaced; SQLite holds the write lock from BEGIN
 	 * IMMEDIATE, and DuckDB fails the later of two conflicting writers at commit.
+	 * A restore that hands back the row it read locks it too (soft models).
 	 */
-	if ((repo->flags & DAL_AUDIT) &&
-	    ((error = build_get(&repo->sql_get_lock, repo, true, true)) < 0 ||
-	     (error = build_get(&repo->sql_get_any_lock, repo, false, true)) < 0))
+	if ((repo->flags & DAL_AUDIT) && (error = build_get(&repo->sql_get_lock, repo, true, true)) < 0)
+		return error;
+	if (((repo->flags & DAL_AUDIT) || repo->soft) &&
+	    (error = build_get(&repo->sql_get_any_lock, repo, false, true)) < 0)
 		return error;
 	if (!repo->soft)
 		return 0;
@@ -957,7 +959,8 @@ static int restore_in(dal_row **out, dal_repo *repo, dal_session *s, int64_t id)
 	bool *set = NULL, *mask = NULL;
 	int error;
 
-	if ((error = dal__repo_run(&row, NULL, repo, s, audited(repo) ? repo->sql_get_any_lock : repo->sql_get_any,
+	/* Locked where it is recorded or handed back: it must be the row the UPDATE changes. */
+	if ((error = dal__repo_run(&row, NULL, repo, s, audited(repo) || out ? repo->sql_get_any_lock : repo->sql_get_any,
 	                           &idv, 1)) < 0) {
 		if (error == DAL_ENOTFOUND)
 			error = dal__error(DAL_ENOTFOUND, "table '%s' has no row with id %lld", repo->model->table, (long long)id);

@@ -118,5 +118,6 @@ extern const fx_cases cases_easy;
 extern const fx_cases cases_scale;
 extern const fx_cases cases_pyusers;
 extern const fx_cases cases_reads;
+extern const fx_cases cases_review;
 
 #endif
