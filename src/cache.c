@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "row.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -107,13 +108,6 @@ typedef struct dal__cache_holds {
 	size_t ntabs, captabs;
 } dal__cache_holds;
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static uint64_t mix(uint64_t x)
 {
@@ -549,7 +543,7 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 	hash = key_hash(tab, id);
 	st = stripe_of(c, hash);
 	prefetch(c, st, hash);
-	now = c->ttl_us ? mono_us() : 0;
+	now = c->ttl_us ? dal__mono_us() : 0;
 	pthread_mutex_lock(&c->mu);
 	if (is_held(c, tab, st)) {
 		c->st.misses++;
@@ -619,7 +613,7 @@ void dal__cache_fill(const dal__cache_ticket *t, const dal_row *row)
 	slot s;
 	size_t i;
 
-	if (!c || !row || !prepare(&s, t, row, c->ttl_us ? mono_us() + c->ttl_us : INT64_MAX))
+	if (!c || !row || !prepare(&s, t, row, c->ttl_us ? dal__mono_us() + c->ttl_us : INT64_MAX))
 		return;
 	pthread_mutex_lock(&c->mu);
 	if (!ticket_valid(c, t)) {
