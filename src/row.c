@@ -156,7 +156,8 @@ int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const d
 {
 	const dal_column *c = &m->columns[col];
 
-	*out = *in;
+	if (out != in)
+		*out = *in;
 	if (in->type == DAL_TYPE_NULL || in->type == c->type)
 		return 0;
 	switch (c->type) {
