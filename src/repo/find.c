@@ -383,7 +383,7 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 {
 	dal_criteria pc = DAL_CRITERIA_INIT;
 	dal_filter *f = NULL;
-	int64_t lo, skip = c ? c->offset : 0, left = c && c->limit > 0 ? c->limit : INT64_MAX;
+	int64_t lo, last, skip = c ? c->offset : 0, left = c && c->limit > 0 ? c->limit : INT64_MAX;
 	size_t nf = c ? c->nfilters : 0, seen;
 	bool desc, found;
 	int error;
@@ -400,6 +400,15 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 	pc.filters = f;
 	pc.nfilters = nf + 2;
 	error = id_bound(&lo, &found, repo, s, c, desc, false, 0);
+	if (error == 0 && found)
+		error = id_bound(&last, &found, repo, s, c, !desc, false, 0);
+	/* Ids that fit in one range: one statement holds no more rows than a range,
+	 * and one without the range's parameters DuckDB need not bind again. */
+	if (error == 0 && found && (uint64_t)(desc ? lo - (uint64_t)last : last - (uint64_t)lo) < EACH_ID_SPAN) {
+		free(f);
+		error = select_rows(repo, s, c, 0, each_row, e);
+		return error == 1 ? 0 : error;
+	}
 	while (error == 0 && found && left > 0) {
 		int64_t hi = desc ? (lo > INT64_MIN + EACH_ID_SPAN ? lo - EACH_ID_SPAN : INT64_MIN)
 		                  : (lo < INT64_MAX - EACH_ID_SPAN ? lo + EACH_ID_SPAN : INT64_MAX);
@@ -409,7 +418,7 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 		seen = 0;
 		if ((error = select_rows(repo, s, &pc, 0, each_row_ranged, &r)) != 0)
 			break;
-		if (hi == (desc ? INT64_MIN : INT64_MAX))
+		if (hi == (desc ? INT64_MIN : INT64_MAX) || (desc ? hi < last : hi > last))
 			break;
 		/* An empty range may sit in a gap of ids: jump to the next id that exists. */
 		if (seen == 0)
