@@ -14,6 +14,7 @@ struct dal_row {
 	char *block;          /* bytes of text and blobs read together (dal__row_fill) */
 	size_t block_cap;     /* kept across fills, so streaming reuses one buffer */
 	char **own;           /* per-column copies made by dal_row_set; after vals[] */
+	bool owns;            /* some own[] is set: a fill frees them */
 	dal_value vals[];
 };
 
@@ -113,11 +114,50 @@ size_t dal__redact_of(bool *out, const dal_model *m, const bool *set)
 	return k;
 }
 
+static bool digits_at(const char *p, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * The form every engine gives dal's own timestamps back in, "YYYY-MM-DD
+ * HH:MM:SS.ffffff", read without the copy and the general parser's search for
+ * an offset: the row reader meets it in every timestamp column of every row.
+ * The date still goes through dal_timestamp_parse, so both accept the same
+ * dates. false for any other text, which takes the general path.
+ */
+static bool timestamp_canonical(int64_t *us, const char *s, size_t len)
+{
+	char date[11];
+	int hh, mi, ss, frac;
+	int64_t day;
+
+	if (len != 26 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
+	    !digits_at(s + 11, 2, &hh) || !digits_at(s + 14, 2, &mi) || !digits_at(s + 17, 2, &ss) ||
+	    !digits_at(s + 20, 6, &frac) || hh > 23 || mi > 59 || ss > 60)
+		return false;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (dal_timestamp_parse(&day, date) < 0)
+		return false;   /* the general path reports it */
+	*us = day + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000000LL + frac;
+	return true;
+}
+
 int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const dal_value *in)
 {
 	const dal_column *c = &m->columns[col];
 
-	*out = *in;
+	if (out != in)
+		*out = *in;
 	if (in->type == DAL_TYPE_NULL || in->type == c->type)
 		return 0;
 	switch (c->type) {
@@ -141,6 +181,10 @@ int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const d
 		if (in->type == DAL_TYPE_TEXT && in->len < 64) {
 			char buf[64];
 			int64_t us;
+			if (timestamp_canonical(&us, in->v.s, in->len)) {
+				*out = dal_timestamp(us);
+				return 0;
+			}
 			memcpy(buf, in->v.s, in->len);
 			buf[in->len] = '\0';
 			if (dal_timestamp_parse(&us, buf) == 0) {
@@ -188,8 +232,29 @@ int dal_row_set(dal_row *row, const char *column, const dal_value *value)
 	}
 	free(row->own[i]);
 	row->own[i] = copy;
+	row->owns = row->owns || copy;
 	row->vals[i] = v;
 	return 0;
+}
+
+/* Drop the copies dal_row_set made: a fill replaces every value. */
+static void drop_own(dal_row *row)
+{
+	size_t i;
+
+	if (!row->owns)
+		return;
+	for (i = 0; i < row->model->ncolumns; i++) {
+		free(row->own[i]);
+		row->own[i] = NULL;
+	}
+	row->owns = false;
+}
+
+dal_value *dal__row_borrow(dal_row *row)
+{
+	drop_own(row);
+	return row->vals;
 }
 
 int dal__row_fill(dal_row *row, const dal_value *vals, size_t n)
@@ -210,9 +275,8 @@ int dal__row_fill(dal_row *row, const dal_value *vals, size_t n)
 		row->block_cap = total;
 	}
 	p = row->block;
+	drop_own(row);
 	for (i = 0; i < n; i++) {
-		free(row->own[i]);
-		row->own[i] = NULL;
 		row->vals[i] = vals[i];
 		if (has_bytes(&vals[i])) {
 			if (vals[i].len)

@@ -5,7 +5,8 @@
 
 /*
  * Convert @p in to the type of column @p col as stored by an engine (SQLite
- * gives timestamps as text and bools as integers). Text stays borrowed.
+ * gives timestamps as text and bools as integers). Text stays borrowed; @p out
+ * may be @p in.
  * DAL_EINVAL names the table and column when the value does not fit.
  */
 int dal__value_to_column(dal_value *out, const dal_model *model, size_t col, const dal_value *in);
@@ -27,5 +28,12 @@ size_t dal__redact_of(bool *out, const dal_model *model, const bool *set);
 
 /* Copy @p n engine values (already converted) into the row in one block. */
 int dal__row_fill(dal_row *row, const dal_value *vals, size_t n);
+
+/*
+ * The row's values, to be set in place for a fill whose text and blobs are
+ * borrowed from the engine, valid until the statement steps: for the row a
+ * dal_repo_each callback is lent for its call only; never hand it out beyond.
+ */
+dal_value *dal__row_borrow(dal_row *row);
 
 #endif

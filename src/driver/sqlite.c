@@ -385,27 +385,34 @@ static const char *sqlite_column_name(dal_stmt *stmt, int col)
 	return sqlite3_column_name(((sqlite_stmt *)stmt)->st, col);
 }
 
+/*
+ * One sqlite3_column_value, then the value itself: each sqlite3_column_* call
+ * looks the column up again and runs the API's exit checks, several per value.
+ * SQLite documents the value as unprotected (not guarded by the connection's
+ * mutex); a connection here is opened SQLITE_OPEN_NOMUTEX and used by one
+ * thread at a time, so sqlite3_column_text would have no more protection.
+ */
 static int sqlite_column(dal_stmt *stmt, int col, dal_value *out)
 {
-	sqlite3_stmt *st = ((sqlite_stmt *)stmt)->st;
+	sqlite3_value *v = sqlite3_column_value(((sqlite_stmt *)stmt)->st, col);
 
-	switch (sqlite3_column_type(st, col)) {
+	switch (sqlite3_value_type(v)) {
 	case SQLITE_INTEGER:
-		*out = dal_int(sqlite3_column_int64(st, col));
+		*out = dal_int(sqlite3_value_int64(v));
 		break;
 	case SQLITE_FLOAT:
-		*out = dal_double(sqlite3_column_double(st, col));
+		*out = dal_double(sqlite3_value_double(v));
 		break;
 	case SQLITE_TEXT:
-		out->v.s = (const char *)sqlite3_column_text(st, col);
+		out->v.s = (const char *)sqlite3_value_text(v);
 		if (!out->v.s)
 			return dal__error_nomem();
 		out->type = DAL_TYPE_TEXT;
-		out->len = (size_t)sqlite3_column_bytes(st, col);
+		out->len = (size_t)sqlite3_value_bytes(v);
 		break;
 	case SQLITE_BLOB:
-		out->v.p = sqlite3_column_blob(st, col);
-		out->len = (size_t)sqlite3_column_bytes(st, col);
+		out->v.p = sqlite3_value_blob(v);
+		out->len = (size_t)sqlite3_value_bytes(v);
 		out->type = DAL_TYPE_BLOB;
 		if (!out->v.p)
 			out->v.p = "";

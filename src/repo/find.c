@@ -192,13 +192,40 @@ typedef struct each_ctx {
 	int stopped;
 } each_ctx;
 
+/*
+ * The current result row into e->row, its text borrowed from the statement:
+ * the callback gets the row for its call only (dal_repo_row_cb). The engine
+ * writes each value in place, and only a value the engine gives in another
+ * type than the column's (SQLite's timestamps) is converted.
+ */
+static int each_read(each_ctx *e, dal_repo *repo, dal_stmt *stmt)
+{
+	int (*column)(dal_stmt *, int, dal_value *) = stmt->conn->drv->column;
+	const dal_model *m = repo->model;
+	dal_value *vals;
+	size_t i;
+	int error;
+
+	if (!e->row && (error = dal_row_new(&e->row, m)) < 0)
+		return error;
+	vals = dal__row_borrow(e->row);
+	for (i = 0; i < m->ncolumns; i++) {
+		if ((error = column(stmt, (int)i, &vals[i])) < 0)
+			return error;
+		if (vals[i].type != DAL_TYPE_NULL && vals[i].type != m->columns[i].type &&
+		    (error = dal__value_to_column(&vals[i], m, i, &vals[i])) < 0)
+			return error;
+	}
+	return 0;
+}
+
 static int each_row(dal_repo *repo, dal_stmt *stmt, void *payload)
 {
 	each_ctx *e = payload;
 	dal__each_frame frame;
 	int error;
 
-	if ((error = dal__repo_read_row(&e->row, repo, stmt)) < 0)
+	if ((error = each_read(e, repo, stmt)) < 0)
 		return error;
 	dal__each_enter(&frame, stmt->conn, "dal_repo_each", "dal_repo_find");
 	e->stopped = e->cb(e->row, e->payload);
@@ -209,14 +236,24 @@ static int each_row(dal_repo *repo, dal_stmt *stmt, void *payload)
 struct counted {
 	each_ctx *e;
 	size_t *n;
+	int64_t limit;          /* the chunk's size: its last row is the next chunk's start */
+	dal_row **cursor;       /* a copy of that row, made while the statement still holds it */
 };
 
 static int each_row_counted(dal_repo *repo, dal_stmt *stmt, void *payload)
 {
 	struct counted *c = payload;
+	int error;
 
-	++*c->n;
-	return each_row(repo, stmt, c->e);
+	if ((error = each_row(repo, stmt, c->e)) < 0)
+		return error;
+	if ((int64_t)++*c->n == c->limit) {
+		int fill;
+		if ((!*c->cursor && (fill = dal_row_new(c->cursor, repo->model)) < 0) ||
+		    (fill = dal__row_fill(*c->cursor, dal_row_at(c->e->row, 0), repo->model->ncolumns)) < 0)
+			return fill;
+	}
+	return error;
 }
 
 struct ranged {
@@ -277,15 +314,13 @@ static int each_chunked(dal_repo *repo, dal_session *s, const dal_criteria *c, e
 	for (;;) {
 		pc.limit = remaining < EACH_CHUNK ? remaining : EACH_CHUNK;
 		before = 0;
-		if ((error = select_rows(repo, s, &pc, 0, each_row_counted, &(struct counted){ e, &before })) != 0)
+		if ((error = select_rows(repo, s, &pc, 0, each_row_counted,
+		         &(struct counted){ e, &before, pc.limit, &cursor })) != 0)
 			break;
 		remaining -= (int64_t)before;
 		if ((int64_t)before < pc.limit || remaining == 0)
 			break;
-		/* The next chunk starts after a copy of the last row (the reused row is refilled). */
-		if ((!cursor && (error = dal_row_new(&cursor, repo->model)) < 0) ||
-		    (error = dal__row_fill(cursor, dal_row_at(e->row, 0), repo->model->ncolumns)) < 0)
-			break;
+		/* The next chunk starts after the copy of this one's last row. */
 		pc.after = cursor;
 		pc.offset = 0;
 	}
@@ -348,7 +383,7 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 {
 	dal_criteria pc = DAL_CRITERIA_INIT;
 	dal_filter *f = NULL;
-	int64_t lo, skip = c ? c->offset : 0, left = c && c->limit > 0 ? c->limit : INT64_MAX;
+	int64_t lo, last, skip = c ? c->offset : 0, left = c && c->limit > 0 ? c->limit : INT64_MAX;
 	size_t nf = c ? c->nfilters : 0, seen;
 	bool desc, found;
 	int error;
@@ -365,6 +400,15 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 	pc.filters = f;
 	pc.nfilters = nf + 2;
 	error = id_bound(&lo, &found, repo, s, c, desc, false, 0);
+	if (error == 0 && found)
+		error = id_bound(&last, &found, repo, s, c, !desc, false, 0);
+	/* Ids that fit in one range: one statement holds no more rows than a range,
+	 * and one without the range's parameters DuckDB need not bind again. */
+	if (error == 0 && found && (uint64_t)(desc ? lo - (uint64_t)last : last - (uint64_t)lo) < EACH_ID_SPAN) {
+		free(f);
+		error = select_rows(repo, s, c, 0, each_row, e);
+		return error == 1 ? 0 : error;
+	}
 	while (error == 0 && found && left > 0) {
 		int64_t hi = desc ? (lo > INT64_MIN + EACH_ID_SPAN ? lo - EACH_ID_SPAN : INT64_MIN)
 		                  : (lo < INT64_MAX - EACH_ID_SPAN ? lo + EACH_ID_SPAN : INT64_MAX);
@@ -374,7 +418,7 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 		seen = 0;
 		if ((error = select_rows(repo, s, &pc, 0, each_row_ranged, &r)) != 0)
 			break;
-		if (hi == (desc ? INT64_MIN : INT64_MAX))
+		if (hi == (desc ? INT64_MIN : INT64_MAX) || (desc ? hi < last : hi > last))
 			break;
 		/* An empty range may sit in a gap of ids: jump to the next id that exists. */
 		if (seen == 0)
