@@ -173,7 +173,68 @@ static void test_paginate_uncounted_matches_paginate(void **state)
 	dal_repo_close(repo);
 }
 
+typedef struct collected {
+	int64_t ids[64];
+	size_t n;
+} collected;
+
+static int collect_id(const dal_row *row, void *payload)
+{
+	collected *c = payload;
+
+	if (c->n < 64)
+		c->ids[c->n++] = dal_row_id(row);
+	return 0;
+}
+
+/* Streaming agrees with find when the ids span many of the ranges each reads by. */
+static void each_as_find(dal_repo *repo, const dal_criteria *c)
+{
+	collected got = { { 0 }, 0 };
+	dal_rows *rows = NULL;
+
+	CHECK_OK(dal_repo_each(repo, c, collect_id, &got));
+	CHECK_OK(dal_repo_find(&rows, repo, c));
+	assert_int_equal(got.n, dal_rows_count(rows));
+	for (size_t i = 0; i < got.n; i++)
+		assert_int_equal(got.ids[i], dal_row_id(dal_rows_at(rows, i)));
+	dal_rows_free(rows);
+}
+
+static void test_each_over_far_apart_ids(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &bulk_model, 0);
+	static const int64_t given[] = { 3, 9999, 10000, 10001, 25000, 47000, 47001, 90000, 150000, 150001 };
+	const char *cols[] = { "id", "email" };
+	dal_value v[2 * DAL_COUNT(given)];
+	dal_order desc[] = { { "id", true } };
+	dal_criteria c = DAL_CRITERIA_INIT;
+	int64_t gone[] = { 10000, 90000 };
+
+	for (size_t i = 0; i < DAL_COUNT(given); i++) {
+		v[2 * i] = dal_int(given[i]);
+		v[2 * i + 1] = dal_text("far@x.org");
+	}
+	CHECK_OK(dal_repo_bulk_create(NULL, repo, cols, 2, v, DAL_COUNT(given)));
+	CHECK_OK(dal_repo_bulk_delete(NULL, repo, gone, 2, true));
+	each_as_find(repo, NULL);
+	each_as_find(repo, &c);
+	c.limit = 4;
+	c.offset = 2;
+	each_as_find(repo, &c);
+	c.order = desc;
+	c.norder = 1;
+	each_as_find(repo, &c);
+	c.limit = 0;
+	c.offset = 0;
+	c.include_deleted = true;
+	each_as_find(repo, &c);
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_scale,
+	FX_CASE(test_each_over_far_apart_ids),
 	FX_CASE(test_paginate_uncounted_matches_paginate),
 	FX_CASE(test_bulk_write_refreshes_statistics),
 	FX_CASE(test_sqlite_page_cache_and_mmap_from_config),
