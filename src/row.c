@@ -1,4 +1,5 @@
 #include "row.h"
+#include "value.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -114,44 +115,6 @@ size_t dal__redact_of(bool *out, const dal_model *m, const bool *set)
 	return k;
 }
 
-static bool digits_at(const char *p, int n, int *out)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		v = v * 10 + (p[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/*
- * The form every engine gives dal's own timestamps back in, "YYYY-MM-DD
- * HH:MM:SS.ffffff", read without the copy and the general parser's search for
- * an offset: the row reader meets it in every timestamp column of every row.
- * The date still goes through dal_timestamp_parse, so both accept the same
- * dates. false for any other text, which takes the general path.
- */
-static bool timestamp_canonical(int64_t *us, const char *s, size_t len)
-{
-	char date[11];
-	int hh, mi, ss, frac;
-	int64_t day;
-
-	if (len != 26 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
-	    !digits_at(s + 11, 2, &hh) || !digits_at(s + 14, 2, &mi) || !digits_at(s + 17, 2, &ss) ||
-	    !digits_at(s + 20, 6, &frac) || hh > 23 || mi > 59 || ss > 60)
-		return false;
-	memcpy(date, s, 10);
-	date[10] = '\0';
-	if (dal_timestamp_parse(&day, date) < 0)
-		return false;   /* the general path reports it */
-	*us = day + ((int64_t)hh * 3600 + mi * 60 + ss) * 1000000LL + frac;
-	return true;
-}
-
 int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const dal_value *in)
 {
 	const dal_column *c = &m->columns[col];
@@ -181,7 +144,7 @@ int dal__value_to_column(dal_value *out, const dal_model *m, size_t col, const d
 		if (in->type == DAL_TYPE_TEXT && in->len < 64) {
 			char buf[64];
 			int64_t us;
-			if (timestamp_canonical(&us, in->v.s, in->len)) {
+			if (dal__timestamp_parse_canonical(&us, in->v.s, in->len)) {
 				*out = dal_timestamp(us);
 				return 0;
 			}
