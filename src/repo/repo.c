@@ -87,6 +87,14 @@ static int build_fixed(dal_repo *repo)
 	return error;
 }
 
+static bool has_unique(const dal_model *m)
+{
+	for (size_t i = 0; i < m->ncolumns; i++)
+		if (m->columns[i].flags & DAL_UNIQUE)
+			return true;
+	return false;
+}
+
 int dal_repo_open(dal_repo **out, dal_db *db, const dal_model *model, unsigned flags)
 {
 	return dal__repo_open_in(out, db, model, flags, 0);
@@ -122,7 +130,7 @@ int dal__repo_open_in(dal_repo **out, dal_db *db, const dal_model *model, unsign
 	repo->col_updated = dal_model_column_index(model, "updated_at");
 	repo->col_deleted = dal_model_column_index(model, "deleted_at");
 	repo->soft = dal_model_soft_delete(model);
-	repo->check_unique = repo->soft && !(db->drv->caps & DAL_CAP_PARTIAL_INDEX);
+	repo->check_unique = repo->soft && !(db->drv->caps & DAL_CAP_PARTIAL_INDEX) && has_unique(model);
 	/* Every repository, cached or not, tells the cache what it writes. */
 	if ((error = dal__cache_table(&repo->cache_tab, db->cache, model->table)) < 0 ||
 	    (error = build_fixed(repo)) < 0) {
@@ -1015,17 +1023,6 @@ done:
 	return error;
 }
 
-/* A restored row's unique values are checked by dal against the live rows. */
-static bool restore_checks_unique(const dal_repo *repo)
-{
-	size_t i;
-
-	for (i = 0; repo->check_unique && i < repo->model->ncolumns; i++)
-		if (repo->model->columns[i].flags & DAL_UNIQUE)
-			return true;
-	return false;
-}
-
 int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id)
 {
 	dal_session s;
@@ -1039,7 +1036,7 @@ int dal_repo_restore(dal_row **out, dal_repo *repo, int64_t id)
 		return dal__error(DAL_EUNSUPPORTED, "restore on '%s': the model has no deleted_at column",
 			repo->model->table);
 	/* The row to hand back is read before the change, under its lock: not direct. */
-	direct = !out && !audited(repo) && !restore_checks_unique(repo);
+	direct = !out && !audited(repo) && !repo->check_unique;
 	if ((error = dal__repo_session(&s, repo, direct ? DAL__SESSION_WRITE
 	                                                : DAL__SESSION_WRITE | DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;

@@ -29,7 +29,7 @@ struct dal_repo {
 	unsigned flags;
 	int col_id, col_created, col_updated, col_deleted;
 	bool soft;
-	bool check_unique;              /* unique-among-live checked by dal (no partial indexes) */
+	bool check_unique;              /* a unique column whose unique-among-live dal checks (no partial indexes) */
 	char *sql_get, *sql_get_any, *sql_delete, *sql_soft_delete, *sql_restore;
 	char *sql_exists, *sql_exists_any;  /* SELECT 1 of a live row / of any row */
 	dal_sql_entry inserts[DAL__SQL_SLOTS];
