@@ -13,6 +13,7 @@
 
 #include "bench.h"
 #include "model.h"
+#include "util.h"
 
 static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model dal_model_ = DAL_MODEL("bench_dal", cols);
@@ -34,19 +35,6 @@ void bench_email(char *buf, size_t n, int64_t i)
 	snprintf(buf, n, "user%lld@example.com", (long long)(i % 1000));
 }
 
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench: %s: %s\n", what, dal_error_last()->message);
-	exit(1);
-}
-
 /* ---- dal side ---- */
 
 static void dal_create(dal_repo *repo, int64_t i)
@@ -60,14 +48,14 @@ static void dal_create(dal_repo *repo, int64_t i)
 	f[1] = (dal_field)DAL_FIELD("email", dal_text(email));
 	f[2] = (dal_field)DAL_FIELD("score", dal_double((double)i * 0.5));
 	if (dal_repo_create(NULL, repo, f, 3) < 0)
-		die("dal create");
+		bench_die("bench", "dal create");
 }
 
 static void dal_get(dal_repo *repo, int64_t id)
 {
 	dal_row *row = NULL;
 	if (dal_repo_get(&row, repo, id) < 0)
-		die("dal get");
+		bench_die("bench", "dal get");
 	dal_row_free(row);
 }
 
@@ -79,7 +67,7 @@ static void dal_update(dal_repo *repo, int64_t id, int64_t i)
 	snprintf(name, sizeof(name), "renamed %lld", (long long)i);
 	f[0] = (dal_field)DAL_FIELD("name", dal_text(name));
 	if (dal_repo_update(NULL, repo, id, f, 1) < 0)
-		die("dal update");
+		bench_die("bench", "dal update");
 }
 
 static void dal_find(dal_repo *repo, const char *email)
@@ -91,7 +79,7 @@ static void dal_find(dal_repo *repo, const char *email)
 	c.filters = flt;
 	c.nfilters = 1;
 	if (dal_repo_find(&rows, repo, &c) < 0 || dal_rows_count(rows) == 0)
-		die("dal find");
+		bench_die("bench", "dal find");
 	dal_rows_free(rows);
 }
 
@@ -106,7 +94,7 @@ static void dal_paginate(dal_repo *repo, int64_t page)
 	c.nfilters = 1;
 	if (dal_repo_paginate(&rows, &info, repo, &c, page, PAGE_SIZE) < 0 || dal_rows_count(rows) == 0 ||
 	    info.total == 0)
-		die("dal paginate");
+		bench_die("bench", "dal paginate");
 	dal_rows_free(rows);
 }
 
@@ -119,7 +107,7 @@ static void dal_count(dal_repo *repo, const char *email)
 	c.filters = flt;
 	c.nfilters = 1;
 	if (dal_repo_count(&n, repo, &c) < 0 || n == 0)
-		die("dal count");
+		bench_die("bench", "dal count");
 }
 
 static void dal_exists(dal_repo *repo, int64_t id)
@@ -127,7 +115,7 @@ static void dal_exists(dal_repo *repo, int64_t id)
 	bool yes = false;
 
 	if (dal_repo_exists(&yes, repo, id, false) < 0 || !yes)
-		die("dal exists");
+		bench_die("bench", "dal exists");
 }
 
 static int each_row(const dal_row *row, void *payload)
@@ -142,7 +130,7 @@ static int64_t dal_each(dal_repo *repo)
 	int64_t n = 0;
 
 	if (dal_repo_each(repo, NULL, each_row, &n) < 0 || n == 0)
-		die("dal each");
+		bench_die("bench", "dal each");
 	return n;
 }
 
@@ -195,9 +183,9 @@ static int64_t dal_side(dal_repo *repo, enum op op, int64_t i, int64_t rows, int
 	case OP_COUNT: bench_email(email, sizeof(email), key(i, rows) - 1); dal_count(repo, email); break;
 	case OP_EXISTS: dal_exists(repo, key(i, rows)); break;
 	case OP_EACH: return dal_each(repo);
-	case OP_SOFT_DELETE: if (dal_repo_delete(repo, base + 1 + i, true) < 0) die("dal delete_soft"); break;
-	case OP_RESTORE: if (dal_repo_restore(NULL, repo, base + 1 + i) < 0) die("dal restore"); break;
-	case OP_HARD_DELETE: if (dal_repo_delete(repo, base + 1 + i, false) < 0) die("dal delete_hard"); break;
+	case OP_SOFT_DELETE: if (dal_repo_delete(repo, base + 1 + i, true) < 0) bench_die("bench", "dal delete_soft"); break;
+	case OP_RESTORE: if (dal_repo_restore(NULL, repo, base + 1 + i) < 0) bench_die("bench", "dal restore"); break;
+	case OP_HARD_DELETE: if (dal_repo_delete(repo, base + 1 + i, false) < 0) bench_die("bench", "dal delete_hard"); break;
 	case OP_END: break;
 	}
 	return 1;
@@ -228,17 +216,17 @@ static int64_t raw_side(const raw_ops *raw, void *h, enum op op, int64_t i, int6
 /* Calls (rows, for each) per second. */
 static double run_dal(dal_repo *repo, enum op op, int64_t n, int64_t rows, int64_t base)
 {
-	double t0 = seconds();
+	double t0 = bench_seconds();
 	int64_t i, done = 0;
 
 	for (i = 0; i < n; i++)
 		done += dal_side(repo, op, i, rows, base);
-	return (double)done / (seconds() - t0);
+	return (double)done / (bench_seconds() - t0);
 }
 
 static double run_raw(const raw_ops *raw, void *h, enum op op, int64_t n, int64_t rows, int64_t base)
 {
-	double t0 = seconds();
+	double t0 = bench_seconds();
 	int64_t i, done = 0, r = 0;
 
 	for (i = 0; i < n && r >= 0; i++)
@@ -248,7 +236,7 @@ static double run_raw(const raw_ops *raw, void *h, enum op op, int64_t n, int64_
 		fprintf(stderr, "bench: raw %s %s failed\n", raw->engine, op_names[op]);
 		exit(1);
 	}
-	return (double)done / (seconds() - t0);
+	return (double)done / (bench_seconds() - t0);
 }
 
 /*
@@ -266,7 +254,7 @@ static void bench_flag(const char *engine, const char *url, const char *label, c
 
 	if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&repo[0], db, &dal_model_, 0) < 0 ||
 	    dal_repo_open(&repo[1], db, &dal_model_, flag) < 0)
-		die(label);
+		bench_die("bench", label);
 	for (round = 0; round < 3; round++)
 		for (which = 0; which < 2; which++) {
 			r = run_dal(repo[which], op, n, n_write, n_write * (4 + round * 2 + which));
@@ -300,7 +288,7 @@ static void bench_ops(const raw_ops *raw, const char *url, const char *raw_targe
 			continue;
 		for (round = 0; round < 3; round++) {
 			if (dal_open(&db, url, NULL) < 0 || dal_repo_open(&repo, db, &dal_model_, 0) < 0)
-				die(url);
+				bench_die("bench", url);
 			r = run_dal(repo, (enum op)op, n, n_write, round * n);
 			best_dal = r > best_dal ? r : best_dal;
 			dal_repo_close(repo);
@@ -328,11 +316,11 @@ static void bench_engine(const raw_ops *raw, const char *url, const char *raw_ta
 	if (engine && strcmp(engine, raw->engine) != 0)
 		return;
 	if (dal_open(&db, url, NULL) < 0)
-		die(url);
+		bench_die("bench", url);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bench_dal", NULL, 0);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bench_raw", NULL, 0);
 	if (dal_init_database(db, models, 2, DAL_AUTO_MIGRATE) < 0)
-		die("schema");
+		bench_die("bench", "schema");
 	dal_close(db);
 	if (only && strcmp(only, "create_audit") == 0) {
 		bench_flag(raw->engine, url, "create_audit", "audit_off", DAL_AUDIT, OP_CREATE, n_write / 3);

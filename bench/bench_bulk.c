@@ -25,6 +25,7 @@
 #include <dal/dal.h>
 
 #include "model.h"
+#include "util.h"
 
 static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model dal_m = DAL_MODEL("bulk_dal", cols);
@@ -32,19 +33,6 @@ static const dal_model raw_m = DAL_MODEL("bulk_raw", cols);
 static const char *const in_cols[] = { "name", "email", "score" };
 
 static size_t nrows;
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_bulk: %s: %s\n", what, dal_error_last()->message);
-	exit(1);
-}
 
 static void rawdie(const char *what, const char *msg)
 {
@@ -80,7 +68,7 @@ static void input_make(input *in, size_t n, bool with_update)
 	in->names = with_update ? malloc(n * sizeof(dal_value)) : NULL;
 	in->ntext = with_update ? malloc(n * 24) : NULL;
 	if (!in->text || !in->v || (with_update && (!in->names || !in->ntext)))
-		die("out of memory");
+		bench_die("bench_bulk", "out of memory");
 	for (i = 0; i < n; i++) {
 		char *name = in->text + off, *email;
 		int a = snprintf(name, ROW_TEXT + 1, "user %zu", i), b;
@@ -120,22 +108,22 @@ static void dal_side(times *t, const char *url, const input *in)
 	double t0;
 
 	if (dal_open(&db, url, NULL) < 0)
-		die(url);
+		bench_die("bench_bulk", url);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bulk_dal", NULL, 0);
 	if (dal_init_database(db, ms, 1, DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, db, &dal_m, 0) < 0)
-		die("schema");
-	t0 = seconds();
+		bench_die("bench_bulk", "schema");
+	t0 = bench_seconds();
 	if (dal_repo_bulk_create(ids, repo, in_cols, 3, in->v, in->n) < 0)
-		die("bulk create");
-	t->create = (double)in->n / (seconds() - t0);
-	t0 = seconds();
+		bench_die("bench_bulk", "bulk create");
+	t->create = (double)in->n / (bench_seconds() - t0);
+	t0 = bench_seconds();
 	if (dal_repo_bulk_update(&count, repo, ids, upd_cols, 1, in->names, in->n) < 0 || (size_t)count != in->n)
-		die("bulk update");
-	t->update = (double)in->n / (seconds() - t0);
-	t0 = seconds();
+		bench_die("bench_bulk", "bulk update");
+	t->update = (double)in->n / (bench_seconds() - t0);
+	t0 = bench_seconds();
 	if (dal_repo_bulk_delete(&count, repo, ids, in->n, false) < 0 || (size_t)count != in->n)
-		die("bulk delete");
-	t->del = (double)in->n / (seconds() - t0);
+		bench_die("bench_bulk", "bulk delete");
+	t->del = (double)in->n / (bench_seconds() - t0);
 	dal_repo_close(repo);
 	dal_close(db);
 	free(ids);
@@ -148,10 +136,10 @@ static void raw_schema(const char *url)
 	dal_db *db = NULL;
 
 	if (dal_open(&db, url, NULL) < 0)
-		die(url);
+		bench_die("bench_bulk", url);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bulk_raw", NULL, 0);
 	if (dal_init_database(db, ms, 1, DAL_AUTO_MIGRATE) < 0)
-		die("raw schema");
+		bench_die("bench_bulk", "raw schema");
 	dal_close(db);
 }
 
@@ -181,7 +169,7 @@ static void raw_sqlite(times *t, const char *path, const input *in)
 	sqlite3_prepare_v2(db, "UPDATE bulk_raw SET name = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", -1, &upd, NULL);
 	sqlite3_prepare_v2(db, "DELETE FROM bulk_raw WHERE id = ?", -1, &del, NULL);
 	dal_timestamp_format(ts, dal_now());
-	t0 = seconds();
+	t0 = bench_seconds();
 	sq_exec(db, "BEGIN IMMEDIATE");
 	for (i = 0; i < in->n; i++) {
 		sqlite3_bind_text(ins, 1, in->v[i * 3].v.s, (int)in->v[i * 3].len, SQLITE_STATIC);
@@ -194,9 +182,9 @@ static void raw_sqlite(times *t, const char *path, const input *in)
 		sqlite3_reset(ins);
 	}
 	sq_exec(db, "COMMIT");
-	t->create = (double)in->n / (seconds() - t0);
+	t->create = (double)in->n / (bench_seconds() - t0);
 	first = sqlite3_last_insert_rowid(db) - (int64_t)in->n + 1;
-	t0 = seconds();
+	t0 = bench_seconds();
 	sq_exec(db, "BEGIN IMMEDIATE");
 	for (i = 0; i < in->n; i++) {
 		sqlite3_bind_text(upd, 1, in->names[i].v.s, (int)in->names[i].len, SQLITE_STATIC);
@@ -207,8 +195,8 @@ static void raw_sqlite(times *t, const char *path, const input *in)
 		sqlite3_reset(upd);
 	}
 	sq_exec(db, "COMMIT");
-	t->update = (double)in->n / (seconds() - t0);
-	t0 = seconds();
+	t->update = (double)in->n / (bench_seconds() - t0);
+	t0 = bench_seconds();
 	sq_exec(db, "BEGIN IMMEDIATE");
 	for (i = 0; i < in->n; i++) {
 		sqlite3_bind_int64(del, 1, first + (int64_t)i);
@@ -217,7 +205,7 @@ static void raw_sqlite(times *t, const char *path, const input *in)
 		sqlite3_reset(del);
 	}
 	sq_exec(db, "COMMIT");
-	t->del = (double)in->n / (seconds() - t0);
+	t->del = (double)in->n / (bench_seconds() - t0);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
 	sqlite3_finalize(del);
@@ -329,14 +317,14 @@ static void raw_postgres(times *t, const char *url, const input *in)
 	if (!(c = PQconnectdb(url)) || PQstatus(c) != CONNECTION_OK)
 		rawdie("connect", c ? PQerrorMessage(c) : NULL);
 	dal_timestamp_format(ts, now);
-	t0 = seconds();
+	t0 = bench_seconds();
 	pg_copy(c, "COPY bulk_raw (name, email, score, created_at, updated_at) FROM STDIN (FORMAT binary)", in, 0, 0, now);
-	t->create = (double)in->n / (seconds() - t0);
+	t->create = (double)in->n / (bench_seconds() - t0);
 	r = PQexec(c, "SELECT MIN(id) FROM bulk_raw");
 	pg_ok(c, r, "min");
 	first = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
-	t0 = seconds();
+	t0 = bench_seconds();
 	pg_run(c, "BEGIN");
 	pg_run(c, "CREATE TEMP TABLE raw_upd (id BIGINT, name TEXT) ON COMMIT DROP");
 	pg_copy(c, "COPY raw_upd (id, name) FROM STDIN (FORMAT binary)", in, 1, first, now);
@@ -346,8 +334,8 @@ static void raw_postgres(times *t, const char *url, const input *in)
 	pg_ok(c, r, "update");
 	PQclear(r);
 	pg_run(c, "COMMIT");
-	t->update = (double)in->n / (seconds() - t0);
-	t0 = seconds();
+	t->update = (double)in->n / (bench_seconds() - t0);
+	t0 = bench_seconds();
 	arr = malloc(in->n * 22 + 3);
 	arr[len++] = '{';
 	for (i = 0; i < in->n; i++)
@@ -358,7 +346,7 @@ static void raw_postgres(times *t, const char *url, const input *in)
 	r = PQexecParams(c, "DELETE FROM bulk_raw WHERE id = ANY($1::bigint[])", 1, NULL, p, NULL, NULL, 0);
 	pg_ok(c, r, "delete");
 	PQclear(r);
-	t->del = (double)in->n / (seconds() - t0);
+	t->del = (double)in->n / (bench_seconds() - t0);
 	free(arr);
 	PQfinish(c);
 }
@@ -415,14 +403,14 @@ static void raw_duckdb(times *t, const char *path, const input *in)
 
 	if (duckdb_open(path, &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess)
 		rawdie("duckdb open", path);
-	t0 = seconds();
+	t0 = bench_seconds();
 	dk_create(con, in, ts);
-	t->create = (double)in->n / (seconds() - t0);
+	t->create = (double)in->n / (bench_seconds() - t0);
 	if (duckdb_query(con, "SELECT MIN(id) FROM bulk_raw", &r) != DuckDBSuccess)
 		rawdie("min", NULL);
 	first = duckdb_value_int64(&r, 0, 0);
 	duckdb_destroy_result(&r);
-	t0 = seconds();
+	t0 = bench_seconds();
 	dk_run(con, "BEGIN TRANSACTION");
 	dk_run(con, "CREATE TEMP TABLE raw_upd (id BIGINT, name VARCHAR)");
 	duckdb_appender_create(con, NULL, "raw_upd", &app);
@@ -443,8 +431,8 @@ static void raw_duckdb(times *t, const char *path, const input *in)
 	}
 	dk_run(con, "DROP TABLE raw_upd");
 	dk_run(con, "COMMIT");
-	t->update = (double)in->n / (seconds() - t0);
-	t0 = seconds();
+	t->update = (double)in->n / (bench_seconds() - t0);
+	t0 = bench_seconds();
 	dk_run(con, "BEGIN TRANSACTION");
 	dk_run(con, "CREATE TEMP TABLE raw_del (id BIGINT)");
 	duckdb_appender_create(con, NULL, "raw_del", &app);
@@ -457,7 +445,7 @@ static void raw_duckdb(times *t, const char *path, const input *in)
 	dk_run(con, "DELETE FROM bulk_raw WHERE id IN (SELECT id FROM raw_del)");
 	dk_run(con, "DROP TABLE raw_del");
 	dk_run(con, "COMMIT");
-	t->del = (double)in->n / (seconds() - t0);
+	t->del = (double)in->n / (bench_seconds() - t0);
 	duckdb_disconnect(&con);
 	duckdb_close(&db);
 }
@@ -501,14 +489,14 @@ static int child_rss(const char *engine, const char *url, size_t n)
 	long before;
 
 	if (dal_open(&db, url, NULL) < 0)
-		die(url);
+		bench_die("bench_bulk", url);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bulk_dal", NULL, 0);
 	if (dal_init_database(db, ms, 1, DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, db, &dal_m, 0) < 0)
-		die("schema");
+		bench_die("bench_bulk", "schema");
 	before = status_kib("VmRSS:");
 	input_make(&in, n, false);
 	if (dal_repo_bulk_create(NULL, repo, in_cols, 3, in.v, n) < 0)
-		die("bulk create 1m");
+		bench_die("bench_bulk", "bulk create 1m");
 	rss_report(engine, "bulk_create_1m", before, &in);
 	input_free(&in);
 	dal_repo_close(repo);
@@ -583,14 +571,14 @@ static double create_once(const char *url, const input *in, unsigned flags)
 	double t0, rate;
 
 	if (dal_open(&db, url, NULL) < 0)
-		die(url);
+		bench_die("bench_bulk", url);
 	dal_exec(NULL, db, "DROP TABLE IF EXISTS bulk_dal", NULL, 0);
 	if (dal_init_database(db, ms, 1, DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, db, &dal_m, flags) < 0)
-		die("schema");
-	t0 = seconds();
+		bench_die("bench_bulk", "schema");
+	t0 = bench_seconds();
 	if (dal_repo_bulk_create(NULL, repo, in_cols, 3, in->v, in->n) < 0)
-		die(flags ? "audited bulk create" : "bulk create");
-	rate = (double)in->n / (seconds() - t0);
+		bench_die("bench_bulk", flags ? "audited bulk create" : "bulk create");
+	rate = (double)in->n / (bench_seconds() - t0);
 	dal_repo_close(repo);
 	dal_close(db);
 	return rate;

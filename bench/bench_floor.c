@@ -24,6 +24,7 @@
 #include <dal/dal.h>
 
 #include "model.h"
+#include "util.h"
 
 static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model m = DAL_MODEL("floor_data", cols);
@@ -58,13 +59,6 @@ typedef struct input {
 	char ts[DAL_TIMESTAMP_BUFSIZE]; /* the same as text */
 	row *r;                         /* n + 1 */
 } input;
-
-static double seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void die(const char *what, const char *msg)
 {
@@ -182,7 +176,7 @@ static double sq_run(const char *path, const input *in, bool bulk, enum how how)
 	for (i = 0; i < 4; i++)
 		if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK)
 			die(sql[i], sqlite3_errmsg(db));
-	t0 = seconds();
+	t0 = bench_seconds();
 	for (i = 0; i < n; i++) {
 		if (bulk ? i == 0 : how == AUDIT)
 			sq_step(db, st[BEGIN]);
@@ -190,7 +184,7 @@ static double sq_run(const char *path, const input *in, bool bulk, enum how how)
 		if (bulk ? i + 1 == n : how == AUDIT)
 			sq_step(db, st[COMMIT]);
 	}
-	t0 = seconds() - t0;
+	t0 = bench_seconds() - t0;
 	for (i = 0; i < 4; i++)
 		sqlite3_finalize(st[i]);
 	sqlite3_close(db);
@@ -305,7 +299,7 @@ static void dk_append_audit(duckdb_connection con, const input *in, const int64_
 /* Seconds. */
 static double dk_bulk(duckdb_connection con, const input *in, enum how how)
 {
-	double t0 = seconds();
+	double t0 = bench_seconds();
 	int64_t *ids;
 
 	dk_query(con, "BEGIN TRANSACTION");
@@ -315,7 +309,7 @@ static double dk_bulk(duckdb_connection con, const input *in, enum how how)
 		dk_append_audit(con, in, ids);
 	dk_query(con, "COMMIT");
 	free(ids);
-	return seconds() - t0;
+	return bench_seconds() - t0;
 }
 
 /* Seconds, without preparing. */
@@ -330,7 +324,7 @@ static double dk_creates(duckdb_connection con, const input *in, enum how how)
 	for (i = 0; i < 4; i++)
 		if (duckdb_prepare(con, sql[i], &st[i]) != DuckDBSuccess)
 			die(sql[i], duckdb_prepare_error(st[i]));
-	t0 = seconds();
+	t0 = bench_seconds();
 	for (i = 0; i < in->ncreate; i++) {
 		duckdb_bind_varchar(st[INS], 1, in->r[i].name);
 		duckdb_bind_varchar(st[INS], 2, in->r[i].email);
@@ -350,7 +344,7 @@ static double dk_creates(duckdb_connection con, const input *in, enum how how)
 		dk_exec(st[AUD]);
 		dk_exec(st[COMMIT]);
 	}
-	t0 = seconds() - t0;
+	t0 = bench_seconds() - t0;
 	for (i = 0; i < 4; i++)
 		duckdb_destroy_prepare(&st[i]);
 	return t0;
@@ -480,13 +474,13 @@ static int64_t *pg_ids(PGconn *c, size_t n)
 /* Seconds. */
 static double pg_bulk(PGconn *c, const input *in, enum how how)
 {
-	double t0 = seconds();
+	double t0 = bench_seconds();
 	int64_t *ids;
 
 	if (how == PLAIN) {
 		pg_copy(c, "COPY floor_data (name, email, score, created_at, updated_at) FROM STDIN (FORMAT binary)",
 			in, NULL, false);
-		return seconds() - t0;
+		return bench_seconds() - t0;
 	}
 	pg_check(c, PQexec(c, "BEGIN"), PGRES_COMMAND_OK, "begin");
 	ids = pg_ids(c, in->n);
@@ -496,7 +490,7 @@ static double pg_bulk(PGconn *c, const input *in, enum how how)
 		"FROM STDIN (FORMAT binary)", in, ids, true);
 	pg_check(c, PQexec(c, "COMMIT"), PGRES_COMMAND_OK, "commit");
 	free(ids);
-	return seconds() - t0;
+	return bench_seconds() - t0;
 }
 
 /* Seconds, without preparing. Text parameters: name, email, score, timestamp, JSON, prev_hash, row_hash. */
@@ -510,7 +504,7 @@ static double pg_creates(PGconn *c, const input *in, enum how how)
 	pg_check(c, PQprepare(c, "ins", PG_DATA, 0, NULL), PGRES_COMMAND_OK, PG_DATA);
 	pg_check(c, PQprepare(c, "aud", PG_AUDIT, 0, NULL), PGRES_COMMAND_OK, PG_AUDIT);
 	pg_check(c, PQprepare(c, "cte", PG_CTE, 0, NULL), PGRES_COMMAND_OK, PG_CTE);
-	t0 = seconds();
+	t0 = bench_seconds();
 	for (i = 0; i < in->ncreate; i++) {
 		p[0] = in->r[i].name;
 		p[1] = in->r[i].email;
@@ -530,7 +524,7 @@ static double pg_creates(PGconn *c, const input *in, enum how how)
 		pg_check(c, PQexecPrepared(c, "aud", 4, p + 3, NULL, NULL, 0), PGRES_COMMAND_OK, "audit insert");
 		pg_check(c, PQexec(c, "COMMIT"), PGRES_COMMAND_OK, "commit");
 	}
-	return seconds() - t0;
+	return bench_seconds() - t0;
 }
 
 static double pg_run(const char *url, const input *in, bool bulk, enum how how)

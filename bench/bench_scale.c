@@ -17,25 +17,12 @@
 #include <dal/dal.h>
 
 #include "model.h"
+#include "util.h"
 
 static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model scale_model = DAL_MODEL("bench_scale", cols);
 
 static int quick;
-
-static double seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_scale: %s: %s\n", what, dal_error_last()->message);
-	exit(1);
-}
 
 /* Resident set size in bytes, from /proc/self/statm. */
 static long rss_bytes(void)
@@ -76,10 +63,10 @@ static dal_db *scale_db(const char *path, const dal_config *cfg, int64_t rows)
 
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	if (!vals || !ids || !text)
-		die("out of memory");
+		bench_die("bench_scale", "out of memory");
 	if (dal_open(&db, url, cfg) < 0 || dal_init_database(db, models, 1, DAL_AUTO_MIGRATE) < 0 ||
 	    dal_repo_open(&repo, db, &scale_model, 0) < 0)
-		die(url);
+		bench_die("bench_scale", url);
 	for (done = 0; done < rows; done += n) {
 		n = rows - done < BATCH ? rows - done : BATCH;
 		for (i = 0; i < n; i++) {
@@ -90,7 +77,7 @@ static dal_db *scale_db(const char *path, const dal_config *cfg, int64_t rows)
 			vals[i * 3 + 2] = dal_double((double)(done + i) * 0.5);
 		}
 		if (dal_repo_bulk_create(ids, repo, names, 3, vals, (size_t)n) < 0)
-			die("bulk create");
+			bench_die("bench_scale", "bulk create");
 		if (ids[0] != done + 1 || ids[n - 1] != done + n) {
 			fprintf(stderr, "bench_scale: ids are not 1..%lld\n", (long long)rows);
 			exit(1);
@@ -120,7 +107,7 @@ static void get_or_die(dal_repo *repo, int64_t id)
 	dal_row *row = NULL;
 
 	if (dal_repo_get(&row, repo, id) < 0)
-		die("get");
+		bench_die("bench_scale", "get");
 	dal_row_free(row);
 }
 
@@ -129,7 +116,7 @@ static dal_metrics cache_counts(dal_db *db)
 	dal_metrics m = DAL_METRICS_INIT;
 
 	if (dal_metrics_get(&m, db) < 0)
-		die("metrics");
+		bench_die("bench_scale", "metrics");
 	return m;
 }
 
@@ -142,12 +129,12 @@ static double cached_gets(dal_db *db, dal_repo *repo, int64_t cached, int64_t n)
 	int round;
 
 	if (dal_metrics_reset(db) < 0)
-		die("metrics reset");
+		bench_die("bench_scale", "metrics reset");
 	for (round = 0; round < 3; round++) {
-		t0 = seconds();
+		t0 = bench_seconds();
 		for (i = 0; i < n; i++)
 			get_or_die(repo, 1 + (int64_t)(draw(&s) % (uint64_t)cached));
-		r = (double)n / (seconds() - t0);
+		r = (double)n / (bench_seconds() - t0);
 		best = r > best ? r : best;
 	}
 	if (cache_counts(db).cache_hits != (uint64_t)(3 * n) || cache_counts(db).cache_misses != 0) {
@@ -174,7 +161,7 @@ static double memory_read_ns(void)
 	double t0;
 
 	if (!mem || !order)
-		die("out of memory");
+		bench_die("bench_scale", "out of memory");
 	for (i = 0; i < n; i++)
 		order[i] = i;
 	for (i = n - 1; i > 0; i--) {
@@ -187,12 +174,12 @@ static double memory_read_ns(void)
 		*(char **)(void *)(mem + order[i] * 64) = mem + order[(i + 1) % n] * 64;
 	free(order);
 	p = mem;
-	t0 = seconds();
+	t0 = bench_seconds();
 	for (i = 0; i < reads; i++)
 		p = *(char **)(void *)p;
-	t0 = (seconds() - t0) * 1e9 / (double)reads;
+	t0 = (bench_seconds() - t0) * 1e9 / (double)reads;
 	if (p == NULL)
-		die("pointer chase");
+		bench_die("bench_scale", "pointer chase");
 	free(mem);
 	return t0;
 }
@@ -232,7 +219,7 @@ static void scale_cached_get(void)
 	cfg.cache_ttl_ms = 3600 * 1000;
 	db = scale_db(path, &cfg, large);
 	if (dal_repo_open(&repo, db, &scale_model, DAL_CACHE) < 0)
-		die("repo open");
+		bench_die("bench_scale", "repo open");
 	fill(db, repo, 1, small);
 	r_small = cached_gets(db, repo, small, n);
 	rss0 = rss_bytes();

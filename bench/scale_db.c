@@ -19,24 +19,11 @@
 #include <dal/dal.h>
 
 #include "model.h"
+#include "util.h"
 
 static const dal_column cols[] = { BENCH_COLUMNS };
 static const dal_model table = DAL_MODEL("scale_dal", cols);
 static const char *const in_cols[] = { "name", "email", "score" };
-
-static double scale_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void scale_die(const char *what)
-{
-	fprintf(stderr, "bench_scale: %s: %s\n", what, dal_error_last()->message);
-	exit(1);
-}
 
 /* `n` rows through bulk create, in chunks so the input stays small. */
 static void scale_fill(dal_repo *repo, int64_t n)
@@ -54,7 +41,7 @@ static void scale_fill(dal_repo *repo, int64_t n)
 			v[i * 3 + 2] = dal_double((double)i / 2);
 		}
 		if (dal_repo_bulk_create(NULL, repo, in_cols, 3, v, k) < 0)
-			scale_die("bulk create");
+			bench_die("bench_scale", "bulk create");
 		done += (int64_t)k;
 	}
 	free(email);
@@ -68,14 +55,14 @@ static dal_repo *scale_open(dal_db **db, const char *url, const dal_model *m, un
 	char sql[128];
 
 	if (dal_open(db, url, NULL) < 0)
-		scale_die("open");
+		bench_die("bench_scale", "open");
 	snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", m->table);
 	/* The audit trail goes with it: its rows and the head of its chain. */
 	if (dal_exec(NULL, *db, sql, NULL, 0) < 0 || dal_exec(NULL, *db, "DROP TABLE IF EXISTS audit_logs", NULL, 0) < 0 ||
 	    dal_exec(NULL, *db, "DROP TABLE IF EXISTS audit_chain", NULL, 0) < 0)
-		scale_die("drop");
+		bench_die("bench_scale", "drop");
 	if (dal_init_database(*db, DAL_MODELS(m), DAL_AUTO_MIGRATE) < 0 || dal_repo_open(&repo, *db, m, flags) < 0)
-		scale_die("schema");
+		bench_die("bench_scale", "schema");
 	scale_fill(repo, n);
 	return repo;
 }
@@ -103,14 +90,14 @@ static double gets_per_s(const char *url, int64_t rows, double secs)
 	for (int64_t i = 0; i < rows && i < 200000; i++)
 		if (dal_repo_get(&row, repo, random_id(rows)) == 0)
 			dal_row_free(row);
-	t0 = scale_seconds();
+	t0 = bench_seconds();
 	do {
 		for (int i = 0; i < 1000; i++, n++) {
 			if (dal_repo_get(&row, repo, random_id(rows)) < 0)
-				scale_die("get");
+				bench_die("bench_scale", "get");
 			dal_row_free(row);
 		}
-	} while ((t = scale_seconds()) - t0 < secs);
+	} while ((t = bench_seconds()) - t0 < secs);
 	dal_repo_close(repo);
 	dal_close(db);
 	return (double)n / (t - t0);
@@ -123,16 +110,16 @@ static double first_pages_per_s(const char *url, int64_t rows, double secs)
 	dal_repo *repo = scale_open(&db, url, &table, 0, rows);
 	dal_rows *page = NULL;
 	bool more;
-	double t0 = scale_seconds(), t;
+	double t0 = bench_seconds(), t;
 	int64_t n = 0;
 
 	do {
 		for (int i = 0; i < 100; i++, n++) {
 			if (dal_repo_paginate_uncounted(&page, &more, repo, NULL, 1, 20) < 0 || !more)
-				scale_die("paginate uncounted");
+				bench_die("bench_scale", "paginate uncounted");
 			dal_rows_free(page);
 		}
-	} while ((t = scale_seconds()) - t0 < secs);
+	} while ((t = bench_seconds()) - t0 < secs);
 	dal_repo_close(repo);
 	dal_close(db);
 	return (double)n / (t - t0);
@@ -168,14 +155,14 @@ static double pages_per_s(dal_repo *repo, int64_t rows, int n)
 {
 	dal_rows *page = NULL;
 	dal_page where;
-	double t0 = scale_seconds();
+	double t0 = bench_seconds();
 
 	for (int i = 0; i < n; i++) {
 		if (dal_repo_paginate(&page, &where, repo, NULL, 1 + (int64_t)i * (rows / 20 / n), 20) < 0)
-			scale_die("paginate");
+			bench_die("bench_scale", "paginate");
 		dal_rows_free(page);
 	}
-	return n / (scale_seconds() - t0);
+	return n / (bench_seconds() - t0);
 }
 
 static void paginate_after_bulk(const char *url, bool quick)
@@ -187,7 +174,7 @@ static void paginate_after_bulk(const char *url, bool quick)
 	double loaded = pages_per_s(repo, rows, n), analyzed;
 
 	if (dal_exec(NULL, db, "ANALYZE scale_dal", NULL, 0) < 0)
-		scale_die("analyze");
+		bench_die("bench_scale", "analyze");
 	analyzed = pages_per_s(repo, rows, n);
 	printf("bench postgresql scale_paginate_after_bulk small=%.1f large=%.1f ratio=%.2f\n", analyzed, loaded,
 		loaded / analyzed);
@@ -214,10 +201,10 @@ static void *write_loop(void *arg)
 	while (!atomic_load(&w->stop)) {
 		snprintf(email, sizeof(email), "w%lld@example.com", (long long)w->creates);
 		dal_field f[] = { DAL_FIELD("name", dal_text("w")), DAL_FIELD("email", dal_text(email)) };
-		t0 = scale_seconds();
+		t0 = bench_seconds();
 		if (dal_repo_create(NULL, w->repo, f, 2) < 0)
-			scale_die("writer create");
-		d = scale_seconds() - t0;
+			bench_die("bench_scale", "writer create");
+		d = bench_seconds() - t0;
 		if (atomic_load(&w->started) && d > w->worst_s)
 			w->worst_s = d;
 		w->creates++;
@@ -236,16 +223,16 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
 
 	if (w) {
 		if (dal_repo_open(&w->repo, db, &table, DAL_AUDIT) < 0)
-			scale_die("writer repository");
+			bench_die("bench_scale", "writer repository");
 		pthread_create(&th, NULL, write_loop, w);
 		while (w->creates < 20)
 			sched_yield();
 		atomic_store(&w->started, true);
 	}
-	t0 = scale_seconds();
+	t0 = bench_seconds();
 	if (dal_audit_cleanup(&deleted, db, 0) < 0)
-		scale_die("cleanup");
-	t = scale_seconds() - t0;
+		bench_die("bench_scale", "cleanup");
+	t = bench_seconds() - t0;
 	if (w) {
 		atomic_store(&w->stop, true);
 		pthread_join(th, NULL);
