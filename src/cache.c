@@ -26,6 +26,8 @@
 /* Two cache lines: a hit on a row that fits reads one slot and nothing else. */
 #define SLOT_BYTES 128
 #define RING_HOLE UINT32_MAX
+/* Slots from its home a get reads ahead of its probe. */
+#define PREFETCH_SLOTS 4
 /* An int column holding the key itself (the id): stored as this type, no bytes. */
 #define TYPE_KEY 0x40
 /* A slot's `len` when its row is in a block. */
@@ -303,7 +305,8 @@ static void decode(dal_value *out, const unsigned char *in, size_t n, int64_t ke
 	}
 }
 
-static int copy_out(dal_row **out, const dal_model *m, const unsigned char *data, int64_t key)
+/* Decode the row (whose text fits the block `out` was made with) into `out`. */
+static int copy_out(dal_row *out, const dal_model *m, const unsigned char *data, int64_t key)
 {
 	dal_value stack[STACK_COLUMNS], *v = stack;
 	int error;
@@ -311,10 +314,7 @@ static int copy_out(dal_row **out, const dal_model *m, const unsigned char *data
 	if (m->ncolumns > STACK_COLUMNS && !(v = malloc(m->ncolumns * sizeof(*v))))
 		return dal__error_nomem();
 	decode(v, data, m->ncolumns, key);
-	if ((error = dal_row_new(out, m)) == 0 && (error = dal__row_fill(*out, v, m->ncolumns)) < 0) {
-		dal_row_free(*out);
-		*out = NULL;
-	}
+	error = dal__row_fill(out, v, m->ncolumns);
 	if (v != stack)
 		free(v);
 	return error;
@@ -336,9 +336,14 @@ static void prefetch(const dal__cache *c, const stripe *st, uint64_t hash)
 	const char *s = (const char *)(atomic_load_explicit(&c->hint_slots, memory_order_relaxed) +
 		(size_t)(((hash >> 32) * (uint64_t)n) >> 32));
 
+	int k;
+
 	__builtin_prefetch(st);
-	__builtin_prefetch(s);
-	__builtin_prefetch(s + 64);
+	/* The row is most often in its home slot or one of the next few. */
+	for (k = 0; k < PREFETCH_SLOTS * SLOT_BYTES; k += 64)
+		__builtin_prefetch(s + k);
+	__builtin_prefetch(s + 128);
+	__builtin_prefetch(s + 192);
 #else
 	(void)c, (void)st, (void)hash;
 #endif
@@ -524,31 +529,19 @@ static const unsigned char *take(slot *copy, block **b, const slot *s)
 	return (*b)->data;
 }
 
-int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, const dal_model *m, int64_t id)
+/* Under the lock: the row of (tab, id) in `copy` or a block, or NULL (a miss,
+ * with the ticket a fill after it needs). */
+static const unsigned char *lookup(slot *copy, block **b, dal__cache_ticket *t, dal__cache_tab *tab,
+                                   const dal_model *m, int64_t id, uint64_t hash, int64_t now)
 {
-	dal__cache *c = tab ? tab->cache : NULL;
-	const unsigned char *data;
-	slot *s = NULL, copy;
-	block *b;
-	int64_t now;
-	uint64_t hash;
-	stripe *st;
+	dal__cache *c = tab->cache;
+	stripe *st = stripe_of(c, hash);
+	slot *s = NULL;
 	size_t i;
-	int error;
 
-	*out = NULL;
-	memset(t, 0, sizeof(*t));
-	if (!c)
-		return DAL_ENOTFOUND;
-	hash = key_hash(tab, id);
-	st = stripe_of(c, hash);
-	prefetch(c, st, hash);
-	now = c->ttl_us ? dal__mono_us() : 0;
-	pthread_mutex_lock(&c->mu);
 	if (is_held(c, tab, st)) {
 		c->st.misses++;
-		pthread_mutex_unlock(&c->mu);
-		return DAL_ENOTFOUND;
+		return NULL;
 	}
 	if ((i = find(c, tab, id, hash)) < c->nslots) {
 		s = &c->slots[i];
@@ -561,18 +554,51 @@ int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, con
 	if (!s || s->model != m) {
 		c->st.misses++;
 		*t = (dal__cache_ticket){ c, tab, id, hash, st->gen, tab->gen, c->gen_all };
-		pthread_mutex_unlock(&c->mu);
-		return DAL_ENOTFOUND;
+		return NULL;
 	}
 	/* Written only when it changes: a hit leaves the line clean otherwise. */
 	if (!s->used)
 		s->used = true;
-	data = take(&copy, &b, s);
 	c->st.hits++;
+	return take(copy, b, s);
+}
+
+int dal__cache_get(dal_row **out, dal__cache_ticket *t, dal__cache_tab *tab, const dal_model *m, int64_t id)
+{
+	dal__cache *c = tab ? tab->cache : NULL;
+	const unsigned char *data;
+	dal_row *row;
+	slot copy;
+	block *b = NULL;
+	int64_t now;
+	uint64_t hash;
+	int error;
+
+	*out = NULL;
+	memset(t, 0, sizeof(*t));
+	if (!c)
+		return DAL_ENOTFOUND;
+	hash = key_hash(tab, id);
+	prefetch(c, stripe_of(c, hash), hash);
+	/* Made while the prefetch is in flight, so a hit's wait for memory hides it;
+	 * room for all the text a slot can hold (and each value's terminator). */
+	if ((error = dal__row_new_reserved(&row, m, sizeof(copy.data) + m->ncolumns)) < 0)
+		return error;
+	now = c->ttl_us ? dal__mono_us() : 0;
+	pthread_mutex_lock(&c->mu);
+	data = lookup(&copy, &b, t, tab, m, id, hash, now);
 	pthread_mutex_unlock(&c->mu);
-	error = copy_out(out, m, data, id);
+	if (!data) {
+		dal_row_free(row);
+		return DAL_ENOTFOUND;
+	}
+	error = copy_out(row, m, data, id);
 	if (b)
 		unref(b);
+	if (error < 0)
+		dal_row_free(row);
+	else
+		*out = row;
 	return error;
 }
 

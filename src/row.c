@@ -42,6 +42,21 @@ int dal_row_new(dal_row **out, const dal_model *model)
 	return 0;
 }
 
+int dal__row_new_reserved(dal_row **out, const dal_model *model, size_t bytes)
+{
+	int error;
+
+	if ((error = dal_row_new(out, model)) < 0)
+		return error;
+	if (bytes && !((*out)->block = malloc(bytes))) {
+		dal_row_free(*out);
+		*out = NULL;
+		return dal__error_nomem();
+	}
+	(*out)->block_cap = bytes;
+	return 0;
+}
+
 void dal_row_free(dal_row *row)
 {
 	size_t i;

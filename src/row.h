@@ -26,6 +26,12 @@ int dal__value_check(const dal_model *model, size_t col, const dal_value *v);
  */
 size_t dal__redact_of(bool *out, const dal_model *model, const bool *set);
 
+/*
+ * dal_row_new with room for @p bytes of text and blobs already made, so that a
+ * dal__row_fill of that much allocates nothing.
+ */
+int dal__row_new_reserved(dal_row **out, const dal_model *model, size_t bytes);
+
 /* Copy @p n engine values (already converted) into the row in one block. */
 int dal__row_fill(dal_row *row, const dal_value *vals, size_t n);
 
