@@ -131,6 +131,8 @@ typedef struct dal_dialect {
 	 * of the table's id, deleted_at and indexed columns) for the next reads to plan
 	 * well; NULL where the engine keeps them as it writes, or plans well without. */
 	const char *stats_rows_sql;
+	/* Run before that ANALYZE, in its transaction: how many rows it samples. */
+	const char *stats_sample_sql;
 } dal_dialect;
 
 struct dal_driver;

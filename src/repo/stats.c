@@ -46,12 +46,15 @@ static int refresh(dal_repo *repo, int64_t changed)
 	bool found = false;
 	int error;
 
-	if ((error = dal__session_open(&s, repo->db, 0)) < 0)
+	/* A transaction of its own, for the sample size to hold for this ANALYZE only. */
+	if ((error = dal__session_open(&s, repo->db, DAL__SESSION_TX | DAL__TX_WRITE)) < 0)
 		return error;
 	error = dal__conn_scalar(&counted, &found, s.conn, d->stats_rows_sql, &table, 1, NULL);
 	if (error == 0 && (!found || counted < 0 || changed * 100 >= counted * STATS_SHARE) &&
-	    (error = analyze_sql(&sql, d, repo->model)) == 0)
-		error = dal__conn_exec(s.conn, sql.ptr);
+	    (error = analyze_sql(&sql, d, repo->model)) == 0) {
+		error = d->stats_sample_sql ? dal__conn_exec(s.conn, d->stats_sample_sql) : 0;
+		error = error ? error : dal__conn_exec(s.conn, sql.ptr);
+	}
 	dal__str_dispose(&sql);
 	return dal__session_close(&s, error);
 }
