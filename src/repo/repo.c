@@ -957,14 +957,39 @@ static int restore_direct(dal_repo *repo, dal_session *s, int64_t id)
 	return error;
 }
 
+/* The RESTORE audit row: deleted_at cleared and updated_at stamped on the row read. */
+static int audit_restore(dal_repo *repo, dal_session *s, int64_t id, const dal_row *row, int64_t now)
+{
+	size_t n = repo->model->ncolumns;
+	dal_value *nv = calloc(n, sizeof(dal_value));
+	bool *mask = calloc(n, sizeof(bool));
+	int error;
+
+	if (!nv || !mask) {
+		error = dal__error_nomem();
+	} else {
+		memcpy(nv, dal_row_at(row, 0), n * sizeof(dal_value));
+		nv[repo->col_deleted] = dal_null();
+		mask[repo->col_deleted] = true;
+		if (repo->col_updated >= 0) {
+			nv[repo->col_updated] = dal_timestamp(now);
+			mask[repo->col_updated] = true;
+		}
+		error = audit_one(repo, s, "RESTORE", id, dal_row_at(row, 0), mask, nv, mask);
+	}
+	free(nv);
+	free(mask);
+	return error;
+}
+
 static int restore_in(dal_row **out, dal_repo *repo, dal_session *s, int64_t id)
 {
 	dal_row *row = NULL;
 	dal__undo_op *undo = NULL;
-	dal_value p[3], idv = dal_int(id), *nv = NULL;
+	dal_value p[3], idv = dal_int(id);
 	int64_t changes = 0, now = dal_now();
 	size_t k = 0, i;
-	bool *set = NULL, *mask = NULL;
+	bool *set = NULL;
 	int error;
 
 	/* Locked where it is recorded or handed back: it must be the row the UPDATE changes. */
@@ -997,27 +1022,12 @@ static int restore_in(dal_row **out, dal_repo *repo, dal_session *s, int64_t id)
 		dal__undo_push(s->tx, undo);
 		undo = NULL;
 	}
-	if (error == 0 && audited(repo)) {
-		size_t n = repo->model->ncolumns;
-		if (!(nv = calloc(n, sizeof(dal_value))) || !(mask = calloc(n, sizeof(bool)))) {
-			error = dal__error_nomem();
-			goto done;
-		}
-		memcpy(nv, dal_row_at(row, 0), n * sizeof(dal_value));
-		nv[repo->col_deleted] = dal_null();
-		mask[repo->col_deleted] = true;
-		if (repo->col_updated >= 0) {
-			nv[repo->col_updated] = dal_timestamp(now);
-			mask[repo->col_updated] = true;
-		}
-		error = audit_one(repo, s, "RESTORE", id, dal_row_at(row, 0), mask, nv, mask);
-	}
+	if (error == 0 && audited(repo))
+		error = audit_restore(repo, s, id, row, now);
 	if (error == 0 && out)
 		error = restored_row(out, &row, repo, now);
 done:
 	dal__undo_op_free(undo);
-	free(nv);
-	free(mask);
 	free(set);
 	dal_row_free(row);
 	return error;
