@@ -283,6 +283,23 @@ int cli_table(cli *c, const char *table, char **quoted)
 	return CLI_OK;
 }
 
+/* dal's warnings, one line each on stderr, over a progress line rather than after
+ * it; the URL's password scrubbed as in every other message. */
+static void log_line(dal_log_level level, const char *message, void *payload)
+{
+	const cli *c = payload;
+	char *msg;
+	size_t n;
+
+	if (level < DAL_LOG_WARN || !(msg = scrub(message)))
+		return;
+	for (n = strlen(msg); n && msg[n - 1] == '\n'; n--)
+		msg[n - 1] = '\0';
+	fprintf(stderr, "%sdal: %s: %s\n", c->progress ? "\r\033[K" : "", level == DAL_LOG_WARN ? "warning" : "error",
+		msg);
+	free(msg);
+}
+
 /* ---- dispatch ---- */
 
 static const struct command {
@@ -301,6 +318,7 @@ int main(int argc, char **argv)
 	size_t i;
 	int opt, rc;
 
+	dal_log_set_handler(log_line, &c);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
@@ -333,6 +351,7 @@ int main(int argc, char **argv)
 		c.prog = prog;
 		rc = commands[i].run(&c, argc - optind, argv + optind);
 		dal_close(c.db);
+		dal_log_set_handler(NULL, NULL);
 		fflush(stdout);
 		return rc;
 	}

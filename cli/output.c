@@ -237,21 +237,51 @@ static void pad(FILE *f, size_t n)
 		fputc(' ', f);
 }
 
-static void cell(FILE *f, const char *s, size_t w, bool right, bool last)
+static void cell(FILE *f, const char *s, size_t w, bool right)
 {
 	size_t n = width(s);
 
 	if (right)
 		pad(f, w - n);
 	fputs(s, f);
-	if (!right && !last)
+	if (!right)
 		pad(f, w - n);
+}
+
+/* One line to @p f without the padding its last cells left at the end. */
+static void put_line(FILE *f, char *line, size_t len)
+{
+	while (len && line[len - 1] == ' ')
+		len--;
+	fwrite(line, 1, len, f);
+	fputc('\n', f);
+}
+
+static void print_row(const cli *c, const out_table *t, const size_t *w, char *const *cells, bool header, FILE *f)
+{
+	char *line = NULL;
+	size_t len = 0, i;
+	FILE *m = open_memstream(&line, &len);
+
+	if (!m)
+		return;
+	for (i = 0; i < t->ncols; i++) {
+		const char *s = cells[i] ? cells[i] : "NULL";
+		fputs(i ? "  " : "", m);
+		if (!cells[i] || header)
+			fputs(out_sgr(c, header ? OUT_BOLD : OUT_DIM), m);
+		cell(m, s, w[i], t->right[i]);
+		if (!cells[i] || header)
+			fputs(out_reset(c), m);
+	}
+	fclose(m);
+	put_line(f, line, len);
+	free(line);
 }
 
 void out_table_print(const cli *c, const out_table *t, FILE *f, bool footer)
 {
 	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(size_t)), r, i;
-	static const char null_mark[] = "NULL";
 
 	if (!w)
 		return;
@@ -259,28 +289,13 @@ void out_table_print(const cli *c, const out_table *t, FILE *f, bool footer)
 		w[i] = width(t->headers[i]);
 		for (r = 0; r < t->nrows; r++) {
 			const char *s = t->cells[r * t->ncols + i];
-			size_t n = width(s ? s : null_mark);
+			size_t n = width(s ? s : "NULL");
 			w[i] = n > w[i] ? n : w[i];
 		}
 	}
-	fputs(out_sgr(c, OUT_BOLD), f);
-	for (i = 0; i < t->ncols; i++) {
-		fputs(i ? "  " : "", f);
-		cell(f, t->headers[i], w[i], false, i + 1 == t->ncols);
-	}
-	fprintf(f, "%s\n", out_reset(c));
-	for (r = 0; r < t->nrows; r++) {
-		for (i = 0; i < t->ncols; i++) {
-			const char *s = t->cells[r * t->ncols + i];
-			fputs(i ? "  " : "", f);
-			if (!s)
-				fputs(out_sgr(c, OUT_DIM), f);
-			cell(f, s ? s : null_mark, w[i], t->right[i], i + 1 == t->ncols);
-			if (!s)
-				fputs(out_reset(c), f);
-		}
-		fputc('\n', f);
-	}
+	print_row(c, t, w, t->headers, true, f);
+	for (r = 0; r < t->nrows; r++)
+		print_row(c, t, w, t->cells + r * t->ncols, false, f);
 	if (footer)
 		fprintf(f, "(%zu row%s)\n", t->nrows, t->nrows == 1 ? "" : "s");
 	free(w);
