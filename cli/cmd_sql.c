@@ -28,30 +28,34 @@ typedef struct sql_opts {
 
 static int typed_param(cli *c, dal_value *v, const char *arg)
 {
-	const char *colon = strchr(arg, ':');
-	const char *val = colon ? colon + 1 : arg;
-	size_t kind = colon ? (size_t)(colon - arg) : 0;
+	static const char *const kinds[] = { "int", "real", "text", "bool", "ts", "null", NULL };
+	const char *colon = strchr(arg, ':'), *val = colon ? colon + 1 : arg;
+	char kind[8] = "";
 	int64_t i;
+	double d;
 	char *end;
 
-	if (kind == 4 && strncmp(arg, "text", 4) == 0)
+	if (colon && (size_t)(colon - arg) < sizeof(kind))
+		snprintf(kind, sizeof(kind), "%.*s", (int)(colon - arg), arg);
+	/* Only a type's name before the colon types the value: "12:30" is text. */
+	if (!known(kind, kinds)) {
+		*v = cli_parse_int(arg, &i) ? dal_int(i) : dal_text(arg);
+		return -1;
+	}
+	if (!strcmp(kind, "text"))
 		*v = dal_text(val);
-	else if (kind == 3 && strncmp(arg, "int", 3) == 0 && cli_parse_int(val, &i))
+	else if (!strcmp(kind, "int") && cli_parse_int(val, &i))
 		*v = dal_int(i);
-	else if (kind == 4 && strncmp(arg, "real", 4) == 0 && *val && (v->v.d = strtod(val, &end), !*end))
-		*v = dal_double(v->v.d);
-	else if (kind == 4 && strncmp(arg, "bool", 4) == 0 && (!strcmp(val, "true") || !strcmp(val, "false")))
+	else if (!strcmp(kind, "real") && *val && (d = strtod(val, &end), !*end))
+		*v = dal_double(d);
+	else if (!strcmp(kind, "bool") && (!strcmp(val, "true") || !strcmp(val, "false")))
 		*v = dal_bool(val[0] == 't');
-	else if (kind == 2 && strncmp(arg, "ts", 2) == 0 && dal_timestamp_parse(&i, val) == DAL_OK)
+	else if (!strcmp(kind, "ts") && dal_timestamp_parse(&i, val) == DAL_OK)
 		*v = dal_timestamp(i);
-	else if (kind == 4 && strncmp(arg, "null", 4) == 0 && !*val)
+	else if (!strcmp(kind, "null") && !*val)
 		*v = dal_null();
-	else if (kind == 4 || kind == 3 || kind == 2)
-		return cli_usage_error(c, "--param '%s': not a value of that type", arg);
-	else if (cli_parse_int(arg, &i))
-		*v = dal_int(i);
 	else
-		*v = dal_text(arg);
+		return cli_usage_error(c, "--param '%s': not a %s value", arg, kind);
 	return -1;
 }
 

@@ -41,6 +41,8 @@ run() {
 # is JQ_EXPR: the last stdout, parsed as JSON, makes the expression true
 is() {
 	checks=$((checks + 1))
+	# jq 1.6 -e exits 0 on empty input: an empty stdout must fail here.
+	[ -n "$out" ] || { fail "jq '$1' on an empty stdout"; return; }
 	jq -e "$1" >/dev/null 2>&1 <<<"$out" || fail "jq '$1' on: $out"
 }
 has_err() {
@@ -106,6 +108,10 @@ run 0 sql --json 'SELECT owner, balance FROM tour_accounts WHERE id = ? ORDER BY
 is '.columns == ["owner", "balance"] and .row_count == 1 and .rows[0] == ["Ann", 70]'
 run 0 sql --json 'SELECT id FROM tour_accounts WHERE owner = ?' --param text:Bob
 is '.rows == [[2]]'
+# A value with a colon is text unless what precedes the colon is a type's name.
+run 0 sql --json 'SELECT CAST(? AS TEXT) AS a, CAST(? AS TEXT) AS b, CAST(? AS BIGINT) + 1 AS c, CAST(? AS TEXT) AS d' \
+	--param 12:30 --param ab:cd --param int:7 --param null:
+is '.rows == [["12:30", "ab:cd", 8, null]]'
 run 0 sql 'SELECT id, owner FROM tour_accounts WHERE id <= ? ORDER BY id' --param 2
 checks=$((checks + 1)); [ "$(printf '%s\n' "$out" | tail -1)" = "(2 rows)" ] || fail "sql table: $out"
 run 0 --json sql "UPDATE tour_accounts SET owner = owner WHERE id = ?" --param 2
@@ -114,11 +120,19 @@ run 1 sql --json 'SELECT * FROM no_such_table'
 is '.error.code == "sql" and (.error.message | length > 0)'
 has_err "no_such_table"
 
-# Colour: never in a pipe unless asked; NO_COLOR wins over auto.
+# Colour: never in a pipe unless asked; on a terminal (script gives one) unless NO_COLOR is set.
 run 0 --color=always health
 checks=$((checks + 1)); case $out in *$'\033['*) ;; *) fail "--color=always printed no colour" ;; esac
 run 0 health
 checks=$((checks + 1)); case $out in *$'\033'*) fail "colour in a pipe" ;; esac
+if command -v script >/dev/null; then
+	checks=$((checks + 2)) commands=$((commands + 2))
+	tty_out=$(NO_COLOR= script -qec "$dal health" /dev/null </dev/null)
+	case $tty_out in *$'\033['*) ;; *) fail "no colour on a terminal: $tty_out" ;; esac
+	tty_out=$(NO_COLOR=1 script -qec "$dal health" /dev/null </dev/null)
+	case $tty_out in *$'\033'*) fail "colour on a terminal with NO_COLOR set" ;; esac
+	printf '%s\n' "$tty_out" >>"$work/all"
+fi
 
 # history: oldest first, who and when.
 run 0 history --json tour_accounts 1
@@ -216,6 +230,8 @@ for args in "health" "health --json" "metrics" "metrics --prometheus" "sql SELEC
 	DATABASE_URL=$bad_pg run 4 $args
 done
 run 4 --url "sqlite:///$work/no/such/dir/x.db" health
+run 4 --url "postgresql://dal@127.0.0.1:1/nowhere?password=$sentinel&connect_timeout=2" health
+run 4 --url "postgresql://dal:$sentinel@127.0.0.1:1/nowhere?sslpassword=$sentinel&connect_timeout=2" sql 'SELECT 1' 
 run 2 --url "$bad_pg" audit list --limit x
 
 checks=$((checks + 1))
