@@ -91,7 +91,7 @@ static int cleanup(cli *c, const audit_opts *o)
 	out_progress_stop(p);
 	if (err < 0) {
 		fprintf(stderr, "%s: %lld rows deleted before the failure\n", c->prog, (long long)deleted);
-		return cli_fail(c, "audit cleanup");
+		return cli_fail(c, "deleting old rows");
 	}
 	if (c->json)
 		return out_json(json_pack("{s:I, s:I}", "deleted", (json_int_t)deleted, "retention_days",
@@ -113,7 +113,7 @@ static int verify(cli *c)
 	err = dal_audit_verify(&r, c->db);
 	out_progress_stop(p);
 	if (err < 0)
-		return cli_fail(c, "audit verify");
+		return cli_fail(c, "walking the chain");
 	rc = r.ok ? CLI_OK : CLI_TAMPERED;
 	if (!r.ok)
 		fprintf(stderr, "%s: the audit chain was altered at row %lld: %s\n", c->prog, (long long)r.bad_id, r.reason);

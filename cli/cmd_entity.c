@@ -229,9 +229,10 @@ int cmd_show(cli *c, int argc, char **argv)
 		return cli_usage_error(c, "--as-of takes an ISO-8601 UTC time (2026-12-05T10:00:00Z), not '%s'", as_of);
 	if ((rc = entity_args(c, argc, argv, &quoted, &id)) != CLI_OK)
 		return rc;
-	if (!as_of && (rc = current_row(c, &row, quoted, id)) == CLI_OK && row)
-		redact_sensitive(c, row, argv[optind], id);
-	else if ((rc = entity_logs(c, &logs, argv[optind], id, when + 1)) == CLI_OK)
+	if (!as_of) {
+		if ((rc = current_row(c, &row, quoted, id)) == CLI_OK && row)
+			redact_sensitive(c, row, argv[optind], id);
+	} else if ((rc = entity_logs(c, &logs, argv[optind], id, when + 1)) == CLI_OK)
 		row = replay(logs, id);
 	if (rc == CLI_OK && !row) {
 		fprintf(stderr, as_of ? "%s: table '%s' had no live row with id %lld at %s\n"

@@ -110,7 +110,7 @@ static int run(cli *c, const migrate_opts *o, run_kind kind, long long target)
 		: kind == RUN_DOWN ? dal_migrate_down(&r, c->db, &mo, target) : dal_migrate_status(&r, c->db, &mo);
 	out_progress_stop(p);
 	if (err < 0) {
-		rc = cli_fail(c, kind == RUN_UP ? "migrate up" : kind == RUN_DOWN ? "migrate down" : "migrate status");
+		rc = cli_fail(c, kind == RUN_UP ? "applying" : kind == RUN_DOWN ? "undoing" : "reading the migrations");
 		dal_migrate_report_free(r);
 		return rc;
 	}
@@ -132,7 +132,7 @@ static int lint(cli *c, const migrate_opts *o)
 
 	mo.dir = o->dir;
 	if (dal_migrate_lint(&r, &mo, NULL, 0) < 0)
-		return cli_fail(c, "migrate lint");
+		return cli_fail(c, "reading the migrations");
 	if (c->json) {
 		json_t *items = json_array();
 		for (i = 0; i < r->count; i++) {

@@ -156,6 +156,10 @@ is '.row.balance == 120 and .as_of == "'"$as_of"'"'
 run 1 show tour_accounts 1 --as-of 2000-01-01
 run 1 show tour_accounts 999999
 run 0 show tour_accounts 2
+# A failing read is reported once, and nothing else runs after it.
+run 0 sql 'CREATE TABLE cli_noid (x INTEGER)'
+run 1 show cli_noid 1
+checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || fail "show of a table without id: $err"
 
 # audit list: every filter.
 run 0 audit list --json --resource-type tour_accounts --resource-id 1
