@@ -9,12 +9,7 @@
 
 const char *out_sgr(const cli *c, const char *sgr)
 {
-	static _Thread_local char buf[16];
-
-	if (!c->color)
-		return "";
-	snprintf(buf, sizeof(buf), "\033[%sm", sgr);
-	return buf;
+	return c->color ? sgr : "";
 }
 
 const char *out_reset(const cli *c)

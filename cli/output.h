@@ -9,13 +9,13 @@
 
 #include "cli.h"
 
-#define OUT_BOLD "1"
-#define OUT_RED "31"
-#define OUT_GREEN "32"
-#define OUT_YELLOW "33"
-#define OUT_DIM "2"
+#define OUT_BOLD "\033[1m"
+#define OUT_RED "\033[31m"
+#define OUT_GREEN "\033[32m"
+#define OUT_YELLOW "\033[33m"
+#define OUT_DIM "\033[2m"
 
-/* The escape that starts colour @p sgr, or "" when colour is off; out_reset() ends it. */
+/* @p sgr (one of OUT_*), or "" when colour is off; out_reset() ends it. */
 const char *out_sgr(const cli *c, const char *sgr);
 const char *out_reset(const cli *c);
 
