@@ -224,6 +224,20 @@ run 0 migrate lint --json --dir "$m"
 is '.count == 0'
 run 1 migrate up --dir "$work/no_such_folder"
 
+# The progress line: on a terminal's stderr while a migration runs (PostgreSQL can make
+# one last past the line's first tick), never when stderr is not a terminal.
+if [ "$engine" = postgres ] && command -v script >/dev/null; then
+	run 0 sql 'DROP TABLE dal_schema_migrations'
+	mkdir "$work/slow" && echo 'SELECT pg_sleep(0.6)' >"$work/slow/V1__slow.sql"
+	checks=$((checks + 1)) commands=$((commands + 1))
+	tty_out=$(script -qec "$dal migrate up --dir $work/slow" /dev/null </dev/null)
+	printf '%s\n' "$tty_out" >>"$work/all"
+	case $tty_out in *$'\r'"migrating up"*) ;; *) fail "no progress line on a terminal: $tty_out" ;; esac
+	run 0 sql 'DROP TABLE dal_schema_migrations'
+	run 0 migrate up --dir "$work/slow"
+	checks=$((checks + 1)); case $err in *"migrating up"*) fail "a progress line on a stderr that is no terminal" ;; esac
+fi
+
 # Unreachable databases: exit 4, the password nowhere.
 bad_pg="postgresql://dal:$sentinel@127.0.0.1:1/nowhere?connect_timeout=2"
 [ "$engine" = postgres ] && bad_pg=$(printf '%s' "$url" | sed -E "s#^([^:]*://[^:]*:)[^@]*@#\\1$sentinel@#")
