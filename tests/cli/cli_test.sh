@@ -224,6 +224,28 @@ run 0 migrate lint --json --dir "$m"
 is '.count == 0'
 run 1 migrate up --dir "$work/no_such_folder"
 
+# history and --as-of through every kind of change: create (qty 1), update (2), soft
+# delete, restore, update (3), hard delete; t1..t6 follow each step.
+"$build/tests/cli_history_fixture" >"$work/fixture.out" || fail "history_fixture failed"
+fid=$(awk '$1 == "id" { print $2 }' "$work/fixture.out")
+t() { awk -v k="t$1" '$1 == k { print $2 "T" $3 "Z" }' "$work/fixture.out"; }
+run 0 history --json cli_items "$fid"
+is '[.changes[].action] == ["CREATE", "UPDATE", "SOFT_DELETE", "RESTORE", "UPDATE", "DELETE"]'
+is '[.changes[].user_id] | unique == ["fixture"]'
+run 0 show --json cli_items "$fid" --as-of "$(t 1)"
+is '.row.qty == 1 and .row.name == "widget" and .row.deleted_at == null'
+run 0 show --json cli_items "$fid" --as-of "$(t 2)"
+is '.row.qty == 2'
+run 1 show cli_items "$fid" --as-of "$(t 3)"
+has_err "no live row"
+run 0 show --json cli_items "$fid" --as-of "$(t 4)"
+is '.row.qty == 2 and .row.deleted_at == null'
+run 0 show --json cli_items "$fid" --as-of "$(t 5)"
+is '.row.qty == 3'
+run 1 show cli_items "$fid" --as-of "$(t 6)"
+run 1 show cli_items "$fid"
+has_err "has no row"
+
 # The progress line: on a terminal's stderr while a migration runs (PostgreSQL can make
 # one last past the line's first tick), never when stderr is not a terminal.
 if [ "$engine" = postgres ] && command -v script >/dev/null; then
