@@ -59,6 +59,9 @@ int cli_open(cli *c);
  * stdout with --json); returns the exit code that error maps to. */
 int cli_fail(cli *c, const char *what);
 
+/* As cli_fail(), for a failure the program found itself: @p code a DAL_E* code. */
+int cli_error(cli *c, int code, const char *what, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* A usage error: "dal CMD: message", then a pointer to --help; returns CLI_USAGE. */
 int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

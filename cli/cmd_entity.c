@@ -235,10 +235,10 @@ int cmd_show(cli *c, int argc, char **argv)
 	} else if ((rc = entity_logs(c, &logs, argv[optind], id, when + 1)) == CLI_OK)
 		row = replay(logs, id);
 	if (rc == CLI_OK && !row) {
-		fprintf(stderr, as_of ? "%s: table '%s' had no live row with id %lld at %s\n"
-				      : "%s: table '%s' has no row with id %lld%s\n",
-			c->prog, argv[optind], (long long)id, as_of ? out_time(iso, when) : "");
-		rc = CLI_FAIL;
+		rc = as_of ? cli_error(c, DAL_ENOTFOUND, "reading the row", "table '%s' had no live row with id %lld at %s",
+				argv[optind], (long long)id, out_time(iso, when))
+			   : cli_error(c, DAL_ENOTFOUND, "reading the row", "table '%s' has no row with id %lld",
+				argv[optind], (long long)id);
 	}
 	if (rc == CLI_OK)
 		rc = print_object(c, argv[optind], id, row, as_of ? out_time(iso, when) : NULL);

@@ -204,16 +204,15 @@ static int new_migration(cli *c, const migrate_opts *o, const char *name)
 	if (!*name || strlen(name) > 200)
 		return cli_usage_error(c, "a migration's name is 1 to 200 letters, digits and _");
 	if (mkdir(o->dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "%s: cannot make the folder '%s': %s\n", c->prog, o->dir, strerror(errno));
-		return CLI_FAIL;
+		return cli_error(c, DAL_EIO, "writing the migration", "cannot make the folder '%s': %s", o->dir,
+			strerror(errno));
 	}
 	v = highest_version(o->dir) + 1;
 	snprintf(up, sizeof(up), "%s/V%lld__%s.sql", o->dir, v, name);
 	snprintf(down, sizeof(down), "%s/V%lld__%s.down.sql", o->dir, v, name);
 	snprintf(body, sizeof(body), "-- V%lld %s: statements separated by ';'\n", v, name);
 	if (write_new(up, body) < 0 || write_new(down, "-- the way back of the migration beside this file\n") < 0) {
-		fprintf(stderr, "%s: cannot write '%s': %s\n", c->prog, up, strerror(errno));
-		return CLI_FAIL;
+		return cli_error(c, DAL_EIO, "writing the migration", "cannot write '%s': %s", up, strerror(errno));
 	}
 	if (c->json)
 		return out_json(json_pack("{s:I, s:s, s:s}", "version", (json_int_t)v, "up", up, "down", down));

@@ -94,11 +94,11 @@ static const char *code_name(int code)
 	}
 }
 
-int cli_fail(cli *c, const char *what)
+/* The message on stderr, and with --json the error document on stdout. */
+static int report(cli *c, int code, const char *what, const char *message)
 {
-	const dal_error *e = dal_error_last();
-	char *msg = scrub(e->message);
-	int code = e->code, rc = (code == DAL_ECONN || code == DAL_ETIMEOUT) ? CLI_UNAVAILABLE : CLI_FAIL;
+	char *msg = scrub(message);
+	int rc = (code == DAL_ECONN || code == DAL_ETIMEOUT) ? CLI_UNAVAILABLE : CLI_FAIL;
 
 	fprintf(stderr, "%s%s:%s %s: %s\n", out_sgr(c, OUT_RED), c->prog, out_reset(c), what, msg ? msg : "");
 	if (c->json) {
@@ -108,6 +108,22 @@ int cli_fail(cli *c, const char *what)
 	}
 	free(msg);
 	return rc;
+}
+
+int cli_fail(cli *c, const char *what)
+{
+	return report(c, dal_error_last()->code, what, dal_error_last()->message);
+}
+
+int cli_error(cli *c, int code, const char *what, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return report(c, code, what, msg);
 }
 
 int cli_usage_error(cli *c, const char *fmt, ...)
@@ -263,9 +279,9 @@ int cli_table(cli *c, const char *table, char **quoted)
 	if (dal_result_rows(res) == 0) {
 		char *e = out_escape(table, strlen(table));
 		dal_result_free(res);
-		fprintf(stderr, "%s: no table named '%s' in the database\n", c->prog, e ? e : "");
+		rc = cli_error(c, DAL_ENOTFOUND, "checking the table", "no table named '%s' in the database", e ? e : "");
 		free(e);
-		return CLI_FAIL;
+		return rc;
 	}
 	dal_result_free(res);
 	/* Known to the catalog; still quoted, doubling any quote inside. */

@@ -146,6 +146,10 @@ run 0 history tour_accounts 1
 checks=$((checks + 1)); case $out in *"100 -> 120"*) ;; *) fail "history table: $out" ;; esac
 run 1 history no_such_table 1
 has_err "no table named 'no_such_table'"
+run 1 history --json no_such_table 1
+is '.error.code == "not_found" and (.error.message | test("no_such_table"))'
+run 1 show --json tour_accounts 999999
+is '.error.code == "not_found"'
 run 1 history 'tour_accounts"; DROP TABLE tour_accounts; --' 1
 
 # show: now (sensitive columns as the audit trail records them), and as of a time.
@@ -245,6 +249,15 @@ is '.row.qty == 3'
 run 1 show cli_items "$fid" --as-of "$(t 6)"
 run 1 show cli_items "$fid"
 has_err "has no row"
+# The program's replay of the trail agrees with the library's dal_repo_get_as_of at every step.
+for i in 1 2 3 4 5 6; do
+	lib=$(awk -v k="lib$i" '$1 == k { print $2 }' "$work/fixture.out")
+	"$dal" show --json cli_items "$fid" --as-of "$(t $i)" >"$work/out" 2>/dev/null
+	got=$(jq -r '.row.qty // "none"' "$work/out" 2>/dev/null || echo none)
+	[ -s "$work/out" ] || got=none
+	checks=$((checks + 1)) commands=$((commands + 1))
+	[ "$got" = "$lib" ] && [ -n "$lib" ] || fail "show --as-of t$i: the program says $got, the library $lib"
+done
 
 # The progress line: on a terminal's stderr while a migration runs (PostgreSQL can make
 # one last past the line's first tick), never when stderr is not a terminal.

@@ -1,8 +1,9 @@
 /* Leaves one audited entity through every kind of change, for the dal program's
  * history and as-of checks: create (qty 1), update (qty 2), soft delete, restore,
  * update (qty 3), hard delete. Prints its id, then after each step a time at which
- * that step is the last one recorded: "id N", "t1 YYYY-MM-DD HH:MM:SS.ffffff", ... t6.
- * Runs on DATABASE_URL. */
+ * that step is the last one recorded: "id N", "t1 YYYY-MM-DD HH:MM:SS.ffffff", ... t6;
+ * then what the library's dal_repo_get_as_of() gives at each: "lib1 1" (qty) or
+ * "lib3 none", the answers the program's --as-of must agree with. Runs on DATABASE_URL. */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -18,10 +19,12 @@ static const dal_model items = DAL_MODEL("cli_items", cols);
 
 /* Print a time after the step's audit row, and wait until the clock has moved past
  * it, so that the next step's row is recorded strictly later. */
+static int64_t marks[7];
+
 static void mark(int step)
 {
 	char buf[DAL_TIMESTAMP_BUFSIZE];
-	int64_t t = dal_now();
+	int64_t t = marks[step] = dal_now();
 
 	dal_timestamp_format(buf, t);
 	printf("t%d %s\n", step, buf);
@@ -70,6 +73,17 @@ int main(void)
 	if (dal_repo_delete(repo, id, false) < 0)
 		goto done;
 	mark(6);
+	for (int i = 1; i <= 6; i++) {
+		dal_row *then = NULL;
+		int e = dal_repo_get_as_of(&then, repo, id, marks[i]);
+		if (e < 0 && e != DAL_ENOTFOUND)
+			goto done;
+		if (e == 0)
+			printf("lib%d %" PRId64 "\n", i, dal_row_int(then, "qty"));
+		else
+			printf("lib%d none\n", i);
+		dal_row_free(then);
+	}
 	rc = 0;
 done:
 	if (rc)
