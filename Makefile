@@ -20,6 +20,8 @@ demo: build
 	$(BUILD)/examples/quickstart
 	$(BUILD)/examples/tour
 	$(BUILD)/examples/migrations
+	@echo; echo '$$ dal history tour_accounts 1'; $(BUILD)/cli/dal history tour_accounts 1
+	@echo; echo '$$ dal audit verify'; $(BUILD)/cli/dal audit verify
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

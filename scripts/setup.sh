@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps="$root/.deps"
 packages=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libpq-dev postgresql
-          libcmocka-dev libjansson-dev libssl-dev valgrind python3)
+          libcmocka-dev libjansson-dev libssl-dev valgrind python3 jq man-db groff-base)
 
 missing=()
 for p in "${packages[@]}"; do
