@@ -192,7 +192,7 @@ typedef struct waits {
 	size_t n, cap;
 } waits;
 
-enum { W_WARMUP, W_ALONE, W_CLEANUP, W_STOP };
+enum { W_WARMUP, W_CLEANUP, W_ALONE, W_STOP };
 
 typedef struct writer {
 	dal_repo *repo;
@@ -251,8 +251,9 @@ static void *write_loop(void *arg)
 		if (dal_repo_create(NULL, w->repo, f, 2) < 0)
 			bench_die("bench_scale", "writer create");
 		d = bench_seconds() - t0;
-		/* A create that began before the cleanup counts as a wait for it. */
-		phase = phase == W_ALONE ? atomic_load(&w->phase) : phase;
+		/* A create that began before the cleanup ended counts as a wait for it. */
+		if (phase == W_WARMUP && atomic_load(&w->phase) == W_CLEANUP)
+			phase = W_CLEANUP;
 		if (phase == W_CLEANUP && d > w->worst_s) {
 			w->worst_s = d;
 			w->worst_at = t0;
@@ -265,7 +266,7 @@ static void *write_loop(void *arg)
 }
 
 /* Audit rows to clean: one per row of an audited bulk create. Returns the cleanup's
- * seconds; with a writer, it writes alone for `baseline_s` first, then during the cleanup. */
+ * seconds; with a writer, it writes during the cleanup, then alone for `baseline_s`. */
 static double cleanup_run(const char *engine, const char *url, int64_t rows, writer *w, double baseline_s)
 {
 	dal_db *db = NULL;
@@ -280,10 +281,6 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
 		pthread_create(&th, NULL, write_loop, w);
 		while (w->creates < 20)
 			sched_yield();
-		atomic_store(&w->phase, W_ALONE);
-		t0 = bench_seconds();
-		while (bench_seconds() - t0 < baseline_s)
-			usleep(10000);
 		atomic_store(&w->phase, W_CLEANUP);
 	}
 	t0 = bench_seconds();
@@ -291,6 +288,9 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
 		bench_die("bench_scale", "cleanup");
 	t = bench_seconds() - t0;
 	if (w) {
+		atomic_store(&w->phase, W_ALONE);
+		while (bench_seconds() - t0 - t < baseline_s)
+			usleep(10000);
 		atomic_store(&w->phase, W_STOP);
 		pthread_join(th, NULL);
 		dal_repo_close(w->repo);
@@ -309,7 +309,7 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
  *   bench <engine> cleanup_writer_waits cleanup_ms=<with the writer> p50_ms= p99_ms= max_ms=
  *         over_2_batches=<waits longer than 2 batches> worst_at_ms=<when the worst began, from
  *         the cleanup's start> alone_p50_ms= alone_p99_ms= alone_max_ms=<the same writer
- *         alone, as long as the cleanup alone took, just before it>
+ *         alone, right after the cleanup, for as long as the cleanup alone took>
  */
 static void cleanup_writer_wait(const char *engine, const char *url, bool quick)
 {
