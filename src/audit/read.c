@@ -576,27 +576,24 @@ static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutof
 
 /* Tell the engine where the cleanup is (dal_driver.write_job): at a pause it lets
  * in the writers waiting for the head, and does what the next writer's commit
- * would otherwise pay for the batch's pages. `conn`: whether it needs a
- * connection; none inside a unit of work, whose transaction holds the lock
- * until it ends. */
-static void job_step(dal_db *db, int step, bool conn)
+ * would otherwise pay for the batch's pages; at the end it makes the batches
+ * durable. `conn`: whether it needs a connection; none inside a unit of work,
+ * whose transaction holds the lock until it ends and commits as it was begun. */
+static int job_step(dal_db *db, int step, bool conn)
 {
 	dal_session s;
+	int error;
 
 	if (!db->drv->write_job)
-		return;
-	if (!conn) {
+		return 0;
+	if (!conn)
+		return db->drv->write_job(db->shared, NULL, step);
+	if ((error = dal__session_open(&s, db, 0)) < 0) {
 		(void)db->drv->write_job(db->shared, NULL, step);
-		return;
+		return error;
 	}
-	if (dal__session_open(&s, db, 0) < 0) {
-		/* The pause is an optimization: the cleanup goes on, or fails, without it. */
-		dal_error_clear();
-		(void)db->drv->write_job(db->shared, NULL, step);
-		return;
-	}
-	(void)db->drv->write_job(db->shared, dal__session_in_unit(&s) ? NULL : s.conn, step);
-	dal__session_close(&s, 0);
+	error = db->drv->write_job(db->shared, dal__session_in_unit(&s) ? NULL : s.conn, step);
+	return dal__session_close(&s, error);
 }
 
 int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
@@ -611,15 +608,19 @@ int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
 	if (retention_days < 0)
 		return dal__error(DAL_EINVAL, "audit cleanup: negative retention (%d days)", retention_days);
 	cutoff = dal_now() - (int64_t)retention_days * 86400 * 1000000;
-	job_step(db, DAL__JOB_START, false);
+	(void)job_step(db, DAL__JOB_START, false);
 	while (more && error == 0) {
 		error = cleanup_batch(&n, &more, db, cutoff, retention_days);
 		total += n;
-		if (more && error == 0)
-			job_step(db, DAL__JOB_PAUSE, true);
+		/* The pause only shortens writers' waits: the next batch goes on without it. */
+		if (more && error == 0 && job_step(db, DAL__JOB_PAUSE, true) < 0)
+			dal_error_clear();
 	}
-	/* After a failure, the thread's error stays the batch's. */
-	job_step(db, DAL__JOB_END, error == 0 && total > 0);
+	/* After a failure the thread's error stays the batch's: no connection to ask for. */
+	if (error < 0 || total == 0)
+		(void)job_step(db, DAL__JOB_END, false);
+	else
+		error = job_step(db, DAL__JOB_END, true);
 	if (deleted_out)
 		*deleted_out = total;
 	return error;

@@ -206,6 +206,10 @@ static int sqlite_exec(dal_conn *c, const char *sql)
 #define BUSY_POLL_US 2000
 /* Longest a write job waits at a pause for the writers to get in. */
 #define JOB_YIELD_MAX_US 50000
+/* A job's log, in frames, past which its pause starts the log over (about 128 MiB). */
+#define JOB_RESTART_FRAMES 32768
+/* Tries, 100 us apart, of a job's RESTART checkpoint at the write lock and at readers. */
+#define JOB_RESTART_TRIES 20
 /* SQLite's own autocheckpoint threshold, in frames of the log. */
 #define WAL_AUTOCHECKPOINT 1000
 
@@ -244,6 +248,36 @@ static int wal_hook(void *payload, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+static int restart_busy(void *payload, int count)
+{
+	(void)payload;
+	if (count >= JOB_RESTART_TRIES)
+		return 0;
+	dal__sleep_us(100);
+	return 1;
+}
+
+/*
+ * The job's pages, copied now rather than by the next writer's commit: PASSIVE,
+ * writers going on meanwhile (they get the lock the job let go of). They always
+ * leave frames past it, so the log never starts over and grows by a batch each
+ * time (to gigabytes); past JOB_RESTART_FRAMES, and at the end, a RESTART copies
+ * what they wrote meanwhile under the write lock, so that the next writer starts
+ * the log over. It holds writers for a sync of the database, hence not at every
+ * pause; it gives up after a few tries at the lock and at readers.
+ */
+static void job_checkpoint(sqlite_conn *c, bool end)
+{
+	int frames = 0, copied = 0;
+
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+	if (!end && frames < JOB_RESTART_FRAMES)
+		return;
+	sqlite3_busy_handler(c->db, restart_busy, NULL);
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	sqlite3_busy_handler(c->db, c->busy_timeout_ms > 0 ? busy_wait : NULL, c);
+}
+
 static int sqlite_write_job(void *shared, dal_conn *conn, int step)
 {
 	sqlite_shared *sh = shared;
@@ -260,8 +294,7 @@ static int sqlite_write_job(void *shared, dal_conn *conn, int step)
 	/* No connection: inside a unit of work, whose transaction keeps the lock, or none to be had. */
 	if (!conn)
 		return 0;
-	/* PASSIVE: writers go on meanwhile, and get the lock the job let go of. */
-	sqlite3_wal_checkpoint_v2(handle(conn), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	job_checkpoint((sqlite_conn *)conn, step == DAL__JOB_END);
 	if (step == DAL__JOB_END)
 		return 0;
 	until = dal__mono_us() + JOB_YIELD_MAX_US;
