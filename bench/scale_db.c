@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,6 +200,7 @@ typedef struct writer {
 	atomic_int phase;
 	waits alone, during;       /* without a cleanup (the baseline), and during it */
 	double worst_s, worst_at;  /* the worst wait during the cleanup, and when it began */
+	double wal_mib;            /* SQLite: the size its log file reached; else -1 */
 	int64_t creates;
 } writer;
 
@@ -265,6 +267,18 @@ static void *write_loop(void *arg)
 	return NULL;
 }
 
+/* The size of an SQLite database's log file (it lasts until the last connection closes); -1 elsewhere. */
+static double wal_mib(const char *url)
+{
+	char wal[600];
+	struct stat st;
+
+	if (strncmp(url, "sqlite:///", 10) != 0)
+		return -1;
+	snprintf(wal, sizeof(wal), "%s-wal", url + 10);
+	return stat(wal, &st) == 0 ? (double)st.st_size / 1048576 : -1;
+}
+
 /* Audit rows to clean: one per row of an audited bulk create. Returns the cleanup's
  * seconds; with a writer, it writes during the cleanup, then alone for `baseline_s`. */
 static double cleanup_run(const char *engine, const char *url, int64_t rows, writer *w, double baseline_s)
@@ -295,6 +309,7 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
 		pthread_join(th, NULL);
 		dal_repo_close(w->repo);
 		w->worst_at -= t0;
+		w->wal_mib = wal_mib(url);
 	}
 	if (deleted < rows)
 		fprintf(stderr, "bench_scale: %s cleanup deleted %lld of %lld\n", engine, (long long)deleted,
@@ -309,7 +324,8 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
  *   bench <engine> cleanup_writer_waits cleanup_ms=<with the writer> p50_ms= p99_ms= max_ms=
  *         over_2_batches=<waits longer than 2 batches> worst_at_ms=<when the worst began, from
  *         the cleanup's start> alone_p50_ms= alone_p99_ms= alone_max_ms=<the same writer
- *         alone, right after the cleanup, for as long as the cleanup alone took>
+ *         alone, right after the cleanup, for as long as the cleanup alone took> alone_over_2_batches=
+ *         [wal_mib=<SQLite: the size the write-ahead log file reached>]
  */
 static void cleanup_writer_wait(const char *engine, const char *url, bool quick)
 {
@@ -323,9 +339,13 @@ static void cleanup_writer_wait(const char *engine, const char *url, bool quick)
 	printf("bench %s cleanup_writer_wait batch_ms=%.1f during_ms=%.1f ratio=%.2f writes=%lld\n", engine, batch_ms,
 		worst, worst / batch_ms, (long long)w.during.n);
 	printf("bench %s cleanup_writer_waits cleanup_ms=%.0f p50_ms=%.2f p99_ms=%.1f max_ms=%.1f over_2_batches=%zu "
-		"worst_at_ms=%.0f alone_p50_ms=%.2f alone_p99_ms=%.1f alone_max_ms=%.1f\n", engine, t * 1000,
-		waits_ms(&w.during, 0.5), waits_ms(&w.during, 0.99), worst, waits_over(&w.during, 2 * batch_ms),
-		w.worst_at * 1000, waits_ms(&w.alone, 0.5), waits_ms(&w.alone, 0.99), waits_ms(&w.alone, 1));
+		"worst_at_ms=%.0f alone_p50_ms=%.2f alone_p99_ms=%.1f alone_max_ms=%.1f alone_over_2_batches=%zu",
+		engine, t * 1000, waits_ms(&w.during, 0.5), waits_ms(&w.during, 0.99), worst,
+		waits_over(&w.during, 2 * batch_ms), w.worst_at * 1000, waits_ms(&w.alone, 0.5), waits_ms(&w.alone, 0.99),
+		waits_ms(&w.alone, 1), waits_over(&w.alone, 2 * batch_ms));
+	if (w.wal_mib >= 0)
+		printf(" wal_mib=%.0f", w.wal_mib);
+	printf("\n");
 	fflush(stdout);
 	free(w.alone.s);
 	free(w.during.s);
