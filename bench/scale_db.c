@@ -6,6 +6,7 @@
  *         1M-row bulk create> ratio=<large/small>
  *   bench <engine> cleanup_writer_wait batch_ms=<one cleanup batch> during_ms=<a writer's
  *         worst wait during a cleanup> ratio=<during/batch>      (SQLite; PostgreSQL with DAL_BENCH_PG_URL)
+ *         and a cleanup_writer_waits line: the writer's waits, during the cleanup and alone
  * BENCH_QUICK=1 makes a short run (100k rows for the large side).
  */
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,35 +193,101 @@ static void paginate_after_bulk(const char *url, bool quick)
 
 /* ---- a writer during an audit cleanup ---- */
 
+/* A writer's waits (seconds), one per create. */
+typedef struct waits {
+	double *s;
+	size_t n, cap;
+} waits;
+
+enum { W_WARMUP, W_CLEANUP, W_ALONE, W_STOP };
+
 typedef struct writer {
 	dal_repo *repo;
-	atomic_bool stop, started;
-	double worst_s;
+	atomic_int phase;
+	waits alone, during;       /* without a cleanup (the baseline), and during it */
+	double worst_s, worst_at;  /* the worst wait during the cleanup, and when it began */
+	double wal_mib;            /* SQLite: the size its log file reached; else -1 */
 	int64_t creates;
 } writer;
+
+static void waits_add(waits *w, double d)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 4096;
+		if (!(w->s = realloc(w->s, w->cap * sizeof(*w->s))))
+			bench_die("bench_scale", "out of memory");
+	}
+	w->s[w->n++] = d;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of the waits in ms (sorts them); 0 without any. */
+static double waits_ms(waits *w, double q)
+{
+	if (w->n == 0)
+		return 0;
+	qsort(w->s, w->n, sizeof(*w->s), by_value);
+	return w->s[(size_t)(q * (double)(w->n - 1))] * 1000;
+}
+
+static size_t waits_over(const waits *w, double ms)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		k += w->s[i] * 1000 > ms;
+	return k;
+}
 
 static void *write_loop(void *arg)
 {
 	writer *w = arg;
 	char email[48];
 	double t0, d;
+	int phase;
 
-	while (!atomic_load(&w->stop)) {
+	while ((phase = atomic_load(&w->phase)) != W_STOP) {
 		snprintf(email, sizeof(email), "w%lld@example.com", (long long)w->creates);
 		dal_field f[] = { DAL_FIELD("name", dal_text("w")), DAL_FIELD("email", dal_text(email)) };
 		t0 = bench_seconds();
 		if (dal_repo_create(NULL, w->repo, f, 2) < 0)
 			bench_die("bench_scale", "writer create");
 		d = bench_seconds() - t0;
-		if (atomic_load(&w->started) && d > w->worst_s)
+		/* A create that began before the cleanup ended counts as a wait for it. */
+		if (phase == W_WARMUP && atomic_load(&w->phase) == W_CLEANUP)
+			phase = W_CLEANUP;
+		if (phase == W_CLEANUP && d > w->worst_s) {
 			w->worst_s = d;
+			w->worst_at = t0;
+		}
+		if (phase == W_ALONE || phase == W_CLEANUP)
+			waits_add(phase == W_ALONE ? &w->alone : &w->during, d);
 		w->creates++;
 	}
 	return NULL;
 }
 
-/* Audit rows to clean: one per row of an audited bulk create. Returns the cleanup's seconds. */
-static double cleanup_run(const char *engine, const char *url, int64_t rows, writer *w)
+/* The size of an SQLite database's log file (it lasts until the last connection closes); -1 elsewhere. */
+static double wal_mib(const char *url)
+{
+	char wal[600];
+	struct stat st;
+
+	if (strncmp(url, "sqlite:///", 10) != 0)
+		return -1;
+	snprintf(wal, sizeof(wal), "%s-wal", url + 10);
+	return stat(wal, &st) == 0 ? (double)st.st_size / 1048576 : -1;
+}
+
+/* Audit rows to clean: one per row of an audited bulk create. Returns the cleanup's
+ * seconds; with a writer, it writes during the cleanup, then alone for `baseline_s`. */
+static double cleanup_run(const char *engine, const char *url, int64_t rows, writer *w, double baseline_s)
 {
 	dal_db *db = NULL;
 	dal_repo *repo = scale_open(&db, url, &table, DAL_AUDIT, rows);
@@ -233,16 +301,21 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
 		pthread_create(&th, NULL, write_loop, w);
 		while (w->creates < 20)
 			sched_yield();
-		atomic_store(&w->started, true);
+		atomic_store(&w->phase, W_CLEANUP);
 	}
 	t0 = bench_seconds();
 	if (dal_audit_cleanup(&deleted, db, 0) < 0)
 		bench_die("bench_scale", "cleanup");
 	t = bench_seconds() - t0;
 	if (w) {
-		atomic_store(&w->stop, true);
+		atomic_store(&w->phase, W_ALONE);
+		while (bench_seconds() - t0 - t < baseline_s)
+			usleep(10000);
+		atomic_store(&w->phase, W_STOP);
 		pthread_join(th, NULL);
 		dal_repo_close(w->repo);
+		w->worst_at -= t0;
+		w->wal_mib = wal_mib(url);
 	}
 	if (deleted < rows)
 		fprintf(stderr, "bench_scale: %s cleanup deleted %lld of %lld\n", engine, (long long)deleted,
@@ -252,27 +325,51 @@ static double cleanup_run(const char *engine, const char *url, int64_t rows, wri
 	return t;
 }
 
+/*
+ * The required line, then what the writer's waits were made of:
+ *   bench <engine> cleanup_writer_waits cleanup_ms=<with the writer> p50_ms= p99_ms= max_ms=
+ *         over_2_batches=<waits longer than 2 batches> worst_at_ms=<when the worst began, from
+ *         the cleanup's start> alone_p50_ms= alone_p99_ms= alone_max_ms=<the same writer
+ *         alone, right after the cleanup, for as long as the cleanup alone took> alone_over_2_batches=
+ *         [wal_mib=<SQLite: the size the write-ahead log file reached>]
+ */
 static void cleanup_writer_wait(const char *engine, const char *url, bool quick)
 {
 	int64_t rows = quick ? 100000 : 1000000;
-	double alone = cleanup_run(engine, url, rows, NULL), batch_ms = alone * 1000 / (double)(rows / 5000);
+	double alone = cleanup_run(engine, url, rows, NULL, 0), batch_ms = alone * 1000 / (double)(rows / 5000), t;
 	writer w = { 0 };
+	double worst;
 
-	cleanup_run(engine, url, rows, &w);
+	t = cleanup_run(engine, url, rows, &w, alone);
+	worst = waits_ms(&w.during, 1);
 	printf("bench %s cleanup_writer_wait batch_ms=%.1f during_ms=%.1f ratio=%.2f writes=%lld\n", engine, batch_ms,
-		w.worst_s * 1000, w.worst_s * 1000 / batch_ms, (long long)w.creates);
+		worst, worst / batch_ms, (long long)w.during.n);
+	printf("bench %s cleanup_writer_waits cleanup_ms=%.0f p50_ms=%.2f p99_ms=%.1f max_ms=%.1f over_2_batches=%zu "
+		"worst_at_ms=%.0f alone_p50_ms=%.2f alone_p99_ms=%.1f alone_max_ms=%.1f alone_over_2_batches=%zu",
+		engine, t * 1000, waits_ms(&w.during, 0.5), waits_ms(&w.during, 0.99), worst,
+		waits_over(&w.during, 2 * batch_ms), w.worst_at * 1000, waits_ms(&w.alone, 0.5), waits_ms(&w.alone, 0.99),
+		waits_ms(&w.alone, 1), waits_over(&w.alone, 2 * batch_ms));
+	if (w.wal_mib >= 0)
+		printf(" wal_mib=%.0f", w.wal_mib);
+	printf("\n");
 	fflush(stdout);
+	free(w.alone.s);
+	free(w.during.s);
 }
 
 int main(void)
 {
 	const char *pg = getenv("DAL_BENCH_PG_URL");
 	bool quick = getenv("BENCH_QUICK") && strcmp(getenv("BENCH_QUICK"), "0") != 0;
+	/* BENCH_ONLY=cleanup: the cleanup lines alone, to run them several times. */
+	bool cleanup_only = getenv("BENCH_ONLY") && strcmp(getenv("BENCH_ONLY"), "cleanup") == 0;
 	char dir[256], url[512], url2[512];
 
 	snprintf(dir, sizeof(dir), "%s/dal-scale-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return 1;
+	if (cleanup_only)
+		goto cleanup;
 	scale_get(dir, quick);
 	snprintf(url, sizeof(url), "sqlite:///%s/page_small.db", dir);
 	snprintf(url2, sizeof(url2), "sqlite:///%s/page_large.db", dir);
@@ -284,10 +381,12 @@ int main(void)
 #endif
 	if (pg)
 		scale_paginate("postgresql", pg, pg, quick);
+cleanup:
 	snprintf(url, sizeof(url), "sqlite:///%s/cleanup.db", dir);
 	cleanup_writer_wait("sqlite", url, quick);
 	if (pg) {
-		paginate_after_bulk(pg, quick);
+		if (!cleanup_only)
+			paginate_after_bulk(pg, quick);
 		cleanup_writer_wait("postgresql", pg, quick);
 	}
 	snprintf(url, sizeof(url), "rm -rf '%s'", dir);

@@ -6,12 +6,9 @@
 #include "audit/audit.h"
 #include "conn.h"
 #include "repo/repo.h"
-#include "util/clock.h"
+#include "util/fault.h"
 
 #define CLEANUP_BATCH 5000
-#define CLEANUP_YIELD_MAX_US 50000
-#define CLEANUP_HANDOFF_MIN_US 500
-#define CLEANUP_HANDOFF_MAX_US 3000
 
 struct dal_audit_logs {
 	dal_audit_log *items;
@@ -498,11 +495,34 @@ static int prefix_row(dal_stmt *stmt, void *payload)
 	return 0;
 }
 
-static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutoff)
+/* The rows a batch deletes, read before it takes the head, so that writers do
+ * not wait for the read. Rows are never changed, and only a cleanup moves the
+ * start of the chain, which cleanup_delete sees at the head. One snapshot: the
+ * start read and the rows agree. */
+static int cleanup_read(prefix *pre, dal_db *db)
 {
 	dal_session s;
 	dal_value p[2];
-	prefix pre = { .cutoff = cutoff };
+	head h;
+	int error;
+
+	if ((error = dal__session_open(&s, db, DAL__SESSION_TX | DAL__TX_REPEATABLE_READ | DAL__TX_READ_ONLY)) < 0)
+		return error;
+	if ((error = query_head(&h, &s, dal__sql_audit_head)) >= 0) {
+		pre->first = h.first_id;
+		p[0] = dal_int(h.first_id);
+		p[1] = dal_int(CLEANUP_BATCH);
+		error = dal__conn_each(s.conn, dal__sql_audit_oldest, 0, p, 2, NULL, prefix_row, pre);
+	}
+	return dal__session_close(&s, error < 0 ? error : 0);
+}
+
+/* Delete the rows read, under the head's lock. *more: another batch is due,
+ * also when another cleanup moved the start of the chain since the read. */
+static int cleanup_delete(int64_t *deleted, bool *more, dal_db *db, const prefix *pre)
+{
+	dal_session s;
+	dal_value p[2];
 	head h;
 	int64_t changes = 0;
 	int error;
@@ -513,47 +533,67 @@ static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutof
 		return error;
 	if ((error = lock_head(&h, &s)) < 0)
 		goto done;
-	pre.first = h.first_id;
-	p[0] = dal_int(h.first_id);
-	p[1] = dal_int(CLEANUP_BATCH);
-	if ((error = dal__conn_each(s.conn, dal__sql_audit_oldest, 0, p, 2, NULL, prefix_row, &pre)) < 0 || pre.last == 0) {
-		error = error < 0 ? error : 0;
+	if (h.first_id != pre->first) {
+		*more = true;
 		goto done;
 	}
-	p[0] = dal_int(h.first_id);
-	p[1] = dal_int(pre.last);
+	*more = pre->last - pre->first + 1 == pre->seen && pre->seen == CLEANUP_BATCH;
+	/* Not in a unit of work: what the engine changes there would be the unit's. */
+	if (*more && db->drv->write_job && !dal__session_in_unit(&s) &&
+	    (error = db->drv->write_job(db->shared, s.conn, DAL__JOB_BATCH)) < 0)
+		goto done;
+	p[0] = dal_int(pre->first);
+	p[1] = dal_int(pre->last);
 	error = dal__conn_run(s.conn, dal__sql_audit_delete_range, p, 2, &changes);
 	if (error == 0) {
-		p[0] = dal_int(pre.last + 1);
-		p[1] = dal_text(pre.last_hash);
+		p[0] = dal_int(pre->last + 1);
+		p[1] = dal_text(pre->last_hash);
 		error = dal__conn_run(s.conn, dal__sql_audit_anchor, p, 2, NULL);
 	}
-	*more = error == 0 && pre.last - h.first_id + 1 == pre.seen && pre.seen == CLEANUP_BATCH;
 done:
 	error = dal__session_close(&s, error);
 	if (error == 0)
 		*deleted = changes;
+	else
+		*more = false;
 	return error;
 }
 
-/* Between two batches, let in the writers waiting for the lock a batch holds (at
- * most CLEANUP_YIELD_MAX_US, so that a steady stream of them cannot stop the
- * cleanup): a writer's wait is then the batch in progress, not the whole cleanup. */
-static void yield_to_writers(const dal_db *db, int64_t batch_us)
+static int cleanup_batch(int64_t *deleted, bool *more, dal_db *db, int64_t cutoff, int retention_days)
 {
-	int64_t until;
+	prefix pre = { .cutoff = cutoff };
+	int error;
 
-	/* PostgreSQL wakes the writers queued on the head at commit, but the next batch's
-	 * UPDATE of the head, begun before they run, takes it first: a pause of a
-	 * quarter of a batch (bounded) lets them in, at that much of the cleanup's time. */
-	if (!db->drv->writers_waiting) {
-		dal__sleep_us(batch_us / 4 < CLEANUP_HANDOFF_MIN_US ? CLEANUP_HANDOFF_MIN_US
-		              : batch_us / 4 > CLEANUP_HANDOFF_MAX_US ? CLEANUP_HANDOFF_MAX_US : batch_us / 4);
-		return;
+	*deleted = 0;
+	*more = false;
+	if ((error = cleanup_read(&pre, db)) < 0 || pre.last == 0)
+		return error;
+	/* Tests: another cleanup (another process's) moves the start of the chain in between. */
+	if (dal__fault("audit.cleanup.between"))
+		dal_audit_cleanup(NULL, db, retention_days);
+	return cleanup_delete(deleted, more, db, &pre);
+}
+
+/* Tell the engine where the cleanup is (dal_driver.write_job): at a pause it lets
+ * in the writers waiting for the head, and does what the next writer's commit
+ * would otherwise pay for the batch's pages; at the end it makes the batches
+ * durable. `conn`: whether it needs a connection; none inside a unit of work,
+ * whose transaction holds the lock until it ends and commits as it was begun. */
+static int job_step(dal_db *db, int step, bool conn)
+{
+	dal_session s;
+	int error;
+
+	if (!db->drv->write_job)
+		return 0;
+	if (!conn)
+		return db->drv->write_job(db->shared, NULL, step);
+	if ((error = dal__session_open(&s, db, 0)) < 0) {
+		(void)db->drv->write_job(db->shared, NULL, step);
+		return error;
 	}
-	until = dal__mono_us() + CLEANUP_YIELD_MAX_US;
-	while (db->drv->writers_waiting() && dal__mono_us() < until)
-		dal__sleep_us(500);
+	error = db->drv->write_job(db->shared, dal__session_in_unit(&s) ? NULL : s.conn, step);
+	return dal__session_close(&s, error);
 }
 
 int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
@@ -568,13 +608,19 @@ int dal_audit_cleanup(int64_t *deleted_out, dal_db *db, int retention_days)
 	if (retention_days < 0)
 		return dal__error(DAL_EINVAL, "audit cleanup: negative retention (%d days)", retention_days);
 	cutoff = dal_now() - (int64_t)retention_days * 86400 * 1000000;
+	(void)job_step(db, DAL__JOB_START, false);
 	while (more && error == 0) {
-		int64_t t0 = dal__mono_us();
-		error = cleanup_batch(&n, &more, db, cutoff);
+		error = cleanup_batch(&n, &more, db, cutoff, retention_days);
 		total += n;
-		if (more && error == 0)
-			yield_to_writers(db, dal__mono_us() - t0);
+		/* The pause only shortens writers' waits: the next batch goes on without it. */
+		if (more && error == 0 && job_step(db, DAL__JOB_PAUSE, true) < 0)
+			dal_error_clear();
 	}
+	/* After a failure the thread's error stays the batch's: no connection to ask for. */
+	if (error < 0 || total == 0)
+		(void)job_step(db, DAL__JOB_END, false);
+	else
+		error = job_step(db, DAL__JOB_END, true);
 	if (deleted_out)
 		*deleted_out = total;
 	return error;

@@ -42,6 +42,9 @@ enum { DAL__DONE = 0, DAL__ROW = 1 };
 #define DAL__TX_REPEATABLE_READ (1u << 2)
 #define DAL__TX_SERIALIZABLE    (1u << 3)
 
+/* write_job() steps. */
+enum { DAL__JOB_START, DAL__JOB_BATCH, DAL__JOB_PAUSE, DAL__JOB_END };
+
 /* prepare() flags. */
 #define DAL__STMT_STREAM (1u << 0)  /* rows are read one by one in constant memory */
 
@@ -231,12 +234,19 @@ typedef struct dal_driver {
 	int (*bulk_insert)(dal_conn *conn, const char *table, const char *const *cols, size_t ncols,
 	                   const dal_value *values, size_t nrows, size_t *failed_row);
 	/*
-	 * True while a connection of this process waits for the engine's write lock:
-	 * a long job of many short transactions pauses between them until it is
-	 * false, so the waiter gets in. Optional: NULL where the engine queues
-	 * waiters fairly itself (PostgreSQL's row locks).
+	 * A long job of many short write transactions on one dal_db (the audit
+	 * cleanup) says where it is: DAL__JOB_START before the first; DAL__JOB_BATCH
+	 * inside each but the last, on `conn`, before it writes; DAL__JOB_PAUSE
+	 * between two; DAL__JOB_END after the last. At a pause or the end, on `conn`
+	 * outside any transaction (NULL when there is none to use), the engine lets
+	 * in the writers waiting for the lock the job held, for a bounded time so
+	 * that a stream of them cannot stop the job, and does now what the next
+	 * writer's commit would otherwise pay for the job's changes (SQLite's
+	 * checkpoint). At a batch it may make the commit not wait for the disk: the
+	 * last one's commit makes them all durable. `shared` is the dal_db's
+	 * (db_open). Optional: NULL where the engine queues waiters fairly itself.
 	 */
-	bool (*writers_waiting)(void);
+	int (*write_job)(void *shared, dal_conn *conn, int step);
 } dal_driver;
 
 extern const dal_driver dal__driver_sqlite;

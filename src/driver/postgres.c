@@ -1256,6 +1256,24 @@ static int pg_begin(dal_conn *conn, unsigned flags)
 	return pg_exec(conn, sql);
 }
 
+/*
+ * The audit cleanup's batches, all but the last, commit without waiting for the
+ * WAL flush: writers queued on the chain head then wait for a batch's work, not
+ * for the disk, whose flush during a checkpoint's sync takes hundreds of ms. A
+ * crash may undo the last such batches with their move of the chain's start
+ * (one transaction: the chain stays whole). At the end, a transaction with an
+ * id commits, and its flush makes them all durable before the cleanup returns.
+ */
+static int pg_write_job(void *shared, dal_conn *conn, int step)
+{
+	(void)shared;
+	if (!conn)
+		return 0;
+	if (step == DAL__JOB_BATCH)
+		return pg_exec(conn, "SET LOCAL synchronous_commit TO off");
+	return step == DAL__JOB_END ? pg_exec(conn, "SELECT txid_current()") : 0;
+}
+
 static int pg_commit(dal_conn *conn)
 {
 	pg_conn *c = pconn(conn);
@@ -1839,4 +1857,5 @@ const dal_driver dal__driver_postgres = {
 	.release = pg_release,
 	.rollback_to = pg_rollback_to,
 	.bulk_insert = pg_bulk_insert,
+	.write_job = pg_write_job,
 };

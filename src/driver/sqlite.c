@@ -13,9 +13,16 @@
 #include "util/error.h"
 #include "util/str.h"
 
+/* What the connections of one dal_db share (db_open). */
+typedef struct sqlite_shared {
+	_Atomic int64_t last_wait_us;  /* when one of them last polled for a lock */
+	_Atomic int jobs;              /* write jobs running (write_job) */
+} sqlite_shared;
+
 typedef struct sqlite_conn {
 	dal_conn base;
 	sqlite3 *db;
+	sqlite_shared *sh;
 	/* Prepared at connect: stepping it needs no memory, so a transaction still ends when
 	 * none is left (a connection dropped instead would take a :memory: database with it). */
 	sqlite3_stmt *rollback;
@@ -194,11 +201,17 @@ static int sqlite_exec(dal_conn *c, const char *sql)
  * 100 ms a try), so a writer behind a stream of short transactions (a cleanup's
  * batches) wakes after the lock was taken again, and again. A waiter here tries
  * at most BUSY_POLL_US apart, and says when it last did, so that such a stream
- * can let it in (dal__sqlite_writers_waiting).
+ * can let it in (writers_waiting).
  */
 #define BUSY_POLL_US 2000
-
-static _Atomic int64_t last_wait_us;
+/* Longest a write job waits at a pause for the writers to get in. */
+#define JOB_YIELD_MAX_US 50000
+/* A job's log, in frames, past which its pause starts the log over (about 128 MiB). */
+#define JOB_RESTART_FRAMES 32768
+/* Tries, 100 us apart, of a job's RESTART checkpoint at the write lock and at readers. */
+#define JOB_RESTART_TRIES 20
+/* SQLite's own autocheckpoint threshold, in frames of the log. */
+#define WAL_AUTOCHECKPOINT 1000
 
 static int busy_wait(void *payload, int count)
 {
@@ -207,16 +220,101 @@ static int busy_wait(void *payload, int count)
 
 	if (count == 0)
 		c->busy_since_us = now;
-	atomic_store_explicit(&last_wait_us, now, memory_order_relaxed);
+	atomic_store_explicit(&c->sh->last_wait_us, now, memory_order_relaxed);
 	if (now - c->busy_since_us >= (int64_t)c->busy_timeout_ms * 1000)
 		return 0;
 	dal__sleep_us(count < 10 ? 500 : BUSY_POLL_US);
 	return 1;
 }
 
-static bool sqlite_writers_waiting(void)
+static bool writers_waiting(sqlite_shared *sh)
 {
-	return dal__mono_us() - atomic_load_explicit(&last_wait_us, memory_order_relaxed) <= 2 * BUSY_POLL_US;
+	return dal__mono_us() - atomic_load_explicit(&sh->last_wait_us, memory_order_relaxed) <= 2 * BUSY_POLL_US;
+}
+
+/*
+ * SQLite's autocheckpoint, except while a write job of the dal_db runs. A
+ * job's transaction writes thousands of frames to the log, and the commit that
+ * crossed the threshold next, often a writer's, would copy them all into the
+ * database and sync it before returning: that writer would wait several times
+ * longer than for the job's lock. The job checkpoints at its pauses instead.
+ */
+static int wal_hook(void *payload, sqlite3 *db, const char *name, int frames)
+{
+	sqlite_conn *c = payload;
+
+	if (frames >= WAL_AUTOCHECKPOINT && atomic_load_explicit(&c->sh->jobs, memory_order_relaxed) == 0)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+static int restart_busy(void *payload, int count)
+{
+	(void)payload;
+	if (count >= JOB_RESTART_TRIES)
+		return 0;
+	dal__sleep_us(100);
+	return 1;
+}
+
+/*
+ * The job's pages, copied now rather than by the next writer's commit: PASSIVE,
+ * writers going on meanwhile (they get the lock the job let go of). They always
+ * leave frames past it, so the log never starts over and grows by a batch each
+ * time (to gigabytes); past JOB_RESTART_FRAMES, and at the end, a RESTART copies
+ * what they wrote meanwhile under the write lock, so that the next writer starts
+ * the log over. It holds writers for a sync of the database, hence not at every
+ * pause; it gives up after a few tries at the lock and at readers.
+ */
+static void job_checkpoint(sqlite_conn *c, bool end)
+{
+	int frames = 0, copied = 0;
+
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+	if (!end && frames < JOB_RESTART_FRAMES)
+		return;
+	sqlite3_busy_handler(c->db, restart_busy, NULL);
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	sqlite3_busy_handler(c->db, c->busy_timeout_ms > 0 ? busy_wait : NULL, c);
+}
+
+static int sqlite_write_job(void *shared, dal_conn *conn, int step)
+{
+	sqlite_shared *sh = shared;
+	int64_t until;
+
+	if (step == DAL__JOB_BATCH)
+		return 0;
+	if (step == DAL__JOB_START) {
+		atomic_fetch_add(&sh->jobs, 1);
+		return 0;
+	}
+	if (step == DAL__JOB_END)
+		atomic_fetch_sub(&sh->jobs, 1);
+	/* No connection: inside a unit of work, whose transaction keeps the lock, or none to be had. */
+	if (!conn)
+		return 0;
+	job_checkpoint((sqlite_conn *)conn, step == DAL__JOB_END);
+	if (step == DAL__JOB_END)
+		return 0;
+	until = dal__mono_us() + JOB_YIELD_MAX_US;
+	while (writers_waiting(sh) && dal__mono_us() < until)
+		dal__sleep_us(500);
+	return 0;
+}
+
+static int sqlite_db_open(void **out, const dal_url *url, const dal_config *cfg)
+{
+	(void)url;
+	(void)cfg;
+	if (!(*out = calloc(1, sizeof(sqlite_shared))))
+		return dal__error_nomem();
+	return 0;
+}
+
+static void sqlite_db_close(void *shared)
+{
+	free(shared);
 }
 
 static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *cfg)
@@ -237,7 +335,9 @@ static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *
 	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA cache_size=-%d; "
 		"PRAGMA mmap_size=%lld", cfg->sqlite_synchronous == DAL_SQLITE_SYNC_FULL ? "FULL" : "NORMAL",
 		cfg->sqlite_cache_kib, (long long)cfg->sqlite_mmap_mib * 1024 * 1024);
-	return sqlite_exec(&c->base, sql);
+	if ((error = sqlite_exec(&c->base, sql)) == 0)
+		sqlite3_wal_hook(c->db, wal_hook, c);
+	return error;
 }
 
 static int sqlite_connect(dal_conn **out, void *shared, const dal_url *url, const dal_config *cfg)
@@ -245,13 +345,13 @@ static int sqlite_connect(dal_conn **out, void *shared, const dal_url *url, cons
 	sqlite_conn *c;
 	int rc, error;
 
-	(void)shared;
 	*out = NULL;
 	if (!sqlite3_threadsafe())
 		return dal__error(DAL_EUNSUPPORTED, "sqlite: this SQLite was built with SQLITE_THREADSAFE=0");
 	if (!(c = calloc(1, sizeof(*c))))
 		return dal__error_nomem();
 	c->base.drv = &dal__driver_sqlite;
+	c->sh = shared;
 	rc = sqlite3_open_v2(url->path, &c->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
 	if (rc != SQLITE_OK) {
@@ -550,6 +650,8 @@ const dal_driver dal__driver_sqlite = {
 	.caps = DAL_CAP_SAVEPOINT | DAL_CAP_RETURNING | DAL_CAP_PARTIAL_INDEX | DAL_CAP_MULTI_CONN |
 	        DAL_CAP_STREAM_SORTED | DAL_CAP_TX_DDL | DAL_CAP_UPDATE_RETURNING | DAL_CAP_MEMORY_PER_CONN,
 	.dialect = &sqlite_dialect,
+	.db_open = sqlite_db_open,
+	.db_close = sqlite_db_close,
 	.connect = sqlite_connect,
 	.disconnect = sqlite_disconnect,
 	.ping = sqlite_ping,
@@ -570,5 +672,5 @@ const dal_driver dal__driver_sqlite = {
 	.savepoint = sqlite_savepoint,
 	.release = sqlite_release,
 	.rollback_to = sqlite_rollback_to,
-	.writers_waiting = sqlite_writers_waiting,
+	.write_job = sqlite_write_job,
 };

@@ -4,11 +4,15 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "audit/audit.h"
+#include "driver/driver.h"
+#include "session.h"
+#include "util/fault.h"
 
 static const dal_column acct_cols[] = {
 	DAL_COL_ID(),
@@ -645,6 +649,116 @@ static void test_cleanup_and_long_chain(void **state)
 	dal_repo_close(repo);
 }
 
+/* `n` CREATE rows on the chain, written in one transaction by dal's own writer. */
+static void write_chain(fixture *fx, size_t n)
+{
+	dal__audit_rec *recs = calloc(n, sizeof(*recs));
+	dal_session s;
+
+	for (size_t i = 0; i < n; i++)
+		recs[i] = (dal__audit_rec){ "CREATE", "au_accounts", (int64_t)i + 1, NULL, "{\"name\":\"x\"}", 0 };
+	CHECK_OK(dal__session_open(&s, fx->db, DAL__SESSION_TX | DAL__TX_WRITE));
+	CHECK_OK(dal__session_close(&s, dal__audit_write(&s, NULL, recs, n)));
+	free(recs);
+}
+
+/* A batch reads its rows before it takes the chain's head. Another cleanup (another
+ * process's) that moves the start of the chain in between must not make the batch
+ * anchor the chain at a row that is gone: it reads again. */
+static void test_cleanup_raced_by_another(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = open_audited(fx, &accts, 0);
+	int64_t deleted = -1;
+
+	/* More than one batch (5,000 rows): the other cleanup goes further than the first batch read. */
+	write_chain(fx, 12000);
+	dal__fault_arm("audit.cleanup.between");
+	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	dal__fault_arm(NULL);
+	/* The other cleanup deleted them all. */
+	assert_int_equal(deleted, 0);
+	assert_int_equal(audit_rows(fx), 0);
+	assert_verify_ok(fx);
+	write_chain(fx, 3);
+	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	assert_int_equal(deleted, 3);
+	assert_verify_ok(fx);
+	dal_repo_close(repo);
+}
+
+/* PostgreSQL: the batches of a cleanup commit without waiting for the disk (but
+ * the last), which never leaks into anything else: not into the pool's next
+ * transactions, nor into the unit of work a cleanup runs in. */
+static void test_cleanup_commits_stay_durable(void **state)
+{
+	fixture *fx = FX(state);
+	const char *sync_on = "SELECT CASE WHEN current_setting('synchronous_commit') = 'on' THEN 1 ELSE 0 END";
+	dal_repo *repo = NULL;
+	dal_uow *uow = NULL;
+	int64_t deleted = -1;
+
+	if (!fx_is(fx, "postgres")) {
+		FX_SKIP("synchronous_commit is PostgreSQL's");
+		return;
+	}
+	repo = open_audited(fx, &accts, 0);
+	write_chain(fx, 12000);
+	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	assert_int_equal(deleted, 12000);
+	assert_int_equal(fx_scalar(fx, sync_on, NULL, 0), 1);
+	write_chain(fx, 12000);
+	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
+	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	assert_int_equal(deleted, 12000);
+	assert_int_equal(fx_scalar(fx, sync_on, NULL, 0), 1);
+	CHECK_OK(dal_uow_commit(uow));
+	assert_verify_ok(fx);
+	dal_repo_close(repo);
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/* SQLite: a commit that takes the log past 1,000 frames copies the log into the
+ * database (a checkpoint) before it returns. While a cleanup runs, a writer's
+ * commit leaves that to the cleanup, which checkpoints between its batches:
+ * otherwise the writer would copy the cleanup's batch. */
+static void test_cleanup_checkpoints_for_writers(void **state)
+{
+	fixture *fx = FX(state);
+	const char *path = fx->url + strlen("sqlite:///");
+	const char *fill = "INSERT INTO cp_big WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+		"WHERE i < 3000) SELECT hex(randomblob(1000)) FROM c";
+	const dal_driver *drv = fx->db->drv;
+	dal_session s;
+	int64_t before;
+
+	if (!fx_is(fx, "sqlite-file")) {
+		FX_SKIP("only SQLite's log (a file database) is checkpointed by the commits");
+		return;
+	}
+	CHECK_OK(dal_exec(NULL, fx->db, "CREATE TABLE cp_big (x TEXT)", NULL, 0));
+	before = file_size(path);
+	/* 3,000 rows of 2,000 bytes: about 1,500 pages, past the threshold. */
+	drv->write_job(fx->db->shared, NULL, DAL__JOB_START);
+	CHECK_OK(dal_exec(NULL, fx->db, fill, NULL, 0));
+	assert_int_equal(file_size(path), before);
+	CHECK_OK(dal__session_open(&s, fx->db, 0));
+	drv->write_job(fx->db->shared, s.conn, DAL__JOB_PAUSE);
+	CHECK_OK(dal__session_close(&s, 0));
+	assert_true(file_size(path) > before + 5000000);
+	drv->write_job(fx->db->shared, NULL, DAL__JOB_END);
+	/* With no cleanup running, the commit checkpoints again. */
+	before = file_size(path);
+	CHECK_OK(dal_exec(NULL, fx->db, fill, NULL, 0));
+	assert_true(file_size(path) > before + 5000000);
+}
+
 /* ---- as-of ---- */
 
 static void test_as_of(void **state)
@@ -1013,6 +1127,9 @@ FX_CASES(cases_audit,
 	FX_CASE(test_verify_swapped),
 	FX_CASE(test_verify_inserted),
 	FX_CASE(test_cleanup_and_long_chain),
+	FX_CASE(test_cleanup_raced_by_another),
+	FX_CASE(test_cleanup_checkpoints_for_writers),
+	FX_CASE(test_cleanup_commits_stay_durable),
 	FX_CASE(test_as_of),
 	FX_CASE(test_unit_reads_its_own_audit_rows),
 	FX_CASE(test_chain_end_moved_elsewhere),
