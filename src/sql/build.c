@@ -454,6 +454,8 @@ static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_sele
 		return dal__sql_columns(out, d, m);
 	if (kind == DAL_SELECT_COUNT)
 		return dal__str_puts(out, "COUNT(*)");
+	if (kind == DAL_SELECT_ANY_ID)
+		return dal__sql_quote_ident(out, d, "id");
 	error = dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
 	error = error ? error : dal__sql_quote_ident(out, d, "id");
 	return error ? error : dal__str_putc(out, ')');
@@ -492,6 +494,8 @@ static int plain_select(select_ctx *s, const dal_criteria *c, const sort_keys *k
 		error = order_by(s, keys, NULL);
 		error = error ? error : limit_offset(s, c);
 	}
+	if (error == 0 && kind == DAL_SELECT_ANY_ID)
+		error = dal__str_puts(s->out, " LIMIT 1");
 	return error;
 }
 
