@@ -372,6 +372,40 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	return error;
 }
 
+struct bounds {
+	int64_t min, max;
+	bool found;
+};
+
+static int read_bounds(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	struct bounds *b = payload;
+	dal_value lo, hi;
+	int error;
+
+	(void)repo;
+	if ((error = stmt->conn->drv->column(stmt, 0, &lo)) < 0 || (error = stmt->conn->drv->column(stmt, 1, &hi)) < 0)
+		return error;
+	/* No matching row: one row of NULLs. */
+	b->found = lo.type == DAL_TYPE_INT && hi.type == DAL_TYPE_INT;
+	b->min = b->found ? lo.v.i : 0;
+	b->max = b->found ? hi.v.i : 0;
+	return 0;
+}
+
+/* The first and last matching id in the order (`desc`: highest first), by one statement: one scan, not two. */
+static int id_bounds(int64_t *first, int64_t *last, bool *found, dal_repo *repo, dal_session *s,
+                     const dal_criteria *c, bool desc)
+{
+	struct bounds b = { 0, 0, false };
+	int error = select_run(repo, s, c, DAL_SELECT_ID_BOUNDS, 0, read_bounds, &b);
+
+	*found = error == 0 && b.found;
+	*first = desc ? b.max : b.min;
+	*last = desc ? b.min : b.max;
+	return error;
+}
+
 /* The id of one matching row, whichever the engine finds first. */
 static int any_id(int64_t *out, bool *found, dal_repo *repo, dal_session *s, const dal_criteria *c)
 {
@@ -418,9 +452,7 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 		memcpy(f, c->filters, nf * sizeof(*f));
 	pc.filters = f;
 	pc.nfilters = nf + 2;
-	error = id_bound(&lo, &found, repo, s, c, desc, false, 0);
-	if (error == 0 && found)
-		error = id_bound(&last, &found, repo, s, c, !desc, false, 0);
+	error = id_bounds(&lo, &last, &found, repo, s, c, desc);
 	/* Ids that fit in one range: one statement holds no more rows than a range,
 	 * and one without the range's parameters DuckDB need not bind again. */
 	if (error == 0 && found && (uint64_t)(desc ? lo - (uint64_t)last : last - (uint64_t)lo) < EACH_ID_SPAN) {

@@ -448,7 +448,7 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
 /* The SELECT list of a kind. */
 static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_select_kind kind)
 {
-	int error;
+	int error = 0;
 
 	if (kind == DAL_SELECT_ROWS)
 		return dal__sql_columns(out, d, m);
@@ -456,7 +456,12 @@ static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_sele
 		return dal__str_puts(out, "COUNT(*)");
 	if (kind == DAL_SELECT_ANY_ID)
 		return dal__sql_quote_ident(out, d, "id");
-	error = dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
+	if (kind == DAL_SELECT_ID_BOUNDS) {
+		error = dal__str_puts(out, "MIN(");
+		error = error ? error : dal__sql_quote_ident(out, d, "id");
+		error = error ? error : dal__str_puts(out, "), ");
+	}
+	error = error ? error : dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
 	error = error ? error : dal__sql_quote_ident(out, d, "id");
 	return error ? error : dal__str_putc(out, ')');
 }
