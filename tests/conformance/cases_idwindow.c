@@ -245,7 +245,37 @@ static void test_uncounted_page1_statements(void **state)
 	dal_repo_close(repo);
 }
 
+static int count_row(const dal_row *row, void *payload)
+{
+	(void)row;
+	++*(int64_t *)payload;
+	return 0;
+}
+
+/*
+ * dal_repo_each over ids that fit in one range: on DuckDB the bounds of the ids by
+ * one statement and the rows by one more;
+ * one statement where a sorted result streams.
+ */
+static void test_each_one_range_statements(void **state)
+{
+	fixture *fx = FX(state);
+	dal_repo *repo = fx_open_repo(fx, &rows_model, 0);
+	dal_metrics m = DAL_METRICS_INIT;
+	int64_t n = 0;
+
+	rows_from_to(repo, 1, 50);
+	soft_delete_range(repo, 1, 5);
+	CHECK_OK(dal_metrics_reset(fx->db));
+	CHECK_OK(dal_repo_each(repo, NULL, count_row, &n));
+	CHECK_OK(dal_metrics_get(&m, fx->db));
+	assert_int_equal(n, 45);
+	assert_int_equal(m.query_count, fx_is(fx, "duckdb") ? 2 : 1);
+	dal_repo_close(repo);
+}
+
 FX_CASES(cases_idwindow,
+	FX_CASE(test_each_one_range_statements),
 	FX_CASE(test_uncounted_ids_out_of_insertion_order),
 	FX_CASE(test_uncounted_gaps_and_deleted_rows),
 	FX_CASE(test_uncounted_deep_offsets),
