@@ -372,6 +372,59 @@ static int id_bound(int64_t *out, bool *found, dal_repo *repo, dal_session *s, c
 	return error;
 }
 
+struct bounds {
+	int64_t min, max;
+	bool found;
+};
+
+static int read_bounds(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	struct bounds *b = payload;
+	dal_value lo, hi;
+	int error;
+
+	(void)repo;
+	if ((error = stmt->conn->drv->column(stmt, 0, &lo)) < 0 || (error = stmt->conn->drv->column(stmt, 1, &hi)) < 0)
+		return error;
+	/* No matching row: one row of NULLs. */
+	b->found = lo.type == DAL_TYPE_INT && hi.type == DAL_TYPE_INT;
+	b->min = b->found ? lo.v.i : 0;
+	b->max = b->found ? hi.v.i : 0;
+	return 0;
+}
+
+/* The first and last matching id in the order (`desc`: highest first), by one statement: one scan, not two. */
+static int id_bounds(int64_t *first, int64_t *last, bool *found, dal_repo *repo, dal_session *s,
+                     const dal_criteria *c, bool desc)
+{
+	struct bounds b = { 0, 0, false };
+	int error = select_run(repo, s, c, DAL_SELECT_ID_BOUNDS, 0, read_bounds, &b);
+
+	*found = error == 0 && b.found;
+	*first = desc ? b.max : b.min;
+	*last = desc ? b.min : b.max;
+	return error;
+}
+
+/* The id of one matching row, whichever the engine finds first. */
+static int any_id(int64_t *out, bool *found, dal_repo *repo, dal_session *s, const dal_criteria *c)
+{
+	dal_str sql = DAL_STR_INIT;
+	dal_value *params = NULL;
+	bool *redact = NULL;
+	const char *text = NULL;
+	size_t n = 0;
+	int error;
+
+	*found = false;
+	if ((error = select_sql(&text, &sql, &params, &redact, &n, repo, c, DAL_SELECT_ANY_ID)) == 0)
+		error = dal__conn_scalar(out, found, s->conn, text, params, n, redact);
+	dal__str_dispose(&sql);
+	free(params);
+	free(redact);
+	return error;
+}
+
 #define EACH_ID_SPAN 10000
 
 /*
@@ -399,9 +452,7 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 		memcpy(f, c->filters, nf * sizeof(*f));
 	pc.filters = f;
 	pc.nfilters = nf + 2;
-	error = id_bound(&lo, &found, repo, s, c, desc, false, 0);
-	if (error == 0 && found)
-		error = id_bound(&last, &found, repo, s, c, !desc, false, 0);
+	error = id_bounds(&lo, &last, &found, repo, s, c, desc);
 	/* Ids that fit in one range: one statement holds no more rows than a range,
 	 * and one without the range's parameters DuckDB need not bind again. */
 	if (error == 0 && found && (uint64_t)(desc ? lo - (uint64_t)last : last - (uint64_t)lo) < EACH_ID_SPAN) {
@@ -577,12 +628,89 @@ int dal__repo_find_in(dal_rows *rows, dal_repo *repo, dal_session *s, const dal_
 	return select_rows(repo, s, c, 0, collect, rows);
 }
 
+/* The rows of a window of ids past `skip` of them, until `rows` holds `want`. Returns 1 to stop there. */
+struct windowed {
+	dal_rows *rows;
+	int64_t skip, want;
+};
+
+static int collect_windowed(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	struct windowed *w = payload;
+	int error;
+
+	if (w->skip > 0) {
+		w->skip--;
+		return 0;
+	}
+	if ((error = collect(repo, stmt, w->rows)) < 0)
+		return error;
+	return (int64_t)w->rows->count == w->want ? 1 : 0;
+}
+
+/* The widest window of ids a shallow page reads: a page deeper than this takes the general statement. */
+#define PAGE_WINDOW_MAX 10000
+
+/*
+ * A shallow page by ascending id where the engine sorts the whole result before the
+ * first row (DuckDB: LIMIT ? with a parameter makes no top-N, so page 1 sorted every
+ * row of the table). One matching id, any (the first the scan meets: no sort), fixes
+ * a window: every matching id up to it plus `span`. Zone maps skip the row groups
+ * above the window, so the cost stays with the page, not the table. Where the window
+ * holds the whole page, its first rows are the page (every row left out has a higher
+ * id); otherwise *fits is false and the caller reads the general statement: the
+ * window is one statement and the page must be of one snapshot.
+ */
+static int page_window(dal_rows *rows, bool *fits, dal_repo *repo, dal_session *s, const dal_criteria *pc)
+{
+	dal_criteria wc = *pc;
+	dal_filter *f = NULL;
+	struct windowed w = { rows, pc->offset, pc->limit };
+	int64_t any, span;
+	size_t nf = pc->nfilters;
+	bool found, desc;
+	int error;
+
+	*fits = false;
+	if ((repo->db->drv->caps & DAL_CAP_STREAM_SORTED) || pc->after || !by_id_only(pc, &desc) || desc ||
+	    pc->offset + pc->limit > PAGE_WINDOW_MAX)
+		return 0;
+	/* Room for the page twice over: a few soft-deleted rows or gaps in the ids still leave it whole. */
+	span = 2 * (pc->offset + pc->limit) + 256;
+	if ((error = any_id(&any, &found, repo, s, pc)) < 0)
+		return error;
+	if (!found) {
+		*fits = true;           /* no matching row: the empty page, of that statement's snapshot */
+		return 0;
+	}
+	if (!(f = calloc(nf + 1, sizeof(*f))))
+		return dal__error_nomem();
+	if (nf)
+		memcpy(f, pc->filters, nf * sizeof(*f));
+	f[nf] = (dal_filter)DAL_WHERE("id", DAL_OP_LE, dal_int(any < INT64_MAX - span ? any + span : INT64_MAX));
+	wc.filters = f;
+	wc.nfilters = nf + 1;
+	wc.limit = wc.offset = 0;
+	error = select_run(repo, s, &wc, DAL_SELECT_ROWS, 0, collect_windowed, &w);
+	free(f);
+	if (error < 0)
+		return error;
+	if ((int64_t)rows->count == pc->limit) {
+		*fits = true;
+		return 0;
+	}
+	while (rows->count)
+		dal_row_free(rows->items[--rows->count]);
+	return 0;
+}
+
 /* The page, and one row more if the window has it: that row only says a next page exists. */
 static int page_uncounted(dal_rows *rows, bool *more, dal_repo *repo, dal_session *s, const dal_criteria *c,
                           int64_t page, int64_t size)
 {
 	dal_criteria pc = DAL_CRITERIA_INIT;
 	int64_t start = (page - 1) * size, want = size, peek = 1;
+	bool fits;
 	int error;
 
 	if (c)
@@ -596,7 +724,9 @@ static int page_uncounted(dal_rows *rows, bool *more, dal_repo *repo, dal_sessio
 	}
 	pc.offset += start;
 	pc.limit = want + peek;
-	if ((error = select_rows(repo, s, &pc, 0, collect, rows)) < 0)
+	if ((error = page_window(rows, &fits, repo, s, &pc)) < 0)
+		return error;
+	if (!fits && (error = select_rows(repo, s, &pc, 0, collect, rows)) < 0)
 		return error;
 	if ((int64_t)rows->count > want) {
 		dal_row_free(rows->items[--rows->count]);

@@ -448,13 +448,20 @@ int dal__sql_check_criteria(const dal_model *m, const dal_criteria *c)
 /* The SELECT list of a kind. */
 static int what(dal_str *out, const dal_dialect *d, const dal_model *m, dal_select_kind kind)
 {
-	int error;
+	int error = 0;
 
 	if (kind == DAL_SELECT_ROWS)
 		return dal__sql_columns(out, d, m);
 	if (kind == DAL_SELECT_COUNT)
 		return dal__str_puts(out, "COUNT(*)");
-	error = dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
+	if (kind == DAL_SELECT_ANY_ID)
+		return dal__sql_quote_ident(out, d, "id");
+	if (kind == DAL_SELECT_ID_BOUNDS) {
+		error = dal__str_puts(out, "MIN(");
+		error = error ? error : dal__sql_quote_ident(out, d, "id");
+		error = error ? error : dal__str_puts(out, "), ");
+	}
+	error = error ? error : dal__str_puts(out, kind == DAL_SELECT_MIN_ID ? "MIN(" : "MAX(");
 	error = error ? error : dal__sql_quote_ident(out, d, "id");
 	return error ? error : dal__str_putc(out, ')');
 }
@@ -492,6 +499,8 @@ static int plain_select(select_ctx *s, const dal_criteria *c, const sort_keys *k
 		error = order_by(s, keys, NULL);
 		error = error ? error : limit_offset(s, c);
 	}
+	if (error == 0 && kind == DAL_SELECT_ANY_ID)
+		error = dal__str_puts(s->out, " LIMIT 1");
 	return error;
 }
 

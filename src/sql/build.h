@@ -30,9 +30,12 @@ int dal__sql_table_probe(dal_str *out, const dal_dialect *d, const dal_model *m)
 
 /* What dal__sql_select() reads: the rows, or one value of them all; or a page: the
  * rows (limit and offset of the criteria) each followed by the count of all matching
- * rows, and where there are none, one row of NULLs and the count. */
+ * rows, and where there are none, one row of NULLs and the count. ANY_ID: the id of
+ * one matching row, no matter which (LIMIT 1 without ORDER BY: no sort, no scan of
+ * the whole table). ID_BOUNDS: MIN(id) and MAX(id), one scan for both. */
 typedef enum dal_select_kind {
-	DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID, DAL_SELECT_PAGE
+	DAL_SELECT_ROWS, DAL_SELECT_COUNT, DAL_SELECT_MIN_ID, DAL_SELECT_MAX_ID, DAL_SELECT_PAGE, DAL_SELECT_ANY_ID,
+	DAL_SELECT_ID_BOUNDS
 } dal_select_kind;
 
 /*

@@ -119,5 +119,6 @@ extern const fx_cases cases_scale;
 extern const fx_cases cases_pyusers;
 extern const fx_cases cases_reads;
 extern const fx_cases cases_review;
+extern const fx_cases cases_idwindow;
 
 #endif

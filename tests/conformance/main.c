@@ -11,7 +11,8 @@ extern char fx_pg_url[1024];
 static const fx_cases *const all_cases[] = { &cases_base, &cases_repo, &cases_uow, &cases_metrics, &cases_audit,
 	&cases_bulk, &cases_cache, &cases_write, &cases_write_input, &cases_each, &cases_errors,
 	&cases_sqltext, &cases_ids, &cases_secrets, &cases_index, &cases_schema, &cases_migrate, &cases_diff, &cases_diskfull, &cases_timeout, &cases_in,
-	&cases_easy, &cases_scale, &cases_pyusers, &cases_reads, &cases_review };
+	&cases_easy, &cases_scale, &cases_pyusers, &cases_reads, &cases_review,
+	&cases_idwindow };
 
 static int read_pg_url(const char *file, char *base, size_t n)
 {
