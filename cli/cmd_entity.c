@@ -62,7 +62,7 @@ int cmd_history(cli *c, int argc, char **argv)
 	if ((rc = entity_logs(c, &logs, argv[optind], id, 0)) != CLI_OK)
 		return rc;
 	if (c->json)
-		rc = out_json(json_pack("{s:s, s:I, s:I, s:o}", "table", argv[optind], "id", (json_int_t)id, "count",
+		rc = out_json(json_pack("{s:o, s:I, s:I, s:o}", "table", out_jstr(argv[optind]), "id", (json_int_t)id, "count",
 			(json_int_t)dal_audit_logs_count(logs), "changes", audit_entries_json(logs, true)));
 	else {
 		rc = audit_print(c, logs, true, true);
@@ -129,7 +129,7 @@ static int print_object(cli *c, const char *table, int64_t id, json_t *row, cons
 	int rc = CLI_FAIL;
 
 	if (c->json) {
-		rc = out_json(json_pack("{s:s, s:I, s:o, s:O}", "table", table, "id", (json_int_t)id, "as_of",
+		rc = out_json(json_pack("{s:o, s:I, s:o, s:O}", "table", out_jstr(table), "id", (json_int_t)id, "as_of",
 			as_of ? json_string(as_of) : json_null(), "row", row));
 		goto done;
 	}
@@ -168,8 +168,13 @@ static int current_row(cli *c, json_t **row, const char *quoted, int64_t id)
 		return cli_fail(c, "reading the row");
 	if (dal_result_rows(res) > 0) {
 		*row = json_object();
-		for (i = 0; i < dal_result_columns(res); i++)
-			json_object_set_new(*row, dal_result_column_name(res, i), out_value_json(dal_result_get(res, 0, i)));
+		for (i = 0; i < dal_result_columns(res); i++) {
+			/* A key that is not UTF-8 would be refused: it is keyed by its escaped text. */
+			const char *name = dal_result_column_name(res, i);
+			char *key = out_escape(name, strlen(name));
+			json_object_set_new(*row, key ? key : "", out_value_json(dal_result_get(res, 0, i)));
+			free(key);
+		}
 	}
 	dal_result_free(res);
 	return CLI_OK;

@@ -107,7 +107,7 @@ static int print_result(cli *c, const dal_result *res)
 	if (c->json) {
 		json_t *cols = json_array(), *rows = json_array();
 		for (i = 0; i < nc; i++)
-			json_array_append_new(cols, json_string(names[i]));
+			json_array_append_new(cols, out_jstr(names[i]));
 		for (r = 0; r < nr; r++) {
 			json_t *row = json_array();
 			for (i = 0; i < nc; i++)

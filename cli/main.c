@@ -94,18 +94,21 @@ static const char *code_name(int code)
 	}
 }
 
-/* The message on stderr, and with --json the error document on stdout. */
+/* The message on stderr, and with --json the error document on stdout. The engine's
+ * message may quote data: terminal controls in it are escaped, and bytes that are
+ * not UTF-8 too, or the JSON document could not be written. */
 static int report(cli *c, int code, const char *what, const char *message)
 {
-	char *msg = scrub(message);
+	char *scrubbed = scrub(message), *msg = scrubbed ? out_escape_message(scrubbed) : NULL;
 	int rc = (code == DAL_ECONN || code == DAL_ETIMEOUT) ? CLI_UNAVAILABLE : CLI_FAIL;
 
 	fprintf(stderr, "%s%s:%s %s: %s\n", out_sgr(c, OUT_RED), c->prog, out_reset(c), what, msg ? msg : "");
 	if (c->json) {
-		json_t *err = json_pack("{s:s, s:s, s:s}", "code", code_name(code), "what", what, "message",
-			msg ? msg : "");
+		json_t *err = json_pack("{s:s, s:s, s:o}", "code", code_name(code), "what", what, "message",
+			out_jstr(msg ? msg : ""));
 		out_json(json_pack("{s:o}", "error", err));
 	}
+	free(scrubbed);
 	free(msg);
 	return rc;
 }
