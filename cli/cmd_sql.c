@@ -1,5 +1,4 @@
 /* dal sql, dal health, dal metrics. */
-#define _GNU_SOURCE /* strcasestr */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,24 +69,68 @@ static int sql_opt(cli *c, int opt, const char *arg, void *st)
 	return typed_param(c, &o->params[o->n++], arg);
 }
 
+/* Past spaces, comments and opening parentheses. */
+static const char *skip_space(const char *s)
+{
+	const char *e;
+
+	for (;;) {
+		while (isspace((unsigned char)*s) || *s == '(')
+			s++;
+		if (s[0] == '-' && s[1] == '-')
+			s += strcspn(s, "\n");
+		else if (s[0] == '/' && s[1] == '*')
+			s = (e = strstr(s + 2, "*/")) != NULL ? e + 2 : s + strlen(s);
+		else
+			return s;
+	}
+}
+
+/* The next word at or after *p outside quotes and comments: *p at its start, its
+ * length returned; 0 at the end of the text. */
+static size_t next_word(const char **p)
+{
+	const char *s = *p, *e;
+	size_t n;
+
+	while (*(s = skip_space(s))) {
+		if (*s == '\'' || *s == '"') {
+			/* A doubled quote inside is two quoted runs back to back. */
+			s = (e = strchr(s + 1, *s)) != NULL ? e + 1 : s + strlen(s);
+			continue;
+		}
+		for (n = 0; isalnum((unsigned char)s[n]) || s[n] == '_'; n++)
+			;
+		if (n && isalpha((unsigned char)*s)) {
+			*p = s;
+			return n;
+		}
+		s += n ? n : 1;
+	}
+	*p = s;
+	return 0;
+}
+
+static bool word_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
 /* Statements that hand back rows go through dal_query; the rest through dal_exec,
- * which counts the rows they changed. */
+ * which counts the rows they changed. The first word decides, or a RETURNING
+ * anywhere; comments and literals are not words. */
 static bool returns_rows(const char *sql)
 {
 	static const char *const words[] = { "select", "with", "values", "pragma", "show", "explain",
 		"table", "describe", "summarize", "from" };
-	const char *s = sql, *p;
-	size_t i, n;
+	const char *s = sql;
+	size_t i, n = next_word(&s);
 
-	while (isspace((unsigned char)*s) || *s == '(')
-		s++;
-	for (n = 0; isalpha((unsigned char)s[n]);)
-		n++;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0)
+	for (i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
+		if (word_is(s, n, words[i]))
 			return true;
-	for (p = sql; (p = strcasestr(p, "returning")) != NULL; p++)
-		if ((p == sql || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[9]))
+	for (; n; s += n, n = next_word(&s))
+		if (word_is(s, n, "returning"))
 			return true;
 	return false;
 }

@@ -141,6 +141,19 @@ int cli_usage_error(cli *c, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* getopt_long's '?' or ':' as a usage message naming the option as given: a short
+ * option inside a cluster (-xy) is optopt, not the argument getopt stands on. */
+static int bad_option(cli *c, int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		return cli_usage_error(c, "option '%s' needs a value", arg);
+	if (strncmp(arg, "--", 2) != 0 && optopt)
+		return cli_usage_error(c, "unknown option '-%c'", optopt);
+	return cli_usage_error(c, "unknown option '%s'", arg);
+}
+
 bool cli_parse_int(const char *text, int64_t *out)
 {
 	char *end;
@@ -245,10 +258,8 @@ int cli_parse(cli *c, int argc, char **argv, const struct option *opts, const ch
 			fputs(help, stdout);
 			return CLI_OK;
 		}
-		if (opt == ':')
-			return cli_usage_error(c, "option '%s' needs a value", argv[optind - 1]);
-		if (opt == '?')
-			return cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+		if (opt == ':' || opt == '?')
+			return bad_option(c, opt, argv);
 		if ((r = each ? each(c, opt, optarg, st) : CLI_USAGE) != -1)
 			return r;
 	}
@@ -339,7 +350,7 @@ int main(int argc, char **argv)
 
 	dal_log_set_handler(log_line, &c);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
 		if (r < 0)
 			return cli_usage_error(&c, "--color takes auto, always or never, not '%s'", optarg);
@@ -353,7 +364,7 @@ int main(int argc, char **argv)
 			printf("dal %s\n", dal_version());
 			return CLI_OK;
 		}
-		return cli_usage_error(&c, "unknown option '%s'", argv[optind - 1]);
+		return bad_option(&c, opt, argv);
 	}
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
