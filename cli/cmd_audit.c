@@ -34,6 +34,18 @@ static int want_int(cli *c, const char *opt, const char *arg, int64_t *out, int6
 	return -1;
 }
 
+/* DuckDB refuses a LIMIT or OFFSET above 2^62. No table holds that many rows: a
+ * larger --limit is all rows (0) and a larger --offset is past the end, as asked. */
+static int want_rows(cli *c, const char *opt, const char *arg, int64_t *out)
+{
+	const int64_t most = (int64_t)1 << 62;
+	int rc = want_int(c, opt, arg, out, 0);
+
+	if (rc == -1 && *out > most)
+		*out = strcmp(opt, "limit") == 0 ? 0 : most;
+	return rc;
+}
+
 static int want_time(cli *c, const char *opt, const char *arg, int64_t *out)
 {
 	if (dal_timestamp_parse(out, arg) < 0)
@@ -54,8 +66,8 @@ static int audit_opt(cli *c, int opt, const char *arg, void *st)
 	case 'c': o->f.correlation_id = arg; return -1;
 	case 's': return want_time(c, "since", arg, &o->f.start);
 	case 'e': return want_time(c, "until", arg, &o->f.end);
-	case 'l': return want_int(c, "limit", arg, &o->f.limit, 0);
-	case 'o': return want_int(c, "offset", arg, &o->f.offset, 0);
+	case 'l': return want_rows(c, "limit", arg, &o->f.limit);
+	case 'o': return want_rows(c, "offset", arg, &o->f.offset);
 	case 'r': o->has_retention = true; return want_int(c, "retention-days", arg, &o->retention, 0);
 	}
 	return CLI_USAGE;
