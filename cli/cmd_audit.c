@@ -57,6 +57,7 @@ static int want_time(cli *c, const char *opt, const char *arg, int64_t *out)
 static int audit_opt(cli *c, int opt, const char *arg, void *st)
 {
 	audit_opts *o = st;
+	int rc;
 
 	switch (opt) {
 	case 't': o->f.resource_type = arg; return -1;
@@ -65,7 +66,11 @@ static int audit_opt(cli *c, int opt, const char *arg, void *st)
 	case 'a': o->f.action = arg; return -1;
 	case 'c': o->f.correlation_id = arg; return -1;
 	case 's': return want_time(c, "since", arg, &o->f.start);
-	case 'e': return want_time(c, "until", arg, &o->f.end);
+	case 'e':
+		rc = want_time(c, "until", arg, &o->f.end);
+		/* An end of 0 would be no end at all: before 1970-01-01 is before -1 us. */
+		o->f.end = rc == -1 && o->f.end == 0 ? -1 : o->f.end;
+		return rc;
 	case 'l': return want_rows(c, "limit", arg, &o->f.limit);
 	case 'o': return want_rows(c, "offset", arg, &o->f.offset);
 	case 'r': o->has_retention = true; return want_int(c, "retention-days", arg, &o->retention, 0);

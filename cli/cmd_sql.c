@@ -194,6 +194,9 @@ int cmd_sql(cli *c, int argc, char **argv)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(c, argc == optind ? "a statement is needed" : "one statement, in one argument");
+	/* Refused here: the engines disagree on an empty statement (PostgreSQL ran none). */
+	if (!next_word(&(const char *){ argv[optind] }))
+		return cli_usage_error(c, "the statement is empty (only spaces, comments or ';')");
 	if ((rc = cli_open(c)) != CLI_OK)
 		return rc;
 	if (!returns_rows(argv[optind])) {

@@ -94,6 +94,14 @@ is '.rows == [[2]]'
 run 0 --json sql "UPDATE tour_accounts SET owner = 'returning' WHERE id = ?" --param 2
 is '.changes == 1'
 
+# A statement with no word in it is a usage error on every engine (PostgreSQL's
+# driver crashed on '' and ran nothing for ';').
+for empty in '' ' ' ';' '/* nothing */'; do
+	run 2 sql "$empty"
+	has 'the statement is empty' "$err"
+	checks=$((checks + 1)); [ -z "$out" ] || fail "dal sql '$empty' printed on stdout: $out"
+done
+
 # A usage message names the option that was wrong.
 run 2 health -xy
 has "'-x'" "$err"
@@ -106,6 +114,9 @@ has "'--json=yes'" "$err"
 run 0 --json audit list --limit 9223372036854775807
 is '.count == 106'
 run 0 --json audit list --limit 5 --offset 9223372036854775807
+is '.count == 0'
+# --until 1970-01-01 is before the epoch: no rows (an end of 0 meant no end).
+run 0 --json audit list --until 1970-01-01 --limit 0
 is '.count == 0'
 
 # A DAL_SENSITIVE column changed outside the audit trail is still shown redacted: the
