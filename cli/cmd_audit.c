@@ -161,18 +161,9 @@ int cmd_audit(cli *c, int argc, char **argv)
 	int rc;
 
 	o.f.limit = 100;
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(audit_help, stdout);
-			return CLI_OK;
-		}
-		return cli_usage_error(c, "list, cleanup or verify is needed");
-	}
-	action = argv[1];
-	if (!known(action, (const char *const[]){ "list", "cleanup", "verify", NULL }))
-		return cli_usage_error(c, "unknown audit command '%s'", action);
-	snprintf(c->prog_buf, sizeof(c->prog_buf), "dal audit %.30s", action);
-	c->prog = c->prog_buf;
+	if ((rc = cli_subcommand(c, argc, argv, (const char *const[]){ "list", "cleanup", "verify", NULL }, audit_help,
+		     &action)) != -1)
+		return rc;
 	if ((rc = cli_parse(c, argc - 1, argv + 1, opts, audit_help, audit_opt, &o)) != -1)
 		return rc;
 	if (optind != argc - 1)
@@ -195,7 +186,5 @@ int cmd_audit(cli *c, int argc, char **argv)
 	}
 	if (o.has_retention)
 		return cli_usage_error(c, "--retention-days goes with cleanup");
-	if (!strcmp(action, "verify"))
-		return verify(c);
-	return cli_usage_error(c, "unknown audit command '%s'", action);
+	return verify(c);
 }

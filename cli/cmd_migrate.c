@@ -229,18 +229,9 @@ int cmd_migrate(cli *c, int argc, char **argv)
 	int64_t target;
 	int rc, nargs;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(migrate_help, stdout);
-			return CLI_OK;
-		}
-		return cli_usage_error(c, "up, down, status, lint or new is needed");
-	}
-	action = argv[1];
-	if (!known(action, (const char *const[]){ "up", "down", "status", "lint", "new", NULL }))
-		return cli_usage_error(c, "unknown migrate command '%s'", action);
-	snprintf(c->prog_buf, sizeof(c->prog_buf), "dal migrate %.30s", action);
-	c->prog = c->prog_buf;
+	if ((rc = cli_subcommand(c, argc, argv, (const char *const[]){ "up", "down", "status", "lint", "new", NULL },
+		     migrate_help, &action)) != -1)
+		return rc;
 	if ((rc = cli_parse(c, argc - 1, argv + 1, opts, migrate_help, migrate_opt, &o)) != -1)
 		return rc;
 	argv += 1;
@@ -259,10 +250,7 @@ int cmd_migrate(cli *c, int argc, char **argv)
 			return cli_usage_error(c, "TARGET is a version, 0 or more, not '%s'", argv[optind]);
 		return run(c, &o, RUN_DOWN, target);
 	}
-	if (!strcmp(action, "new")) {
-		if (nargs != 1)
-			return cli_usage_error(c, "new needs one NAME");
-		return new_migration(c, &o, argv[optind]);
-	}
-	return cli_usage_error(c, "unknown migrate command '%s'", action);
+	if (nargs != 1)
+		return cli_usage_error(c, "new needs one NAME");
+	return new_migration(c, &o, argv[optind]);
 }

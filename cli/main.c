@@ -169,6 +169,31 @@ bool cli_parse_int(const char *text, int64_t *out)
 	return true;
 }
 
+int cli_subcommand(cli *c, int argc, char **argv, const char *const *names, const char *help, const char **action)
+{
+	char list[128] = "";
+	size_t i, n = 0;
+
+	*action = argc >= 2 ? argv[1] : "";
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(help, stdout);
+		return CLI_OK;
+	}
+	if (argc >= 2 && argv[1][0] != '-' && known(argv[1], names)) {
+		snprintf(c->prog_buf, sizeof(c->prog_buf), "%s %s", c->prog, argv[1]);
+		c->prog = c->prog_buf;
+		return -1;
+	}
+	while (names[n])
+		n++;
+	for (i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+			names[i]);
+	if (argc < 2 || argv[1][0] == '-')
+		return cli_usage_error(c, "%s is needed", list);
+	return cli_usage_error(c, "unknown command '%s': %s", argv[1], list);
+}
+
 bool known(const char *word, const char *const *words)
 {
 	for (; *words; words++)

@@ -11,7 +11,7 @@ engine=$1 build=$2 pg_url_file=${3:-}
 dal=$build/cli/dal
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-checks=0 failed=0 leaks=0
+leaks=0
 pin=dal_review_pin_7d2e41
 
 case $engine in
@@ -26,37 +26,14 @@ postgres)
 *) echo "cli_review: unknown engine $engine" >&2; exit 2 ;;
 esac
 
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-# run RC ARGS...: run dal, stdout in $out, stderr in $err, check the exit code
-run() {
-	local want=$1; shift
-	checks=$((checks + 1))
-	"$dal" "$@" >"$work/out" 2>"$work/err" </dev/null
-	rc=$?
-	out=$(cat "$work/out") err=$(cat "$work/err")
-	{ cat "$work/out" "$work/err"; } >>"$work/all"
-	[ "$rc" = "$want" ] || fail "dal $* exited $rc, want $want; stderr: $err"
-}
-is() {
-	checks=$((checks + 1))
-	[ -n "$out" ] || { fail "jq '$1' on an empty stdout"; return; }
-	jq -e "$1" >/dev/null 2>&1 <<<"$out" || fail "jq '$1' on: $out"
-}
-has() {
-	checks=$((checks + 1))
-	case $2 in *"$1"*) ;; *) fail "'$1' not in: $2" ;; esac
-}
-lacks() {
-	checks=$((checks + 1))
-	case $2 in *"$1"*) fail "'$(printf '%q' "$1")' in: $(printf '%q' "$2")" ;; esac
-}
+. "$(dirname "$0")/lib.sh"
 
 DATABASE_URL=$url "$build/examples/tour" >"$work/tour.out" 2>&1 || { cat "$work/tour.out"; exit 1; }
 export DATABASE_URL=$url
 c1=$'\xc2\x9b'   # U+009B, the one-byte CSI of terminals that take C1 controls
 esc=$'\x1b'
 
-# A real JSON has no form for keeps its place in the row (a string), and the table
+# A real that JSON has no form for keeps its place in the row (a string), and the table
 # writes it as people read it.
 run 0 --json sql "SELECT $inf AS a, CAST(? AS TEXT) AS b, 3 AS c" --param "x${c1}y"
 is '.columns == ["a", "b", "c"] and (.rows[0] | length) == 3 and .rows[0][0] == "Infinity" and .rows[0][2] == 3'
