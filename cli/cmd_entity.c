@@ -157,14 +157,19 @@ done:
 /* The row in the table now, as a JSON object keyed by column (NULL: no such row). */
 static int current_row(cli *c, json_t **row, const char *quoted, int64_t id)
 {
-	char sql[600];
+	size_t cap = strlen(quoted) + 32, i;
+	char *sql = malloc(cap);
 	dal_value p = dal_int(id);
 	dal_result *res = NULL;
-	size_t i;
+	int err;
 
 	*row = NULL;
-	snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?", quoted);
-	if (strlen(quoted) > 500 || dal_query(&res, c->db, sql, &p, 1) < 0)
+	if (!sql)
+		return cli_error(c, DAL_ENOMEM, "reading the row", "out of memory");
+	snprintf(sql, cap, "SELECT * FROM %s WHERE id = ?", quoted);
+	err = dal_query(&res, c->db, sql, &p, 1);
+	free(sql);
+	if (err < 0)
 		return cli_fail(c, "reading the row");
 	if (dal_result_rows(res) > 0) {
 		*row = json_object();

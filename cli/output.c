@@ -1,12 +1,15 @@
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "output.h"
 
 #include <inttypes.h>
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 const char *out_sgr(const cli *c, const char *sgr)
 {
@@ -249,13 +252,35 @@ struct out_table {
 	bool *right;
 };
 
-/* Columns a terminal gives the text: UTF-8 continuation bytes take none. */
+/* Columns a terminal gives the text, by the C library's wcwidth() in a UTF-8 locale of
+ * this thread's own (the program's locale may be "C", where it knows no wide
+ * character): 2 for CJK and emoji, 0 for combining marks. Text here is escaped, so
+ * it is valid UTF-8. */
 static size_t width(const char *s)
 {
-	size_t n = 0;
+	static locale_t utf8;
+	locale_t before;
+	size_t n = 0, len = s ? strlen(s) : 0, k;
+	mbstate_t st;
+	wchar_t wc;
+	int w;
 
-	for (; s && *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	if (!utf8)
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (!utf8) {
+		for (k = 0; k < len; k++)
+			n += ((unsigned char)s[k] & 0xc0) != 0x80;
+		return n;
+	}
+	before = uselocale(utf8);
+	memset(&st, 0, sizeof(st));
+	while (len && (k = mbrtowc(&wc, s, len, &st)) != 0 && k <= len) {
+		w = wcwidth(wc);
+		n += w < 0 ? 1 : (size_t)w;
+		s += k;
+		len -= k;
+	}
+	uselocale(before);
 	return n;
 }
 

@@ -44,6 +44,10 @@ lacks "$c1" "$out"
 lacks "$esc" "$out"
 has '0.1' "$out"
 lacks '0.10000000000000001' "$out"
+# Columns line up by what the terminal shows: a CJK character takes two columns.
+run 0 sql "SELECT '日本語' AS name, 1 AS n UNION ALL SELECT 'ab', 22 ORDER BY n"
+checks=$((checks + 1))
+[ "$out" = $'name     n\n日本語   1\nab      22\n(2 rows)' ] || fail "wide characters misalign: $(printf '%q' "$out")"
 # Text that is not UTF-8 (SQLite keeps it as given): shown escaped, never dropped.
 if [ "$engine" = sqlite-file ]; then
 	run 0 --json sql "SELECT CAST(x'ff41' AS TEXT) AS a, 2 AS b"
@@ -51,6 +55,14 @@ if [ "$engine" = sqlite-file ]; then
 	run 0 sql "INSERT INTO tour_accounts (owner, balance, created_at, updated_at) VALUES (CAST(x'ff' AS TEXT), 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
 	run 0 --json show tour_accounts 103
 	is '.row.owner == "\\xff" and .row.balance == 1'
+fi
+# A table name as long as the engine allows (PostgreSQL cuts names at 63 bytes).
+if [ "$engine" != postgres ]; then
+	long=$(printf 'x%.0s' {1..600})
+	run 0 sql "CREATE TABLE $long (id INTEGER PRIMARY KEY)"
+	run 0 sql "INSERT INTO $long (id) VALUES (7)"
+	run 0 --json show "$long" 7
+	is '.row.id == 7'
 fi
 # A failure's JSON document parses whatever bytes the engine's message quotes, and
 # a terminal control in it reaches stderr escaped.
