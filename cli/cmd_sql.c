@@ -135,7 +135,24 @@ static bool returns_rows(const char *sql)
 	return false;
 }
 
-static int print_result(cli *c, const dal_result *res)
+static int result_json(const dal_result *res)
+{
+	size_t nr = dal_result_rows(res), nc = dal_result_columns(res), r, i;
+	json_t *cols = json_array(), *rows = json_array();
+
+	for (i = 0; i < nc; i++)
+		json_array_append_new(cols, out_jstr(dal_result_column_name(res, i)));
+	for (r = 0; r < nr; r++) {
+		json_t *row = json_array();
+		for (i = 0; i < nc; i++)
+			json_array_append_new(row, out_value_json(dal_result_get(res, r, i)));
+		json_array_append_new(rows, row);
+	}
+	return out_json(json_pack("{s:o, s:o, s:I}", "columns", cols, "rows", rows, "row_count", (json_int_t)nr));
+}
+
+/* Numbers right-aligned, as psql and sqlite3 show them. */
+static int result_table(cli *c, const dal_result *res)
 {
 	size_t nr = dal_result_rows(res), nc = dal_result_columns(res), r, i;
 	const char **names = calloc(nc ? nc : 1, sizeof(char *));
@@ -147,19 +164,6 @@ static int print_result(cli *c, const dal_result *res)
 		goto done;
 	for (i = 0; i < nc; i++)
 		names[i] = dal_result_column_name(res, i);
-	if (c->json) {
-		json_t *cols = json_array(), *rows = json_array();
-		for (i = 0; i < nc; i++)
-			json_array_append_new(cols, out_jstr(names[i]));
-		for (r = 0; r < nr; r++) {
-			json_t *row = json_array();
-			for (i = 0; i < nc; i++)
-				json_array_append_new(row, out_value_json(dal_result_get(res, r, i)));
-			json_array_append_new(rows, row);
-		}
-		rc = out_json(json_pack("{s:o, s:o, s:I}", "columns", cols, "rows", rows, "row_count", (json_int_t)nr));
-		goto done;
-	}
 	if (!(t = out_table_new(nc, names)))
 		goto done;
 	for (r = 0; r < nr; r++) {
@@ -209,7 +213,7 @@ int cmd_sql(cli *c, int argc, char **argv)
 	}
 	if (dal_query(&res, c->db, argv[optind], o.params, o.n) < 0)
 		return cli_fail(c, "the statement failed");
-	rc = print_result(c, res);
+	rc = c->json ? result_json(res) : result_table(c, res);
 	dal_result_free(res);
 	return rc;
 }
