@@ -100,7 +100,9 @@ static const char *code_name(int code)
 static int report(cli *c, int code, const char *what, const char *message)
 {
 	char *scrubbed = scrub(message), *msg = scrubbed ? out_escape_message(scrubbed) : NULL;
-	int rc = (code == DAL_ECONN || code == DAL_ETIMEOUT) ? CLI_UNAVAILABLE : CLI_FAIL;
+	/* A timeout once connected is a statement that ran too long, not a database out
+	 * of reach: cli_open() maps its own failures to CLI_UNAVAILABLE. */
+	int rc = code == DAL_ECONN ? CLI_UNAVAILABLE : CLI_FAIL;
 
 	fprintf(stderr, "%s%s:%s %s: %s\n", out_sgr(c, OUT_RED), c->prog, out_reset(c), what, msg ? msg : "");
 	if (c->json) {

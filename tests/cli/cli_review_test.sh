@@ -108,6 +108,13 @@ is '.count == 0'
 run 0 --json audit list --until 1970-01-01 --limit 0
 is '.count == 0'
 
+# A statement that runs past DAL_STATEMENT_TIMEOUT_MS is a failure (1), not a database
+# out of reach (4): the server answered.
+if [ "$engine" = postgres ]; then
+	DAL_STATEMENT_TIMEOUT_MS=100 run 1 --json sql 'SELECT pg_sleep(2)'
+	is '.error.code == "timeout"'
+fi
+
 # A DAL_SENSITIVE column changed outside the audit trail is still shown redacted: the
 # table's audit rows say which columns are sensitive, not only this entity's.
 run 0 sql "UPDATE tour_accounts SET pin_hash = ? WHERE id = 3" --param "$pin"
