@@ -23,6 +23,7 @@ typedef struct cli {
 	const char *url;      /* --url, else DATABASE_URL, else sqlite:///./app.db */
 	bool json;
 	bool color;           /* stdout is a terminal and colour is not turned off */
+	bool color_err;       /* the same for stderr (messages) */
 	bool progress;        /* stderr is a terminal: long work shows a progress line */
 	int color_mode;       /* -1 never, 0 auto, 1 always */
 	dal_db *db;

@@ -104,7 +104,8 @@ static int report(cli *c, int code, const char *what, const char *message)
 	 * of reach: cli_open() maps its own failures to CLI_UNAVAILABLE. */
 	int rc = code == DAL_ECONN ? CLI_UNAVAILABLE : CLI_FAIL;
 
-	fprintf(stderr, "%s%s:%s %s: %s\n", out_sgr(c, OUT_RED), c->prog, out_reset(c), what, msg ? msg : "");
+	fprintf(stderr, "%s%s%s %s: %s\n", c->color_err ? OUT_RED : "", c->prog, c->color_err ? "\033[0m:" : ":", what,
+		msg ? msg : "");
 	if (c->json) {
 		json_t *err = json_pack("{s:s, s:s, s:o}", "code", code_name(code), "what", what, "message",
 			out_jstr(msg ? msg : ""));
@@ -234,12 +235,16 @@ void cli_settle(cli *c)
 {
 	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 
+	/* Each stream is coloured by whether it is a terminal itself: on a terminal,
+	 * `dal ... 2>err.log` must not write escapes into the log. */
 	if (c->color_mode > 0)
-		c->color = true;
+		c->color = c->color_err = true;
 	else if (c->color_mode < 0 || (no && *no) || (term && strcmp(term, "dumb") == 0))
-		c->color = false;
-	else
+		c->color = c->color_err = false;
+	else {
 		c->color = isatty(STDOUT_FILENO) && !c->json;
+		c->color_err = isatty(STDERR_FILENO);
+	}
 	c->progress = isatty(STDERR_FILENO) != 0;
 }
 

@@ -115,6 +115,14 @@ if [ "$engine" = postgres ]; then
 	is '.error.code == "timeout"'
 fi
 
+# On a terminal, a message sent to a file has no colour in it (stdout is the terminal).
+if command -v script >/dev/null; then
+	checks=$((checks + 1))
+	NO_COLOR= script -qec "$dal show no_such_table 1 2>$work/err.log" /dev/null </dev/null >/dev/null
+	grep -q 'no table named' "$work/err.log" && ! grep -q $'\033' "$work/err.log" ||
+		fail "stderr to a file: $(cat -v "$work/err.log")"
+fi
+
 # A DAL_SENSITIVE column changed outside the audit trail is still shown redacted: the
 # table's audit rows say which columns are sensitive, not only this entity's.
 run 0 sql "UPDATE tour_accounts SET pin_hash = ? WHERE id = 3" --param "$pin"
