@@ -215,7 +215,8 @@ static int new_migration(cli *c, const migrate_opts *o, const char *name)
 		return cli_error(c, DAL_EIO, "writing the migration", "cannot write '%s': %s", up, strerror(errno));
 	}
 	if (c->json)
-		return out_json(json_pack("{s:I, s:s, s:s}", "version", (json_int_t)v, "up", up, "down", down));
+		return out_json(json_pack("{s:I, s:o, s:o}", "version", (json_int_t)v, "up", out_jstr(up), "down",
+			out_jstr(down)));
 	printf("created %s\ncreated %s\n", up, down);
 	return CLI_OK;
 }

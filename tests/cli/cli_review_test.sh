@@ -64,6 +64,9 @@ if [ "$engine" != postgres ]; then
 	run 0 --json show "$long" 7
 	is '.row.id == 7'
 fi
+# migrate new in a folder whose name is not UTF-8: the paths written are in the document.
+run 0 --json migrate new first --dir "$work/m"$'\xff'
+is '.version == 1 and (.up | endswith("m\\xff/V1__first.sql"))'
 # A failure's JSON document parses whatever bytes the engine's message quotes, and
 # a terminal control in it reaches stderr escaped.
 run 1 --json sql $'SELECT * FROM "\xff"'
