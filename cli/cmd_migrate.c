@@ -137,8 +137,10 @@ static int lint(cli *c, const migrate_opts *o)
 		json_t *items = json_array();
 		for (i = 0; i < r->count; i++) {
 			const dal_lint_finding *f = &r->items[i];
-			json_array_append_new(items, json_pack("{s:s, s:I, s:i, s:s, s:s}", "file", f->file, "version",
-				(json_int_t)f->version, "line", f->line, "rule", f->rule, "message", f->message));
+			/* The message quotes the migration's SQL, which may not be UTF-8. */
+			json_array_append_new(items, json_pack("{s:o, s:I, s:i, s:s, s:o}", "file", out_jstr(f->file),
+				"version", (json_int_t)f->version, "line", f->line, "rule", f->rule, "message",
+				out_jstr(f->message)));
 		}
 		rc = out_json(json_pack("{s:I, s:o}", "count", (json_int_t)r->count, "findings", items));
 	} else if ((t = out_table_new(4, headers)) != NULL) {

@@ -67,6 +67,10 @@ fi
 # migrate new in a folder whose name is not UTF-8: the paths written are in the document.
 run 0 --json migrate new first --dir "$work/m"$'\xff'
 is '.version == 1 and (.up | endswith("m\\xff/V1__first.sql"))'
+# A lint finding that quotes SQL which is not UTF-8 is still listed.
+mkdir "$work/lint" && printf 'CREATE INDEX i ON "t\xff" (id)\n' >"$work/lint/V1__idx.sql"
+run 1 --json migrate lint --dir "$work/lint"
+is '.count == 1 and (.findings | length) == 1 and (.findings[0].message | test("t\\\\xff"))'
 # A failure's JSON document parses whatever bytes the engine's message quotes, and
 # a terminal control in it reaches stderr escaped.
 run 1 --json sql $'SELECT * FROM "\xff"'
