@@ -189,6 +189,26 @@ json_t *out_json_text(const char *text)
 	return j ? j : json_string(text);
 }
 
+/* A JSON column as its document (one jansson refuses stays text), dal's timestamp text
+ * as ISO-8601, other text as a string: escaped when it is not UTF-8, which jansson
+ * refuses. */
+static json_t *text_json(const dal_value *v)
+{
+	char t[OUT_TIME_BUFSIZE], *e;
+	json_t *j;
+
+	if (v->type == DAL_TYPE_JSON && (j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY, NULL)) != NULL)
+		return j;
+	if (v->type == DAL_TYPE_TEXT && iso_from_text(t, v))
+		return json_string(t);
+	if ((j = json_stringn(v->v.s, v->len)) != NULL)
+		return j;
+	e = out_escape(v->v.s, v->len);
+	j = json_string(e ? e : "");
+	free(e);
+	return j;
+}
+
 json_t *out_value_json(const dal_value *v)
 {
 	char t[OUT_TIME_BUFSIZE], buf[64];
@@ -208,20 +228,7 @@ json_t *out_value_json(const dal_value *v)
 		return json_string(out_time(t, v->v.ts));
 	case DAL_TYPE_JSON:
 	case DAL_TYPE_TEXT:
-		/* A document jansson refuses stays text. */
-		if (v->type == DAL_TYPE_JSON && (j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY, NULL)) != NULL)
-			return j;
-		if (v->type == DAL_TYPE_TEXT && iso_from_text(t, v))
-			return json_string(t);
-		/* Invalid UTF-8 (or a NUL) is refused by jansson: fall back to the escaped text. */
-		if ((j = json_stringn(v->v.s, v->len)) != NULL)
-			return j;
-		{
-			char *e = out_escape(v->v.s, v->len);
-			j = json_string(e ? e : "");
-			free(e);
-			return j;
-		}
+		return text_json(v);
 	case DAL_TYPE_BLOB: {
 		char *h = hex_blob(v->v.p, v->len);
 		j = json_string(h ? h : "");
