@@ -5,11 +5,6 @@
 
 #include "output.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static const dal_audit_log *entry(const dal_audit_logs *logs, size_t i, bool reverse)
 {
 	size_t n = dal_audit_logs_count(logs);
@@ -28,18 +23,18 @@ json_t *audit_entries_json(const dal_audit_logs *logs, bool reverse)
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_integer(e->id));
 		json_object_set_new(o, "timestamp", json_string(out_time(t, e->timestamp)));
-		json_object_set_new(o, "user_id", str_or_null(e->user_id));
-		json_object_set_new(o, "action", str_or_null(e->action));
-		json_object_set_new(o, "resource_type", str_or_null(e->resource_type));
+		json_object_set_new(o, "user_id", out_jstr(e->user_id));
+		json_object_set_new(o, "action", out_jstr(e->action));
+		json_object_set_new(o, "resource_type", out_jstr(e->resource_type));
 		json_object_set_new(o, "resource_id", json_integer(e->resource_id));
 		json_object_set_new(o, "old_values", e->old_values ? out_json_text(e->old_values) : json_null());
 		json_object_set_new(o, "new_values", e->new_values ? out_json_text(e->new_values) : json_null());
-		json_object_set_new(o, "session_id", str_or_null(e->session_id));
-		json_object_set_new(o, "correlation_id", str_or_null(e->correlation_id));
-		json_object_set_new(o, "ip_address", str_or_null(e->ip_address));
-		json_object_set_new(o, "user_agent", str_or_null(e->user_agent));
-		json_object_set_new(o, "prev_hash", str_or_null(e->prev_hash));
-		json_object_set_new(o, "row_hash", str_or_null(e->row_hash));
+		json_object_set_new(o, "session_id", out_jstr(e->session_id));
+		json_object_set_new(o, "correlation_id", out_jstr(e->correlation_id));
+		json_object_set_new(o, "ip_address", out_jstr(e->ip_address));
+		json_object_set_new(o, "user_agent", out_jstr(e->user_agent));
+		json_object_set_new(o, "prev_hash", out_jstr(e->prev_hash));
+		json_object_set_new(o, "row_hash", out_jstr(e->row_hash));
 		json_array_append_new(a, o);
 	}
 	return a;

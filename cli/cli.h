@@ -23,6 +23,7 @@ typedef struct cli {
 	const char *url;      /* --url, else DATABASE_URL, else sqlite:///./app.db */
 	bool json;
 	bool color;           /* stdout is a terminal and colour is not turned off */
+	bool color_err;       /* the same for stderr (messages) */
 	bool progress;        /* stderr is a terminal: long work shows a progress line */
 	int color_mode;       /* -1 never, 0 auto, 1 always */
 	dal_db *db;
@@ -64,6 +65,11 @@ int cli_error(cli *c, int code, const char *what, const char *fmt, ...) __attrib
 
 /* A usage error: "dal CMD: message", then a pointer to --help; returns CLI_USAGE. */
 int cli_usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A group's command (dal audit list): argv[1], one of the NULL-terminated @p names;
+ * c->prog becomes "dal GROUP NAME". -h/--help there prints @p help. Returns -1 with
+ * *action set, or the exit code to end with. */
+int cli_subcommand(cli *c, int argc, char **argv, const char *const *names, const char *help, const char **action);
 
 /* Whether @p word is one of the NULL-terminated @p words. */
 bool known(const char *word, const char *const *words);

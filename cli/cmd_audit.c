@@ -34,6 +34,18 @@ static int want_int(cli *c, const char *opt, const char *arg, int64_t *out, int6
 	return -1;
 }
 
+/* DuckDB refuses a LIMIT or OFFSET above 2^62. No table holds that many rows: a
+ * larger --limit is all rows (0) and a larger --offset is past the end, as asked. */
+static int want_rows(cli *c, const char *opt, const char *arg, int64_t *out)
+{
+	const int64_t most = (int64_t)1 << 62;
+	int rc = want_int(c, opt, arg, out, 0);
+
+	if (rc == -1 && *out > most)
+		*out = strcmp(opt, "limit") == 0 ? 0 : most;
+	return rc;
+}
+
 static int want_time(cli *c, const char *opt, const char *arg, int64_t *out)
 {
 	if (dal_timestamp_parse(out, arg) < 0)
@@ -45,6 +57,7 @@ static int want_time(cli *c, const char *opt, const char *arg, int64_t *out)
 static int audit_opt(cli *c, int opt, const char *arg, void *st)
 {
 	audit_opts *o = st;
+	int rc;
 
 	switch (opt) {
 	case 't': o->f.resource_type = arg; return -1;
@@ -53,9 +66,13 @@ static int audit_opt(cli *c, int opt, const char *arg, void *st)
 	case 'a': o->f.action = arg; return -1;
 	case 'c': o->f.correlation_id = arg; return -1;
 	case 's': return want_time(c, "since", arg, &o->f.start);
-	case 'e': return want_time(c, "until", arg, &o->f.end);
-	case 'l': return want_int(c, "limit", arg, &o->f.limit, 0);
-	case 'o': return want_int(c, "offset", arg, &o->f.offset, 0);
+	case 'e':
+		rc = want_time(c, "until", arg, &o->f.end);
+		/* An end of 0 would be no end at all: before 1970-01-01 is before -1 us. */
+		o->f.end = rc == -1 && o->f.end == 0 ? -1 : o->f.end;
+		return rc;
+	case 'l': return want_rows(c, "limit", arg, &o->f.limit);
+	case 'o': return want_rows(c, "offset", arg, &o->f.offset);
 	case 'r': o->has_retention = true; return want_int(c, "retention-days", arg, &o->retention, 0);
 	}
 	return CLI_USAGE;
@@ -144,18 +161,9 @@ int cmd_audit(cli *c, int argc, char **argv)
 	int rc;
 
 	o.f.limit = 100;
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(audit_help, stdout);
-			return CLI_OK;
-		}
-		return cli_usage_error(c, "list, cleanup or verify is needed");
-	}
-	action = argv[1];
-	if (!known(action, (const char *const[]){ "list", "cleanup", "verify", NULL }))
-		return cli_usage_error(c, "unknown audit command '%s'", action);
-	snprintf(c->prog_buf, sizeof(c->prog_buf), "dal audit %.30s", action);
-	c->prog = c->prog_buf;
+	if ((rc = cli_subcommand(c, argc, argv, (const char *const[]){ "list", "cleanup", "verify", NULL }, audit_help,
+		     &action)) != -1)
+		return rc;
 	if ((rc = cli_parse(c, argc - 1, argv + 1, opts, audit_help, audit_opt, &o)) != -1)
 		return rc;
 	if (optind != argc - 1)
@@ -178,7 +186,5 @@ int cmd_audit(cli *c, int argc, char **argv)
 	}
 	if (o.has_retention)
 		return cli_usage_error(c, "--retention-days goes with cleanup");
-	if (!strcmp(action, "verify"))
-		return verify(c);
-	return cli_usage_error(c, "unknown audit command '%s'", action);
+	return verify(c);
 }

@@ -62,7 +62,7 @@ int cmd_history(cli *c, int argc, char **argv)
 	if ((rc = entity_logs(c, &logs, argv[optind], id, 0)) != CLI_OK)
 		return rc;
 	if (c->json)
-		rc = out_json(json_pack("{s:s, s:I, s:I, s:o}", "table", argv[optind], "id", (json_int_t)id, "count",
+		rc = out_json(json_pack("{s:o, s:I, s:I, s:o}", "table", out_jstr(argv[optind]), "id", (json_int_t)id, "count",
 			(json_int_t)dal_audit_logs_count(logs), "changes", audit_entries_json(logs, true)));
 	else {
 		rc = audit_print(c, logs, true, true);
@@ -129,7 +129,7 @@ static int print_object(cli *c, const char *table, int64_t id, json_t *row, cons
 	int rc = CLI_FAIL;
 
 	if (c->json) {
-		rc = out_json(json_pack("{s:s, s:I, s:o, s:O}", "table", table, "id", (json_int_t)id, "as_of",
+		rc = out_json(json_pack("{s:o, s:I, s:o, s:O}", "table", out_jstr(table), "id", (json_int_t)id, "as_of",
 			as_of ? json_string(as_of) : json_null(), "row", row));
 		goto done;
 	}
@@ -157,51 +157,81 @@ done:
 /* The row in the table now, as a JSON object keyed by column (NULL: no such row). */
 static int current_row(cli *c, json_t **row, const char *quoted, int64_t id)
 {
-	char sql[600];
+	size_t cap = strlen(quoted) + 32, i;
+	char *sql = malloc(cap);
 	dal_value p = dal_int(id);
 	dal_result *res = NULL;
-	size_t i;
+	int err;
 
 	*row = NULL;
-	snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE id = ?", quoted);
-	if (strlen(quoted) > 500 || dal_query(&res, c->db, sql, &p, 1) < 0)
+	if (!sql)
+		return cli_error(c, DAL_ENOMEM, "reading the row", "out of memory");
+	snprintf(sql, cap, "SELECT * FROM %s WHERE id = ?", quoted);
+	err = dal_query(&res, c->db, sql, &p, 1);
+	free(sql);
+	if (err < 0)
 		return cli_fail(c, "reading the row");
 	if (dal_result_rows(res) > 0) {
 		*row = json_object();
-		for (i = 0; i < dal_result_columns(res); i++)
-			json_object_set_new(*row, dal_result_column_name(res, i), out_value_json(dal_result_get(res, 0, i)));
+		for (i = 0; i < dal_result_columns(res); i++) {
+			/* A key that is not UTF-8 would be refused: it is keyed by its escaped text. */
+			const char *name = dal_result_column_name(res, i);
+			char *key = out_escape(name, strlen(name));
+			json_object_set_new(*row, key ? key : "", out_value_json(dal_result_get(res, 0, i)));
+			free(key);
+		}
 	}
 	dal_result_free(res);
 	return CLI_OK;
 }
 
-/* Columns the audit trail recorded as "[REDACTED]" for this entity are DAL_SENSITIVE
- * in the program's model: show them the same way here. Without an audit trail
+/* Every key @p new_values (an audit row's JSON) records as "[REDACTED]", redacted in @p row. */
+static void redact_keys(json_t *row, const char *new_values, size_t len)
+{
+	json_t *nv = new_values ? json_loadb(new_values, len, 0, NULL) : NULL, *v;
+	const char *key;
+
+	json_object_foreach(nv, key, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), "[REDACTED]") == 0 && json_object_get(row, key))
+			json_object_set_new(row, key, json_string("[REDACTED]"));
+	}
+	json_decref(nv);
+}
+
+/* Columns the audit trail records as "[REDACTED]" are DAL_SENSITIVE in the program's
+ * model: show them the same way here. This entity's rows may not say (a value set
+ * outside the audit trail while the row recorded a null, rows cleaned up), so the
+ * table's latest rows that redact anything are read too. Without an audit trail
  * there is nothing to go by, and the row is shown as the table holds it. */
 static void redact_sensitive(cli *c, json_t *row, const char *table, int64_t id)
 {
+	static const char table_sql[] = "SELECT new_values FROM audit_logs WHERE resource_type = ? "
+		"AND CAST(new_values AS TEXT) LIKE '%[REDACTED]%' ORDER BY id DESC LIMIT 100";
 	dal_audit_filter f = DAL_AUDIT_FILTER_INIT;
 	dal_audit_logs *logs = NULL;
-	const char *key;
+	dal_value p = dal_text(table);
+	dal_result *res = NULL;
 	size_t i;
-	json_t *v;
 
 	f.resource_type = table;
 	f.resource_id = id;
 	f.has_resource_id = true;
-	if (dal_audit_query(&logs, c->db, &f) < 0) {
-		dal_error_clear();
-		return;
-	}
-	for (i = 0; i < dal_audit_logs_count(logs); i++) {
-		json_t *nv = out_json_text(dal_audit_logs_at(logs, i)->new_values);
-		json_object_foreach(nv, key, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), "[REDACTED]") == 0 && json_object_get(row, key))
-				json_object_set_new(row, key, json_string("[REDACTED]"));
+	if (dal_audit_query(&logs, c->db, &f) == DAL_OK) {
+		for (i = 0; i < dal_audit_logs_count(logs); i++) {
+			const char *nv = dal_audit_logs_at(logs, i)->new_values;
+			redact_keys(row, nv, nv ? strlen(nv) : 0);
 		}
-		json_decref(nv);
 	}
+	if (dal_query(&res, c->db, table_sql, &p, 1) == DAL_OK) {
+		for (i = 0; i < dal_result_rows(res); i++) {
+			const dal_value *v = dal_result_get(res, i, 0);
+			if (v && (v->type == DAL_TYPE_TEXT || v->type == DAL_TYPE_JSON))
+				redact_keys(row, v->v.s, v->len);
+		}
+	}
+	dal_error_clear();
 	dal_audit_logs_free(logs);
+	dal_result_free(res);
 }
 
 static int as_of_opt(cli *c, int opt, const char *arg, void *st)

@@ -137,8 +137,10 @@ static int lint(cli *c, const migrate_opts *o)
 		json_t *items = json_array();
 		for (i = 0; i < r->count; i++) {
 			const dal_lint_finding *f = &r->items[i];
-			json_array_append_new(items, json_pack("{s:s, s:I, s:i, s:s, s:s}", "file", f->file, "version",
-				(json_int_t)f->version, "line", f->line, "rule", f->rule, "message", f->message));
+			/* The message quotes the migration's SQL, which may not be UTF-8. */
+			json_array_append_new(items, json_pack("{s:o, s:I, s:i, s:s, s:o}", "file", out_jstr(f->file),
+				"version", (json_int_t)f->version, "line", f->line, "rule", f->rule, "message",
+				out_jstr(f->message)));
 		}
 		rc = out_json(json_pack("{s:I, s:o}", "count", (json_int_t)r->count, "findings", items));
 	} else if ((t = out_table_new(4, headers)) != NULL) {
@@ -215,7 +217,8 @@ static int new_migration(cli *c, const migrate_opts *o, const char *name)
 		return cli_error(c, DAL_EIO, "writing the migration", "cannot write '%s': %s", up, strerror(errno));
 	}
 	if (c->json)
-		return out_json(json_pack("{s:I, s:s, s:s}", "version", (json_int_t)v, "up", up, "down", down));
+		return out_json(json_pack("{s:I, s:o, s:o}", "version", (json_int_t)v, "up", out_jstr(up), "down",
+			out_jstr(down)));
 	printf("created %s\ncreated %s\n", up, down);
 	return CLI_OK;
 }
@@ -229,18 +232,9 @@ int cmd_migrate(cli *c, int argc, char **argv)
 	int64_t target;
 	int rc, nargs;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(migrate_help, stdout);
-			return CLI_OK;
-		}
-		return cli_usage_error(c, "up, down, status, lint or new is needed");
-	}
-	action = argv[1];
-	if (!known(action, (const char *const[]){ "up", "down", "status", "lint", "new", NULL }))
-		return cli_usage_error(c, "unknown migrate command '%s'", action);
-	snprintf(c->prog_buf, sizeof(c->prog_buf), "dal migrate %.30s", action);
-	c->prog = c->prog_buf;
+	if ((rc = cli_subcommand(c, argc, argv, (const char *const[]){ "up", "down", "status", "lint", "new", NULL },
+		     migrate_help, &action)) != -1)
+		return rc;
 	if ((rc = cli_parse(c, argc - 1, argv + 1, opts, migrate_help, migrate_opt, &o)) != -1)
 		return rc;
 	argv += 1;
@@ -259,10 +253,7 @@ int cmd_migrate(cli *c, int argc, char **argv)
 			return cli_usage_error(c, "TARGET is a version, 0 or more, not '%s'", argv[optind]);
 		return run(c, &o, RUN_DOWN, target);
 	}
-	if (!strcmp(action, "new")) {
-		if (nargs != 1)
-			return cli_usage_error(c, "new needs one NAME");
-		return new_migration(c, &o, argv[optind]);
-	}
-	return cli_usage_error(c, "unknown migrate command '%s'", action);
+	if (nargs != 1)
+		return cli_usage_error(c, "new needs one NAME");
+	return new_migration(c, &o, argv[optind]);
 }

@@ -1,5 +1,4 @@
 /* dal sql, dal health, dal metrics. */
-#define _GNU_SOURCE /* strcasestr */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,29 +69,90 @@ static int sql_opt(cli *c, int opt, const char *arg, void *st)
 	return typed_param(c, &o->params[o->n++], arg);
 }
 
+/* Past spaces, comments and opening parentheses. */
+static const char *skip_space(const char *s)
+{
+	const char *e;
+
+	for (;;) {
+		while (isspace((unsigned char)*s) || *s == '(')
+			s++;
+		if (s[0] == '-' && s[1] == '-')
+			s += strcspn(s, "\n");
+		else if (s[0] == '/' && s[1] == '*')
+			s = (e = strstr(s + 2, "*/")) != NULL ? e + 2 : s + strlen(s);
+		else
+			return s;
+	}
+}
+
+/* The next word at or after *p outside quotes and comments: *p at its start, its
+ * length returned; 0 at the end of the text. */
+static size_t next_word(const char **p)
+{
+	const char *s = *p, *e;
+	size_t n;
+
+	while (*(s = skip_space(s))) {
+		if (*s == '\'' || *s == '"') {
+			/* A doubled quote inside is two quoted runs back to back. */
+			s = (e = strchr(s + 1, *s)) != NULL ? e + 1 : s + strlen(s);
+			continue;
+		}
+		for (n = 0; isalnum((unsigned char)s[n]) || s[n] == '_'; n++)
+			;
+		if (n && isalpha((unsigned char)*s)) {
+			*p = s;
+			return n;
+		}
+		s += n ? n : 1;
+	}
+	*p = s;
+	return 0;
+}
+
+static bool word_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
 /* Statements that hand back rows go through dal_query; the rest through dal_exec,
- * which counts the rows they changed. */
+ * which counts the rows they changed. The first word decides, or a RETURNING
+ * anywhere; comments and literals are not words. */
 static bool returns_rows(const char *sql)
 {
 	static const char *const words[] = { "select", "with", "values", "pragma", "show", "explain",
 		"table", "describe", "summarize", "from" };
-	const char *s = sql, *p;
-	size_t i, n;
+	const char *s = sql;
+	size_t i, n = next_word(&s);
 
-	while (isspace((unsigned char)*s) || *s == '(')
-		s++;
-	for (n = 0; isalpha((unsigned char)s[n]);)
-		n++;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0)
+	for (i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
+		if (word_is(s, n, words[i]))
 			return true;
-	for (p = sql; (p = strcasestr(p, "returning")) != NULL; p++)
-		if ((p == sql || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[9]))
+	for (; n; s += n, n = next_word(&s))
+		if (word_is(s, n, "returning"))
 			return true;
 	return false;
 }
 
-static int print_result(cli *c, const dal_result *res)
+static int result_json(const dal_result *res)
+{
+	size_t nr = dal_result_rows(res), nc = dal_result_columns(res), r, i;
+	json_t *cols = json_array(), *rows = json_array();
+
+	for (i = 0; i < nc; i++)
+		json_array_append_new(cols, out_jstr(dal_result_column_name(res, i)));
+	for (r = 0; r < nr; r++) {
+		json_t *row = json_array();
+		for (i = 0; i < nc; i++)
+			json_array_append_new(row, out_value_json(dal_result_get(res, r, i)));
+		json_array_append_new(rows, row);
+	}
+	return out_json(json_pack("{s:o, s:o, s:I}", "columns", cols, "rows", rows, "row_count", (json_int_t)nr));
+}
+
+/* Numbers right-aligned, as psql and sqlite3 show them. */
+static int result_table(cli *c, const dal_result *res)
 {
 	size_t nr = dal_result_rows(res), nc = dal_result_columns(res), r, i;
 	const char **names = calloc(nc ? nc : 1, sizeof(char *));
@@ -104,19 +164,6 @@ static int print_result(cli *c, const dal_result *res)
 		goto done;
 	for (i = 0; i < nc; i++)
 		names[i] = dal_result_column_name(res, i);
-	if (c->json) {
-		json_t *cols = json_array(), *rows = json_array();
-		for (i = 0; i < nc; i++)
-			json_array_append_new(cols, json_string(names[i]));
-		for (r = 0; r < nr; r++) {
-			json_t *row = json_array();
-			for (i = 0; i < nc; i++)
-				json_array_append_new(row, out_value_json(dal_result_get(res, r, i)));
-			json_array_append_new(rows, row);
-		}
-		rc = out_json(json_pack("{s:o, s:o, s:I}", "columns", cols, "rows", rows, "row_count", (json_int_t)nr));
-		goto done;
-	}
 	if (!(t = out_table_new(nc, names)))
 		goto done;
 	for (r = 0; r < nr; r++) {
@@ -151,6 +198,9 @@ int cmd_sql(cli *c, int argc, char **argv)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(c, argc == optind ? "a statement is needed" : "one statement, in one argument");
+	/* Refused here: the engines disagree on an empty statement (PostgreSQL ran none). */
+	if (!next_word(&(const char *){ argv[optind] }))
+		return cli_usage_error(c, "the statement is empty (only spaces, comments or ';')");
 	if ((rc = cli_open(c)) != CLI_OK)
 		return rc;
 	if (!returns_rows(argv[optind])) {
@@ -163,7 +213,7 @@ int cmd_sql(cli *c, int argc, char **argv)
 	}
 	if (dal_query(&res, c->db, argv[optind], o.params, o.n) < 0)
 		return cli_fail(c, "the statement failed");
-	rc = print_result(c, res);
+	rc = c->json ? result_json(res) : result_table(c, res);
 	dal_result_free(res);
 	return rc;
 }

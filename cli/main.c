@@ -94,18 +94,24 @@ static const char *code_name(int code)
 	}
 }
 
-/* The message on stderr, and with --json the error document on stdout. */
+/* The message on stderr, and with --json the error document on stdout. The engine's
+ * message may quote data: terminal controls in it are escaped, and bytes that are
+ * not UTF-8 too, or the JSON document could not be written. */
 static int report(cli *c, int code, const char *what, const char *message)
 {
-	char *msg = scrub(message);
-	int rc = (code == DAL_ECONN || code == DAL_ETIMEOUT) ? CLI_UNAVAILABLE : CLI_FAIL;
+	char *scrubbed = scrub(message), *msg = scrubbed ? out_escape_message(scrubbed) : NULL;
+	/* A timeout once connected is a statement that ran too long, not a database out
+	 * of reach: cli_open() maps its own failures to CLI_UNAVAILABLE. */
+	int rc = code == DAL_ECONN ? CLI_UNAVAILABLE : CLI_FAIL;
 
-	fprintf(stderr, "%s%s:%s %s: %s\n", out_sgr(c, OUT_RED), c->prog, out_reset(c), what, msg ? msg : "");
+	fprintf(stderr, "%s%s%s %s: %s\n", c->color_err ? OUT_RED : "", c->prog, c->color_err ? "\033[0m:" : ":", what,
+		msg ? msg : "");
 	if (c->json) {
-		json_t *err = json_pack("{s:s, s:s, s:s}", "code", code_name(code), "what", what, "message",
-			msg ? msg : "");
+		json_t *err = json_pack("{s:s, s:s, s:o}", "code", code_name(code), "what", what, "message",
+			out_jstr(msg ? msg : ""));
 		out_json(json_pack("{s:o}", "error", err));
 	}
+	free(scrubbed);
 	free(msg);
 	return rc;
 }
@@ -138,6 +144,19 @@ int cli_usage_error(cli *c, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* getopt_long's '?' or ':' as a usage message naming the option as given: a short
+ * option inside a cluster (-xy) is optopt, not the argument getopt stands on. */
+static int bad_option(cli *c, int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		return cli_usage_error(c, "option '%s' needs a value", arg);
+	if (strncmp(arg, "--", 2) != 0 && optopt)
+		return cli_usage_error(c, "unknown option '-%c'", optopt);
+	return cli_usage_error(c, "unknown option '%s'", arg);
+}
+
 bool cli_parse_int(const char *text, int64_t *out)
 {
 	char *end;
@@ -151,6 +170,31 @@ bool cli_parse_int(const char *text, int64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int cli_subcommand(cli *c, int argc, char **argv, const char *const *names, const char *help, const char **action)
+{
+	char list[128] = "";
+	size_t i, n = 0;
+
+	*action = argc >= 2 ? argv[1] : "";
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(help, stdout);
+		return CLI_OK;
+	}
+	if (argc >= 2 && argv[1][0] != '-' && known(argv[1], names)) {
+		snprintf(c->prog_buf, sizeof(c->prog_buf), "%s %s", c->prog, argv[1]);
+		c->prog = c->prog_buf;
+		return -1;
+	}
+	while (names[n])
+		n++;
+	for (i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+			names[i]);
+	if (argc < 2 || argv[1][0] == '-')
+		return cli_usage_error(c, "%s is needed", list);
+	return cli_usage_error(c, "unknown command '%s': %s", argv[1], list);
 }
 
 bool known(const char *word, const char *const *words)
@@ -191,12 +235,16 @@ void cli_settle(cli *c)
 {
 	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 
+	/* Each stream is coloured by whether it is a terminal itself: on a terminal,
+	 * `dal ... 2>err.log` must not write escapes into the log. */
 	if (c->color_mode > 0)
-		c->color = true;
+		c->color = c->color_err = true;
 	else if (c->color_mode < 0 || (no && *no) || (term && strcmp(term, "dumb") == 0))
-		c->color = false;
-	else
+		c->color = c->color_err = false;
+	else {
 		c->color = isatty(STDOUT_FILENO) && !c->json;
+		c->color_err = isatty(STDERR_FILENO);
+	}
 	c->progress = isatty(STDERR_FILENO) != 0;
 }
 
@@ -242,10 +290,8 @@ int cli_parse(cli *c, int argc, char **argv, const struct option *opts, const ch
 			fputs(help, stdout);
 			return CLI_OK;
 		}
-		if (opt == ':')
-			return cli_usage_error(c, "option '%s' needs a value", argv[optind - 1]);
-		if (opt == '?')
-			return cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+		if (opt == ':' || opt == '?')
+			return bad_option(c, opt, argv);
 		if ((r = each ? each(c, opt, optarg, st) : CLI_USAGE) != -1)
 			return r;
 	}
@@ -336,7 +382,7 @@ int main(int argc, char **argv)
 
 	dal_log_set_handler(log_line, &c);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		int r = cli_common_opt(&c, opt, optarg);
 		if (r < 0)
 			return cli_usage_error(&c, "--color takes auto, always or never, not '%s'", optarg);
@@ -350,7 +396,7 @@ int main(int argc, char **argv)
 			printf("dal %s\n", dal_version());
 			return CLI_OK;
 		}
-		return cli_usage_error(&c, "unknown option '%s'", argv[optind - 1]);
+		return bad_option(&c, opt, argv);
 	}
 	if (optind >= argc) {
 		fputs(usage_text, stderr);

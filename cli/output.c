@@ -1,11 +1,15 @@
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "output.h"
 
 #include <inttypes.h>
+#include <locale.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 const char *out_sgr(const cli *c, const char *sgr)
 {
@@ -30,26 +34,78 @@ const char *out_time(char buf[OUT_TIME_BUFSIZE], int64_t us)
 	return buf;
 }
 
-char *out_escape(const char *s, size_t len)
+/* The length of the valid UTF-8 sequence at @p s (of @p len bytes), 0 if none starts there. */
+static size_t utf8_len(const unsigned char *s, size_t len)
 {
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		: s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0, i;
+	uint32_t cp = s[0] & (0x7f >> n);
+
+	if (n == 0 || n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* C0 and C1 controls (U+0080..U+009F: a terminal may take U+009B as CSI) and bytes
+ * that are not UTF-8 become \xNN, so that the text is valid UTF-8 and inert. */
+static char *escape(const char *s, size_t len, bool keep_newline)
+{
+	const unsigned char *u = (const unsigned char *)s;
 	char *out = malloc(len * 4 + 1), *p = out;
-	size_t i;
+	size_t i = 0, n, k;
 
 	if (!out)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '\n')
+	while (i < len) {
+		n = utf8_len(u + i, len - i);
+		if (u[i] == '\n' && !keep_newline)
 			p += sprintf(p, "\\n");
-		else if (ch == '\t')
+		else if (u[i] == '\t')
 			p += sprintf(p, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			p += sprintf(p, "\\x%02x", ch);
-		else
-			*p++ = (char)ch;
+		else if (n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7f) && u[i] != '\n') ||
+		         (n == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+			for (k = 0; k < (n ? n : 1); k++)
+				p += sprintf(p, "\\x%02x", u[i + k]);
+		} else {
+			memcpy(p, s + i, n);
+			p += n;
+		}
+		i += n ? n : 1;
 	}
 	*p = '\0';
 	return out;
+}
+
+char *out_escape(const char *s, size_t len)
+{
+	return escape(s, len, false);
+}
+
+char *out_escape_message(const char *s)
+{
+	return escape(s, strlen(s), true);
+}
+
+json_t *out_jstr(const char *s)
+{
+	json_t *j;
+	char *e;
+
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	e = out_escape(s, strlen(s));
+	j = json_string(e ? e : "");
+	free(e);
+	return j;
 }
 
 static char *hex_blob(const unsigned char *b, size_t len)
@@ -79,6 +135,25 @@ static const char *iso_from_text(char buf[OUT_TIME_BUFSIZE], const dal_value *v)
 	return dal_timestamp_parse(&us, t) == DAL_OK ? out_time(buf, us) : NULL;
 }
 
+/* Infinities and NaN as PostgreSQL spells them; other reals in the fewest digits
+ * that read back as the same double (0.1, not 0.10000000000000001). */
+static const char *real_text(char buf[64], double d)
+{
+	int prec;
+
+	if (isnan(d))
+		return "NaN";
+	if (isinf(d))
+		return d > 0 ? "Infinity" : "-Infinity";
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, 64, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return buf;
+	}
+	snprintf(buf, 64, "%.17g", d);
+	return buf;
+}
+
 char *out_value_text(const dal_value *v)
 {
 	char buf[64], t[OUT_TIME_BUFSIZE];
@@ -92,8 +167,7 @@ char *out_value_text(const dal_value *v)
 		snprintf(buf, sizeof(buf), "%" PRId64, v->v.i);
 		return strdup(buf);
 	case DAL_TYPE_DOUBLE:
-		snprintf(buf, sizeof(buf), "%.17g", v->v.d);
-		return strdup(buf);
+		return strdup(real_text(buf, v->v.d));
 	case DAL_TYPE_TIMESTAMP:
 		return strdup(out_time(t, v->v.ts));
 	case DAL_TYPE_BLOB:
@@ -115,9 +189,29 @@ json_t *out_json_text(const char *text)
 	return j ? j : json_string(text);
 }
 
+/* A JSON column as its document (one jansson refuses stays text), dal's timestamp text
+ * as ISO-8601, other text as a string: escaped when it is not UTF-8, which jansson
+ * refuses. */
+static json_t *text_json(const dal_value *v)
+{
+	char t[OUT_TIME_BUFSIZE], *e;
+	json_t *j;
+
+	if (v->type == DAL_TYPE_JSON && (j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY, NULL)) != NULL)
+		return j;
+	if (v->type == DAL_TYPE_TEXT && iso_from_text(t, v))
+		return json_string(t);
+	if ((j = json_stringn(v->v.s, v->len)) != NULL)
+		return j;
+	e = out_escape(v->v.s, v->len);
+	j = json_string(e ? e : "");
+	free(e);
+	return j;
+}
+
 json_t *out_value_json(const dal_value *v)
 {
-	char t[OUT_TIME_BUFSIZE];
+	char t[OUT_TIME_BUFSIZE], buf[64];
 	json_t *j;
 
 	switch (v ? v->type : DAL_TYPE_NULL) {
@@ -128,25 +222,13 @@ json_t *out_value_json(const dal_value *v)
 	case DAL_TYPE_INT:
 		return json_integer(v->v.i);
 	case DAL_TYPE_DOUBLE:
-		return json_real(v->v.d);
+		/* JSON has no infinity or NaN: they are strings, as the table shows them. */
+		return isfinite(v->v.d) ? json_real(v->v.d) : json_string(real_text(buf, v->v.d));
 	case DAL_TYPE_TIMESTAMP:
 		return json_string(out_time(t, v->v.ts));
 	case DAL_TYPE_JSON:
 	case DAL_TYPE_TEXT:
-		/* A document jansson refuses stays text. */
-		if (v->type == DAL_TYPE_JSON && (j = json_loadb(v->v.s, v->len, JSON_DECODE_ANY, NULL)) != NULL)
-			return j;
-		if (v->type == DAL_TYPE_TEXT && iso_from_text(t, v))
-			return json_string(t);
-		/* Invalid UTF-8 is refused by jansson: fall back to the escaped text. */
-		if ((j = json_stringn(v->v.s, v->len)) != NULL)
-			return j;
-		{
-			char *e = out_escape(v->v.s, v->len);
-			j = json_string(e ? e : "");
-			free(e);
-			return j;
-		}
+		return text_json(v);
 	case DAL_TYPE_BLOB: {
 		char *h = hex_blob(v->v.p, v->len);
 		j = json_string(h ? h : "");
@@ -177,13 +259,35 @@ struct out_table {
 	bool *right;
 };
 
-/* Columns a terminal gives the text: UTF-8 continuation bytes take none. */
+/* Columns a terminal gives the text, by the C library's wcwidth() in a UTF-8 locale of
+ * this thread's own (the program's locale may be "C", where it knows no wide
+ * character): 2 for CJK and emoji, 0 for combining marks. Text here is escaped, so
+ * it is valid UTF-8. */
 static size_t width(const char *s)
 {
-	size_t n = 0;
+	static locale_t utf8;
+	locale_t before;
+	size_t n = 0, len = s ? strlen(s) : 0, k;
+	mbstate_t st;
+	wchar_t wc;
+	int w;
 
-	for (; s && *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
+	if (!utf8)
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (!utf8) {
+		for (k = 0; k < len; k++)
+			n += ((unsigned char)s[k] & 0xc0) != 0x80;
+		return n;
+	}
+	before = uselocale(utf8);
+	memset(&st, 0, sizeof(st));
+	while (len && (k = mbrtowc(&wc, s, len, &st)) != 0 && k <= len) {
+		w = wcwidth(wc);
+		n += w < 0 ? 1 : (size_t)w;
+		s += k;
+		len -= k;
+	}
+	uselocale(before);
 	return n;
 }
 

@@ -23,8 +23,15 @@ const char *out_reset(const cli *c);
 #define OUT_TIME_BUFSIZE 40
 const char *out_time(char buf[OUT_TIME_BUFSIZE], int64_t us);
 
-/* Text safe to print on a terminal: control bytes as \n, \t, \xNN. Owned, free(). */
+/* Text safe to print on a terminal and valid UTF-8: controls as \n, \t, \xNN, and
+ * so are bytes that are not UTF-8. Owned, free(). */
 char *out_escape(const char *s, size_t len);
+
+/* As out_escape(), for a message: its line breaks stay. Owned, free(). */
+char *out_escape_message(const char *s);
+
+/* @p s as a JSON string (escaped when it is not UTF-8), or null for NULL: a new reference. */
+json_t *out_jstr(const char *s);
 
 /* A value as text for a table cell (owned, free()); NULL for a null value. */
 char *out_value_text(const dal_value *v);

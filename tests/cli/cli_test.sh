@@ -12,7 +12,7 @@ dal=$build/cli/dal
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sentinel=dal_sentinel_pw_5c1f9e
-commands=0 checks=0 failed=0 leaks=0 secret=""
+leaks=0 secret=""
 
 case $engine in
 sqlite-file) url="sqlite:///$work/cli.db" ;;
@@ -27,28 +27,7 @@ postgres)
 *) echo "cli_test: unknown engine $engine" >&2; exit 2 ;;
 esac
 
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-# run RC ARGS...: run dal, keep stdout in $out, stderr in $err, check the exit code
-run() {
-	local want=$1; shift
-	commands=$((commands + 1)) checks=$((checks + 1))
-	"$dal" "$@" >"$work/out" 2>"$work/err" </dev/null
-	rc=$?
-	out=$(cat "$work/out") err=$(cat "$work/err")
-	{ cat "$work/out" "$work/err"; } >>"$work/all"
-	[ "$rc" = "$want" ] || fail "dal $* exited $rc, want $want; stderr: $err"
-}
-# is JQ_EXPR: the last stdout, parsed as JSON, makes the expression true
-is() {
-	checks=$((checks + 1))
-	# jq 1.6 -e exits 0 on empty input: an empty stdout must fail here.
-	[ -n "$out" ] || { fail "jq '$1' on an empty stdout"; return; }
-	jq -e "$1" >/dev/null 2>&1 <<<"$out" || fail "jq '$1' on: $out"
-}
-has_err() {
-	checks=$((checks + 1))
-	case $err in *"$1"*) ;; *) fail "stderr lacks '$1': $err" ;; esac
-}
+. "$(dirname "$0")/lib.sh"
 usage() {
 	run 2 "$@"
 	checks=$((checks + 1))
