@@ -7,6 +7,7 @@
 #include "db.h"
 #include "each.h"
 #include "session.h"
+#include "sql/placeholder.h"
 #include "util/error.h"
 #include "util/str.h"
 
@@ -33,6 +34,9 @@ static int raw_start(raw_call *rc, dal_db *db, const char *sql, const dal_value 
 	memset(rc, 0, sizeof(*rc));
 	DAL_ASSERT_ARG(db);
 	DAL_ASSERT_ARG(sql);
+	/* Engines differ here (PostgreSQL runs nothing and succeeds): one answer for all. */
+	if (dal__sql_is_empty(sql))
+		return dal__error(DAL_EINVAL, "the SQL text holds no statement");
 	if (n && !params)
 		return dal__error(DAL_EINVAL, "invalid argument: 'params' is NULL with nparams %zu", n);
 	if ((error = dal__session_open(&rc->s, db, 0)) < 0)

@@ -77,7 +77,8 @@ DAL_API const char *dal_db_url_redacted(const dal_db *db);
  * @param sql    one statement (copied)
  * @param params values bound in order (borrowed for the call); NULL when nparams is 0
  * @param nparams number of parameters
- * @return DAL_OK; DAL_EINVAL for NULL arguments or a parameter count the SQL does not
+ * @return DAL_OK; DAL_EINVAL for NULL arguments, SQL that holds no statement (only
+ *         blanks, semicolons and comments) or a parameter count the SQL does not
  *         have; DAL_ESQL for SQL the engine rejects; DAL_ECONSTRAINT, DAL_EBUSY,
  *         DAL_ECONN, DAL_ESERIALIZE from the engine; DAL_EUNSUPPORTED for a statement
  *         that may write, inside a nested unit of work on an engine without savepoints

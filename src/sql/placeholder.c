@@ -6,6 +6,7 @@
  */
 #include "sql/placeholder.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /* Characters of an identifier (PostgreSQL allows $ after the first, and any
@@ -146,4 +147,19 @@ int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style)
 		}
 	}
 	return error;
+}
+
+bool dal__sql_is_empty(const char *sql)
+{
+	const char *p;
+	size_t n;
+
+	for (p = sql; *p; p++) {
+		bool comment = (p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*');
+		if (comment && (n = dal__sql_skip_quoted(sql, p)) > 0)
+			p += n - 1;
+		else if (!isspace((unsigned char)*p) && *p != ';')
+			return false;
+	}
+	return true;
 }

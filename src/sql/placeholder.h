@@ -1,6 +1,8 @@
 #ifndef DAL_SQL_PLACEHOLDER_H
 #define DAL_SQL_PLACEHOLDER_H
 
+#include <stdbool.h>
+
 #include "driver/driver.h"
 #include "util/str.h"
 
@@ -14,5 +16,8 @@ int dal__sql_placeholders(dal_str *out, const char *sql, dal_placeholder style);
 size_t dal__sql_skip_quoted(const char *sql, const char *p);
 /* The highest $n outside literals and comments (0: none). */
 long dal__sql_max_param(const char *sql);
+
+/* True when the text holds no statement: only blanks, semicolons and comments. */
+bool dal__sql_is_empty(const char *sql);
 
 #endif

@@ -156,10 +156,33 @@ static void test_error_prometheus_append_fails(void **state)
 	dal_string_free(full);
 }
 
+/* SQL with no statement in it (empty, blanks, semicolons, comments) is the caller's
+ * mistake on every engine: DAL_EINVAL saying so, not a crash or a silent success. */
+static void test_error_sql_without_statement(void **state)
+{
+	fixture *fx = FX(state);
+	const char *texts[] = { "", "   ", ";", " ; ;\n", "-- only a comment", "/* a comment */ ;" };
+	dal_result *res = NULL;
+	int64_t changes = 7;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		assert_int_equal(dal_exec(&changes, fx->db, texts[i], NULL, 0), DAL_EINVAL);
+		assert_non_null(strstr(dal_error_last()->message, "no statement"));
+		assert_int_equal(changes, 0);
+		assert_int_equal(dal_query(&res, fx->db, texts[i], NULL, 0), DAL_EINVAL);
+		assert_null(res);
+	}
+	/* A statement after a comment, or a literal holding only a semicolon, is one. */
+	CHECK_OK(dal_query(&res, fx->db, "/* why */ SELECT ';'", NULL, 0));
+	assert_int_equal(dal_result_rows(res), 1);
+	dal_result_free(res);
+}
+
 FX_CASES(cases_errors,
 	FX_CASE(test_error_unknown_value_type),
 	FX_CASE(test_error_unknown_value_type_echoed),
 	FX_CASE(test_error_timestamp_out_of_range),
 	FX_CASE(test_error_duckdb_connect_refused),
 	FX_CASE(test_error_prometheus_append_fails),
+	FX_CASE(test_error_sql_without_statement),
 );
