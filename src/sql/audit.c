@@ -178,8 +178,8 @@ int dal__sql_audit_query(dal_str *out, dal_value *params, size_t *n, const dal_a
 	error = error ? error : dal__str_puts(out, " ORDER BY \"timestamp\" DESC, \"id\" DESC");
 	if (error == 0 && f && (f->limit || f->offset)) {
 		error = dal__str_puts(out, " LIMIT ? OFFSET ?");
-		params[(*n)++] = dal_int(f->limit ? f->limit : DAL__SQL_NO_LIMIT);
-		params[(*n)++] = dal_int(f->offset);
+		params[(*n)++] = dal_int(f->limit ? dal__sql_row_bound(f->limit) : DAL__SQL_NO_LIMIT);
+		params[(*n)++] = dal_int(dal__sql_row_bound(f->offset));
 	}
 	return error;
 }

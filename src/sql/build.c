@@ -425,8 +425,8 @@ static int limit_offset(select_ctx *s, const dal_criteria *c)
 	if (!c || (c->limit == 0 && c->offset == 0))
 		return 0;
 	/* One statement shape for any limit and offset, so the prepared statement is reused. */
-	lim = dal_int(c->limit > 0 && c->limit < DAL__SQL_NO_LIMIT ? c->limit : DAL__SQL_NO_LIMIT);
-	off = dal_int(c->offset);
+	lim = dal_int(c->limit > 0 ? dal__sql_row_bound(c->limit) : DAL__SQL_NO_LIMIT);
+	off = dal_int(dal__sql_row_bound(c->offset));
 	if ((error = dal__str_puts(s->out, " LIMIT ? OFFSET ?")) < 0 || (error = push(s, &lim, -1)) < 0)
 		return error;
 	return push(s, &off, -1);

@@ -87,4 +87,11 @@ int dal__sql_create_index(dal_str *out, const dal_dialect *d, const char *table,
 /* The LIMIT of an OFFSET without one: 2^62 - 1, as DuckDB refuses a LIMIT above 2^62. */
 #define DAL__SQL_NO_LIMIT (INT64_MAX >> 1)
 
+/* A limit or offset as bound: no table holds DAL__SQL_NO_LIMIT rows, so a larger
+ * one reads the same, and DuckDB refuses a LIMIT or OFFSET above it. */
+static inline int64_t dal__sql_row_bound(int64_t n)
+{
+	return n < DAL__SQL_NO_LIMIT ? n : DAL__SQL_NO_LIMIT;
+}
+
 #endif

@@ -865,6 +865,13 @@ static void test_find_order_limit_offset(void **state)
 	expect_find(repo, &c, asc + NITEMS - 2, 2, "limit past the end");
 	c.offset = NITEMS + 5;
 	expect_find(repo, &c, NULL, 0, "offset past the end");
+	/* The largest values: all rows, and none (DuckDB refuses them above 2^62 in SQL). */
+	c.offset = INT64_MAX;
+	expect_find(repo, &c, NULL, 0, "the largest offset");
+	c.offset = 0;
+	c.limit = INT64_MAX;
+	expect_find(repo, &c, asc, NITEMS, "the largest limit");
+	c.limit = 10;
 	c.limit = 1;
 	c.offset = 0;
 	expect_find(repo, &c, asc, 1, "limit 1");
