@@ -265,6 +265,15 @@ static void test_every_filter(void **state)
 	f.offset = 1;
 	Q(3);
 	dal_audit_logs_free(logs);
+	/* The largest limit and offset mean all rows and none, on every engine
+	 * (DuckDB refuses a LIMIT or OFFSET above 2^62 in SQL). */
+	f.limit = INT64_MAX;
+	f.offset = 0;
+	Q(4);
+	dal_audit_logs_free(logs);
+	f.offset = INT64_MAX;
+	Q(0);
+	dal_audit_logs_free(logs);
 	f = (dal_audit_filter)DAL_AUDIT_FILTER_INIT;
 	f.user_id = "alice";
 	f.action = "CREATE";
@@ -687,33 +696,55 @@ static void test_cleanup_raced_by_another(void **state)
 	dal_repo_close(repo);
 }
 
+/* 1 when the next statement on `db` runs with synchronous_commit on. */
+static int64_t sync_on(dal_db *db)
+{
+	dal_result *res = NULL;
+	int64_t on;
+
+	CHECK_OK(dal_query(&res, db, "SELECT CASE WHEN current_setting('synchronous_commit') = 'on' "
+		"THEN 1 ELSE 0 END", NULL, 0));
+	on = dal_result_get(res, 0, 0)->v.i;
+	dal_result_free(res);
+	return on;
+}
+
 /* PostgreSQL: the batches of a cleanup commit without waiting for the disk (but
  * the last), which never leaks into anything else: not into the pool's next
- * transactions, nor into the unit of work a cleanup runs in. */
+ * transactions, nor into the unit of work a cleanup runs in. The database's
+ * default is made `on` for connections opened after it (a test server may run
+ * with it off), and a second handle's connections are the ones watched. */
 static void test_cleanup_commits_stay_durable(void **state)
 {
 	fixture *fx = FX(state);
-	const char *sync_on = "SELECT CASE WHEN current_setting('synchronous_commit') = 'on' THEN 1 ELSE 0 END";
 	dal_repo *repo = NULL;
 	dal_uow *uow = NULL;
+	dal_db *db = NULL;
 	int64_t deleted = -1;
 
 	if (!fx_is(fx, "postgres")) {
 		FX_SKIP("synchronous_commit is PostgreSQL's");
 		return;
 	}
+	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', "
+		"current_database()); END $$");
+	CHECK_OK(fx_open_again(&db, fx, NULL));
 	repo = open_audited(fx, &accts, 0);
 	write_chain(fx, 12000);
-	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	assert_int_equal(sync_on(db), 1);
+	CHECK_OK(dal_audit_cleanup(&deleted, db, 0));
 	assert_int_equal(deleted, 12000);
-	assert_int_equal(fx_scalar(fx, sync_on, NULL, 0), 1);
+	assert_int_equal(sync_on(db), 1);
 	write_chain(fx, 12000);
-	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
-	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	CHECK_OK(dal_uow_begin(&uow, db, NULL));
+	CHECK_OK(dal_audit_cleanup(&deleted, db, 0));
 	assert_int_equal(deleted, 12000);
-	assert_int_equal(fx_scalar(fx, sync_on, NULL, 0), 1);
+	assert_int_equal(sync_on(db), 1);
 	CHECK_OK(dal_uow_commit(uow));
 	assert_verify_ok(fx);
+	dal_close(db);
+	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET synchronous_commit', "
+		"current_database()); END $$");
 	dal_repo_close(repo);
 }
 
