@@ -717,6 +717,36 @@ static void test_cleanup_commits_stay_durable(void **state)
 	dal_repo_close(repo);
 }
 
+/* PostgreSQL: a cleanup whose batches all committed without waiting for the disk
+ * (a whole number of batches: its last read finds nothing) returns only once they
+ * are on disk. A commit that wrote no WAL itself but its commit record (such as
+ * one that only took a transaction id) does not wait for the flush either. */
+static void test_cleanup_flushes_before_return(void **state)
+{
+	fixture *fx = FX(state);
+	/* Flushed up to what was written; past a page's header just written, that header excepted. */
+	const char *flushed = "SELECT CASE WHEN f >= i OR (i - f <= 40 AND (i - '0/0'::pg_lsn) % 8192 <= 40) "
+		"THEN 1 ELSE 0 END FROM (SELECT pg_current_wal_flush_lsn() AS f, pg_current_wal_insert_lsn() AS i) w";
+	dal_repo *repo = NULL;
+	int64_t deleted = -1;
+
+	if (!fx_is(fx, "postgres")) {
+		FX_SKIP("synchronous_commit is PostgreSQL's");
+		return;
+	}
+	if (fx_scalar(fx, "SELECT CASE WHEN current_setting('synchronous_commit') = 'off' THEN 1 ELSE 0 END",
+	              NULL, 0)) {
+		FX_SKIP("the server commits without the flush (DAL_PG_DURABLE=1 scripts/pg-test-server.sh)");
+		return;
+	}
+	repo = open_audited(fx, &accts, 0);
+	write_chain(fx, 10000);
+	CHECK_OK(dal_audit_cleanup(&deleted, fx->db, 0));
+	assert_int_equal(fx_scalar(fx, flushed, NULL, 0), 1);
+	assert_int_equal(deleted, 10000);
+	dal_repo_close(repo);
+}
+
 static int64_t file_size(const char *path)
 {
 	struct stat st;
@@ -1130,6 +1160,7 @@ FX_CASES(cases_audit,
 	FX_CASE(test_cleanup_raced_by_another),
 	FX_CASE(test_cleanup_checkpoints_for_writers),
 	FX_CASE(test_cleanup_commits_stay_durable),
+	FX_CASE(test_cleanup_flushes_before_return),
 	FX_CASE(test_as_of),
 	FX_CASE(test_unit_reads_its_own_audit_rows),
 	FX_CASE(test_chain_end_moved_elsewhere),
