@@ -1259,7 +1259,7 @@ static int pg_begin(dal_conn *conn, unsigned flags)
 /*
  * The audit cleanup's batches, all but the last, commit without waiting for the
  * WAL flush: writers queued on the chain head then wait for a batch's work, not
- * for the disk, whose flush during a checkpoint's sync takes hundreds of ms. A
+ * for the disk, whose flush is slow while the server's checkpoint syncs. A
  * crash may undo the last such batches with their move of the chain's start
  * (one transaction: the chain stays whole). At the end, a transaction that
  * writes a WAL record commits, and its flush makes them all durable before the
