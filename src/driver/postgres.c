@@ -1265,7 +1265,8 @@ static int pg_begin(dal_conn *conn, unsigned flags)
  * writes a WAL record commits, and its flush makes them all durable before the
  * cleanup returns: one that only takes an id (txid_current()) writes nothing
  * before its commit record, and PostgreSQL commits such a one without the flush.
- * A transactional message is such a record, open to any role, read by no one.
+ * A transactional logical message is such a record, open to any role (logical
+ * decoding that passes messages on shows it, prefix 'dal', empty).
  */
 static int pg_write_job(void *shared, dal_conn *conn, int step)
 {
