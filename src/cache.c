@@ -335,15 +335,12 @@ static void prefetch(const dal__cache *c, const stripe *st, uint64_t hash)
 	size_t n = atomic_load_explicit(&c->hint_nslots, memory_order_relaxed);
 	const char *s = (const char *)(atomic_load_explicit(&c->hint_slots, memory_order_relaxed) +
 		(size_t)(((hash >> 32) * (uint64_t)n) >> 32));
-
 	int k;
 
 	__builtin_prefetch(st);
 	/* The row is most often in its home slot or one of the next few. */
 	for (k = 0; k < PREFETCH_SLOTS * SLOT_BYTES; k += 64)
 		__builtin_prefetch(s + k);
-	__builtin_prefetch(s + 128);
-	__builtin_prefetch(s + 192);
 #else
 	(void)c, (void)st, (void)hash;
 #endif

@@ -1259,10 +1259,14 @@ static int pg_begin(dal_conn *conn, unsigned flags)
 /*
  * The audit cleanup's batches, all but the last, commit without waiting for the
  * WAL flush: writers queued on the chain head then wait for a batch's work, not
- * for the disk, whose flush during a checkpoint's sync takes hundreds of ms. A
+ * for the disk, whose flush is slow while the server's checkpoint syncs. A
  * crash may undo the last such batches with their move of the chain's start
- * (one transaction: the chain stays whole). At the end, a transaction with an
- * id commits, and its flush makes them all durable before the cleanup returns.
+ * (one transaction: the chain stays whole). At the end, a transaction that
+ * writes a WAL record commits, and its flush makes them all durable before the
+ * cleanup returns: one that only takes an id (txid_current()) writes nothing
+ * before its commit record, and PostgreSQL commits such a one without the flush.
+ * A transactional logical message is such a record, open to any role (logical
+ * decoding that passes messages on shows it, prefix 'dal', empty).
  */
 static int pg_write_job(void *shared, dal_conn *conn, int step)
 {
@@ -1271,7 +1275,7 @@ static int pg_write_job(void *shared, dal_conn *conn, int step)
 		return 0;
 	if (step == DAL__JOB_BATCH)
 		return pg_exec(conn, "SET LOCAL synchronous_commit TO off");
-	return step == DAL__JOB_END ? pg_exec(conn, "SELECT txid_current()") : 0;
+	return step == DAL__JOB_END ? pg_exec(conn, "SELECT pg_logical_emit_message(true, 'dal', '')") : 0;
 }
 
 static int pg_commit(dal_conn *conn)

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -748,6 +749,110 @@ static void test_cleanup_commits_stay_durable(void **state)
 	dal_repo_close(repo);
 }
 
+/* PostgreSQL: a cleanup whose batches all committed without waiting for the disk
+ * (a whole number of batches: its last read finds nothing) returns only once they
+ * are on disk. A commit that wrote no WAL itself but its commit record (such as
+ * one that only took a transaction id) does not wait for the flush either. The
+ * database's default is made `on` for a second handle's connections, which run
+ * the cleanup (a test server may run with it off). */
+static void test_cleanup_flushes_before_return(void **state)
+{
+	fixture *fx = FX(state);
+	/* Flushed up to what was written; past a page's header just written, that header excepted. */
+	const char *flushed = "SELECT CASE WHEN f >= i OR (i - f <= 40 AND (i - '0/0'::pg_lsn) % 8192 <= 40) "
+		"THEN 1 ELSE 0 END FROM (SELECT pg_current_wal_flush_lsn() AS f, pg_current_wal_insert_lsn() AS i) w";
+	dal_repo *repo = NULL;
+	dal_db *db = NULL;
+	int64_t deleted = -1;
+
+	if (!fx_is(fx, "postgres")) {
+		FX_SKIP("synchronous_commit is PostgreSQL's");
+		return;
+	}
+	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', "
+		"current_database()); END $$");
+	CHECK_OK(fx_open_again(&db, fx, NULL));
+	repo = open_audited(fx, &accts, 0);
+	write_chain(fx, 10000);
+	CHECK_OK(dal_audit_cleanup(&deleted, db, 0));
+	assert_int_equal(fx_scalar(fx, flushed, NULL, 0), 1);
+	assert_int_equal(deleted, 10000);
+	dal_close(db);
+	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET synchronous_commit', "
+		"current_database()); END $$");
+	dal_repo_close(repo);
+}
+
+/* A 4-byte big-endian field of the database file's header, as on disk. */
+static int64_t header_field(const char *path, long offset)
+{
+	unsigned char b[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, offset, SEEK_SET), 0);
+	assert_int_equal(fread(b, 1, 4, f), 4);
+	fclose(f);
+	return (int64_t)b[0] << 24 | (int64_t)b[1] << 16 | (int64_t)b[2] << 8 | b[3];
+}
+
+/* SQLite: no cleanup runs, so a commit past 1,000 pages of log copies it into
+ * the database file, whose header then says what the connection sees. */
+static void assert_commit_checkpoints(fixture *fx)
+{
+	const char *path = fx->url + strlen("sqlite:///");
+
+	CHECK_OK(dal_exec(NULL, fx->db, "CREATE TABLE IF NOT EXISTS cp_big (x TEXT)", NULL, 0));
+	CHECK_OK(dal_exec(NULL, fx->db, "INSERT INTO cp_big WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL "
+		"SELECT i + 1 FROM c WHERE i < 3000) SELECT hex(randomblob(1000)) FROM c", NULL, 0));
+	assert_int_equal(header_field(path, 28), fx_scalar(fx, "PRAGMA page_count", NULL, 0));
+	assert_int_equal(header_field(path, 36), fx_scalar(fx, "PRAGMA freelist_count", NULL, 0));
+}
+
+typedef struct cleanup_run {
+	dal_db *db;
+	int64_t deleted;
+	int rc;
+} cleanup_run;
+
+static void *run_cleanup(void *arg)
+{
+	cleanup_run *r = arg;
+
+	r->rc = dal_audit_cleanup(&r->deleted, r->db, 0);
+	return NULL;
+}
+
+/* Two cleanups of one dal_db at once (threads): together they delete each row
+ * once, the chain stays whole, and the state they share (SQLite's count of
+ * jobs running, which holds writers' checkpoints back) is back to none after. */
+static void test_cleanup_two_at_once(void **state)
+{
+	fixture *fx = FX(state);
+	cleanup_run r[2] = { { fx->db, -1, -1 }, { fx->db, -1, -1 } };
+	pthread_t t[2];
+	dal_repo *repo = NULL;
+
+	if (!fx_is(fx, "sqlite-file") && !fx_is(fx, "postgres")) {
+		FX_SKIP("two connections of one database");
+		return;
+	}
+	repo = open_audited(fx, &accts, 0);
+	write_chain(fx, 12000);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, run_cleanup, &r[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	if (r[0].rc != DAL_OK || r[1].rc != DAL_OK)
+		fail_msg("cleanups: %d and %d (%s)", r[0].rc, r[1].rc, dal_error_last()->message);
+	assert_int_equal(r[0].deleted + r[1].deleted, 12000);
+	assert_int_equal(audit_rows(fx), 0);
+	assert_verify_ok(fx);
+	if (fx_is(fx, "sqlite-file"))
+		assert_commit_checkpoints(fx);
+	dal_repo_close(repo);
+}
+
 static int64_t file_size(const char *path)
 {
 	struct stat st;
@@ -1161,6 +1266,8 @@ FX_CASES(cases_audit,
 	FX_CASE(test_cleanup_raced_by_another),
 	FX_CASE(test_cleanup_checkpoints_for_writers),
 	FX_CASE(test_cleanup_commits_stay_durable),
+	FX_CASE(test_cleanup_flushes_before_return),
+	FX_CASE(test_cleanup_two_at_once),
 	FX_CASE(test_as_of),
 	FX_CASE(test_unit_reads_its_own_audit_rows),
 	FX_CASE(test_chain_end_moved_elsewhere),
