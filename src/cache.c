@@ -333,13 +333,13 @@ static void prefetch(const dal__cache *c, const stripe *st, uint64_t hash)
 {
 #if defined(__GNUC__)
 	size_t n = atomic_load_explicit(&c->hint_nslots, memory_order_relaxed);
-	const char *s = (const char *)(atomic_load_explicit(&c->hint_slots, memory_order_relaxed) +
-		(size_t)(((hash >> 32) * (uint64_t)n) >> 32));
-	int k;
+	size_t home = (size_t)(((hash >> 32) * (uint64_t)n) >> 32);
+	const char *s = (const char *)(atomic_load_explicit(&c->hint_slots, memory_order_relaxed) + home);
+	/* The row is most often in its home slot or one of the next few (not past the end). */
+	size_t k, bytes = (n - home < PREFETCH_SLOTS ? n - home : PREFETCH_SLOTS) * SLOT_BYTES;
 
 	__builtin_prefetch(st);
-	/* The row is most often in its home slot or one of the next few. */
-	for (k = 0; k < PREFETCH_SLOTS * SLOT_BYTES; k += 64)
+	for (k = 0; k < bytes; k += 64)
 		__builtin_prefetch(s + k);
 #else
 	(void)c, (void)st, (void)hash;
