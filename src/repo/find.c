@@ -406,22 +406,23 @@ static int id_bounds(int64_t *first, int64_t *last, bool *found, dal_repo *repo,
 	return error;
 }
 
+static int read_any(dal_repo *repo, dal_stmt *stmt, void *payload)
+{
+	struct bounds *b = payload;
+
+	(void)repo;
+	b->found = true;
+	return count_at(&b->min, stmt, 0);
+}
+
 /* The id of one matching row, whichever the engine finds first. */
 static int any_id(int64_t *out, bool *found, dal_repo *repo, dal_session *s, const dal_criteria *c)
 {
-	dal_str sql = DAL_STR_INIT;
-	dal_value *params = NULL;
-	bool *redact = NULL;
-	const char *text = NULL;
-	size_t n = 0;
-	int error;
+	struct bounds b = { 0, 0, false };
+	int error = select_run(repo, s, c, DAL_SELECT_ANY_ID, 0, read_any, &b);
 
-	*found = false;
-	if ((error = select_sql(&text, &sql, &params, &redact, &n, repo, c, DAL_SELECT_ANY_ID)) == 0)
-		error = dal__conn_scalar(out, found, s->conn, text, params, n, redact);
-	dal__str_dispose(&sql);
-	free(params);
-	free(redact);
+	*found = error == 0 && b.found;
+	*out = b.min;
 	return error;
 }
 
@@ -429,7 +430,7 @@ static int any_id(int64_t *out, bool *found, dal_repo *repo, dal_session *s, con
 
 /*
  * DuckDB sorts a whole result before the first row comes out, even for a
- * top-N, so a million-row ORDER BY id costs ~80 MiB. Ranges of ids, each
+ * top-N, so an ORDER BY id holds the whole table in memory. Ranges of ids, each
  * sorted on its own, keep it bounded; zonemaps make every range a short scan.
  */
 static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c, each_ctx *e)

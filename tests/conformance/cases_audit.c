@@ -697,6 +697,24 @@ static void test_cleanup_raced_by_another(void **state)
 	dal_repo_close(repo);
 }
 
+/* A second handle whose connections start with synchronous_commit on (the
+ * database's default is made so: a test server may run with it off). */
+static dal_db *sync_commit_handle(fixture *fx)
+{
+	dal_db *db = NULL;
+
+	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', "
+		"current_database()); END $$");
+	CHECK_OK(fx_open_again(&db, fx, NULL));
+	return db;
+}
+
+static void sync_commit_reset(fixture *fx)
+{
+	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET synchronous_commit', "
+		"current_database()); END $$");
+}
+
 /* 1 when the next statement on `db` runs with synchronous_commit on. */
 static int64_t sync_on(dal_db *db)
 {
@@ -727,9 +745,7 @@ static void test_cleanup_commits_stay_durable(void **state)
 		FX_SKIP("synchronous_commit is PostgreSQL's");
 		return;
 	}
-	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', "
-		"current_database()); END $$");
-	CHECK_OK(fx_open_again(&db, fx, NULL));
+	db = sync_commit_handle(fx);
 	repo = open_audited(fx, &accts, 0);
 	write_chain(fx, 12000);
 	assert_int_equal(sync_on(db), 1);
@@ -744,8 +760,7 @@ static void test_cleanup_commits_stay_durable(void **state)
 	CHECK_OK(dal_uow_commit(uow));
 	assert_verify_ok(fx);
 	dal_close(db);
-	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET synchronous_commit', "
-		"current_database()); END $$");
+	sync_commit_reset(fx);
 	dal_repo_close(repo);
 }
 
@@ -769,17 +784,14 @@ static void test_cleanup_flushes_before_return(void **state)
 		FX_SKIP("synchronous_commit is PostgreSQL's");
 		return;
 	}
-	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', "
-		"current_database()); END $$");
-	CHECK_OK(fx_open_again(&db, fx, NULL));
+	db = sync_commit_handle(fx);
 	repo = open_audited(fx, &accts, 0);
 	write_chain(fx, 10000);
 	CHECK_OK(dal_audit_cleanup(&deleted, db, 0));
 	assert_int_equal(fx_scalar(fx, flushed, NULL, 0), 1);
 	assert_int_equal(deleted, 10000);
 	dal_close(db);
-	fx_exec(fx, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET synchronous_commit', "
-		"current_database()); END $$");
+	sync_commit_reset(fx);
 	dal_repo_close(repo);
 }
 
