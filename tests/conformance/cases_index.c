@@ -173,17 +173,6 @@ static void *init_elsewhere(void *arg)
 	return NULL;
 }
 
-/* The backends of this database waiting on a lock, read live (also inside a unit). */
-static void wait_for_a_lock_wait(fixture *fx)
-{
-	int i;
-
-	for (i = 0; i < 10000 && fx_scalar(fx, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-		"AND wait_event_type = 'Lock'", NULL, 0) == 0; i++)
-		usleep(1000);
-	assert_true(i < 10000);
-}
-
 /*
  * Two programs start at once on a new database and both create its tables.
  * The first one's dal_init_database is held open in a unit of work until the
@@ -206,7 +195,7 @@ static void test_init_database_twice_at_once(void **state)
 	CHECK_OK(dal_uow_begin(&uow, fx->db, NULL));
 	CHECK_OK(dal_init_database(fx->db, models, 1, DAL_AUTO_MIGRATE));
 	assert_int_equal(pthread_create(&t, NULL, init_elsewhere, &c), 0);
-	wait_for_a_lock_wait(fx);
+	fx_wait_for_lock_wait(fx);
 	CHECK_OK(dal_uow_commit(uow));
 	assert_int_equal(pthread_join(t, NULL), 0);
 	if (c.rc != 0)
@@ -242,7 +231,7 @@ static void test_init_database_beside_a_writer(void **state)
 	/* The head row, locked as a unit's commit locks it, here before the start begins. */
 	CHECK_OK(dal_exec(NULL, fx->db, "UPDATE audit_chain SET last_id = last_id WHERE id = 1", NULL, 0));
 	assert_int_equal(pthread_create(&t, NULL, init_elsewhere, &c), 0);
-	wait_for_a_lock_wait(fx);
+	fx_wait_for_lock_wait(fx);
 	CHECK_OK(dal_uow_commit(uow));
 	assert_int_equal(pthread_join(t, NULL), 0);
 	if (c.rc != 0)

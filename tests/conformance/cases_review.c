@@ -64,17 +64,6 @@ static void *restore_thread(void *arg)
 	return NULL;
 }
 
-/* Whether a backend of this database waits on a lock, polled until it does. */
-static void wait_for_a_lock_wait(fixture *fx)
-{
-	int i;
-
-	for (i = 0; i < 10000 && fx_scalar(fx, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-		"AND wait_event_type = 'Lock'", NULL, 0) == 0; i++)
-		usleep(1000);
-	assert_true(i < 10000);
-}
-
 /*
  * The row dal_repo_restore() hands back is the one it read, with deleted_at and
  * updated_at set: that read must lock the row, or a change committed by another
@@ -106,7 +95,7 @@ static void test_restore_hands_back_the_row_it_restored(void **state)
 	p[0] = dal_int(r.id);
 	CHECK_OK(dal_exec(&n, other, "UPDATE rv_users SET name = 'new' WHERE id = ?", p, 1));
 	assert_int_equal(pthread_create(&t, NULL, restore_thread, &r), 0);
-	wait_for_a_lock_wait(fx);
+	fx_wait_for_lock_wait(fx);
 	CHECK_OK(dal_uow_commit(uow));
 	pthread_join(t, NULL);
 	CHECK_OK(r.rc);

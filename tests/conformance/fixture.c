@@ -156,3 +156,13 @@ int fx_teardown(void **state)
 	*state = NULL;
 	return 0;
 }
+
+void fx_wait_for_lock_wait(fixture *fx)
+{
+	int i;
+
+	for (i = 0; i < 10000 && fx_scalar(fx, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+		"AND wait_event_type = 'Lock'", NULL, 0) == 0; i++)
+		usleep(1000);
+	assert_true(i < 10000);
+}

@@ -82,6 +82,10 @@ void fx_exec(fixture *fx, const char *sql);
 /* One int64 from a query such as SELECT COUNT(*). */
 int64_t fx_scalar(fixture *fx, const char *sql, const dal_value *params, size_t n);
 
+/* PostgreSQL: return once a backend of this database is seen waiting on a lock
+ * (polled, read live also inside a unit); fails the case if none does. */
+void fx_wait_for_lock_wait(fixture *fx);
+
 /* Case lists, one per file, listed once in main.c. */
 typedef struct fx_cases {
 	const struct CMUnitTest *tests;
