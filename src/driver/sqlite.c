@@ -317,6 +317,22 @@ static void sqlite_db_close(void *shared)
 	free(shared);
 }
 
+/*
+ * Putting a new database in WAL mode takes its write lock from inside a
+ * statement that already reads it, and SQLite returns SQLITE_BUSY then without
+ * calling the busy handler (it could deadlock): two processes opening one new
+ * file at once. Tried again here, within the busy timeout.
+ */
+static int settings_exec(sqlite_conn *c, const char *sql)
+{
+	int64_t until = dal__mono_us() + (int64_t)c->busy_timeout_ms * 1000;
+	int error;
+
+	while ((error = sqlite_exec(&c->base, sql)) == DAL_EBUSY && dal__mono_us() < until)
+		dal__sleep_us(BUSY_POLL_US);
+	return error;
+}
+
 static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *cfg)
 {
 	char sql[240];
@@ -335,7 +351,7 @@ static int apply_settings(sqlite_conn *c, const dal_url *url, const dal_config *
 	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA cache_size=-%d; "
 		"PRAGMA mmap_size=%lld", cfg->sqlite_synchronous == DAL_SQLITE_SYNC_FULL ? "FULL" : "NORMAL",
 		cfg->sqlite_cache_kib, (long long)cfg->sqlite_mmap_mib * 1024 * 1024);
-	if ((error = sqlite_exec(&c->base, sql)) == 0)
+	if ((error = settings_exec(c, sql)) == 0)
 		sqlite3_wal_hook(c->db, wal_hook, c);
 	return error;
 }
