@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #include "row.h"
 #include "util/clock.h"
@@ -32,6 +33,8 @@
 #define TYPE_KEY 0x40
 /* A slot's `len` when its row is in a block. */
 #define LEN_BLOCK UINT16_MAX
+/* The kernel's huge page on x86-64 and most arm64 kernels (transparent huge pages). */
+#define HUGE_PAGE ((size_t)2 << 20)
 
 struct dal__cache_tab {
 	dal__cache *cache;
@@ -130,12 +133,24 @@ static stripe *stripe_of(dal__cache *c, uint64_t hash)
 	return &c->stripes[hash & (STRIPES - 1)];
 }
 
+/*
+ * A slot array of a huge page or more is aligned to huge pages and asks the
+ * kernel for them: a hit in a large cache reads one slot at random, and with
+ * 4 KiB pages that read misses the TLB as well as the CPU's caches, a page walk
+ * of its own before the read (two levels of it under a hypervisor).
+ */
 static slot *slots_new(size_t n)
 {
-	slot *s = aligned_alloc(SLOT_BYTES, n * sizeof(slot));
+	size_t bytes = n * sizeof(slot), huge = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	slot *s = bytes >= HUGE_PAGE ? aligned_alloc(HUGE_PAGE, huge) : aligned_alloc(SLOT_BYTES, bytes);
 
-	if (s)
-		memset(s, 0, n * sizeof(slot));
+	if (!s)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	if (bytes >= HUGE_PAGE)
+		(void)madvise(s, huge, MADV_HUGEPAGE);
+#endif
+	memset(s, 0, bytes);
 	return s;
 }
 
