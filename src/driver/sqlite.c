@@ -206,8 +206,6 @@ static int sqlite_exec(dal_conn *c, const char *sql)
 #define BUSY_POLL_US 2000
 /* Longest a write job waits at a pause for the writers to get in. */
 #define JOB_YIELD_MAX_US 50000
-/* A job's log, in frames, past which its pause starts the log over (about 128 MiB). */
-#define JOB_RESTART_FRAMES 32768
 /* Tries, 100 us apart, of a job's RESTART checkpoint at the write lock and at readers. */
 #define JOB_RESTART_TRIES 20
 /* SQLite's own autocheckpoint threshold, in frames of the log. */
@@ -260,18 +258,19 @@ static int restart_busy(void *payload, int count)
 /*
  * The job's pages, copied now rather than by the next writer's commit: PASSIVE,
  * writers going on meanwhile (they get the lock the job let go of). They always
- * leave frames past it, so the log never starts over and grows by a batch each
- * time (to gigabytes); past JOB_RESTART_FRAMES, and at the end, a RESTART copies
- * what they wrote meanwhile under the write lock, so that the next writer starts
- * the log over. It holds writers for a sync of the database, hence not at every
- * pause; it gives up after a few tries at the lock and at readers.
+ * leave frames past it, so the log would never start over and would grow by a
+ * batch each time (to gigabytes). Past SQLite's own threshold, and at the end, a
+ * RESTART then copies what they wrote meanwhile under the write lock, so that
+ * the next writer starts the log over. Writers wait for it, and the longer the
+ * log the longer they wait (docs/audit.md), so it runs at nearly every pause,
+ * while the log is short; it gives up after a few tries at the lock and at readers.
  */
 static void job_checkpoint(sqlite_conn *c, bool end)
 {
 	int frames = 0, copied = 0;
 
 	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-	if (!end && frames < JOB_RESTART_FRAMES)
+	if (!end && frames < WAL_AUTOCHECKPOINT)
 		return;
 	sqlite3_busy_handler(c->db, restart_busy, NULL);
 	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
