@@ -124,6 +124,9 @@ full_page_writes = $durable
 max_connections = 100
 logging_collector = off
 EOF
+		# The test server keeps recent WAL for the tests that read it back
+		# (pg_walinspect) while other tests write; the durable one recycles as by default.
+		[ "$durable" = off ] && echo "wal_keep_size = 128MB" >>"$conf"
 		if as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start >/dev/null 2>&1; then
 			started=true
 			break

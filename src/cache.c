@@ -141,14 +141,15 @@ static stripe *stripe_of(dal__cache *c, uint64_t hash)
  */
 static slot *slots_new(size_t n)
 {
-	size_t bytes = n * sizeof(slot), huge = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-	slot *s = bytes >= HUGE_PAGE ? aligned_alloc(HUGE_PAGE, huge) : aligned_alloc(SLOT_BYTES, bytes);
+	size_t bytes = n * sizeof(slot);
+	void *s = NULL;
 
-	if (!s)
+	if (posix_memalign(&s, bytes >= HUGE_PAGE ? HUGE_PAGE : SLOT_BYTES, bytes) != 0)
 		return NULL;
 #ifdef MADV_HUGEPAGE
+	/* Whole huge pages only: the tail past the last one stays in small pages. */
 	if (bytes >= HUGE_PAGE)
-		(void)madvise(s, huge, MADV_HUGEPAGE);
+		(void)madvise(s, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
 	memset(s, 0, bytes);
 	return s;
@@ -347,7 +348,9 @@ static size_t home_of(const dal__cache *c, uint64_t hash)
 static void prefetch(const dal__cache *c, const stripe *st, uint64_t hash)
 {
 #if defined(__GNUC__)
-	size_t n = atomic_load_explicit(&c->hint_nslots, memory_order_relaxed);
+	/* Acquire: a new size comes with its new array (stored first); an old size
+	 * with either array is within it. */
+	size_t n = atomic_load_explicit(&c->hint_nslots, memory_order_acquire);
 	size_t home = (size_t)(((hash >> 32) * (uint64_t)n) >> 32);
 	const char *s = (const char *)(atomic_load_explicit(&c->hint_slots, memory_order_relaxed) + home);
 	/* The row is most often in its home slot or one of the next few (not past the end). */
@@ -432,9 +435,10 @@ static bool slots_reserve(dal__cache *c)
 			c->slots[to] = old[i];
 			c->ring[p & (c->ringcap - 1)] = (uint32_t)to;
 		}
-	free(old);
+	/* Before the old array goes: a get that reads the hints meanwhile prefetches from memory still there. */
 	atomic_store_explicit(&c->hint_slots, c->slots, memory_order_relaxed);
-	atomic_store_explicit(&c->hint_nslots, c->nslots, memory_order_relaxed);
+	atomic_store_explicit(&c->hint_nslots, c->nslots, memory_order_release);
+	free(old);
 	return true;
 }
 

@@ -317,10 +317,10 @@ static void sqlite_db_close(void *shared)
 }
 
 /*
- * Putting a new database in WAL mode takes its write lock from inside a
- * statement that already reads it, and SQLite returns SQLITE_BUSY then without
- * calling the busy handler (it could deadlock): two processes opening one new
- * file at once. Tried again here, within the busy timeout.
+ * Putting a database in WAL mode takes its write lock, and SQLite returns
+ * SQLITE_BUSY without calling the busy handler while another connection holds
+ * that lock (two programs setting up one new file at once): tried again here,
+ * within the busy timeout.
  */
 static int settings_exec(sqlite_conn *c, const char *sql)
 {
@@ -329,6 +329,9 @@ static int settings_exec(sqlite_conn *c, const char *sql)
 
 	while ((error = sqlite_exec(&c->base, sql)) == DAL_EBUSY && dal__mono_us() < until)
 		dal__sleep_us(BUSY_POLL_US);
+	if (error == DAL_EBUSY)
+		return dal__error(DAL_EBUSY, "sqlite: open: putting the database in WAL mode: another connection "
+			"held its write lock for the whole busy timeout (%d ms)", c->busy_timeout_ms);
 	return error;
 }
 

@@ -764,20 +764,29 @@ static void test_cleanup_commits_stay_durable(void **state)
 	dal_repo_close(repo);
 }
 
-/* The cleanup's own WAL between `from` and what is on disk: every heap DELETE of
- * audit_logs since `from` must be there (`rows` of them), and a COMMIT for each
- * transaction that made them. pg_walinspect reads only WAL already flushed; what
- * other tests write to the same server meanwhile does not count. */
+/*
+ * The cleanup's own WAL between `from` and what is on disk (pg_walinspect reads
+ * only WAL already flushed; what other tests write to the same server meanwhile
+ * does not count): every heap DELETE of audit_logs since `from` (`rows` of
+ * them) and a COMMIT for each transaction that made them; after the last
+ * DELETE, the cleanup's end, a logical message with prefix "dal" whose
+ * transaction committed on a connection with synchronous_commit on, so that
+ * its commit flushed everything before it.
+ */
 static void assert_cleanup_flushed(fixture *fx, const char *from, int64_t rows)
 {
 	const char *sql =
-		"WITH r AS (SELECT xid, resource_manager AS rm, record_type AS t, block_ref "
+		"WITH r AS (SELECT start_lsn, xid, resource_manager AS rm, record_type AS t, description, block_ref "
 		"  FROM pg_get_wal_records_info(?::pg_lsn, pg_current_wal_flush_lsn())), "
+		"c AS (SELECT xid FROM r WHERE rm = 'Transaction' AND t = 'COMMIT'), "
 		"rel AS (SELECT format('%% rel %s/%s/%s fork%%', t.oid, d.oid, pg_relation_filenode('audit_logs')) AS pat "
 		"  FROM pg_tablespace t, pg_database d WHERE t.spcname = 'pg_default' AND d.datname = current_database()), "
-		"del AS (SELECT xid FROM r, rel WHERE rm = 'Heap' AND t = 'DELETE' AND block_ref LIKE rel.pat) "
-		"SELECT CASE WHEN (SELECT count(*) FROM del) = ? AND NOT EXISTS (SELECT 1 FROM del WHERE xid NOT IN "
-		"  (SELECT xid FROM r WHERE rm = 'Transaction' AND t = 'COMMIT')) THEN 1 ELSE 0 END";
+		"del AS (SELECT start_lsn, xid FROM r, rel WHERE rm = 'Heap' AND t = 'DELETE' AND block_ref LIKE rel.pat) "
+		"SELECT CASE WHEN (SELECT count(*) FROM del) = ? "
+		"  AND NOT EXISTS (SELECT 1 FROM del WHERE xid NOT IN (SELECT xid FROM c)) "
+		"  AND EXISTS (SELECT 1 FROM r WHERE rm = 'LogicalMessage' AND description LIKE 'transactional, prefix \"dal\";%%' "
+		"    AND start_lsn > (SELECT max(start_lsn) FROM del) AND xid IN (SELECT xid FROM c)) "
+		"THEN 1 ELSE 0 END";
 	dal_value p[2] = { dal_text(from), dal_int(rows) };
 
 	assert_int_equal(fx_scalar(fx, sql, p, 2), 1);
@@ -800,6 +809,10 @@ static void test_cleanup_flushes_before_return(void **state)
 
 	if (!fx_is(fx, "postgres")) {
 		FX_SKIP("synchronous_commit is PostgreSQL's");
+		return;
+	}
+	if (fx_scalar(fx, "SELECT current_setting('server_version_num')::int", NULL, 0) < 150000) {
+		FX_SKIP("reading the WAL (pg_walinspect) needs PostgreSQL 15");
 		return;
 	}
 	fx_exec(fx, "CREATE EXTENSION IF NOT EXISTS pg_walinspect");
