@@ -190,7 +190,6 @@ typedef struct each_ctx {
 	dal_repo_row_cb cb;
 	void *payload;
 	int stopped;
-	int64_t first_id, last_id, rows;  /* of the rows handed to cb */
 } each_ctx;
 
 /*
@@ -228,9 +227,6 @@ static int each_row(dal_repo *repo, dal_stmt *stmt, void *payload)
 
 	if ((error = each_read(e, repo, stmt)) < 0)
 		return error;
-	e->last_id = dal_row_at(e->row, (size_t)repo->col_id)->v.i;
-	if (e->rows++ == 0)
-		e->first_id = e->last_id;
 	dal__each_enter(&frame, stmt->conn, "dal_repo_each", "dal_repo_find");
 	e->stopped = e->cb(e->row, e->payload);
 	dal__each_leave(&frame);
@@ -432,7 +428,7 @@ static int any_id(int64_t *out, bool *found, dal_repo *repo, dal_session *s, con
 
 #define EACH_ID_SPAN 10000
 
-/* Ids from `first` to `last` fit in one range of each_id_ranges. */
+/* One range of each_id_ranges holds them all: one statement reads them. */
 static bool one_range(int64_t first, int64_t last, bool desc)
 {
 	return (uint64_t)(desc ? first - (uint64_t)last : last - (uint64_t)first) < EACH_ID_SPAN;
@@ -492,53 +488,39 @@ static int each_id_ranges(dal_repo *repo, dal_session *s, const dal_criteria *c,
 	return error == 1 ? 0 : error;
 }
 
-/* A walk of every live row, the kind whose span of ids a repository remembers. */
-static bool whole_table(const dal_criteria *c)
-{
-	return !c || (c->nfilters == 0 && !c->include_deleted && !c->after && c->limit == 0 && c->offset == 0);
-}
-
 /*
  * By id where the engine sorts whole results: the lowest and highest matching
  * id first, outside a transaction. Ids that fit in one range are then one
  * statement, its own snapshot, with no transaction around it: a read-only one
- * and the bounds inside it cost as much as the rows of a small table. A walk of
- * the whole table whose last one found its ids within half a range skips the
- * bounds too, and the walk's own ids say whether the next may. Rows added in
- * between only make that statement's sort larger. Otherwise the ranges run in
- * one read-only snapshot, which reads the bounds again. 1: ended here, with
- * *outcome; 0: to be read by ranges.
+ * costs as much as the rows of a small table. Rows another program adds between
+ * the two only make that statement's sort larger. Otherwise the ranges run in
+ * one read-only snapshot, which reads the bounds again (those read here are of
+ * another snapshot). 1: ended here, with *outcome; 0: to be read by ranges.
  */
 static int each_small_by_id(dal_repo *repo, const dal_criteria *c, each_ctx *e, int *outcome)
 {
-	bool whole = whole_table(c), small = whole && repo->each_small, found = true, desc;
 	int64_t first = 0, last = 0;
+	bool found = false, desc;
 	dal_session s;
-	int error = 0;
+	int error;
 
 	by_id_only(c, &desc);
 	if ((*outcome = dal__repo_session(&s, repo, 0)) < 0)
 		return 1;
-	if (!small)
-		error = id_bounds(&first, &last, &found, repo, &s, c, desc);
-	if (error == 0 && found && !small && !one_range(first, last, desc)) {
-		repo->each_small = false;
+	error = id_bounds(&first, &last, &found, repo, &s, c, desc);
+	if (error == 0 && found && !one_range(first, last, desc)) {
 		*outcome = dal__session_close(&s, 0);
 		return *outcome < 0 ? 1 : 0;
 	}
 	if (error == 0 && found)
 		error = select_rows(repo, &s, c, DAL__STMT_STREAM, each_row, e);
-	if (whole)
-		repo->each_small = error >= 0 && !e->stopped &&
-		                   (uint64_t)(desc ? e->first_id - (uint64_t)e->last_id
-		                                   : e->last_id - (uint64_t)e->first_id) < EACH_ID_SPAN / 2;
 	*outcome = dal__session_close(&s, error < 0 ? error : 0);
 	return 1;
 }
 
 int dal_repo_each(dal_repo *repo, const dal_criteria *criteria, dal_repo_row_cb callback, void *payload)
 {
-	each_ctx e = { NULL, callback, payload, 0, 0, 0, 0 };
+	each_ctx e = { NULL, callback, payload, 0 };
 	dal_session s;
 	bool chunked, desc;
 	int error;

@@ -43,7 +43,6 @@ struct dal_repo {
 	bool has_audit_ctx;             /* set by dal_repo_set_context: it wins over a unit's */
 	struct dal__cache_tab *cache_tab;  /* the table in the db's read cache; NULL when it is off */
 	uint64_t unit;                  /* opened in this unit of work (dal_uow_repo); 0: none */
-	bool each_small;                /* the last dal_repo_each of every live row by id saw them within half a range */
 };
 
 /* dal_repo_open() for a repository bound to the unit of work named `unit` (0: none). */
